@@ -1,0 +1,1 @@
+"""The `llm-shim` management CLI (argparse, laid out like pipx)."""

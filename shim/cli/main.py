@@ -1,0 +1,91 @@
+"""`llm-shim`: build the parser from the command modules, run the handler, funnel errors.
+
+Errors reach the user in one place (`main`): a `ShimError` prints one line and exits with its
+code; anything else is a bug, shown as one line unless LLM_SHIM_DEBUG=1 asks for the traceback.
+"""
+
+import argparse
+import importlib
+import sys
+
+from shim import __version__, errors, exitcodes
+
+# Each entry is a module in shim.cli.commands exposing add_parser(subparsers, common).
+# Commands appear in --help in this order. Add a command here only once it works.
+COMMAND_MODULES = (
+    "version",
+)
+
+EPILOG = """examples:
+  llm-shim version
+  llm-shim config validate
+  LLM_SHIM_AGENT=auto claude -p "rename this variable"   # through an installed shim
+
+docs: docs/quickstart.md; LLM_SHIM_DEBUG=1 shows tracebacks."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one `llm-shim: usage: ...` line plus a pointer to --help, exit 2."""
+
+    def error(self, message):
+        self.exit(exitcodes.USAGE, f"llm-shim: usage: {message}; see `{self.prog} --help`\n")
+
+
+def build_parser():
+    parser = Parser(
+        prog="llm-shim",
+        description="Route, budget and record every call to claude, codex and llm.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"llm-shim {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"shim.cli.commands.{name}")
+        module.add_parser(subparsers, common)
+    parser.set_defaults(func=lambda args: _print_help(parser))
+    return parser
+
+
+def _print_help(parser):
+    parser.print_help()
+    return exitcodes.OK
+
+
+def add_command(subparsers, common, name, *, help, description=None, examples=(), aliases=()):
+    """Create a subcommand parser with our conventions: a description and an examples epilog."""
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=description or help,
+        epilog=epilog,
+        parents=[common],
+        aliases=list(aliases),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        return int(args.func(args) or 0)
+    except errors.ShimError as exc:
+        if errors.debug_enabled():
+            raise
+        return errors.report(exc)
+    except KeyboardInterrupt:
+        return exitcodes.CTRL_C
+    except BrokenPipeError:
+        # `llm-shim report | head`: the reader went away; that is not our error.
+        return exitcodes.OK
+    except Exception as exc:  # a bug: one line, unless debugging
+        if errors.debug_enabled():
+            raise
+        sys.stderr.write(
+            f"llm-shim: internal error: {type(exc).__name__}: {exc}; "
+            "rerun with LLM_SHIM_DEBUG=1 for the traceback and report it\n")
+        return exitcodes.ERROR

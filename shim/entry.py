@@ -1,0 +1,32 @@
+"""One entry point, two modes (as mise does it): the basename of argv[0] picks the mode.
+
+`claude`, `codex`, `llm` and every tool named under `tools:` run the proxy; anything else
+(`llm-shim`, `python -m shim`, the zipapp) runs the management CLI. This module is on the hot
+path: it imports nothing heavy.
+"""
+
+import os
+import sys
+
+BUILTIN_TOOLS = ("claude", "codex", "llm")
+CLI_NAMES = ("llm-shim", "__main__.py", "shim", "llm-shim.pyz")
+
+
+def tool_name(argv0):
+    """The tool a shim was invoked as, or None for the management CLI."""
+    name = os.path.basename(argv0 or "")
+    if not name or name in CLI_NAMES or name.endswith((".pyz", ".py")):
+        return None
+    return name
+
+
+def main(argv=None):
+    argv = list(sys.argv if argv is None else argv)
+    tool = tool_name(argv[0] if argv else "")
+    if tool is not None:
+        from shim import proxy
+
+        return proxy.main(tool, argv[1:])
+    from shim.cli.main import main as cli_main
+
+    return cli_main(argv[1:])
