@@ -1,0 +1,204 @@
+"""The hot path: what a shim does on every call. Glue only; each stage lives in its module.
+
+argv → compiled config → Request (adapters) → agent → Decision (routing) → policy gate →
+real binary → run → attempt record (spool). Everything of ours is wrapped so that when our
+machinery fails, the real tool still runs with the original argv after one warning line
+(fail open), unless `policies.on_error: block`. A bookkeeping failure after the run never
+changes the tool's exit code.
+"""
+
+import os
+import sys
+import time
+
+from shim import errors, exitcodes, resolve, runner
+
+BUILTIN_TOOLS = ("claude", "codex", "llm")
+DISABLE_ENV = "LLM_SHIM_DISABLE"
+DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
+
+
+def main(tool, args):
+    environ = os.environ
+    if environ.get(DISABLE_ENV) == "1":
+        return _passthrough(tool, args, None, environ)
+    cfg = None
+    try:
+        from shim.config import compiled
+
+        cfg = compiled.load()
+        if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
+            # Not a tool we know: argv0 was something else, so this is the management CLI.
+            from shim.cli.main import main as cli_main
+
+            return cli_main(args)
+        plan = plan_call(tool, args, cfg, environ)
+    except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
+        return errors.report(exc)
+    except Exception as exc:  # our machinery failed: fail open
+        return _fail_open(tool, args, cfg, environ, exc)
+    if environ.get(DRY_RUN_ENV) == "1":
+        return _print_dry_run(plan)
+    return execute(plan, cfg, environ)
+
+
+def plan_call(tool, args, cfg, environ, cwd=None):
+    """Everything decided before anything runs: request, agent, decision, real binary."""
+    from shim import adapters
+    from shim.routing import agents, decide
+
+    cwd = cwd or _cwd(environ)
+    request = adapters.parse(tool, args, cfg)
+    agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
+    decision = decide(request, cfg, agent)
+    decision.setdefault("agent_reason", agent_reason)
+    gate = None
+    if _policies_active(cfg):
+        from shim.policy import engine
+
+        gate = engine.admit(decision, request, cfg, environ)
+        decision = gate.get("decision") or decision
+    real = resolve.real_binary(decision["tool"], cfg, environ)
+    return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
+            "gate": gate}
+
+
+def _policies_active(cfg):
+    policies = cfg.get("policies") or {}
+    if policies.get("budgets") or policies.get("rate_limits"):
+        return True
+    return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
+
+
+def _cwd(environ):
+    try:
+        return os.getcwd()
+    except OSError:
+        return environ.get("PWD", "/")
+
+
+def child_env(environ, real_binary):
+    """The child's environment: ours, plus the recursion guard."""
+    env = dict(environ)
+    env[resolve.CHAIN_ENV] = resolve.child_chain(environ, real_binary)
+    return env
+
+
+def execute(plan, cfg, environ):
+    """Run the decided call (and, once the policy engine is active, its fallbacks)."""
+    gate = plan.get("gate")
+    if gate is not None and gate.get("blocked"):
+        _record(plan, cfg, environ, None, None, attempt=1)
+        return errors.report(gate["error"])
+    if gate is not None:
+        from shim.policy import engine
+
+        return engine.run_with_fallbacks(plan, cfg, environ)
+    decision = plan["decision"]
+    tap = _usage_tap(decision)
+    outcome = runner.run(plan["real_binary"], [decision["tool"]] + list(decision["argv"]),
+                         child_env(environ, plan["real_binary"]), tap=tap)
+    if tap is not None:
+        outcome["usage"] = _tap_result(tap)
+    _record(plan, cfg, environ, outcome, None, attempt=1)
+    return outcome["exit_code"]
+
+
+def _usage_tap(decision):
+    if decision.get("mode") != "oneshot" or decision.get("output_format") not in (
+            "json", "stream-json", "jsonl"):
+        return None
+    try:
+        from shim.telemetry import usage
+
+        return usage.tap_for(decision["tool"], decision["output_format"])
+    except Exception as exc:
+        _bookkeeping_warning(exc)
+        return None
+
+
+def _tap_result(tap):
+    try:
+        return tap.result()
+    except Exception as exc:
+        _bookkeeping_warning(exc)
+        return None
+
+
+def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=None):
+    """Append the attempt to the spool; never raises, never changes the exit code."""
+    if not ((cfg or {}).get("telemetry") or {}).get("enabled", True):
+        return None
+    try:
+        from shim.telemetry import record, spool
+
+        invocation_id = invocation_id or plan.setdefault("invocation_id",
+                                                         record.new_invocation_id())
+        gate = plan.get("gate") or {}
+        outcome = dict(outcome or {"exit_code": exitcodes.BLOCKED, "started_at": time.time(),
+                                   "ended_at": time.time()})
+        outcome.setdefault("failure_class", failure_class)
+        outcome.setdefault("blocked", bool(gate.get("blocked")))
+        outcome.setdefault("block_reason", gate.get("block_reason"))
+        outcome.setdefault("budget_override", bool(gate.get("budget_override")))
+        rec = record.make_attempt(plan["decision"], outcome, cfg, invocation_id=invocation_id,
+                                  attempt=attempt, cwd=plan["cwd"], environ=environ)
+        if rec is not None:
+            spool.append(rec)
+        return rec
+    except Exception as exc:
+        _bookkeeping_warning(exc)
+        return None
+
+
+def _bookkeeping_warning(exc):
+    if errors.debug_enabled():
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    errors.warn("telemetry", f"{type(exc).__name__}: {exc}",
+                "the call itself is unaffected; `llm-shim doctor` checks the store")
+
+
+def _fail_open(tool, args, cfg, environ, exc):
+    if errors.debug_enabled():
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    what = exc.what if isinstance(exc, errors.ShimError) else "internal error"
+    why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, errors.ConfigError) and getattr(exc, "problems", None):
+        why = f"{why} ({exc.problems[0]})"
+    on_error = (((cfg or {}).get("policies") or {}).get("on_error")) or "passthrough"
+    if on_error == "block":
+        return errors.report(errors.ShimError(
+            what, why, f"policies.on_error is block, so {tool} was not run; "
+                       "LLM_SHIM_DISABLE=1 bypasses llm-shim"))
+    errors.warn(what, why, f"running the real {tool} unchanged (LLM_SHIM_DEBUG=1 for details)")
+    return _passthrough(tool, args, cfg, environ)
+
+
+def _passthrough(tool, args, cfg, environ):
+    """The real tool with the original argv: no routing, no telemetry."""
+    try:
+        real = resolve.real_binary(tool, cfg, environ)
+    except errors.ShimError as exc:
+        return errors.report(exc)
+    outcome = runner.run(real, [tool] + list(args), child_env(environ, real))
+    return outcome["exit_code"]
+
+
+def _print_dry_run(plan):
+    import json
+
+    d = plan["decision"]
+    view = {k: d.get(k) for k in ("agent", "agent_reason", "tool_requested", "tool",
+                                  "model_requested", "model", "tier", "complexity", "reasons")}
+    view["real_binary"] = plan["real_binary"]
+    view["argv"] = [d["tool"]] + list(d["argv"])
+    gate = plan.get("gate")
+    if gate:
+        view["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
+    sys.stdout.write("llm-shim dry run (nothing was run):\n"
+                     + json.dumps(view, indent=2, ensure_ascii=False) + "\n")
+    return exitcodes.OK

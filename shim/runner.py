@@ -1,0 +1,198 @@
+"""Run the real binary as a child and wait for it, as if the shim were not there.
+
+Spawn-and-wait rather than exec, because telemetry needs the exit code and the duration. The
+signal rules follow uv's `run_to_completion`:
+
+- SIGINT: when stdin is a terminal, the terminal already delivered Ctrl-C to the whole
+  foreground process group, child included; the shim ignores it so it is not doubled.
+  Otherwise (e.g. `kill -INT <shim>`) it is forwarded.
+- SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 are forwarded, so killing the shim
+  never leaves the child running.
+- A child killed by signal N gives 128+N.
+
+`_signal` rather than `signal`: the latter imports `enum` (~8 ms), too much for every call.
+stdin, stdout and stderr are inherited unless a tap is asked for (one-shot JSON usage, or
+holding a one-shot answer back while a fallback is still possible), so a TTY stays a TTY.
+"""
+
+import os
+import time
+
+import _signal
+
+FORWARDED = ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGWINCH", "SIGUSR1", "SIGUSR2")
+# Python ignores these at start-up; like subprocess's restore_signals, the child gets defaults.
+_RESTORED = ("SIGPIPE", "SIGXFSZ", "SIGXFZ")
+
+_child = {"pid": None, "pending": []}
+
+
+def _forward(signum, frame):
+    pid = _child["pid"]
+    if pid is None:
+        _child["pending"].append(signum)
+        return
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
+
+
+def _install_handlers(forward_sigint):
+    previous = {}
+    names = FORWARDED + (("SIGINT",) if forward_sigint else ())
+    for name in names:
+        signum = getattr(_signal, name, None)
+        if signum is None:
+            continue
+        current = _signal.getsignal(signum)
+        if current == _signal.SIG_IGN and name != "SIGINT":
+            continue  # inherited as ignored: leave it so (the child inherits that too)
+        previous[signum] = _signal.signal(signum, _forward)
+    if not forward_sigint and _signal.getsignal(_signal.SIGINT) != _signal.SIG_IGN:
+        previous[_signal.SIGINT] = _signal.signal(_signal.SIGINT, _signal.SIG_IGN)
+    return previous
+
+
+def _restore_handlers(previous):
+    for signum, handler in previous.items():
+        try:
+            _signal.signal(signum, handler if handler is not None else _signal.SIG_DFL)
+        except (OSError, ValueError, TypeError):
+            pass
+
+
+def _sigdef(previous):
+    """Signals the child must start with at their default disposition."""
+    result = [getattr(_signal, n) for n in _RESTORED if hasattr(_signal, n)]
+    if _signal.SIGINT in previous:
+        result.append(_signal.SIGINT)
+    return result
+
+
+def exit_code_of(status):
+    """A wait status as the shell would report it: the exit code, or 128+N for signal N."""
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
+
+
+def _spawn(path, argv, env, file_actions, sigdef):
+    try:
+        return os.posix_spawn(path, argv, env, file_actions=file_actions, setsigdef=sigdef)
+    except OSError as exc:
+        # A script without a shebang: run it with sh, as execvp and the shells do.
+        if exc.errno == 8:  # ENOEXEC
+            return os.posix_spawn("/bin/sh", ["sh", path] + list(argv[1:]), env,
+                                  file_actions=file_actions, setsigdef=sigdef)
+        raise
+
+
+def run(path, argv, env, *, tap=None, hold_stdout=False, keep_stderr=0):
+    """Run `path` with `argv` (argv[0] included) and `env`; return the outcome dict.
+
+    tap: an object with feed(bytes) that sees stdout as it passes (one-shot JSON usage).
+    hold_stdout: keep stdout back instead of writing it (a fallback may still replace it).
+    keep_stderr: pass stderr through live but keep its last N bytes (failure classification).
+    """
+    forward_sigint = not os.isatty(0)
+    previous = _install_handlers(forward_sigint)
+    out_r = err_r = None
+    actions = []
+    if tap is not None or hold_stdout:
+        out_r, out_w = os.pipe()
+        actions += [(os.POSIX_SPAWN_DUP2, out_w, 1)]
+    if keep_stderr:
+        err_r, err_w = os.pipe()
+        actions += [(os.POSIX_SPAWN_DUP2, err_w, 2)]
+    started = time.time()
+    try:
+        try:
+            pid = _spawn(path, argv, env, actions or None, _sigdef(previous))
+        finally:
+            if out_r is not None:
+                os.close(out_w)
+            if err_r is not None:
+                os.close(err_w)
+        _child["pid"] = pid
+        for signum in _child["pending"]:
+            _forward(signum, None)
+        _child["pending"] = []
+        held = stderr_tail = status = None
+        if out_r is not None or err_r is not None:
+            held, stderr_tail, status = _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
+    finally:
+        _child["pid"] = None
+        _restore_handlers(previous)
+        for fd in (out_r, err_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+    return {
+        "exit_code": exit_code_of(status),
+        "started_at": started,
+        "ended_at": time.time(),
+        "pid": pid,
+        "stdout": held,
+        "stderr_tail": stderr_tail,
+    }
+
+
+def _write_all(fd, data):
+    while data:
+        try:
+            n = os.write(fd, data)
+        except BrokenPipeError:
+            return False
+        data = data[n:]
+    return True
+
+
+def _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr):
+    """Copy the child's piped stdout/stderr to ours unchanged and unbuffered, watching them."""
+    import select
+
+    poller = select.poll()
+    open_fds = {}
+    for fd, dest in ((out_r, 1), (err_r, 2)):
+        if fd is not None:
+            poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+            open_fds[fd] = dest
+    held = [] if hold_stdout else None
+    tail = b""
+    writable = {1: True, 2: True}
+    status = None
+    while open_fds:
+        events = poller.poll(200)
+        if not events:
+            # A grandchild may hold the pipe open after the child exits (a daemon): once the
+            # child is gone and the pipes stay quiet, stop copying.
+            if status is None:
+                reaped, st = os.waitpid(pid, os.WNOHANG)
+                if reaped:
+                    status = st
+            else:
+                break
+            continue
+        for fd, _ev in events:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                poller.unregister(fd)
+                del open_fds[fd]
+                continue
+            if fd == out_r:
+                if tap is not None:
+                    tap.feed(chunk)
+                if held is not None:
+                    held.append(chunk)
+                elif writable[1]:
+                    writable[1] = _write_all(1, chunk)
+            else:
+                if writable[2]:
+                    writable[2] = _write_all(2, chunk)
+                tail = (tail + chunk)[-keep_stderr:]
+    return ((b"".join(held) if held is not None else None),
+            (tail if err_r is not None else None), status)

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Shim overhead benchmark (not a test): medians of N runs, all measured in the same run.
+
+  (a) the trivial real binary called directly
+  (b) through our shim, routing on (embedded default config), telemetry recorded
+  (c) through a pyenv-style bash shim: exec "$(command -v real)" "$@"
+  (d) python3 -I -S -c pass, the floor for any Python shim
+
+Target (issue 3): (b) <= 2.5 x (d). Usage:
+  .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--json]
+The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
+config cache is warmed first, as it is after the first call of a real install.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, REPO)
+
+
+def _spawn_wait(argv, env):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env)
+    _, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"benchmark: {argv} failed with {os.waitstatus_to_exitcode(status)}")
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--agent", default=None, help="LLM_SHIM_AGENT for case (b)")
+    parser.add_argument("--json", action="store_true")
+    opts = parser.parse_args()
+
+    python = os.path.realpath(sys.executable)
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    work = tempfile.mkdtemp(prefix="llm-shim-bench-")
+    try:
+        real_dir = os.path.join(work, "real")
+        shim_dir = os.path.join(work, "shims")
+        bash_dir = os.path.join(work, "bashshim")
+        for d in (real_dir, shim_dir, bash_dir):
+            os.makedirs(d)
+        real = os.path.join(real_dir, "claude")
+        with open(real, "w") as fh:
+            fh.write("#!/bin/sh\nexit 0\n")
+        shim = os.path.join(shim_dir, "claude")
+        with open(shim, "w") as fh:
+            fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
+                     f"sys.path[:0] = {[REPO] + site!r}\n"
+                     "from shim.entry import main\nsys.exit(main())\n")
+        bash_shim = os.path.join(bash_dir, "claude")
+        with open(bash_shim, "w") as fh:
+            fh.write('#!/usr/bin/env bash\nPATH="${PATH#*:}" exec "$(command -v claude)" "$@"\n')
+        for path in (real, shim, bash_shim):
+            os.chmod(path, 0o755)
+
+        env = {"PATH": os.pathsep.join([shim_dir, real_dir, "/usr/bin", "/bin"]),
+               "HOME": os.path.join(work, "home"), "LLM_SHIM_HOME": os.path.join(work, "lsh")}
+        if opts.agent:
+            env["LLM_SHIM_AGENT"] = opts.agent
+        bash_env = dict(env, PATH=os.pathsep.join([bash_dir, real_dir, "/usr/bin", "/bin"]))
+        cases = {
+            "a_direct": ([real], env),
+            "b_shim": ([shim], env),
+            "c_bash_shim": ([bash_shim], bash_env),
+            "d_python_floor": ([python, "-I", "-S", "-c", "pass"], env),
+        }
+        for argv, e in cases.values():  # warm caches (config cache, page cache)
+            _spawn_wait(argv, e)
+            _spawn_wait(argv, e)
+        times = {name: [] for name in cases}
+        for _ in range(opts.runs):  # interleaved, so load changes hit every case alike
+            for name, (argv, e) in cases.items():
+                times[name].append(_spawn_wait(argv, e))
+        med = {name: statistics.median(ts) * 1000 for name, ts in times.items()}
+        spool = os.path.join(env["LLM_SHIM_HOME"], "spool", "spool.log")
+        recorded = sum(1 for _ in open(spool)) if os.path.exists(spool) else 0
+        result = {
+            "runs": opts.runs,
+            "median_ms": {k: round(v, 2) for k, v in med.items()},
+            "ratio_b_over_d": round(med["b_shim"] / med["d_python_floor"], 2),
+            "shim_added_ms": round(med["b_shim"] - med["a_direct"], 2),
+            "telemetry_lines_recorded": recorded,
+            "python": python,
+            "agent": opts.agent,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if opts.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for name, value in result["median_ms"].items():
+            print(f"{name:16} {value:8.2f} ms")
+        print(f"(b)/(d) = {result['ratio_b_over_d']}  (target <= 2.5); shim adds "
+              f"{result['shim_added_ms']} ms; telemetry lines recorded: {recorded}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
