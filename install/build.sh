@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Build dist/llm-shim.pyz: one file that runs with only python3 (>= 3.10), offline.
+#   bash install/build.sh [OUTPUT]          (default: dist/llm-shim.pyz)
+#
+# The zipapp is built with shiv from a staging site-packages holding the `shim` package and the
+# runtime dependencies copied from the project venv (.venv, created and installed if missing),
+# so the build itself needs no network once the venv exists. It is reproducible: fixed file
+# timestamps (SOURCE_DATE_EPOCH, default 1980-01-01), sorted entries, normalised file modes;
+# two builds of the same tree are byte-identical. `--compile-pyc` makes shiv compile the
+# bytecode once, at first extraction (into $SHIV_ROOT, default ~/.shiv), instead of on every run.
+# The C extensions of the dependencies (PyYAML's libyaml, psutil) are those of this machine's
+# Python; PyYAML falls back to pure Python elsewhere.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+out=${1:-$root/dist/llm-shim.pyz}
+python=${PYTHON:-python3}
+venv=${LLM_SHIM_VENV:-$root/.venv}
+
+if [ ! -x "$venv/bin/python" ]; then
+    echo "build: creating $venv" >&2
+    "$python" -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import shiv, yaml, platformdirs, psutil, tabulate" 2>/dev/null; then
+    echo "build: installing the project and shiv into $venv" >&2
+    "$venv/bin/python" -m pip install --quiet -e ".[test]"
+fi
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/llm-shim-build.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/site-packages"
+
+# Stage the package (no bytecode, no editable-install leftovers) and every runtime dependency
+# of the installed llm-shim distribution, transitively, with its dist-info.
+"$venv/bin/python" - "$root" "$stage/site-packages" <<'PY'
+import os, re, shutil, sys
+from importlib import metadata
+
+root, target = sys.argv[1], sys.argv[2]
+
+def copy(src, dst):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o644)
+
+for folder, dirs, files in os.walk(os.path.join(root, "shim")):
+    dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+    for name in sorted(files):
+        if not name.endswith((".pyc", ".pyo")):
+            src = os.path.join(folder, name)
+            copy(src, os.path.join(target, os.path.relpath(src, root)))
+
+def runtime_requirements(dist):
+    for req in dist.requires or ():
+        if "extra ==" in req.replace('"', "").replace("'", ""):
+            continue
+        yield re.split(r"[\s;<>=!~\[(]", req, maxsplit=1)[0]
+
+seen = set()
+todo = list(runtime_requirements(metadata.distribution("llm-shim")))
+while todo:
+    name = todo.pop()
+    key = re.sub(r"[-_.]+", "-", name).lower()
+    if key in seen:
+        continue
+    seen.add(key)
+    dist = metadata.distribution(name)
+    for file in dist.files or ():
+        parts = file.parts
+        if parts[0] == ".." or "__pycache__" in parts or file.suffix in (".pyc", ".pyo"):
+            continue  # console scripts outside site-packages, bytecode
+        copy(str(file.locate()), os.path.join(target, *parts))
+    todo.extend(runtime_requirements(dist))
+print("build: staged shim +", ", ".join(sorted(seen)), file=sys.stderr)
+PY
+
+mkdir -p "$(dirname "$out")"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-315532800}
+"$venv/bin/shiv" --site-packages "$stage/site-packages" \
+    --entry-point shim.entry:main \
+    --python "/usr/bin/env python3" \
+    --compile-pyc --reproducible \
+    --output-file "$out"
+echo "build: wrote $out" >&2

@@ -1,0 +1,180 @@
+"""The slow path: YAML -> merge -> validate -> normalise, run only on a config cache miss.
+
+`compile_sources(sources)` turns the discovered files into the compiled config dict described
+in docs/internals.md; `validate_file(path)` and `check_sources(sources)` return the problems for
+`llm-shim config validate`. Every problem is one `FILE:LINE: key.path: message` line.
+"""
+
+import copy
+import os
+import time
+
+from shim import __version__, paths
+from shim.config import schema as schema_mod
+from shim.config.merge import merge_layers, origin_of
+from shim.config.validate import validate
+from shim.config.yamlload import decode, dotted, parse, read_text
+from shim.errors import ConfigError
+
+SCHEMA_DEFAULT = "(schema default)"
+
+
+def compile_sources(sources, contents=None):
+    """The compiled config of `sources` ([(path, layer)], highest precedence first).
+
+    `contents` may map a path to the bytes already read (the cache key was computed from them,
+    so the config must be built from the same bytes). Raises ConfigError with every problem.
+    """
+    merged, origins, problems = _merge(sources, contents)
+    if problems:
+        raise _config_error(sources, problems)
+    return normalise(merged, origins, sources)
+
+
+def check_sources(sources, contents=None):
+    """Every problem of these sources merged together, as lines; [] when valid."""
+    return _merge(sources, contents)[2]
+
+
+def validate_file(path):
+    """Every problem of one file merged over the embedded default, as lines; [] when valid.
+
+    The file may refer to the tools, models and agents the default defines, so it is checked
+    in that context; problems of the default itself are reported too (they would break it).
+    """
+    path = os.path.abspath(path)
+    sources = [(path, "file")]
+    default = paths.embedded_default_config()
+    if os.path.abspath(default) != path:
+        sources.append((default, "default"))
+    return check_sources(sources)
+
+
+def explain(sources):
+    """(compiled config, origins {path tuple: (file, line)}) for `config show --origin`."""
+    merged, origins, problems = _merge(sources, None)
+    if problems:
+        raise _config_error(sources, problems)
+    return normalise(merged, origins, sources), origins
+
+
+def _merge(sources, contents):
+    layers = []
+    problems = []
+    unreadable = False
+    for path, _layer in reversed(sources):  # lowest precedence first
+        data = (contents or {}).get(path)
+        text = decode(path, data) if data is not None else read_text(path)
+        value, marks, file_problems = parse(path, text)
+        problems.extend(file_problems)
+        if value is None:
+            unreadable = True
+        elif not isinstance(value, dict):
+            problems.append(f"{path}:1: (top level): expected a mapping of keys, got "
+                            f"{type(value).__name__}")
+            unreadable = True
+        else:
+            layers.append((path, value, marks))
+    if unreadable:  # a file we could not read as a mapping: checking the rest would only add noise
+        return None, {}, problems
+    merged, origins = merge_layers(layers)
+    found = validate(merged, origins)
+    return merged, origins, _in_file_order(problems + found.lines(), [p for p, _ in sources])
+
+
+def _in_file_order(problems, files):
+    """Sort `FILE:LINE...` lines by the files' precedence, then line (stable otherwise)."""
+    def key(problem):
+        for rank, file in enumerate(files):
+            if problem.startswith(file + ":"):
+                line = problem[len(file) + 1:].split(":", 1)[0]
+                return (rank, int(line) if line.isdigit() else 0)
+        return (len(files), 0)
+
+    return sorted(problems, key=key)
+
+
+def _config_error(sources, problems):
+    files = sorted({p.split(":", 1)[0] for p in problems})
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return ConfigError("config", f"{count} in {', '.join(files) or 'the configuration'}",
+                       "fix them, then check with `llm-shim config validate`", problems=problems)
+
+
+def normalise(merged, origins, sources):
+    """Fill schema defaults and add `_sources`, `_aliases`, `_origin`, `_version`."""
+    root = schema_mod.load_schema()
+    config = copy.deepcopy(merged)
+    filled = set()
+    _fill_defaults(config, root, root, (), filled)
+    config["_sources"] = [{"path": path, "layer": layer} for path, layer in sources]
+    config["_aliases"] = aliases(config)
+    config["_origin"] = leaf_origins(config, origins, filled)
+    config["_version"] = __version__
+    return config
+
+
+def aliases(config):
+    """{model id or alias: model id}, exact and case-sensitive."""
+    table = {}
+    for model_id, model in config.get("models", {}).items():
+        table[model_id] = model_id
+    for model_id, model in config.get("models", {}).items():
+        for alias in model.get("aliases") or ():
+            table.setdefault(alias, model_id)
+    return table
+
+
+def _fill_defaults(value, schema, root, path, filled):
+    schema = schema_mod.resolve(schema, root)
+    if isinstance(value, dict):
+        for key, child in (schema.get("properties") or {}).items():
+            child = schema_mod.resolve(child, root)
+            if key not in value and "default" in child:
+                value[key] = copy.deepcopy(child["default"])
+                filled.add(path + (key,))
+            if key in value:
+                _fill_defaults(value[key], child, root, path + (key,), filled)
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for key in value:
+                if key not in (schema.get("properties") or {}):
+                    _fill_defaults(value[key], extra, root, path + (key,), filled)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _fill_defaults(item, schema["items"], root, path + (index,), filled)
+
+
+def leaf_origins(config, origins, filled):
+    """{dotted path of every leaf (scalar, list, empty mapping): the file that set it}."""
+    out = {}
+
+    def walk(value, path):
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                if not (not path and isinstance(key, str) and key.startswith("_")):
+                    walk(child, path + (key,))
+            return
+        if any(path[:i] in filled for i in range(1, len(path) + 1)):
+            out[dotted(path)] = SCHEMA_DEFAULT
+        else:
+            out[dotted(path)] = origin_of(origins, path)[0]
+
+    walk(config, ())
+    return out
+
+
+def remove_stale_temp_files(directory, older_than=600):
+    """Temp files of writers that died between write and rename (rare; cleaned on a miss)."""
+    cutoff = time.time() - older_than
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("config-") and entry.name.endswith(".tmp"):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                pass

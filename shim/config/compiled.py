@@ -1,0 +1,208 @@
+"""The compiled config, as the shim's hot path reads it: one marshal file, no YAML.
+
+`load()` reads every configuration source (they are small), builds the cache key from their
+paths, sizes, mtimes and a CRC of the bytes read, and returns the cached compiled config when
+the key matches. On a miss (absent, stale, corrupt or unreadable cache) it imports the slow
+builder, compiles from those same bytes, and replaces the cache atomically (private temp file in
+the cache dir + `os.replace`), so concurrent shims either see the old file or the new one.
+The CRC makes an edit that keeps size and mtime (same clock tick) a miss too.
+
+Hot path: imports only os, sys, marshal, zlib and the shim's light modules.
+"""
+
+import marshal
+import os
+import sys
+import zlib
+
+from shim import __version__, paths
+
+ENV_VAR = "LLM_SHIM_CONFIG"
+PROJECT_FILE = ".llm-shim.yaml"
+# Bump when the compiled shape changes; old caches then miss instead of being misread.
+FORMAT = 1
+_MAGIC = b"LSCC"  # llm-shim compiled config
+_HEADER = 8       # magic + CRC32 of the marshalled payload
+
+# Why the last load() in this process did what it did: "hit", "absent", "stale", "corrupt",
+# "unreadable". Tests and benchmarks read it.
+last_status = None
+
+
+def discover(cwd=None, environ=None):
+    """[(path, layer)], highest precedence first: env, project, user, default.
+
+    The env file is listed even when missing (load then reports it); the user file only if it
+    exists. `environ` only affects $LLM_SHIM_CONFIG: directories come from `shim.paths`, which
+    reads the process environment.
+    """
+    env = os.environ if environ is None else environ
+    sources = []
+    chosen = env.get(ENV_VAR)
+    if chosen:
+        sources.append((os.path.abspath(os.path.expanduser(chosen)), "env"))
+    project = find_project_file(cwd)
+    if project:
+        sources.append((project, "project"))
+    user = paths.user_config_file()
+    if os.path.isfile(user):
+        sources.append((user, "user"))
+    sources.append((paths.embedded_default_config(), "default"))
+    unique = []
+    seen = set()
+    for path, layer in sources:  # the same file twice (e.g. $LLM_SHIM_CONFIG = the user file)
+        if path not in seen:
+            seen.add(path)
+            unique.append((path, layer))
+    return unique
+
+
+def find_project_file(cwd=None):
+    """`.llm-shim.yaml` in `cwd` or its nearest ancestor, or None."""
+    try:
+        directory = os.path.abspath(cwd) if cwd else os.getcwd()
+    except OSError:  # the working directory was deleted
+        return None
+    while True:
+        candidate = os.path.join(directory, PROJECT_FILE)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def cache_file(sources):
+    """`<cache dir>/config-<crc32 of the source paths>.marshal`: one cache per set of sources."""
+    joined = "\0".join(path for path, _ in sources).encode("utf-8", "surrogateescape")
+    return os.path.join(paths.cache_dir(), "config-%08x.marshal" % zlib.crc32(joined))
+
+
+def read_sources(sources):
+    """({path: bytes}, key) for the sources; a file that cannot be read gets None and (path, -1, -1, errno)."""
+    contents = {}
+    key = [FORMAT, __version__, sys.hexversion]
+    for path, _layer in sources:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            contents[path] = None
+            key.append((path, -1, -1, exc.errno))
+            continue
+        try:
+            st = os.fstat(fd)
+            chunks = []
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except OSError as exc:
+            contents[path] = None
+            key.append((path, -1, -1, exc.errno))
+            continue
+        finally:
+            os.close(fd)
+        data = b"".join(chunks)
+        contents[path] = data
+        key.append((path, st.st_size, st.st_mtime_ns, zlib.crc32(data)))
+    return contents, tuple(key)
+
+
+def load(cwd=None, environ=None):
+    """The compiled config for `cwd` (default: the process's); see docs/internals.md.
+
+    Raises shim.errors.ConfigError when the configuration is invalid. That verdict is cached
+    under the same key, so a broken file costs one compile, not one per call.
+    """
+    global last_status
+    sources = discover(cwd, environ)
+    contents, key = read_sources(sources)
+    target = cache_file(sources)
+    entry, last_status = _read_cache(target, key)
+    if entry is not None:
+        if "error" in entry:
+            raise _error(entry["error"])
+        return entry["config"]
+    from shim.config import build
+    from shim.errors import ConfigError
+
+    try:
+        config = build.compile_sources(sources, {p: d for p, d in contents.items() if d is not None})
+    except ConfigError as exc:
+        _write_cache(target, {"key": key, "error": (exc.what, exc.why, exc.hint, exc.problems)})
+        raise
+    _write_cache(target, {"key": key, "config": config})
+    build.remove_stale_temp_files(os.path.dirname(target))
+    return config
+
+
+def _error(fields):
+    from shim.errors import ConfigError
+
+    what, why, hint, problems = fields
+    return ConfigError(what, why, hint, problems=problems)
+
+
+def _read_cache(target, key):
+    try:
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None, "absent"
+    except OSError:
+        return None, "unreadable"
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 262144)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except OSError:
+        return None, "unreadable"
+    finally:
+        os.close(fd)
+    blob = b"".join(chunks)
+    payload = blob[_HEADER:]
+    if (len(blob) <= _HEADER or blob[:4] != _MAGIC
+            or int.from_bytes(blob[4:_HEADER], "big") != zlib.crc32(payload)):
+        return None, "corrupt"
+    try:
+        entry = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None, "corrupt"
+    if not isinstance(entry, dict) or not (isinstance(entry.get("config"), dict) or "error" in entry):
+        return None, "corrupt"
+    if entry.get("key") != key:
+        return None, "stale"
+    return entry, "hit"
+
+
+def _write_cache(target, entry):
+    """Replace the cache file atomically; any failure just leaves it uncached."""
+    payload = marshal.dumps(entry)
+    blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
+    directory = os.path.dirname(target)
+    temp = "%s.%d.%s.tmp" % (target, os.getpid(), os.urandom(4).hex())
+    try:
+        paths.ensure_dir(directory)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+    except OSError:
+        return False
+    try:
+        try:
+            view = memoryview(blob)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+        os.replace(temp, target)
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return False
+    return True

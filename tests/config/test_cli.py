@@ -1,0 +1,156 @@
+"""`llm-shim config init|validate|show|path`, run in-process through the CLI's main()."""
+
+import json
+import os
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+import yaml
+
+from shim import paths
+from shim.cli.main import main
+from shim.config import build, compiled, render
+
+from tests.config.conftest import DEFAULT
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_bare_config_prints_its_help(capsys):
+    code, out, _ = run(capsys, "config")
+    assert code == 0
+    for sub in ("init", "validate", "show", "path"):
+        assert sub in out
+
+
+@pytest.mark.parametrize("argv", [["config"], ["config", "init"], ["config", "validate"],
+                                  ["config", "show"], ["config", "path"]])
+def test_every_level_has_help_with_examples(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        main(argv + ["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out
+    assert f"llm-shim {' '.join(argv)}" in out.split("examples:", 1)[1]
+
+
+def test_init_writes_a_commented_valid_user_file_pointing_at_the_schema(capsys):
+    code, out, _ = run(capsys, "config", "init")
+    target = paths.user_config_file()
+    assert code == 0 and out == f"wrote {target}\n"
+    with open(target) as fh:
+        text = fh.read()
+    first = text.splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=file://")
+    schema_file = urllib.request.url2pathname(urllib.parse.urlparse(first.split("=", 1)[1]).path)
+    with open(schema_file) as fh:
+        assert json.load(fh)["$schema"].endswith("2020-12/schema")
+    assert yaml.safe_load(text) == {"schema_version": 1}
+    assert build.validate_file(target) == []
+
+
+def test_init_examples_are_valid_when_uncommented(capsys, tmp_path):
+    """Every commented example line (`#key:` or `#  key:`, not `# prose`) uncommented together."""
+    target = tmp_path / "all.yaml"
+    run(capsys, "config", "init", "--path", str(target))
+    lines = target.read_text().splitlines()
+    uncommented = [re.sub(r"^#(?=\S|  )", "", line) for line in lines]
+    assert sum(a != b for a, b in zip(lines, uncommented)) > 30
+    target.write_text("\n".join(uncommented) + "\n")
+    assert build.validate_file(str(target)) == []
+    assert yaml.safe_load(target.read_text())["agents"]["reviewer"]["model"] == "sonnet"
+
+
+def test_init_never_overwrites_without_force(capsys):
+    target = paths.user_config_file()
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as fh:
+        fh.write("default_agent: auto\n")
+    code, _, err = run(capsys, "config", "init")
+    assert code == 1
+    assert err.startswith(f"llm-shim: config init {target}: the file already exists; pass --force")
+    with open(target) as fh:
+        assert fh.read() == "default_agent: auto\n"
+    code, _, _ = run(capsys, "config", "init", "--force")
+    assert code == 0
+    with open(target) as fh:
+        assert fh.read().startswith("# yaml-language-server:")
+
+
+def test_validate_without_file_checks_every_discovered_source(capsys, tmp_path):
+    project = tmp_path / ".llm-shim.yaml"
+    project.write_text("default_agent: auto\n")
+    code, out, _ = run(capsys, "config", "validate")
+    assert code == 0
+    assert out == f"ok: {project}\nok: {DEFAULT}\n"
+    project.write_text("default_agent: nobody\n")
+    code, out, err = run(capsys, "config", "validate")
+    assert code == 1
+    assert out == f"{project}:1: default_agent: unknown agent 'nobody': not defined under agents\n"
+    assert "1 problem" in err
+
+
+def test_validate_a_missing_file_is_one_error_line(capsys, tmp_path):
+    code, out, err = run(capsys, "config", "validate", str(tmp_path / "nope.yaml"))
+    assert code == 1
+    assert out == ""
+    assert len(err.splitlines()) == 1 and "No such file" in err
+
+
+def test_show_prints_yaml_that_reads_back_as_the_effective_config(capsys, tmp_path):
+    (tmp_path / ".llm-shim.yaml").write_text("policies: {fallback: {max_attempts: 9}}\n")
+    code, out, _ = run(capsys, "config", "show")
+    assert code == 0
+    assert yaml.safe_load(out) == render.public(compiled.load())
+    assert yaml.safe_load(out)["policies"]["fallback"]["max_attempts"] == 9
+
+
+def test_show_origin_annotates_each_leaf_with_its_file(capsys, tmp_path):
+    project = tmp_path / ".llm-shim.yaml"
+    project.write_text("policies: {fallback: {max_attempts: 9}}\n")
+    code, out, _ = run(capsys, "config", "show", "--origin")
+    assert code == 0
+    assert f"max_attempts: 9  # {project}" in out
+    assert f"on_error: passthrough  # {DEFAULT}" in out
+    assert yaml.safe_load(out) == render.public(compiled.load())  # comments only
+    leaf_lines = [l for l in out.splitlines() if not l.startswith("#") and not l.rstrip().endswith(":")]
+    assert leaf_lines and all("  # " in l for l in leaf_lines)
+
+
+def test_show_json_carries_the_bookkeeping(capsys):
+    code, out, _ = run(capsys, "config", "show", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["_aliases"]["opus"] == "claude-opus-4-8"
+    assert data["_sources"] == [{"path": DEFAULT, "layer": "default"}]
+    assert "_origin" not in data
+    code, out, _ = run(capsys, "config", "show", "--json", "--origin")
+    assert json.loads(out)["_origin"]["default_agent"] == DEFAULT
+
+
+def test_show_on_an_invalid_config_fails_with_every_problem(capsys, tmp_path):
+    (tmp_path / ".llm-shim.yaml").write_text("default_agent: nobody\ntelemetry: {enabled: maybe}\n")
+    code, out, err = run(capsys, "config", "show")
+    assert code == 1 and out == ""
+    assert len([l for l in err.splitlines() if ".llm-shim.yaml:" in l]) == 2
+    assert "Traceback" not in err
+
+
+def test_path_lists_sources_in_order_then_the_cache(capsys, tmp_path, monkeypatch, write_yaml):
+    env_file = write_yaml("env.yaml", "schema_version: 1\n")
+    monkeypatch.setenv("LLM_SHIM_CONFIG", env_file)
+    (tmp_path / ".llm-shim.yaml").write_text("schema_version: 1\n")
+    code, out, _ = run(capsys, "config", "path")
+    assert code == 0
+    rows = [line.split(None, 1) for line in out.splitlines()]
+    assert [r[0] for r in rows] == ["env", "project", "user", "default", "cache"]
+    assert rows[0][1] == env_file
+    assert rows[1][1] == str(tmp_path / ".llm-shim.yaml")
+    assert rows[2][1].startswith(paths.user_config_file()) and "config init" in rows[2][1]
+    assert rows[4][1] == compiled.cache_file(compiled.discover())
