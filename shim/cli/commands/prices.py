@@ -1,0 +1,101 @@
+"""`llm-shim prices import|show|clear`: the price table used to compute costs.
+
+Precedence (docs/telemetry.md): rows imported here override the config's `models.*.prices`.
+"""
+
+import json
+import os
+import sys
+
+from shim import errors
+
+
+def add_parser(subparsers, common):
+    from shim.cli.main import add_command
+
+    p = add_command(
+        subparsers, common, "prices",
+        help="import, show or clear model prices (LiteLLM format)",
+        description="Prices turn token counts into USD. Imported rows override the config's "
+                    "`models.*.prices`; see docs/telemetry.md.",
+        examples=["llm-shim prices show",
+                  "llm-shim prices import model_prices_and_context_window.json",
+                  "llm-shim prices import --snapshot", "llm-shim prices clear"])
+    p.set_defaults(func=lambda args: show_prices())
+    sub = p.add_subparsers(dest="prices_command", metavar="SUBCOMMAND", parser_class=type(p))
+
+    imp = add_command(
+        sub, common, "import",
+        help="import LiteLLM's model_prices_and_context_window.json (or the shipped snapshot)",
+        examples=["llm-shim prices import ~/Downloads/model_prices_and_context_window.json",
+                  "llm-shim prices import --snapshot"])
+    imp.add_argument("file", nargs="?", metavar="FILE", help="a LiteLLM-format price file")
+    imp.add_argument("--snapshot", action="store_true",
+                     help="import the dated snapshot shipped with llm-shim")
+    imp.set_defaults(func=lambda args: import_prices(args.file, snapshot=args.snapshot))
+
+    show = add_command(sub, common, "show", help="print the effective price table",
+                       examples=["llm-shim prices show", "llm-shim prices show --json"])
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=lambda args: show_prices(as_json=args.json))
+
+    clear = add_command(sub, common, "clear", help="forget imported prices (use the config's)",
+                        examples=["llm-shim prices clear"])
+    clear.set_defaults(func=lambda args: clear_prices())
+
+
+def import_prices(path=None, snapshot=False, stream=None):
+    from shim.telemetry import ingest, prices
+
+    stream = stream or sys.stdout
+    if snapshot == bool(path):
+        raise errors.UsageError("prices import", "give either FILE or --snapshot",
+                                "e.g. `llm-shim prices import --snapshot`")
+    source = prices.snapshot_file() if snapshot else path
+    result = prices.import_litellm(source, ingest.load_config())
+    stream.write(f"imported {result['rows']} price rows from {source} into {result['path']}\n")
+    if result["changed"]:
+        stream.write("these configured models now use the imported prices, which differ from "
+                     f"the config: {', '.join(result['changed'])}\n")
+    return 0
+
+
+def show_prices(as_json=False, stream=None):
+    from shim.telemetry import ingest, prices
+
+    stream = stream or sys.stdout
+    cfg = ingest.load_config()
+    table = prices.load_table(cfg)
+    configured = set(cfg.get("models") or {})
+    rows = []
+    for name, row in sorted(table["rows"].items(), key=lambda kv: (kv[0] not in configured, kv[0])):
+        tiers = {f"{kind}_above_{threshold // 1000}k": value
+                 for threshold, tier in row["tiers"] for kind, value in tier.items()}
+        rows.append({"model": name, **row["base"], "tiers": tiers, "source": row["source"]})
+    if as_json:
+        json.dump({"version": table["version"], "models": rows}, stream, indent=1)
+        stream.write("\n")
+        return 0
+    from tabulate import tabulate
+
+    stream.write(f"price table {table['version']} (USD per million tokens)\n")
+    stream.write(tabulate(
+        [[r["model"], r.get("input"), r.get("output"), r.get("cache_read"), r.get("cache_write"),
+          ", ".join(f"{k}={v:g}" for k, v in r["tiers"].items()), r["source"]] for r in rows],
+        headers=["model", "input", "output", "cache read", "cache write", "tiers", "source"]))
+    stream.write("\n")
+    return 0
+
+
+def clear_prices(stream=None):
+    from shim.telemetry import prices
+
+    stream = stream or sys.stdout
+    path = prices.imported_file()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        stream.write("no imported prices; the config's prices are in use\n")
+        return 0
+    stream.write(f"removed {path}; the config's prices are in use\n")
+    return 0

@@ -1,0 +1,109 @@
+"""Harvest usage after the fact from the real tools' own logs (interactive and text modes).
+
+`collect(harvest, started_at, ended_at)` dispatches on `harvest["tool"]` and returns the same
+shape as a usage tap (tokens, model, session_id, parts with one entry per request where the log
+has them) or None when the tool's logs hold nothing for that window. It never raises.
+
+Bounded by design: only files whose mtime is inside the window, only the date directories the
+window touches, at most `MAX_FILE_BYTES` from the end of any one file, at most `MAX_FILES`.
+"""
+
+import os
+from datetime import datetime, timezone
+
+from shim import errors
+
+SLACK_SECONDS = 2.0
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILES = 200
+TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+              "reasoning_tokens")
+
+
+def collect(harvest, started_at, ended_at):
+    tool = (harvest or {}).get("tool")
+    try:
+        if tool == "claude":
+            from shim.telemetry.harvest import claude
+
+            return claude.harvest(harvest.get("claude_config_dir"), harvest.get("cwd"),
+                                  started_at, ended_at, session_id=harvest.get("session_id"))
+        if tool == "codex":
+            from shim.telemetry.harvest import codex
+
+            return codex.harvest(harvest.get("codex_home"), harvest.get("cwd"),
+                                 started_at, ended_at, session_id=harvest.get("session_id"))
+        if tool == "llm":
+            from shim.telemetry.harvest import llm
+
+            return llm.harvest(harvest.get("llm_user_path"), started_at, ended_at)
+    except Exception:  # somebody else's log format changed: no usage, never a crash
+        if errors.debug_enabled():
+            raise
+    return None
+
+
+def parse_time(value):
+    """Epoch seconds from an ISO 8601 string (naive = UTC) or a number; None if unparseable."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace(" ", "T", 1)
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def in_window(ts, started_at, ended_at, slack=SLACK_SECONDS):
+    return ts is not None and started_at - slack <= ts <= ended_at + slack
+
+
+def recent_files(candidates, started_at, slack=SLACK_SECONDS):
+    """Paths from `candidates` modified since the window started, newest first, capped."""
+    found = []
+    for path in candidates:
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            continue
+        if mtime >= started_at - slack:
+            found.append((mtime, path))
+    found.sort(reverse=True)
+    return [path for _, path in found[:MAX_FILES]]
+
+
+def read_lines(path, limit=MAX_FILE_BYTES):
+    """The file's complete lines, at most `limit` bytes from its end."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > limit:
+            fh.seek(size - limit)
+            fh.readline()  # drop the partial first line
+        return fh.read().splitlines()
+
+
+def summarise(parts, session_id=None):
+    """Tap-shaped usage from per-request parts; model = the one with the most output."""
+    if not parts:
+        return None
+    out = {}
+    for key in TOKEN_KEYS:
+        values = [p.get(key) for p in parts if p.get(key) is not None]
+        out[key] = sum(int(v) for v in values) if values else None
+    by_model = {}
+    for part in parts:
+        by_model[part.get("model")] = by_model.get(part.get("model"), 0) + \
+            int(part.get("output_tokens") or 0) + 1
+    models = [m for m in by_model if m]
+    out["model"] = max(models, key=lambda m: by_model[m]) if models else None
+    out["session_id"] = session_id
+    out["cost_usd"] = None
+    out["parts"] = parts
+    return out

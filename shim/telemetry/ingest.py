@@ -1,0 +1,231 @@
+"""Ingestion: spool -> harvest -> prices -> SQLite, exactly once.
+
+1. `spool.claim()` renames the spool away and locks it (plus leftovers of failed runs);
+2. each line is parsed with `ast.literal_eval`; unparseable lines go to `spool/rejected.log`
+   (a line glued to a torn fragment is recovered from its `{'v': ` start);
+3. records with a `harvest` hint get their usage from the tool's own logs, then costs are
+   computed (`prices.price_record`) and free text is scrubbed of secrets;
+4. every row is inserted in ONE transaction, ignoring only primary-key conflicts
+   (`ON CONFLICT (invocation_id, attempt) DO NOTHING`), so a re-ingested file never duplicates;
+5. only after COMMIT are the claimed files deleted. If the database is locked past the timeout,
+   read-only or corrupt, the files stay as `claimed-*.log` for the next run and one warning
+   line is printed: nothing is lost.
+
+Run `python -m shim.telemetry.ingest` to ingest in a background process.
+"""
+
+import ast
+import sqlite3
+import sys
+
+from shim import errors, paths
+from shim.telemetry import harvest, prices, privacy, spool, store
+
+TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+              "reasoning_tokens")
+_RECORD_START = b"{'v': "
+
+
+def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
+           timeout=store.DEFAULT_TIMEOUT):
+    """Import every spooled record; returns the number of new rows (attempts + counters).
+
+    `conn` (from `store.connect()`) is used as is and left open; without it a connection is
+    opened and closed here. Never raises for database trouble: warns and keeps the spool.
+    """
+    claimed = spool.claim(spool_dir)
+    if not claimed:
+        return 0
+    try:
+        records, rejected = [], []
+        for item in claimed:
+            got, bad = parse(item.read())
+            records.extend(got)
+            rejected.extend(bad)
+        cfg = cfg if cfg is not None else load_config()
+        table = prices.load_table(cfg)
+        attempts, counters = [], []
+        for rec in records:
+            kind, row = _prepare_safely(rec, cfg, table)
+            (counters if kind == "counter" else attempts).append(row)
+    except BaseException:
+        for item in claimed:
+            item.keep()
+        raise
+    inserted = _commit(conn, attempts, counters, db_path, timeout)
+    if inserted is None:
+        for item in claimed:
+            item.keep()
+        return 0
+    spool.reject(rejected, spool_dir)
+    for item in claimed:
+        item.done()
+    return inserted
+
+
+def _commit(conn, attempts, counters, db_path, timeout):
+    own = conn is None
+    try:
+        if own:
+            conn = store.connect(db_path, timeout=timeout)
+        with store.transaction(conn):
+            return store.insert_attempts(conn, attempts) + store.insert_counters(conn, counters)
+    except sqlite3.Error as exc:
+        _rollback(conn)
+        if errors.debug_enabled() and store.classify(exc) == "other":
+            raise
+        store.warn_db_error(exc, db_path, "telemetry")
+        return None
+    except OSError as exc:
+        errors.warn("telemetry", f"{db_path or paths.database_file()}: {exc.strerror or exc}",
+                    "the rows stay in the spool and are imported by the next `llm-shim logs`")
+        return None
+    finally:
+        if own and conn is not None:
+            conn.close()
+
+
+def _rollback(conn):
+    try:
+        if conn is not None and conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _prepare_safely(rec, cfg, table):
+    """`prepare`, but a record that trips a bug is still stored (cost unknown), not lost."""
+    try:
+        return prepare(rec, cfg, table)
+    except Exception:
+        if errors.debug_enabled():
+            raise
+        row = {k: v for k, v in rec.items() if k not in ("v", "kind", "harvest", "usage_parts")}
+        row.setdefault("cost_source", "unknown")
+        return rec.get("kind") or "attempt", row
+
+
+def parse(data):
+    """(records, rejected raw lines) from a spool file's bytes."""
+    records, rejected = [], []
+    for raw in data.split(b"\n"):
+        if not raw.strip():
+            continue
+        rec = _literal(raw)
+        if rec is not None:
+            records.append(rec)
+            continue
+        # A torn write (disk full, crash) glued to the next record: recover the record.
+        start = raw.find(_RECORD_START, 1)
+        while start > 0:
+            rec = _literal(raw[start:])
+            if rec is not None:
+                records.append(rec)
+                rejected.append(raw[:start])
+                break
+            start = raw.find(_RECORD_START, start + 1)
+        else:
+            rejected.append(raw)
+    return records, rejected
+
+
+def _literal(raw):
+    try:
+        value = ast.literal_eval(raw.decode("utf-8"))
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    if not isinstance(value.get("invocation_id"), str) or not isinstance(value.get("attempt"), int):
+        return None
+    if not isinstance(value.get("started_at"), (int, float)):
+        return None
+    return value
+
+
+def prepare(rec, cfg, table):
+    """Harvest, price and scrub one parsed record. Returns ("attempt"|"counter", row dict)."""
+    rec = dict(rec)
+    rec.pop("v", None)
+    kind = rec.pop("kind", None) or "attempt"
+    hint = rec.pop("harvest", None)
+    parts = rec.pop("usage_parts", None)
+    known = any(rec.get(k) is not None for k in TOKEN_KEYS[:4])
+    if hint and (not known or not rec.get("model")):
+        got = harvest.collect(hint, rec["started_at"], rec.get("ended_at") or rec["started_at"])
+        if got:
+            if not known:
+                for key in TOKEN_KEYS:
+                    rec[key] = got.get(key)
+                parts = got.get("parts")
+                if kind == "attempt":
+                    rec["usage_source"] = "harvest"
+            if not rec.get("model"):
+                rec["model"] = got.get("model")
+            if kind == "attempt" and not rec.get("session_id"):
+                rec["session_id"] = got.get("session_id")
+    _model_facts(rec, cfg)
+    try:
+        prices.price_record(rec, parts, table)
+    except (TypeError, ValueError, KeyError):
+        rec["cost_usd"], rec["cost_source"] = rec.get("reported_cost_usd"), (
+            "reported" if rec.get("reported_cost_usd") is not None else "unknown")
+    if kind == "attempt":
+        privacy.scrub_record(rec)
+    return kind, rec
+
+
+def _model_facts(rec, cfg):
+    """Provider and tier of the model that actually ran, when the decision did not know it."""
+    model = rec.get("model")
+    if not model or (rec.get("provider") and rec.get("tier")):
+        return
+    models = cfg.get("models") or {}
+    model_id = (cfg.get("_aliases") or {}).get(model, model)
+    if model_id not in models and model.endswith("[1m]"):
+        model_id = (cfg.get("_aliases") or {}).get(model[:-4], model[:-4])
+    spec = models.get(model_id) or {}
+    rec["provider"] = rec.get("provider") or spec.get("provider")
+    rec["tier"] = rec.get("tier") or spec.get("tier")
+
+
+def load_config():
+    """The compiled config; the embedded defaults if it cannot be loaded (prices still work)."""
+    try:
+        from shim.config import compiled
+    except ImportError:
+        return embedded_config()
+    try:
+        return compiled.load()
+    except errors.ShimError as exc:
+        errors.warn("telemetry", f"config unusable ({exc.why})", "pricing with the defaults")
+        return embedded_config()
+
+
+def embedded_config():
+    import yaml
+
+    with open(paths.embedded_default_config(), encoding="utf-8") as fh:
+        cfg = yaml.safe_load(fh) or {}
+    aliases = {}
+    for model_id, spec in (cfg.get("models") or {}).items():
+        aliases[model_id] = model_id
+        for alias in (spec or {}).get("aliases") or ():
+            aliases.setdefault(alias, model_id)
+    cfg["_aliases"] = aliases
+    return cfg
+
+
+def main():
+    try:
+        ingest()
+    except Exception as exc:  # a background ingester must never leave a traceback behind
+        if errors.debug_enabled():
+            raise
+        errors.warn("telemetry", f"ingestion failed: {type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Numbered schema migrations, tracked by `PRAGMA user_version` (0 = empty file).
+
+`migrate` reads user_version first and returns at once when it is current, so the common path
+runs no DDL and takes no write lock (llm#789: migrating on every call broke `xargs -P`).
+Each migration runs with its version bump in one `BEGIN IMMEDIATE` transaction and re-reads
+the version under that lock, so concurrent first runs apply each step exactly once.
+Never edit a released migration: append a new one.
+"""
+
+# The attempts columns, in table order (docs/internals.md "Attempt record" plus usage_source).
+ATTEMPT_COLUMNS = (
+    "invocation_id", "attempt", "started_at", "ended_at", "duration_ms", "host", "agent",
+    "tool_requested", "tool", "model_requested", "model", "provider", "tier", "complexity",
+    "mode", "reasons", "exit_code", "failure_class",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "cost_usd", "cost_source", "reported_cost_usd", "computed_cost_usd",
+    "price_version", "baseline_model", "baseline_cost_usd", "session_id", "project",
+    "blocked", "block_reason", "budget_override", "prompt_chars", "prompt_hash",
+    "prompt_text", "response_text", "shim_version", "usage_source",
+)
+
+COUNTER_COLUMNS = (
+    "invocation_id", "attempt", "started_at", "ended_at", "agent", "tool", "provider", "tier",
+    "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "reasoning_tokens", "cost_usd", "cost_source", "blocked",
+)
+
+
+def m001_attempts(conn):
+    conn.execute("""
+        CREATE TABLE attempts (
+            invocation_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            duration_ms REAL,
+            host TEXT,
+            agent TEXT,
+            tool_requested TEXT,
+            tool TEXT,
+            model_requested TEXT,
+            model TEXT,
+            provider TEXT,
+            tier TEXT,
+            complexity TEXT,
+            mode TEXT,
+            reasons TEXT,
+            exit_code INTEGER,
+            failure_class TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_usd REAL,
+            cost_source TEXT,
+            reported_cost_usd REAL,
+            computed_cost_usd REAL,
+            price_version TEXT,
+            baseline_model TEXT,
+            baseline_cost_usd REAL,
+            session_id TEXT,
+            project TEXT,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            block_reason TEXT,
+            budget_override INTEGER NOT NULL DEFAULT 0,
+            prompt_chars INTEGER,
+            prompt_hash TEXT,
+            prompt_text TEXT,
+            response_text TEXT,
+            shim_version TEXT,
+            PRIMARY KEY (invocation_id, attempt)
+        )""")
+    conn.execute("CREATE INDEX attempts_started_at ON attempts (started_at)")
+
+
+def m002_counters_and_usage_source(conn):
+    """`privacy: off` keeps only budget counters; `usage_source` says stream or harvest."""
+    conn.execute("ALTER TABLE attempts ADD COLUMN usage_source TEXT")
+    conn.execute("""
+        CREATE TABLE counters (
+            invocation_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            started_at REAL NOT NULL,
+            ended_at REAL,
+            agent TEXT,
+            tool TEXT,
+            provider TEXT,
+            tier TEXT,
+            model TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_usd REAL,
+            cost_source TEXT,
+            blocked INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (invocation_id, attempt)
+        )""")
+    conn.execute("CREATE INDEX counters_started_at ON counters (started_at)")
+    # Everything budgets and rate limits count, whatever the privacy mode of each call.
+    conn.execute("""
+        CREATE VIEW spend AS
+            SELECT started_at, agent, tool, provider, tier, model, input_tokens, output_tokens,
+                   cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+                   cost_source, blocked
+              FROM attempts
+            UNION ALL
+            SELECT started_at, agent, tool, provider, tier, model, input_tokens, output_tokens,
+                   cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd,
+                   cost_source, blocked
+              FROM counters""")
+
+
+def m003_report_index(conn):
+    """A covering index for reports and budgets: range on started_at, group by the rest,
+    without touching the table rows (which may hold prompt text in `full` mode)."""
+    conn.execute("""
+        CREATE INDEX attempts_report ON attempts (
+            started_at, agent, tool, model, provider, tier, cost_usd, baseline_cost_usd,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            reasoning_tokens, blocked, exit_code, failure_class, cost_source)""")
+    conn.execute("DROP INDEX attempts_started_at")  # a prefix of attempts_report
+
+
+MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index]
+from shim.policy.state import policy_state  # noqa: E402  (issue 7: the policy tables)
+MIGRATIONS.append(policy_state)
+LATEST = len(MIGRATIONS)
+
+
+def user_version(conn):
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(conn, target=LATEST):
+    """Bring the schema to `target` (default: latest). Returns the resulting version.
+
+    `conn` must be in autocommit mode (isolation_level=None). A database newer than this code
+    is left alone: older code can still insert the columns it knows.
+    """
+    version = user_version(conn)
+    while version < target:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = user_version(conn)  # another process may have migrated meanwhile
+            if version < target:
+                MIGRATIONS[version](conn)
+                version += 1
+                conn.execute(f"PRAGMA user_version = {version:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return version

@@ -1,0 +1,239 @@
+"""Build the attempt record (docs/internals.md "Attempt record") from a Decision and an outcome.
+
+Privacy is applied here, before anything is written, so no later stage can leak text:
+
+* `metadata` (default): no prompt or response text; `prompt_chars` and a salted sha256 only;
+* `full`: prompt and response text kept;
+* `off`: no attempt row. A *counter* record (`"kind": "counter"`) keeps only what budgets and
+  rate limits need (time, agent, tool, provider, model, tokens, cost); it lands in the
+  `counters` table, not in `attempts`.
+
+Costs are not computed here (prices are not hot): ingestion fills `cost_usd`, `cost_source`,
+`computed_cost_usd`, `price_version` and `baseline_cost_usd`.
+
+Hot module: os, sys, time and the shim's hot modules only; the builtin sha256 is imported when
+a prompt or a hashed project needs it.
+"""
+
+import os
+import sys
+import time
+
+from shim import __version__, paths
+
+RECORD_VERSION = 1
+PRIVACY_MODES = ("metadata", "full", "off")
+PROJECT_MODES = ("full", "hash", "omit")
+TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+              "reasoning_tokens")
+HARVESTABLE = ("claude", "codex", "llm")
+SALT_NAME = "salt"
+SALT_BYTES = 32
+
+
+def new_invocation_id():
+    return os.urandom(16).hex()
+
+
+def privacy_mode(cfg, agent):
+    """The agent's `privacy` if it sets one, else `policies.privacy`, else metadata.
+
+    `telemetry.enabled: false` means `off`: budgets and rate limits still need the counters.
+    """
+    if (cfg.get("telemetry") or {}).get("enabled") is False:
+        return "off"
+    agent_cfg = (cfg.get("agents") or {}).get(agent) or {}
+    mode = agent_cfg.get("privacy") or (cfg.get("policies") or {}).get("privacy")
+    return mode if mode in PRIVACY_MODES else "metadata"
+
+
+def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ):
+    """The spool record of one attempt (a dict of literals), or a counter record in `off` mode.
+
+    `outcome` keys: exit_code, started_at, ended_at, usage (tap result or None), failure_class,
+    blocked, block_reason, budget_override, prompt_text, response_text; optional session_id.
+    """
+    usage = outcome.get("usage") or None
+    known = _has_usage(usage)
+    mode = privacy_mode(cfg, decision.get("agent"))
+    started = float(outcome.get("started_at") or time.time())
+    ended = float(outcome.get("ended_at") or started)
+    blocked = 1 if outcome.get("blocked") else 0
+    model = (usage or {}).get("model") or decision.get("model")
+    tokens = {key: (usage or {}).get(key) for key in TOKEN_KEYS}
+    session_id = (usage or {}).get("session_id") or outcome.get("session_id")
+
+    if mode == "off":
+        record = {
+            "v": RECORD_VERSION, "kind": "counter",
+            "invocation_id": invocation_id, "attempt": int(attempt),
+            "started_at": started, "ended_at": ended,
+            "agent": decision.get("agent"), "tool": decision.get("tool"),
+            "provider": decision.get("provider"), "tier": decision.get("tier"), "model": model,
+            **tokens,
+            "reported_cost_usd": (usage or {}).get("cost_usd"),
+            "blocked": blocked,
+        }
+    else:
+        record = {
+            "v": RECORD_VERSION,
+            "invocation_id": invocation_id, "attempt": int(attempt),
+            "started_at": started, "ended_at": ended,
+            "duration_ms": round((ended - started) * 1000.0, 3),
+            "host": _host(),
+            "agent": decision.get("agent"),
+            "tool_requested": decision.get("tool_requested"), "tool": decision.get("tool"),
+            "model_requested": decision.get("model_requested"), "model": model,
+            "provider": decision.get("provider"), "tier": decision.get("tier"),
+            "complexity": decision.get("complexity"), "mode": decision.get("mode"),
+            "reasons": [str(r) for r in (decision.get("reasons") or ())],
+            "exit_code": outcome.get("exit_code"),
+            "failure_class": outcome.get("failure_class"),
+            **tokens,
+            "cost_usd": None, "cost_source": None,
+            "reported_cost_usd": (usage or {}).get("cost_usd"), "computed_cost_usd": None,
+            "price_version": None,
+            "baseline_model": decision.get("baseline_model"), "baseline_cost_usd": None,
+            "session_id": session_id,
+            "project": _project(cfg, cwd),
+            "blocked": blocked, "block_reason": outcome.get("block_reason"),
+            "budget_override": 1 if outcome.get("budget_override") else 0,
+            "usage_source": "stream" if known else None,
+            "shim_version": __version__,
+        }
+        record.update(_prompt_fields(mode, decision, outcome))
+    parts = (usage or {}).get("parts")
+    if known and parts:
+        record["usage_parts"] = [dict(p) for p in parts]
+    harvest = _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id)
+    if harvest is not None:
+        record["harvest"] = harvest
+    return record
+
+
+def _host():
+    try:
+        return os.uname().nodename
+    except (AttributeError, OSError):
+        return None
+
+
+def _prompt_fields(mode, decision, outcome):
+    prompt = outcome.get("prompt_text")
+    chars = len(prompt) if isinstance(prompt, str) else decision.get("prompt_chars")
+    fields = {"prompt_chars": chars, "prompt_hash": None, "prompt_text": None,
+              "response_text": None}
+    if isinstance(prompt, str) and prompt:
+        try:
+            fields["prompt_hash"] = salted_hash(prompt)
+        except OSError:
+            pass  # no salt, no hash: never a reason to fail the call
+    if mode == "full":
+        fields["prompt_text"] = prompt if isinstance(prompt, str) else None
+        response = outcome.get("response_text")
+        fields["response_text"] = response if isinstance(response, str) else None
+    return fields
+
+
+def _project(cfg, cwd):
+    mode = (cfg.get("policies") or {}).get("project") or "full"
+    if mode == "omit" or not cwd:
+        return None
+    if mode == "hash":
+        try:
+            return "sha256:" + salted_hash(cwd)[:16]
+        except OSError:
+            return None
+    return cwd
+
+
+def _has_usage(usage):
+    """A tap result may carry only error hints or a session id: that is not usage."""
+    if not usage:
+        return False
+    return usage.get("cost_usd") is not None or any(usage.get(k) is not None for k in TOKEN_KEYS)
+
+
+def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
+    """Where ingestion should look for usage the stream did not give us (None: nowhere)."""
+    if outcome.get("blocked") or outcome.get("failure_class") == "binary_missing":
+        return None
+    if decision.get("mode") not in ("interactive", "oneshot"):
+        return None
+    tool = decision.get("tool")
+    adapter = ((cfg.get("tools") or {}).get(tool) or {}).get("adapter") or tool
+    if adapter not in HARVESTABLE:
+        return None
+    # Codex --json reports tokens but no model: the rollout's turn_context has it.
+    if known and model:
+        return None
+    environ = environ if environ is not None else os.environ
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return {
+        "tool": adapter,
+        "cwd": cwd,
+        "claude_config_dir": environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude"),
+        "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
+        "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
+        "session_id": session_id,
+    }
+
+
+def _llm_default_dir(environ, home):
+    """click.get_app_dir("io.datasette.llm"), which llm uses when LLM_USER_PATH is unset."""
+    if sys.platform == "darwin":
+        return os.path.join(home, "Library", "Application Support", "io.datasette.llm")
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    return os.path.join(base, "io.datasette.llm")
+
+
+def salted_hash(text):
+    """sha256(salt + text) as hex; the salt is private to this machine (data_dir()/salt)."""
+    data = text.encode("utf-8", "surrogateescape")
+    return _sha256(_salt() + data).hexdigest()
+
+
+def _sha256(data):
+    """The builtin sha256 (~1 ms to import) rather than hashlib (~3 ms, loads OpenSSL)."""
+    try:
+        from _sha256 import sha256  # Python <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # Python 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
+def _salt():
+    directory = paths.data_dir()
+    path = os.path.join(directory, SALT_NAME)
+    for _ in range(2):
+        try:
+            with open(path, "rb") as fh:
+                salt = fh.read()
+        except FileNotFoundError:
+            _create_salt(directory, path)
+            continue
+        if len(salt) == SALT_BYTES:
+            return salt
+        break
+    raise OSError(f"unusable salt file {path}; delete it to make a new one (hashes will change)")
+
+
+def _create_salt(directory, path):
+    """Write the salt to a private temp file, then link it in: readers never see a partial one."""
+    paths.ensure_dir(directory)
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, os.urandom(SALT_BYTES))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(tmp)

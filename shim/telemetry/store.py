@@ -1,0 +1,269 @@
+"""The SQLite store: connection settings, inserts, queries, pruning and repair.
+
+Settings (sqlite-utils / llm lessons): the file is created 0600 before SQLite opens it (the WAL
+and SHM files inherit its mode); WAL is switched on once, outside any transaction, when the
+schema is first created or migrated; `synchronous=NORMAL` and a busy timeout on every
+connection. Connections are in autocommit mode: writers use `transaction()` (BEGIN IMMEDIATE).
+"""
+
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+import time
+
+from shim import errors, paths
+from shim.telemetry import migrations
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+
+DEFAULT_TIMEOUT = 5.0
+# SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).
+_BUSY, _LOCKED, _READONLY, _CANTOPEN, _CORRUPT, _NOTADB = 5, 6, 8, 14, 11, 26
+
+
+def connect(path=None, timeout=DEFAULT_TIMEOUT):
+    """An autocommit connection to the telemetry database with the schema up to date."""
+    path = path or paths.database_file()
+    _create_private(path)
+    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if migrations.user_version(conn) < migrations.LATEST:
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent; must be outside a transaction
+            migrations.migrate(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _create_private(path):
+    paths.ensure_dir(os.path.dirname(path))
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        st = os.stat(path)
+        if st.st_mode & 0o077:
+            os.chmod(path, 0o600)
+
+
+def classify(exc):
+    """'locked', 'readonly', 'corrupt' or 'other' for a sqlite3 error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        code &= 0xFF
+        if code in (_BUSY, _LOCKED):
+            return "locked"
+        if code in (_READONLY, _CANTOPEN):
+            return "readonly"
+        if code in (_CORRUPT, _NOTADB):
+            return "corrupt"
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return "locked"
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return "readonly"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return "corrupt"
+    return "other"
+
+
+HINTS = {
+    "locked": "the rows stay in the spool and are imported by the next `llm-shim logs`",
+    "readonly": "check the permissions of {path}; the rows stay in the spool meanwhile",
+    "corrupt": "run `llm-shim logs repair` (keeps the damaged file, salvages its rows and "
+               "imports the spool)",
+    "other": "the rows stay in the spool; rerun with LLM_SHIM_DEBUG=1 for details",
+}
+
+
+def warn_db_error(exc, path=None, action="telemetry database"):
+    kind = classify(exc)
+    path = path or paths.database_file()
+    errors.warn(action, f"{path}: {exc}", HINTS[kind].format(path=path))
+    return kind
+
+
+@contextlib.contextmanager
+def transaction(conn):
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _insert(conn, table, columns, records, encode):
+    if not records:
+        return 0
+    # Only a primary-key conflict (the row is already there) is ignored; columns with NOT NULL
+    # are filled by `encode`, so no other constraint can silently drop a row.
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
+           f"VALUES ({', '.join('?' * len(columns))}) "
+           f"ON CONFLICT (invocation_id, attempt) DO NOTHING")
+    before = conn.total_changes
+    rows = [tuple(encode(col, rec.get(col)) for col in columns) for rec in records]
+    if conn.in_transaction:
+        conn.executemany(sql, rows)
+    else:
+        with transaction(conn):
+            conn.executemany(sql, rows)
+    return conn.total_changes - before
+
+
+_NOT_NULL_FLAGS = ("blocked", "budget_override")
+
+
+def _encode(column, value):
+    if column == "reasons" and isinstance(value, (list, tuple)):
+        return json.dumps(list(value), ensure_ascii=False)
+    if column in _NOT_NULL_FLAGS:
+        return 1 if value else 0
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def insert_attempts(conn, records):
+    """Insert attempt records; ones already present (same invocation_id, attempt) are ignored.
+    Returns the number of new rows."""
+    return _insert(conn, "attempts", ATTEMPT_COLUMNS, records, _encode)
+
+
+def insert_counters(conn, records):
+    return _insert(conn, "counters", COUNTER_COLUMNS, records, _encode)
+
+
+def recent(conn, limit=20):
+    """The newest attempts, newest first, as dicts (reasons decoded to a list)."""
+    conn.row_factory = sqlite3.Row
+    try:
+        cur = conn.execute(
+            "SELECT * FROM attempts ORDER BY started_at DESC, invocation_id, attempt DESC "
+            "LIMIT ?", (int(limit),))
+        rows = [dict(r) for r in cur]
+    finally:
+        conn.row_factory = None
+    for row in rows:
+        try:
+            row["reasons"] = json.loads(row["reasons"]) if row["reasons"] else []
+        except ValueError:
+            row["reasons"] = [row["reasons"]]
+    return rows
+
+
+def prune(conn, before):
+    """Delete attempts and counters that started before epoch `before`. Returns counts."""
+    with transaction(conn):
+        attempts = conn.execute("DELETE FROM attempts WHERE started_at < ?", (before,)).rowcount
+        counters = conn.execute("DELETE FROM counters WHERE started_at < ?", (before,)).rowcount
+    return {"attempts": attempts, "counters": counters}
+
+
+# --- repair -------------------------------------------------------------------------------------
+
+def check(path=None, timeout=DEFAULT_TIMEOUT):
+    """None when the database opens and passes `PRAGMA quick_check`, else the problem text."""
+    path = path or paths.database_file()
+    if not os.path.exists(path):
+        return None
+    try:
+        conn = connect(path, timeout=timeout)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        if classify(exc) == "corrupt":
+            return str(exc)
+        raise
+    return None if result == [("ok",)] else "; ".join(str(r[0]) for r in result[:5])
+
+
+@contextlib.contextmanager
+def _repair_lock(path):
+    """Serialise repairs: two processes must not both move the database away."""
+    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
+    """Move a damaged database aside, start a fresh one and copy over every readable row.
+
+    Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {...}}. Nothing is
+    deleted: the damaged file stays as `telemetry.db.corrupt-<UTC time>` (with its -wal).
+    """
+    path = path or paths.database_file()
+    paths.ensure_dir(os.path.dirname(path))
+    with _repair_lock(path):
+        problem = check(path, timeout=timeout)
+        if problem is None and not force:
+            return {"status": "ok", "problem": None, "quarantined": None, "salvaged": {}}
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        quarantined = f"{path}.corrupt-{stamp}-{os.getpid()}"
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.rename(path + suffix, quarantined + suffix)
+            except FileNotFoundError:
+                pass
+        salvaged = {}
+        conn = connect(path, timeout=timeout)
+        try:
+            for table, columns in (("attempts", ATTEMPT_COLUMNS), ("counters", COUNTER_COLUMNS)):
+                rows = _salvage(quarantined, table, columns)
+                salvaged[table] = _insert_raw(conn, table, columns, rows)
+        finally:
+            conn.close()
+    return {"status": "repaired", "problem": problem or "forced", "quarantined": quarantined,
+            "salvaged": salvaged}
+
+
+def _insert_raw(conn, table, columns, rows):
+    rows = [r for r in rows if r.get("started_at") is not None]
+    return _insert(conn, table, columns, rows,
+                   lambda col, value: (1 if value else 0) if col in _NOT_NULL_FLAGS else value)
+
+
+def _salvage(path, table, wanted, step_limit=1 << 40):
+    """Every row of `table` that can still be read from a damaged database (best effort).
+
+    Reads in rowid order; past an unreadable page, probes further rowids (1, 10, 100, ...
+    ahead) to continue after the damage.
+    """
+    try:
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return []
+    rows = []
+    try:
+        try:
+            present = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+        except sqlite3.Error:
+            return rows
+        columns = [c for c in wanted if c in present]
+        if "invocation_id" not in columns or "attempt" not in columns:
+            return rows
+        select = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
+        last, skip = 0, 1
+        while skip < step_limit:
+            try:
+                for row in src.execute(select, (last,)):
+                    last = row[0]
+                    rows.append(dict(zip(columns, row[1:])))
+                    skip = 1
+                break
+            except sqlite3.Error:
+                last += skip
+                skip *= 10
+    finally:
+        src.close()
+    return rows
