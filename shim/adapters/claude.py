@@ -1,0 +1,115 @@
+"""Claude Code's argv (commander.js): `claude [options] [command] [prompt]`.
+
+`-p/--print` makes a call one-shot; without it claude starts its TUI (with an optional first
+prompt). Options may come before or after the prompt. Variadic options (`--allowedTools a b`)
+swallow following words up to the next option, exactly as commander does, so
+`claude -p --allowedTools Read "fix it"` has no prompt on argv (claude then reads stdin).
+"""
+
+from shim.adapters import base
+
+NAME = "claude"
+MODEL_FLAG = "--model"
+
+SPEC = {
+    "short_equals": False,
+    "arity": {
+        "--add-dir": "*", "--agent": 1, "--agents": 1,
+        "--allowedTools": "*", "--allowed-tools": "*",
+        "--append-system-prompt": 1, "--append-system-prompt-file": 1,
+        "--betas": "*", "-d": "?", "--debug": "?", "--debug-file": 1,
+        "--disallowedTools": "*", "--disallowed-tools": "*",
+        "--effort": 1, "--fallback-model": 1, "--file": "*", "--from-pr": "?",
+        "--input-format": 1, "--json-schema": 1, "--max-budget-usd": 1, "--max-turns": 1,
+        "--mcp-config": "*", "--model": 1, "-n": 1, "--name": 1, "--output-format": 1,
+        "--permission-mode": 1, "--permission-prompt-tool": 1, "--plugin-dir": 1,
+        "--prompt-suggestions": "?", "--remote-control-session-name-prefix": 1,
+        "-r": "?", "--resume": "?", "--session-id": 1, "--setting-sources": 1,
+        "--settings": 1, "--system-prompt": 1, "--system-prompt-file": 1, "--tools": "*",
+        "-w": "?", "--worktree": "?",
+    },
+}
+
+META_FLAGS = frozenset(("-v", "--version", "-h", "--help"))
+SUBCOMMANDS = frozenset((
+    "agents", "auth", "auto-mode", "config", "doctor", "install", "login", "logout", "mcp",
+    "migrate-installer", "plugin", "plugins", "setup-token", "update", "upgrade",
+))
+ONESHOT_FLAGS = frozenset(("-p", "--print"))
+MODEL_FLAGS = frozenset(("--model",))
+RESUME_FLAGS = frozenset(("-c", "--continue", "-r", "--resume", "--fork-session"))
+# Flags whose meaning the normalised request carries, so the call can move to another tool.
+PORTABLE = frozenset(("-p", "--print", "--model", "--output-format", "--system-prompt"))
+OUTPUT_FORMATS = ("text", "json", "stream-json")
+
+
+def parse(tool, args, cfg=None):
+    tokens, _ = base.scan(args, SPEC)
+    for token in tokens:
+        if token["kind"] == "dashdash":
+            break
+        if token["kind"] == "flag" and token["name"] in META_FLAGS:
+            return base.request(tool, args, mode="meta", adapter=NAME, model_insert_at=None)
+    pos = base.positionals(tokens)
+    if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in SUBCOMMANDS:
+        return base.request(tool, args, mode="meta", subcommand=pos[0]["value"], adapter=NAME,
+                            model_insert_at=None)
+    if len(pos) > 1:
+        return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+
+    oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
+    model_token = base.last_flag(tokens, MODEL_FLAGS)
+    fmt_token = base.last_flag(tokens, ("--output-format",))
+    output_format = fmt_token["value"] if fmt_token else None
+    if output_format is None and oneshot:
+        output_format = "text"
+    system_token = base.last_flag(tokens, ("--system-prompt",))
+
+    untranslatable = []
+    for token in tokens:
+        if token["kind"] == "flag" and token["name"] not in PORTABLE:
+            untranslatable.append("claude flag %s has no equivalent in other tools" % token["name"])
+    if output_format is not None and output_format not in OUTPUT_FORMATS:
+        untranslatable.append("unknown --output-format %r" % output_format)
+    input_token = base.last_flag(tokens, ("--input-format",))
+    prompt = pos[0]["value"] if pos else None
+    if prompt is not None and prompt in SUBCOMMANDS:
+        untranslatable.append("the prompt is a claude subcommand name")
+
+    return base.request(
+        tool, args,
+        mode="oneshot" if oneshot else "interactive",
+        prompt=prompt,
+        prompt_index=pos[0]["index"] if pos else None,
+        model=model_token["value"] if model_token and model_token["form"] != "missing" else None,
+        model_pinned=model_token is not None and model_token["form"] != "missing",
+        output_format=output_format,
+        resume=base.has_flag(tokens, RESUME_FLAGS),
+        untranslatable=untranslatable,
+        system=system_token["value"] if system_token else None,
+        model_site=base.model_site(model_token),
+        model_insert_at=0,
+        model_flag=MODEL_FLAG,
+        input_format=input_token["value"] if input_token else None,
+        adapter=NAME,
+    )
+
+
+def build_oneshot(prompt, model, output_format, system, portable_output=False, cfg=None, tool=None):
+    """argv for `claude -p PROMPT [--model M] [--output-format F] [--system-prompt S]`."""
+    if output_format not in (None, "text") and not (portable_output and output_format == "json"):
+        return None, "claude has no output format %r" % output_format
+    options = []
+    if model:
+        options += ["--model", model]
+    if output_format == "json":
+        options += ["--output-format", "json"]
+    if system is not None:
+        options += ["--system-prompt", system]
+    if prompt is None:
+        return ["-p"] + options, None
+    if prompt in SUBCOMMANDS:
+        return None, "the prompt %r is a claude subcommand name" % prompt
+    if prompt.startswith("-"):
+        return ["-p"] + options + ["--", prompt], None
+    return ["-p", prompt] + options, None

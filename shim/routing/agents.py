@@ -1,0 +1,121 @@
+"""Who is calling: `$LLM_SHIM_AGENT`, else the first matching `identify:` rule, else
+`default_agent`.
+
+Rules (config `identify:`, first match wins; every condition in a rule must hold):
+
+    - {agent: reviewer, parent: {cmdline: "*review-bot*"}}   # anywhere up the parent chain
+    - {agent: ci, parent: "github-runner*"}                  # a string matches the name
+    - {agent: work, cwd: "~/work/**"}
+    - {agent: scripts, tool: llm}
+
+Hot path: psutil is imported only when a `parent` rule is reached, fnmatch only when a glob
+rule is.
+"""
+
+import os
+
+ENV_VAR = "LLM_SHIM_AGENT"
+MAX_PARENTS = 32
+
+
+def identify(tool, cfg, environ=None, cwd=None, parents=None):
+    """(agent, reason). `parents` ([{"name", "cmdline"}], nearest first) replaces the psutil
+    walk, for tests and callers that already know the chain."""
+    environ = os.environ if environ is None else environ
+    agents = (cfg or {}).get("agents") or {}
+    named = (environ.get(ENV_VAR) or "").strip()
+    if named:
+        if named in agents:
+            return named, "$%s=%s" % (ENV_VAR, named)
+        return named, "$%s=%s (not in config: an agent with no settings)" % (ENV_VAR, named)
+    chain = parents
+    for number, rule in enumerate((cfg or {}).get("identify") or (), 1):
+        agent = rule.get("agent")
+        if not agent:
+            continue
+        matched = []
+        ok = True
+        if "tool" in rule:
+            ok = rule["tool"] == tool
+            matched.append("tool %s" % tool)
+        if ok and rule.get("cwd"):
+            where = cwd if cwd is not None else _getcwd()
+            ok = where is not None and _cwd_matches(where, rule["cwd"], environ)
+            matched.append("cwd %s matches %s" % (where, rule["cwd"]))
+        if ok and rule.get("parent"):
+            if chain is None:
+                chain = _parent_chain()
+            hit = _parent_matches(chain, rule["parent"])
+            ok = hit is not None
+            matched.append("parent process %s" % hit)
+        if ok and matched:
+            return agent, "identify rule %d: %s" % (number, "; ".join(matched))
+    default = (cfg or {}).get("default_agent") or "default"
+    return default, "default_agent"
+
+
+def _getcwd():
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _expand(pattern, environ):
+    if pattern.startswith("~"):
+        home = environ.get("HOME") or os.path.expanduser("~")
+        if pattern == "~" or pattern.startswith("~/"):
+            return home + pattern[1:]
+        return os.path.expanduser(pattern)
+    return pattern
+
+
+def _cwd_matches(cwd, pattern, environ):
+    """Glob over the whole path; `*` crosses `/` and `dir/**` also matches `dir` itself."""
+    from fnmatch import fnmatchcase
+
+    pattern = _expand(pattern, environ).rstrip("/") or "/"
+    cwd = cwd.rstrip("/") or "/"
+    if fnmatchcase(cwd, pattern):
+        return True
+    if pattern.endswith("/**") and cwd == pattern[:-3]:
+        return True
+    return False
+
+
+def _parent_matches(chain, rule):
+    """The first process up the chain whose name/cmdline match the rule, as text; else None."""
+    from fnmatch import fnmatchcase
+
+    if isinstance(rule, str):
+        rule = {"name": rule}
+    name_glob = rule.get("name")
+    cmd_glob = rule.get("cmdline")
+    for proc in chain:
+        if name_glob and not fnmatchcase(proc.get("name") or "", name_glob):
+            continue
+        if cmd_glob and not fnmatchcase(proc.get("cmdline") or "", cmd_glob):
+            continue
+        if name_glob or cmd_glob:
+            return proc.get("name") or proc.get("cmdline")
+    return None
+
+
+def _parent_chain():
+    """[{"name", "cmdline"}] from our parent up to (not including) PID 1, via psutil."""
+    try:
+        import psutil
+    except ImportError:
+        return []
+    chain = []
+    try:
+        proc = psutil.Process(os.getppid())
+        while proc is not None and proc.pid > 1 and len(chain) < MAX_PARENTS:
+            try:
+                chain.append({"name": proc.name(), "cmdline": " ".join(proc.cmdline())})
+            except (psutil.AccessDenied, psutil.ZombieProcess):
+                chain.append({"name": "", "cmdline": ""})
+            proc = proc.parent()
+    except psutil.Error:
+        pass
+    return chain
