@@ -1,0 +1,180 @@
+"""`install` and `uninstall` as typed functions: they act, and return what they did.
+
+install: private code copy -> shims -> prune old copies -> PATH blocks -> state file. Each step
+leaves identical files alone, so a second install rewrites nothing. uninstall undoes each step
+from the state file (and, should it be lost, by recognising our shims and blocks), and never
+touches anything that is not ours: not the real tools, nor config and telemetry unless `purge`.
+"""
+
+import os
+import shutil
+import sys
+
+from shim import __version__, errors, paths
+from shim.install import layout, rcfiles, shells, state
+
+
+def _home(environ):
+    home = environ.get("HOME") or os.path.expanduser("~")
+    if not home or not os.path.isabs(home):
+        raise errors.ShimError("install", "cannot tell the home directory", "set HOME")
+    return home
+
+
+def resolve_shims_dir(shims_dir=None, recorded=None):
+    """`--dir`, else the installed dir from the state file, else `paths.shims_dir()`."""
+    value = shims_dir or recorded or paths.shims_dir()
+    return shells.check_dir(os.path.abspath(os.path.expanduser(value)))
+
+
+def resolve_shells(requested, home, environ):
+    """`--shell` values (None = detect, "all" = every supported shell) as an ordered list."""
+    if not requested:
+        return shells.detect_shells(home, environ)
+    if "all" in requested:
+        return list(shells.SHELLS)
+    return [s for s in shells.SHELLS if s in requested]
+
+
+def tools_to_shim():
+    """The shim names: every configured tool plus `llm-shim` itself."""
+    return layout.configured_tools() + [layout.CLI_NAME]
+
+
+def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
+    """Install for this user; returns a report dict (see `shim.cli.commands.install`)."""
+    environ = os.environ if environ is None else environ
+    home = _home(environ)
+    previous = state.load()
+    target_dir = resolve_shims_dir(shims_dir)
+    chosen = resolve_shells(shell_names, home, environ)
+    names = tools_to_shim()
+    layout.check_shims_dir(target_dir, names)
+
+    python = layout.base_python()
+    lib_root = paths.lib_dir()
+    lib_path, lib_changed = layout.install_lib(lib_root, __version__, python)
+    script = layout.shim_script(python, lib_path, __version__)
+    shim_result = layout.write_shims(target_dir, names, script)
+    moved_from = previous.get("shims_dir")
+    if moved_from and moved_from != target_dir:
+        layout.remove_shims(moved_from)
+    pruned = layout.prune_lib(lib_root, keep=__version__)
+
+    records = dict(previous.get("rc_files") or {})
+    new_state = {"version": __version__, "python": python, "shims_dir": target_dir,
+                 "lib_dir": lib_root, "shims": names, "rc_files": records}
+    rc_report, manual = [], []
+    try:
+        for shell in chosen:
+            body = shells.snippet(shell, target_dir)
+            for path in shells.rc_files(shell, home, environ):
+                if not modify_rc:
+                    manual.append({"shell": shell, "path": path,
+                                   "text": rcfiles.render_block(body).decode()})
+                    continue
+                action, record = rcfiles.add_block(path, body)
+                if record is not None:
+                    records[path] = record
+                rc_report.append({"shell": shell, "path": path, "action": action})
+        if modify_rc:
+            rc_report += _refresh_other_blocks(records, rc_report, target_dir)
+    finally:
+        state.save(new_state)
+    login = shells.login_shell(environ) or "bash"
+    return {
+        "version": __version__, "python": python, "shims_dir": target_dir,
+        "lib": {"path": lib_path, "changed": lib_changed, "bytes": layout.lib_size(lib_path)},
+        "pruned": pruned, "shims": shim_result, "shells": chosen, "rc": rc_report,
+        "manual": manual, "moved_from": moved_from if moved_from != target_dir else None,
+        "activate": shells.activation_line(login, target_dir),
+        "first_on_path": environ.get("PATH", "").split(os.pathsep)[0] == target_dir,
+    }
+
+
+def _refresh_other_blocks(records, done, shims_dir):
+    """Point blocks an earlier install wrote for other shells at `shims_dir` too.
+
+    Only files that still hold a block: one the user deleted by hand stays deleted.
+    """
+    handled = {item["path"] for item in done}
+    report = []
+    for path in sorted(set(records) - handled):
+        data = rcfiles.read_bytes(path)
+        if data is None or not rcfiles.find_block(data):
+            continue
+        shell = "fish" if path.endswith(".fish") else "bash"  # bash and zsh share the sh code
+        action, _ = rcfiles.add_block(path, shells.snippet(shell, shims_dir))
+        report.append({"shell": shell, "path": path, "action": action})
+    return report
+
+
+def _safe_to_delete(path, home):
+    """Purge never deletes /, $HOME, or anything that contains $HOME."""
+    path = os.path.realpath(path)
+    home = os.path.realpath(home)
+    return path != os.sep and not (home + os.sep).startswith(path + os.sep)
+
+
+def uninstall(shims_dir=None, purge=False, environ=None):
+    """Undo `install`; with `purge` also delete config, telemetry and cache. Returns a report."""
+    environ = os.environ if environ is None else environ
+    home = _home(environ)
+    recorded = state.load()
+    dirs = [resolve_shims_dir(shims_dir)] if shims_dir else \
+        sorted({resolve_shims_dir(None, recorded.get("shims_dir")), paths.shims_dir()})
+    removed_shims = {d: layout.remove_shims(d) for d in dirs}
+
+    records = recorded.get("rc_files") or {}
+    rc_report = []
+    for path in sorted(set(records) | set(shells.all_candidate_files(home, environ))):
+        action = rcfiles.remove_block(
+            path, records.get(path),
+            delete_if_empty=os.path.basename(path) == shells.FISH_FILE)
+        if action:
+            rc_report.append({"path": path, "action": action})
+
+    removed_dirs = []
+    for lib in sorted({paths.lib_dir(), recorded.get("lib_dir") or paths.lib_dir()}):
+        if os.path.isdir(lib):
+            shutil.rmtree(lib)
+            removed_dirs.append(lib)
+    state.remove()
+
+    purged, refused = [], []
+    if purge:
+        for directory in sorted({paths.config_dir(), paths.data_dir(), paths.cache_dir()}):
+            if not os.path.exists(directory):
+                continue
+            if _safe_to_delete(directory, home):
+                shutil.rmtree(directory)
+                purged.append(directory)
+            else:
+                refused.append(directory)
+    else:
+        try:
+            os.rmdir(paths.data_dir())  # only when install left it empty
+        except OSError:
+            pass
+    path_entries = environ.get("PATH", "").split(os.pathsep)
+    return {"shims": removed_shims, "rc": rc_report, "lib": removed_dirs,
+            "purged": purged, "refused": refused,
+            "still_on_path": [d for d in dirs if d in path_entries]}
+
+
+def running_shims_dir():
+    """The dir of the installed `llm-shim` shim running this process, or None."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if argv0 and layout.is_shim_file(argv0):
+        return os.path.dirname(os.path.abspath(argv0))
+    return None
+
+
+def shell_init(shell, shims_dir=None):
+    """The snippet `eval "$(llm-shim shell-init SHELL)"` runs.
+
+    Without `--dir`, an installed `llm-shim` names its own dir (right even when the shell that
+    evals it lacks the LLM_SHIM_HOME install ran with), else the state file's, else the default.
+    """
+    recorded = running_shims_dir() or state.load().get("shims_dir")
+    return shells.snippet(shell, resolve_shims_dir(shims_dir, recorded))

@@ -1,0 +1,65 @@
+"""`install-state.json`: what `llm-shim install` created, so `uninstall` can undo exactly that.
+
+Kept in the data dir: the shims dir and lib dir used, the shim names, and per start-up file
+whether install created it and which separator bytes it added before the block. Written with
+sorted keys and atomically, so an unchanged install rewrites nothing.
+"""
+
+import json
+import os
+import tempfile
+
+from shim import paths
+
+FILE_NAME = "install-state.json"
+FORMAT = 1
+
+
+def state_file():
+    return os.path.join(paths.data_dir(), FILE_NAME)
+
+
+def load():
+    """The recorded state, or an empty one when there is none (or it cannot be read)."""
+    try:
+        with open(state_file(), encoding="utf-8") as fh:
+            state = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) and state.get("format") == FORMAT else {}
+
+
+def dumps(state):
+    return json.dumps(dict(state, format=FORMAT), indent=2, sort_keys=True) + "\n"
+
+
+def save(state):
+    """Write `state` unless the file already holds exactly these bytes."""
+    text = dumps(state)
+    path = state_file()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            if fh.read() == text:
+                return False
+    except OSError:
+        pass
+    paths.ensure_dir(os.path.dirname(path))
+    fd, tmp = tempfile.mkstemp(prefix=".install-state-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def remove():
+    try:
+        os.unlink(state_file())
+    except FileNotFoundError:
+        pass
