@@ -28,10 +28,7 @@ def main(tool, args):
 
         cfg = compiled.load()
         if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
-            # Not a tool we know: argv0 was something else, so this is the management CLI.
-            from shim.cli.main import main as cli_main
-
-            return cli_main(args)
+            return _unknown_tool(tool, args, cfg, environ)
         plan = plan_call(tool, args, cfg, environ)
     except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
         return errors.report(exc)
@@ -42,16 +39,29 @@ def main(tool, args):
     return execute(plan, cfg, environ)
 
 
-def plan_call(tool, args, cfg, environ, cwd=None):
-    """Everything decided before anything runs: request, agent, decision, real binary."""
+def _unknown_tool(tool, args, cfg, environ):
+    """argv0 names no configured tool. A shim installed for a tool that only a project config
+    names (and this directory's config does not) must still reach that tool, so a real binary
+    of that name runs untouched; with none, argv0 was something else: the management CLI."""
+    if next(resolve.candidates(tool, environ), None) is not None:
+        return _passthrough(tool, args, cfg, environ)
+    from shim.cli.main import main as cli_main
+
+    return cli_main(args)
+
+
+def plan_call(tool, args, cfg, environ, cwd=None, request=None):
+    """Everything decided before anything runs: request, agent, decision, real binary.
+
+    `request` may be given already parsed (`llm-shim exec` builds its own)."""
     from shim import adapters
     from shim.routing import agents, decide
 
     cwd = cwd or _cwd(environ)
-    request = adapters.parse(tool, args, cfg)
+    if request is None:
+        request = adapters.parse(tool, args, cfg)
     agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
-    decision = decide(request, cfg, agent)
-    decision.setdefault("agent_reason", agent_reason)
+    decision = decide(request, cfg, agent, agent_reason=agent_reason)
     gate = None
     if _policies_active(cfg):
         from shim.policy import engine
@@ -85,22 +95,29 @@ def child_env(environ, real_binary):
 
 
 def execute(plan, cfg, environ):
-    """Run the decided call (and, once the policy engine is active, its fallbacks)."""
-    gate = plan.get("gate")
-    if gate is not None and gate.get("blocked"):
-        _record(plan, cfg, environ, None, None, attempt=1)
-        return errors.report(gate["error"])
-    if gate is not None:
-        from shim.policy import engine
-
-        return engine.run_with_fallbacks(plan, cfg, environ)
+    """Run the decided call. A policy gate or a one-shot fallback chain hands it to the attempt
+    loop (shim.policy.attempts: budgets settled, fallbacks, cooldowns); the plain single
+    attempt below is the hot path and imports nothing more unless the tool failed."""
     decision = plan["decision"]
+    if plan.get("gate") is not None or (decision.get("fallbacks")
+                                        and decision.get("mode") == "oneshot"):
+        from shim.policy import attempts
+
+        return attempts.run(plan, cfg, environ)
     tap = _usage_tap(decision)
     outcome = runner.run(plan["real_binary"], [decision["tool"]] + list(decision["argv"]),
                          child_env(environ, plan["real_binary"]), tap=tap)
     if tap is not None:
         outcome["usage"] = _tap_result(tap)
-    _record(plan, cfg, environ, outcome, None, attempt=1)
+    failure_class = None
+    if outcome["exit_code"] != 0:
+        try:
+            from shim.policy import attempts
+
+            failure_class = attempts.after_plain_failure(decision, outcome, cfg)
+        except Exception as exc:
+            _bookkeeping_warning(exc)
+    _record(plan, cfg, environ, outcome, failure_class, attempt=1)
     return outcome["exit_code"]
 
 
@@ -143,12 +160,31 @@ def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=N
         outcome.setdefault("budget_override", bool(gate.get("budget_override")))
         rec = record.make_attempt(plan["decision"], outcome, cfg, invocation_id=invocation_id,
                                   attempt=attempt, cwd=plan["cwd"], environ=environ)
-        if rec is not None:
-            spool.append(rec)
+        if rec is not None and spool.append(rec) and spool.needs_ingest():
+            _ingest_in_background()
         return rec
     except Exception as exc:
         _bookkeeping_warning(exc)
         return None
+
+
+def _ingest_in_background():
+    """The spool grew past its bound (nothing has read it for a long while): import it into
+    SQLite in a detached process, so this call does not wait for it."""
+    import shim
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
+    code = ("import sys; sys.path[:0] = %r; from shim.telemetry.ingest import main; main()"
+            % ([root] + [p for p in sys.path if p.endswith("site-packages")],))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], dict(os.environ),
+                       file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0),
+                                     (os.POSIX_SPAWN_DUP2, devnull, 1),
+                                     (os.POSIX_SPAWN_DUP2, devnull, 2)],
+                       setsid=True)
+    finally:
+        os.close(devnull)
 
 
 def _bookkeeping_warning(exc):

@@ -14,6 +14,14 @@ from shim import __version__, errors, exitcodes
 # Commands appear in --help in this order. Add a command here only once it works.
 COMMAND_MODULES = (
     "version",
+    "config",
+    "install",
+    "uninstall",
+    "shell_init",
+    "logs",
+    "prices",
+    "route",
+    "exec",
 )
 
 EPILOG = """examples:
