@@ -17,6 +17,7 @@ fi
 
 # System packages and real CLIs the integration and acceptance tests drive.
 bash "$root/install/test-deps.sh"
+bash "$root/install/realclis.sh"
 
 export PATH="$venv/bin:$PATH"
 set +e
