@@ -7,9 +7,9 @@ sorted keys and atomically, so an unchanged install rewrites nothing.
 
 import json
 import os
-import tempfile
 
 from shim import paths
+from shim.install import rcfiles
 
 FILE_NAME = "install-state.json"
 FORMAT = 1
@@ -44,17 +44,7 @@ def save(state):
     except OSError:
         pass
     paths.ensure_dir(os.path.dirname(path))
-    fd, tmp = tempfile.mkstemp(prefix=".install-state-", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    rcfiles.write_bytes(path, text.encode("utf-8"), mode=0o600)
     return True
 
 
