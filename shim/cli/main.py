@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "uninstall",
     "shell_init",
     "logs",
+    "report",
     "prices",
     "route",
     "exec",

@@ -106,14 +106,13 @@ def _insert(conn, table, columns, records, encode):
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' * len(columns))}) "
            f"ON CONFLICT (invocation_id, attempt) DO NOTHING")
-    before = conn.total_changes
     rows = [tuple(encode(col, rec.get(col)) for col in columns) for rec in records]
+    # rowcount counts this statement's own rows; total_changes would also count the rows the
+    # report rollup's triggers touch.
     if conn.in_transaction:
-        conn.executemany(sql, rows)
-    else:
-        with transaction(conn):
-            conn.executemany(sql, rows)
-    return conn.total_changes - before
+        return conn.executemany(sql, rows).rowcount
+    with transaction(conn):
+        return conn.executemany(sql, rows).rowcount
 
 
 _NOT_NULL_FLAGS = ("blocked", "budget_override")

@@ -1,0 +1,163 @@
+"""`llm-shim report` (alias `stats`): cost, savings and usage per day, week or month.
+
+The spool is imported first, so the report includes calls made a moment ago. Formats and the
+`--json` schema are documented in docs/report.md.
+"""
+
+import argparse
+import sqlite3
+import sys
+
+from shim import errors, paths
+
+EXAMPLES = [
+    "llm-shim report                          # last 30 days, one row per day",
+    "llm-shim report --monthly --by model",
+    "llm-shim report --weekly --by agent,tool --since 8w",
+    "llm-shim report --since 2026-04-01 --until 2026-04-30 --agent reviewer",
+    "llm-shim report --tz Asia/Kolkata --by provider --json",
+    "llm-shim report --csv --output spend.csv",
+    "llm-shim stats --monthly --html report.html",
+]
+
+
+def add_parser(subparsers, common):
+    from shim.cli.main import add_command
+
+    p = add_command(
+        subparsers, common, "report", aliases=["stats"],
+        help="cost, savings and usage per day, week or month",
+        description="Sum the recorded calls per local day, week or month (and per agent, model, "
+                    "tool, provider or project): invocations, failures, tokens, cost, latency "
+                    "and the savings of routing. Dates are local to --tz.",
+        examples=EXAMPLES)
+    period = p.add_mutually_exclusive_group()
+    period.add_argument("--daily", dest="granularity", action="store_const", const="day",
+                        help="one row per day (default; default range: the last 30 days)")
+    period.add_argument("--weekly", dest="granularity", action="store_const", const="week",
+                        help="one row per week (policies.week_starts; default: last 12 weeks)")
+    period.add_argument("--monthly", dest="granularity", action="store_const", const="month",
+                        help="one row per calendar month (default: last 12 months)")
+    p.add_argument("--since", metavar="DATE",
+                   help="first day: YYYY-MM-DD, today, yesterday, or 7d / 4w / 3m "
+                        "(the last 7 days, 4 weeks, 3 months, today included)")
+    p.add_argument("--until", metavar="DATE",
+                   help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
+    p.add_argument("--by", metavar="KEYS", default="",
+                   help="group by a comma list of agent, model, tool, provider, project")
+    p.add_argument("--agent", action="append", metavar="NAME",
+                   help="only these agents (repeat or comma list)")
+    p.add_argument("--tool", action="append", metavar="NAME",
+                   help="only these tools: claude, codex, llm, ...")
+    p.add_argument("--model", action="append", metavar="NAME",
+                   help="only these models (an alias also matches its model id)")
+    p.add_argument("--tz", metavar="ZONE",
+                   help="IANA time zone for the periods (default: policies.timezone, else local)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", dest="fmt", action="store_const", const="json",
+                     help="print the report as JSON (schema in docs/report.md)")
+    fmt.add_argument("--csv", dest="fmt", action="store_const", const="csv",
+                     help="print the rows as CSV (RFC 4180, no totals line)")
+    p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    p.add_argument("--html", metavar="FILE",
+                   help="also write a self-contained HTML page with charts to FILE")
+    p.add_argument("--chart", action=argparse.BooleanOptionalAction, default=None,
+                   help="show or hide the spend bar chart under the table "
+                        "(default: shown when printing the table to a terminal)")
+    p.set_defaults(func=_run, granularity="day", fmt="table")
+
+
+def _run(args):
+    return run_report(
+        granularity=args.granularity, since=args.since, until=args.until, by=args.by,
+        agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
+        fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart)
+
+
+def run_report(*, granularity="day", since=None, until=None, by="", agents=(), tools=(),
+               models=(), timezone=None, fmt="table", output=None, html_file=None, chart=None,
+               stream=None, err=None, db_path=None):
+    """Compute the report and print or write it. Returns the exit code."""
+    from shim.report import api, export, render
+
+    stream = stream or sys.stdout
+    err = err or sys.stderr
+    group_by = api.parse_keys(by)
+    filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
+               "model": api.split_values(models)}
+    doc, by_model, by_agent, database_empty = _compute(
+        db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
+    message = render.empty_message(doc, database_empty) if not doc["rows"] else None
+    if html_file:
+        from shim.report import html
+
+        _write(html_file, html.page(doc, by_model, by_agent, message))
+    if fmt == "json":
+        text = export.to_json(doc)
+    elif fmt == "csv":
+        text = export.to_csv(doc)
+    elif message:
+        text = message + "\n"
+    else:
+        text = render.table(doc)
+        if chart if chart is not None else (output is None and _isatty(stream)):
+            text += "\n" + render.bar_chart(doc)
+    if message and (fmt != "table" or output):
+        err.write(f"llm-shim: {message}\n")
+    if output:
+        _write(output, text)
+    else:
+        stream.write(text)
+    return 0
+
+
+def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
+    from shim.report import api, query
+    from shim.telemetry import ingest, store
+
+    path = db_path or paths.database_file()
+    try:
+        conn = store.connect(path)
+    except sqlite3.Error as exc:
+        raise _db_error(exc, path) from None
+    except OSError as exc:
+        raise errors.TelemetryError("report", f"{path}: {exc.strerror or exc}",
+                                    "check the permissions of its directory") from None
+    try:
+        ingest.ingest(conn, db_path=path)
+        doc, periods, query_filters = api.compute(
+            conn, granularity=granularity, since=since, until=until, group_by=group_by,
+            filters=filters, timezone=timezone)
+        by_model = by_agent = ()
+        if with_charts and doc["rows"]:
+            by_model = api.breakdown(conn, periods, "model", query_filters)
+            by_agent = api.breakdown(conn, periods, "agent", query_filters)
+        database_empty = not doc["rows"] and not query.has_rows(conn)
+    except sqlite3.Error as exc:
+        raise _db_error(exc, path) from None
+    finally:
+        conn.close()
+    return doc, by_model, by_agent, database_empty
+
+
+def _db_error(exc, path):
+    from shim.telemetry import store
+
+    kind = store.classify(exc)
+    return errors.TelemetryError("report", f"{path}: {exc}", store.HINTS[kind].format(path=path))
+
+
+def _write(path, text):
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise errors.ShimError("report", f"cannot write {path}: {exc.strerror or exc}",
+                               "check the directory exists and is writable") from None
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,187 @@
+"""Local calendar periods (day, week, month) as UTC instants, with zoneinfo.
+
+A local day is not 86,400 s apart from the next across a DST change, and its start is not a
+whole UTC hour in half-hour zones, so periods are computed here, in Python, from the zone's
+rules: each period is [start, end) in epoch seconds, the first instant whose local date is the
+period's first date up to the same for the next period. The store is summed in UTC
+quarter-hour buckets (every zone's midnight since 1970 falls on one), which fold into these
+periods exactly.
+"""
+
+import datetime as dt
+import os
+import re
+import zoneinfo
+
+from shim import errors
+
+GRANULARITIES = ("day", "week", "month")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# How far back a report goes without --since: the current period and the ones before it.
+DEFAULT_SPAN = {"day": 30, "week": 12, "month": 12}
+_RELATIVE = re.compile(r"^(\d+)([dwm])$")
+
+
+def resolve_zone(name):
+    """A tzinfo for an IANA name or "local"; raises UsageError for unknown names."""
+    if not name or name == "local":
+        return local_zone()
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise errors.UsageError("report", f"unknown time zone {name!r}",
+                                "use an IANA name such as Europe/Berlin, or local") from None
+
+
+def local_zone():
+    """The machine's zone with its DST rules: $TZ, else /etc/localtime, else UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if name:
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            pass
+    try:
+        target = os.path.realpath("/etc/localtime")
+        marker = "zoneinfo" + os.sep
+        if marker in target:
+            return zoneinfo.ZoneInfo(target.split(marker, 1)[1])
+        with open("/etc/localtime", "rb") as fh:
+            return zoneinfo.ZoneInfo.from_file(fh, key="localtime")
+    except (OSError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        return dt.timezone.utc
+
+
+def zone_name(zone):
+    return getattr(zone, "key", None) or str(zone)
+
+
+def today(zone, now=None):
+    return dt.datetime.fromtimestamp(now if now is not None else _now(), zone).date()
+
+
+def _now():
+    import time
+
+    return time.time()
+
+
+def parse_day(text, zone, now=None, *, end=False):
+    """A local date from YYYY-MM-DD, today, yesterday, or Nd / Nw / Nm.
+
+    As a start (--since), `7d` is the last 7 days including today and `4w` the last 28; as an
+    end (--until), `7d` is the day 7 days ago. `Nm` is calendar months.
+    """
+    value = (text or "").strip().lower()
+    current = today(zone, now)
+    if value == "today":
+        return current
+    if value == "yesterday":
+        return current - dt.timedelta(days=1)
+    match = _RELATIVE.match(value)
+    if match:
+        count, unit = int(match.group(1)), match.group(2)
+        if unit == "m":
+            day = add_months(current, -count)
+            return day if end else day + dt.timedelta(days=1)
+        days = count * (7 if unit == "w" else 1)
+        return current - dt.timedelta(days=days if end else max(days - 1, 0))
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise errors.UsageError(
+            "report", f"cannot read the date {text!r}",
+            "use YYYY-MM-DD, today, yesterday, or a count like 7d, 4w, 3m") from None
+
+
+def add_months(day, months):
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(day.day, last))
+
+
+def period_start(day, granularity, week_starts="monday"):
+    """The first local date of the period holding `day`."""
+    if granularity == "day":
+        return day
+    if granularity == "week":
+        first = WEEKDAYS.index(week_starts)
+        return day - dt.timedelta(days=(day.weekday() - first) % 7)
+    return day.replace(day=1)
+
+
+def next_start(start, granularity):
+    if granularity == "day":
+        return start + dt.timedelta(days=1)
+    if granularity == "week":
+        return start + dt.timedelta(days=7)
+    return add_months(start, 1)
+
+
+def label(start, granularity):
+    """day and week: the first date (2026-03-30); month: 2026-03."""
+    return start.strftime("%Y-%m") if granularity == "month" else start.isoformat()
+
+
+def default_range(granularity, zone, week_starts="monday", now=None):
+    """(first, last) local dates, inclusive: the current period and the ones before it."""
+    return span_ending(today(zone, now), granularity, week_starts)
+
+
+def span_ending(last, granularity, week_starts="monday"):
+    """(first, last): the DEFAULT_SPAN periods ending with the one holding `last`."""
+    start = period_start(last, granularity, week_starts)
+    span = DEFAULT_SPAN[granularity]
+    if granularity == "day":
+        first = start - dt.timedelta(days=span - 1)
+    elif granularity == "week":
+        first = start - dt.timedelta(days=7 * (span - 1))
+    else:
+        first = add_months(start, -(span - 1))
+    return first, last
+
+
+def day_start(day, zone):
+    """Epoch seconds of the first instant whose local date is `day`.
+
+    zoneinfo (PEP 495, fold=0) maps a 00:00 that a DST gap skips to the instant the gap ends,
+    and a 00:00 that a fall-back repeats to its first occurrence: both are the day's start.
+    """
+    stamp = dt.datetime.combine(day, dt.time(0), tzinfo=zone).timestamp()
+    return int(stamp) if stamp == int(stamp) else stamp
+
+
+def build(first, last, granularity, zone, week_starts="monday"):
+    """The periods covering local dates first..last (inclusive), clipped to them.
+
+    Each is {"period": label, "first": date, "last": date (inclusive), "start": epoch,
+    "end": epoch}, in order; `start`/`end` are the UTC bounds [start, end) actually counted.
+    """
+    if granularity not in GRANULARITIES:
+        raise ValueError(granularity)
+    if week_starts not in WEEKDAYS:
+        week_starts = "monday"
+    periods = []
+    start = period_start(first, granularity, week_starts)
+    while start <= last:
+        following = next_start(start, granularity)
+        lo = max(start, first)
+        hi = min(following - dt.timedelta(days=1), last)
+        periods.append({
+            "period": label(start, granularity), "first": lo, "last": hi,
+            "start": day_start(lo, zone), "end": day_start(hi + dt.timedelta(days=1), zone),
+        })
+        start = following
+    return periods
+
+
+def bucket_seconds(periods, preferred=900):
+    """The largest of 900, 60, 1 s that divides every period bound: buckets of that size
+    never straddle a bound, so folding them is exact."""
+    bounds = [p["start"] for p in periods] + [p["end"] for p in periods]
+    for size in (preferred, 60, 1):
+        if all(isinstance(b, int) and b % size == 0 for b in bounds):
+            return size
+    return None  # fractional offsets (none exist in tzdata since 1970): the caller sums rows
