@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "prices",
     "route",
     "exec",
+    "budget",
 )
 
 EPILOG = """examples:

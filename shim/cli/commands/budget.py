@@ -1,0 +1,147 @@
+"""`llm-shim budget`: every budget with its spend, limit, percentage and reset time, the calls
+in flight, the rate limits and the active cooldowns. `--json` prints the same as one object
+(shape in docs/policies.md). The spool is imported first, so the figures are current.
+"""
+
+import json
+import sqlite3
+import sys
+
+from shim import errors, paths
+from shim.policy import budgets as budget_rules
+
+
+def add_parser(subparsers, common):
+    from shim.cli.main import add_command
+
+    p = add_command(
+        subparsers, common, "budget",
+        help="show budgets, spend, reservations in flight, rate limits and cooldowns",
+        description="Show where every budget of the config stands in its current period "
+                    "(spent, limit, percentage, type, reset time, reservations in flight), "
+                    "the rate limits' recent use and the tools/models cooling down.",
+        examples=["llm-shim budget", "llm-shim budget --json",
+                  "llm-shim budget --clear-cooldowns"])
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--clear-cooldowns", action="store_true",
+                   help="forget every cooldown (a tool that recovered is used again at once)")
+    p.set_defaults(func=lambda args: show_budget(as_json=args.json,
+                                                 clear_cooldowns=args.clear_cooldowns))
+
+
+def _open():
+    from shim.telemetry import store
+
+    try:
+        return store.connect()
+    except sqlite3.Error as exc:
+        kind = store.classify(exc)
+        raise errors.TelemetryError("budget", f"{paths.database_file()}: {exc}",
+                                    store.HINTS[kind].format(path=paths.database_file()))
+
+
+def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
+    from shim.config import compiled
+    from shim.policy import state, status
+    from shim.telemetry import ingest
+
+    stream = stream or sys.stdout
+    cfg = cfg if cfg is not None else compiled.load()
+    conn = _open()
+    try:
+        ingest.ingest(conn, cfg=cfg)
+        if clear_cooldowns:
+            conn.execute("BEGIN IMMEDIATE")
+            cleared = state.clear_cooldowns(conn)
+            conn.execute("COMMIT")
+            if not as_json:
+                stream.write(f"cleared {cleared} cooldown(s)\n")
+        report = status.status(conn, cfg, now)
+    finally:
+        conn.close()
+    if as_json:
+        json.dump(to_json(report), stream, indent=1, ensure_ascii=False)
+        stream.write("\n")
+    else:
+        print_report(report, stream)
+    return 0
+
+
+def to_json(report):
+    from shim.cli.commands.logs import iso_utc
+
+    out = {"now": iso_utc(report["now"]), "budgets": [], "rate_limits": report["rate_limits"],
+           "reservations": [], "cooldowns": []}
+    for row in report["budgets"]:
+        row = dict(row)
+        row["start"] = iso_utc(row["start"])
+        row["reset_at"] = iso_utc(row["reset_at"])
+        out["budgets"].append(row)
+    for row in report["reservations"]:
+        row = dict(row)
+        row["created_at"] = iso_utc(row["created_at"])
+        row["settled"] = bool(row["settled"])
+        row["override"] = bool(row["override"])
+        out["reservations"].append(row)
+    for row in report["cooldowns"]:
+        row = dict(row)
+        row["until"] = iso_utc(row["until"])
+        row["set_at"] = iso_utc(row["set_at"])
+        out["cooldowns"].append(row)
+    return out
+
+
+def print_report(report, stream):
+    from tabulate import tabulate
+
+    usd = budget_rules.usd
+    if not report["budgets"]:
+        stream.write("no budgets configured (policies.budgets, agents.<name>.budget; "
+                     "see docs/policies.md)\n")
+    else:
+        table = []
+        for r in report["budgets"]:
+            scope = r["scope"] if r["scope"] == "global" else f"{r['scope']} {r['match']}"
+            period = r["period"] if r["period"] != "rolling" else f"rolling {r['window']}"
+            kind = r["type"] + (f", downgrade at {r['downgrade_at']:.0%}"
+                                if r["action"] == "downgrade" else "")
+            flight = f"{r['in_flight_calls']} ({usd(r['in_flight_usd'])})" \
+                if r["in_flight_calls"] else "-"
+            resets = budget_rules.duration(r["resets_in_seconds"]) \
+                if r["resets_in_seconds"] is not None else "-"
+            table.append([r["name"], scope, period, usd(r["spent_usd"]), usd(r["limit_usd"]),
+                          f"{r['percent']:.0f}%", kind, r["state"], resets, flight])
+        stream.write(tabulate(table, headers=["budget", "scope", "period", "spent", "limit",
+                                              "used", "type", "state", "resets in",
+                                              "in flight"],
+                              disable_numparse=True) + "\n")
+    if report["rate_limits"]:
+        stream.write("\n")
+        table = []
+        for r in report["rate_limits"]:
+            scope = r["scope"] if r["scope"] == "global" else f"{r['scope']} {r['match']}"
+            table.append([r["name"], scope,
+                          _of(r["calls_last_minute"], r["calls_per_minute"]),
+                          _of(r["calls_last_hour"], r["calls_per_hour"]),
+                          _of(r["tokens_last_hour"], r["tokens_per_hour"]),
+                          f"{r['on_limit']}" + (f" (max {r['max_wait']:g}s)"
+                                                if r["on_limit"] == "wait" else "")])
+        stream.write(tabulate(table, headers=["rate limit", "scope", "calls/min", "calls/hour",
+                                              "tokens/hour", "at the limit"],
+                              disable_numparse=True) + "\n")
+    flying = [r for r in report["reservations"] if not r["settled"]]
+    if flying:
+        stream.write(f"\n{len(flying)} call(s) in flight: " + ", ".join(
+            f"{r['tool']} {r['model'] or ''} ~{usd(r['cost_usd'])} (pid {r['pid']}, "
+            f"{budget_rules.duration(report['now'] - r['created_at'])} ago)".replace("  ", " ")
+            for r in flying) + "\n")
+    if report["cooldowns"]:
+        stream.write("\ncooling down: " + ", ".join(
+            f"{c['kind']} {c['name']} ({c['failure_class']}, "
+            f"{budget_rules.duration(c['seconds_left'])} left)"
+            for c in report["cooldowns"]) + "\n")
+    return None
+
+
+def _of(used, allowed):
+    return f"{used}/{allowed}" if allowed else f"{used}"

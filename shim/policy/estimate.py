@@ -1,0 +1,157 @@
+"""What a call will probably cost, before it runs: the amount a budget reserves.
+
+input tokens  = prompt characters / `chars_per_token` (4: the usual rule of thumb);
+output tokens = `output_tokens` (1000), a flat guess, since nobody knows the answer's length;
+price         = the model's row from the price table (shim.telemetry.prices), the tool's
+                premium model when none is named (the CLIs default to it).
+
+When the database has history, the mean actual cost of the last `LEARN_FROM` calls of the
+same tool and model is a better guess for agentic CLIs (one `claude -p` can make many
+requests); the larger of the two is reserved. A parallel burst can overspend a hard budget
+by at most the error of these estimates (docs/policies.md).
+"""
+
+DEFAULT_OUTPUT_TOKENS = 1000
+DEFAULT_CHARS_PER_TOKEN = 4.0
+LEARN_FROM = 20
+
+_table_cache = {}
+
+
+def settings(cfg):
+    own = ((cfg.get("policies") or {}).get("estimate")) or {}
+    return {
+        "output_tokens": int(own.get("output_tokens", DEFAULT_OUTPUT_TOKENS)),
+        "chars_per_token": float(own.get("chars_per_token") or DEFAULT_CHARS_PER_TOKEN),
+        "learn": bool(own.get("learn", True)),
+    }
+
+
+def price_table(cfg):
+    """The price table, loaded once per process (the config does not change under us)."""
+    key = id(cfg)
+    table = _table_cache.get(key)
+    if table is None:
+        from shim.telemetry import prices
+
+        table = prices.load_table(cfg)
+        _table_cache.clear()
+        _table_cache[key] = table
+    return table
+
+
+def effective_model(decision):
+    return decision.get("model") or decision.get("baseline_model")
+
+
+def tokens(decision, cfg):
+    """(input, output) tokens expected for the call."""
+    opts = settings(cfg)
+    chars = decision.get("prompt_chars") or 0
+    return int(chars / opts["chars_per_token"] + 0.999), opts["output_tokens"]
+
+
+def usd_for(part, model, cfg):
+    """USD for one set of token counts at `model`'s prices, or None when it has no price.
+
+    The config's `models.<id>.prices` first (no import needed); the full price table
+    (shim.telemetry.prices: imported prices, long-context tiers) for models it lacks.
+    """
+    prices = _config_prices(cfg, model)
+    if prices is not None:
+        total = 0.0
+        for kind, key in _KINDS:
+            rate = prices.get(kind)
+            if rate is None:
+                rate = prices.get("input") or 0.0
+            total += int(part.get(key) or 0) * float(rate) / 1_000_000
+        return total
+    from shim.telemetry import prices as price_table_module
+
+    row = price_table_module.lookup(price_table(cfg), model)
+    if row is None:
+        return None
+    return price_table_module.part_cost(part, row)
+
+
+_KINDS = (("input", "input_tokens"), ("output", "output_tokens"),
+          ("cache_read", "cache_read_tokens"), ("cache_write", "cache_write_tokens"))
+
+
+def _config_prices(cfg, model):
+    if not model:
+        return None
+    models = cfg.get("models") or {}
+    name = model[:-4] if model.endswith("[1m]") else model
+    spec = models.get(name) or models.get((cfg.get("_aliases") or {}).get(name))
+    prices = (spec or {}).get("prices")
+    return prices if isinstance(prices, dict) and prices.get("output") is not None else None
+
+
+def estimate(decision, cfg, conn=None):
+    """{"usd", "tokens", "model", "basis"} for one attempt of `decision`."""
+    model = effective_model(decision)
+    tokens_in, tokens_out = tokens(decision, cfg)
+    static = usd_for({"input_tokens": tokens_in, "output_tokens": tokens_out}, model, cfg)
+    basis = f"{tokens_in} in + {tokens_out} out tokens at {model} prices"
+    if static is None:
+        static, basis = 0.0, f"no price for {model or 'the default model'}"
+    usd = static
+    if conn is not None and settings(cfg)["learn"]:
+        learned = recent_mean(conn, decision.get("tool"), model)
+        if learned is not None and learned > usd:
+            usd, basis = learned, f"mean of recent {decision.get('tool')} {model} calls"
+    return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis}
+
+
+def recent_mean(conn, tool, model, limit=LEARN_FROM):
+    """Mean cost of the last `limit` paid calls of this tool and model, or None: ingested
+    rows, and settled reservations that stand in for rows not ingested yet."""
+    if not tool:
+        return None
+    row = conn.execute("""
+        SELECT AVG(c), COUNT(*) FROM (
+            SELECT cost_usd AS c, started_at AS t FROM spend
+             WHERE tool = ? AND model IS ? AND blocked = 0 AND cost_usd > 0
+            UNION ALL
+            SELECT cost_usd, created_at FROM policy_reservations r
+             WHERE settled = 1 AND tool = ? AND model IS ? AND cost_usd > 0
+               AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
+                                  AND a.attempt = r.attempt)
+               AND NOT EXISTS (SELECT 1 FROM counters k WHERE k.invocation_id = r.invocation_id
+                                  AND k.attempt = r.attempt)
+            ORDER BY t DESC LIMIT ?)""", (tool, model, tool, model, int(limit))).fetchone()
+    if not row or not row[1]:
+        return None
+    return float(row[0])
+
+
+def actual_cost(usage, decision, cfg):
+    """(usd, known) after an attempt: reported cost, else tokens x prices, else (None, False)."""
+    if not usage:
+        return None, False
+    if usage.get("cost_usd") is not None:
+        return float(usage["cost_usd"]), True
+    keys = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+    if all(usage.get(k) is None for k in keys):
+        return None, False
+    parts = usage.get("parts") or [{k: usage.get(k) for k in keys}]
+    total = 0.0
+    for part in parts:
+        cost = usd_for(part, part.get("model") or usage.get("model") or
+                       effective_model(decision), cfg)
+        if cost is None:
+            return None, False
+        total += cost
+    return total, True
+
+
+def used_tokens(usage):
+    """Input (cached included) + output tokens an attempt used, or None when unknown."""
+    if not usage:
+        return None
+    keys = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+    values = [usage.get(k) for k in keys]
+    if all(v is None for v in values):
+        return None
+    return sum(int(v or 0) for v in values)

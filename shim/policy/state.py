@@ -1,0 +1,293 @@
+"""The policy engine's shared state, in the telemetry database: reservations, rate-limit events
+and cooldowns. Every shim on the machine reads and writes the same rows, so a budget, a rate
+limit or a cooldown holds across processes.
+
+Reservations make budgets hold under concurrency (check-then-record lets every parallel call
+through, LiteLLM #34732). Inside one `BEGIN IMMEDIATE` transaction an admitter sums the spend
+of the period from the `spend` view (attempts + counters) plus every reservation not yet
+matched by an ingested row, decides, and inserts its own reservation. A reservation is
+
+* *in flight* (`settled = 0`) while its shim runs the tool: it carries the estimate, the pid,
+  its start time and the host; it expires when that process is gone (same host; a reused pid
+  does not count, where /proc tells) or after `IN_FLIGHT_TTL`;
+* *settled* (`settled = 1`) once the attempt is over and its record is in the spool: it carries
+  the actual cost (or the estimate when the cost is not known yet) and stands in for that
+  record until ingestion has put it into `attempts`/`counters` with a cost. Then it is dropped.
+
+So an attempt's cost is always counted exactly once: as a reservation or as a row, never
+neither, whoever ingests the spool and whenever.
+
+Not on the hot path (sqlite3 is imported by the caller's connection only).
+"""
+
+import os
+import time
+
+IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
+SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
+RATE_EVENT_TTL = 3600              # the longest rate-limit window
+
+TABLES = ("policy_reservations", "policy_rate_events", "policy_cooldowns")
+
+
+def policy_state(conn):
+    """Migration: the policy engine's tables (registered in shim.telemetry.migrations)."""
+    conn.execute("""
+        CREATE TABLE policy_reservations (
+            id INTEGER PRIMARY KEY,
+            invocation_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL,
+            host TEXT,
+            pid INTEGER,
+            pid_start INTEGER,
+            agent TEXT,
+            tool TEXT,
+            provider TEXT,
+            model TEXT,
+            cost_usd REAL NOT NULL,
+            tokens INTEGER,
+            settled INTEGER NOT NULL DEFAULT 0,
+            override INTEGER NOT NULL DEFAULT 0
+        )""")
+    conn.execute("CREATE INDEX policy_reservations_attempt "
+                 "ON policy_reservations (invocation_id, attempt)")
+    conn.execute("""
+        CREATE TABLE policy_rate_events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            agent TEXT,
+            tool TEXT,
+            model TEXT,
+            tokens INTEGER NOT NULL DEFAULT 0,
+            invocation_id TEXT,
+            attempt INTEGER
+        )""")
+    conn.execute("CREATE INDEX policy_rate_events_at ON policy_rate_events (at)")
+    conn.execute("""
+        CREATE TABLE policy_cooldowns (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            until REAL NOT NULL,
+            failure_class TEXT,
+            set_at REAL NOT NULL,
+            host TEXT,
+            pid INTEGER,
+            PRIMARY KEY (kind, name)
+        )""")
+
+
+def host():
+    try:
+        return os.uname().nodename
+    except (AttributeError, OSError):
+        return None
+
+
+def pid_alive(pid, started=None):
+    """True when `pid` runs and, where /proc tells, is the process that started at `started`
+    (a reused pid is not the shim that made the reservation)."""
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    except (OSError, ValueError, OverflowError):
+        return False
+    if started is not None:
+        now_started = process_start(pid)
+        if now_started is not None and now_started != started:
+            return False
+    return True
+
+
+def process_start(pid):
+    """The start time of `pid` in clock ticks since boot (Linux /proc), or None."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
+            data = fh.read()
+        return int(data[data.rindex(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+# --- housekeeping (inside the caller's transaction) --------------------------------------------
+
+def expire(conn, now=None):
+    """Drop dead in-flight reservations, ingested settled ones, old rate events and cooldowns."""
+    now = time.time() if now is None else now
+    me = host()
+    dead = []
+    for rid, pid, started in conn.execute(
+            "SELECT id, pid, pid_start FROM policy_reservations WHERE settled = 0 AND host IS ?",
+            (me,)):
+        if not pid_alive(pid, started):
+            dead.append(rid)
+    conn.executemany("DELETE FROM policy_reservations WHERE id = ?", [(r,) for r in dead])
+    conn.execute("DELETE FROM policy_reservations WHERE settled = 0 AND expires_at < ?", (now,))
+    conn.execute("DELETE FROM policy_reservations WHERE settled = 1 AND created_at < ?",
+                 (now - SETTLED_TTL,))
+    conn.execute("""
+        DELETE FROM policy_reservations
+         WHERE settled = 1
+           AND (EXISTS (SELECT 1 FROM attempts a
+                         WHERE a.invocation_id = policy_reservations.invocation_id
+                           AND a.attempt = policy_reservations.attempt
+                           AND a.cost_usd IS NOT NULL)
+                OR EXISTS (SELECT 1 FROM counters c
+                         WHERE c.invocation_id = policy_reservations.invocation_id
+                           AND c.attempt = policy_reservations.attempt
+                           AND c.cost_usd IS NOT NULL))""")
+    conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
+    conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
+    return len(dead)
+
+
+# --- spend ----------------------------------------------------------------------------------------
+
+def _where(scope_column, patterns, time_column, since):
+    sql = [f"{time_column} >= ?"]
+    args = [since]
+    if scope_column is not None:
+        sql.append("(" + " OR ".join(f"{scope_column} GLOB ?" for _ in patterns) + ")")
+        args += list(patterns)
+    return " AND ".join(sql), args
+
+
+def recorded_spend(conn, scope_column, patterns, since):
+    """USD of ingested attempts/counters since `since` in the scope (blocked calls cost 0)."""
+    where, args = _where(scope_column, patterns, "started_at", since)
+    row = conn.execute(f"SELECT TOTAL(cost_usd) FROM spend WHERE blocked = 0 AND {where}",
+                       args).fetchone()
+    return float(row[0] or 0.0)
+
+
+def reserved_spend(conn, scope_column, patterns, since, exclude=None):
+    """(settled, in_flight, in_flight_count): USD of reservations not yet matched by a row."""
+    where, args = _where(scope_column, patterns, "created_at", since)
+    sql = f"""
+        SELECT settled, TOTAL(cost_usd), COUNT(*) FROM policy_reservations r
+         WHERE {where}
+           AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
+                              AND a.attempt = r.attempt AND a.cost_usd IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM counters c WHERE c.invocation_id = r.invocation_id
+                              AND c.attempt = r.attempt AND c.cost_usd IS NOT NULL)"""
+    if exclude is not None:
+        sql += " AND r.id != ?"
+        args = list(args) + [exclude]
+    totals = {0: (0.0, 0), 1: (0.0, 0)}
+    for settled, usd, count in conn.execute(sql + " GROUP BY settled", args):
+        totals[int(settled)] = (float(usd or 0.0), int(count))
+    return totals[1][0], totals[0][0], totals[0][1]
+
+
+def oldest_spend(conn, scope_column, patterns, since):
+    """started_at of the oldest spending row or reservation since `since` (rolling resets)."""
+    where, args = _where(scope_column, patterns, "started_at", since)
+    row = conn.execute(f"SELECT MIN(started_at) FROM spend WHERE blocked = 0 AND cost_usd > 0 "
+                       f"AND {where}", args).fetchone()
+    where_r, args_r = _where(scope_column, patterns, "created_at", since)
+    row_r = conn.execute(f"SELECT MIN(created_at) FROM policy_reservations WHERE cost_usd > 0 "
+                         f"AND {where_r}", args_r).fetchone()
+    found = [v for v in (row[0], row_r[0]) if v is not None]
+    return min(found) if found else None
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+def reserve(conn, *, invocation_id, attempt, agent, tool, provider, model, cost_usd, tokens,
+            override=False, now=None):
+    now = time.time() if now is None else now
+    cur = conn.execute(
+        "INSERT INTO policy_reservations (invocation_id, attempt, created_at, expires_at, host, "
+        "pid, pid_start, agent, tool, provider, model, cost_usd, tokens, settled, override) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        (invocation_id, int(attempt), now, now + IN_FLIGHT_TTL, host(), os.getpid(),
+         process_start(os.getpid()), agent, tool, provider, model, float(cost_usd), tokens,
+         1 if override else 0))
+    return cur.lastrowid
+
+
+def settle(conn, reservation_id, cost_usd, attempt=None):
+    """The attempt is over and recorded: keep its cost until ingestion has the row."""
+    if attempt is None:
+        conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ? "
+                     "WHERE id = ?", (float(cost_usd), reservation_id))
+    else:
+        conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ?, "
+                     "attempt = ? WHERE id = ?", (float(cost_usd), int(attempt), reservation_id))
+
+
+def release(conn, reservation_id):
+    """Nothing ran (blocked, skipped, binary missing): the reservation simply goes."""
+    conn.execute("DELETE FROM policy_reservations WHERE id = ?", (reservation_id,))
+
+
+def in_flight(conn):
+    """Every reservation not yet matched by an ingested row, as dicts (for `llm-shim budget`)."""
+    cur = conn.execute("""
+        SELECT id, invocation_id, attempt, created_at, host, pid, agent, tool, provider, model,
+               cost_usd, settled, override FROM policy_reservations ORDER BY created_at""")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur]
+
+
+# --- rate-limit events ----------------------------------------------------------------------
+
+def rate_usage(conn, scope_column, patterns, since):
+    """(calls, tokens) recorded since `since` in the scope."""
+    where, args = _where(scope_column, patterns, "at", since)
+    row = conn.execute(f"SELECT COUNT(*), TOTAL(tokens) FROM policy_rate_events WHERE {where}",
+                       args).fetchone()
+    return int(row[0]), int(row[1] or 0)
+
+
+def rate_times(conn, scope_column, patterns, since):
+    """[(at, tokens)] oldest first: when the window will have room again."""
+    where, args = _where(scope_column, patterns, "at", since)
+    return list(conn.execute(
+        f"SELECT at, tokens FROM policy_rate_events WHERE {where} ORDER BY at", args))
+
+
+def add_rate_event(conn, *, agent, tool, model, tokens, invocation_id, attempt, now=None):
+    now = time.time() if now is None else now
+    cur = conn.execute(
+        "INSERT INTO policy_rate_events (at, agent, tool, model, tokens, invocation_id, attempt) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (now, agent, tool, model, int(tokens or 0), invocation_id, int(attempt)))
+    return cur.lastrowid
+
+
+def set_rate_tokens(conn, event_id, tokens):
+    conn.execute("UPDATE policy_rate_events SET tokens = ? WHERE id = ?", (int(tokens), event_id))
+
+
+# --- cooldowns -----------------------------------------------------------------------------
+
+def set_cooldown(conn, kind, name, until, failure_class, now=None):
+    """Cool `kind` ('tool'|'model') `name` down until `until`; a later deadline wins."""
+    now = time.time() if now is None else now
+    conn.execute("""
+        INSERT INTO policy_cooldowns (kind, name, until, failure_class, set_at, host, pid)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (kind, name) DO UPDATE SET
+            until = MAX(until, excluded.until), failure_class = excluded.failure_class,
+            set_at = excluded.set_at, host = excluded.host, pid = excluded.pid""",
+                 (kind, name, float(until), failure_class, now, host(), os.getpid()))
+
+
+def cooldowns(conn, now=None):
+    """{(kind, name): {"until", "failure_class", "set_at"}} for every active cooldown."""
+    now = time.time() if now is None else now
+    return {(kind, name): {"until": until, "failure_class": cls, "set_at": set_at}
+            for kind, name, until, cls, set_at in conn.execute(
+                "SELECT kind, name, until, failure_class, set_at FROM policy_cooldowns "
+                "WHERE until >= ?", (now,))}
+
+
+def clear_cooldowns(conn):
+    return conn.execute("DELETE FROM policy_cooldowns").rowcount
