@@ -68,9 +68,16 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
 
         gate = engine.admit(decision, request, cfg, environ)
         decision = gate.get("decision") or decision
-    real = resolve.real_binary(decision["tool"], cfg, environ)
+    real = binary_error = None
+    try:
+        real = resolve.real_binary(decision["tool"], cfg, environ)
+    except errors.RealBinaryNotFound as exc:
+        # A missing primary tool is a fallback trigger (binary_missing) for a one-shot chain.
+        if not (decision.get("fallbacks") and decision.get("mode") == "oneshot"):
+            raise
+        binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
-            "gate": gate}
+            "gate": gate, "binary_error": binary_error}
 
 
 def _policies_active(cfg):

@@ -152,10 +152,14 @@ def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_a
 
 
 def build_oneshot(prompt, model, output_format, system, portable_output=False, cfg=None, tool=None):
-    """argv for `codex exec [--json] [-m M] PROMPT` (no trust or sandbox flags are added)."""
+    """argv for `codex exec --skip-git-repo-check [--json] [-m M] PROMPT`.
+
+    A call moved here from another tool (or made by `llm-shim exec`) carries no expectation of
+    a git repository, and codex exec refuses to run outside one without the flag; it relaxes
+    only that directory check, not the sandbox or approvals (none of those flags is added)."""
     if system is not None:
         return None, "codex exec has no system-prompt flag"
-    argv = ["exec"]
+    argv = ["exec", "--skip-git-repo-check"]
     if output_format == "jsonl" or (portable_output and output_format == "json"):
         argv.append("--json")
     elif output_format not in (None, "text"):

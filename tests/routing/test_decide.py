@@ -191,7 +191,7 @@ def test_redirect_to_another_tool(config):
     decision = route(cfg, "claude", ["-p", SIMPLE], "oa")
     assert decision["tool_requested"] == "claude"
     assert decision["tool"] == "codex"
-    assert decision["argv"] == ["exec", "-m", "gpt-5.5", SIMPLE]
+    assert decision["argv"] == ["exec", "--skip-git-repo-check", "-m", "gpt-5.5", SIMPLE]
     assert decision["provider"] == "openai"
     assert decision["changed"] is True
 
@@ -303,7 +303,7 @@ def test_fallbacks_from_the_policy_chain(config):
     decision = route(cfg, "claude", ["-p", SIMPLE])
     assert decision["fallbacks"] == [
         {"tool": "claude", "model": "claude-sonnet-5", "argv": ["--model", "claude-sonnet-5", "-p", SIMPLE]},
-        {"tool": "codex", "model": "gpt-5.5", "argv": ["exec", "-m", "gpt-5.5", SIMPLE]},
+        {"tool": "codex", "model": "gpt-5.5", "argv": ["exec", "--skip-git-repo-check", "-m", "gpt-5.5", SIMPLE]},
         {"tool": "llm", "model": "gpt-4o", "argv": ["-m", "gpt-4o", SIMPLE]},
     ]
 

@@ -62,7 +62,7 @@ def test_render_from_claude_uses_the_template(gemini_cfg, args, model, expected)
 def test_render_to_claude_and_codex(gemini_cfg):
     request = adapters.parse("gemini", ["-p", "hi", "-m", "flash"], gemini_cfg)
     assert adapters.render(request, "claude", "haiku", gemini_cfg) == ["-p", "hi", "--model", "haiku"]
-    assert adapters.render(request, "codex", None, gemini_cfg) == ["exec", "hi"]
+    assert adapters.render(request, "codex", None, gemini_cfg) == ["exec", "--skip-git-repo-check", "hi"]
 
 
 def test_json_output_only_where_the_template_has_it(gemini_cfg):

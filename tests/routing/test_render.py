@@ -68,13 +68,13 @@ def test_meta_and_unknown_take_no_model(cfg, tool, args):
 
 
 @pytest.mark.parametrize("source, args, target, model, expected", [
-    ("claude", ["-p", "hi"], "codex", "gpt-5.5", ["exec", "-m", "gpt-5.5", "hi"]),
+    ("claude", ["-p", "hi"], "codex", "gpt-5.5", ["exec", "--skip-git-repo-check", "-m", "gpt-5.5", "hi"]),
     ("claude", ["-p", "hi", "--model", "opus"], "llm", "gpt-4o", ["-m", "gpt-4o", "hi"]),
-    ("claude", ["-p", "hi"], "codex", None, ["exec", "hi"]),
-    ("claude", ["-p", "--", "-x"], "codex", None, ["exec", "--", "-x"]),
-    ("claude", ["-p", "resume"], "codex", None, ["exec", "--", "resume"]),
+    ("claude", ["-p", "hi"], "codex", None, ["exec", "--skip-git-repo-check", "hi"]),
+    ("claude", ["-p", "--", "-x"], "codex", None, ["exec", "--skip-git-repo-check", "--", "-x"]),
+    ("claude", ["-p", "resume"], "codex", None, ["exec", "--skip-git-repo-check", "--", "resume"]),
     ("claude", ["-p", "logs"], "llm", None, ["--", "logs"]),
-    ("claude", ["-p"], "codex", None, ["exec"]),
+    ("claude", ["-p"], "codex", None, ["exec", "--skip-git-repo-check"]),
     ("claude", ["-p", "hi", "--system-prompt", "terse"], "llm", None, ["-s", "terse", "hi"]),
     ("codex", ["exec", "--skip-git-repo-check", "hi"], "claude", "sonnet", ["-p", "hi", "--model", "sonnet"]),
     ("codex", ["exec", "-c", "model=o3", "hi"], "claude", None, ["-p", "hi"]),
@@ -115,5 +115,5 @@ def test_oneshot_request_for_exec(cfg):
     assert request["args"] == ["-p", "hello", "--output-format", "json"]
     assert request["output_format"] == "json"
     # A tool-agnostic request may move with "json" meaning each tool's machine-readable form.
-    assert adapters.render(request, "codex", "gpt-5.5", cfg) == ["exec", "--json", "-m", "gpt-5.5", "hello"]
+    assert adapters.render(request, "codex", "gpt-5.5", cfg) == ["exec", "--skip-git-repo-check", "--json", "-m", "gpt-5.5", "hello"]
     assert adapters.render(request, "llm", None, cfg) is None
