@@ -9,7 +9,8 @@ import pytest
 
 from shim.telemetry import harvest
 from shim.telemetry.harvest import claude, codex, llm
-from tests.telemetry.conftest import CWD, OTHER_SID, SID, T0, T1, iso, write_jsonl
+from tests.telemetry.conftest import (CWD, OTHER_SID, SID, T0, T1, assistant, iso,
+                                      write_jsonl)
 
 
 def test_project_dir_name_replaces_every_non_alphanumeric():
@@ -39,6 +40,19 @@ def test_claude_harvest_by_session_id_ignores_the_cwd(claude_dir):
 def test_claude_harvest_outside_the_window_is_none(claude_dir):
     assert claude.harvest(claude_dir, CWD, T1 + 3600, T1 + 3700) is None
     assert claude.harvest(claude_dir, "/no/such/project", T0, T1) is None
+
+
+def test_claude_harvest_skips_a_call_that_ended_just_before_this_one(tmp_path):
+    """Agent pipelines call `claude -p` back to back in one cwd: the previous session's
+    answer, written half a second before this call started, is not this call's usage."""
+    project = tmp_path / "cfg" / "projects" / "-tmp-exp-work"
+    write_jsonl(str(project / "prev.jsonl"),
+                [assistant(T0 - 0.5, "msg_prev", "req_prev", 70, inp=110, sid="prev")],
+                mtime=T0 - 0.4)
+    write_jsonl(str(project / f"{SID}.jsonl"),
+                [assistant(T0 + 0.2, "msg_now", "req_now", 7, inp=11)], mtime=T0 + 0.3)
+    got = claude.harvest(str(tmp_path / "cfg"), CWD, T0, T0 + 1)
+    assert (got["input_tokens"], got["output_tokens"], got["session_id"]) == (11, 7, SID)
 
 
 def rollout_line(t, kind, payload):

@@ -13,7 +13,11 @@ from datetime import datetime, timezone
 
 from shim import errors
 
+# File mtimes may be as coarse as 2 s (FAT, HFS+), so the file filter allows that much.
 SLACK_SECONDS = 2.0
+# Entry timestamps come from the child, on this machine's clock, rounded to the millisecond:
+# allowing more would pull in a previous call made in the same cwd a moment earlier.
+ENTRY_SLACK_SECONDS = 0.01
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 200
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -61,7 +65,7 @@ def parse_time(value):
     return parsed.timestamp()
 
 
-def in_window(ts, started_at, ended_at, slack=SLACK_SECONDS):
+def in_window(ts, started_at, ended_at, slack=ENTRY_SLACK_SECONDS):
     return ts is not None and started_at - slack <= ts <= ended_at + slack
 
 

@@ -14,7 +14,7 @@ import json
 import os
 import time
 
-from shim.telemetry.harvest import (SLACK_SECONDS, in_window, parse_time, read_lines,
+from shim.telemetry.harvest import (ENTRY_SLACK_SECONDS, in_window, parse_time, read_lines,
                                     recent_files, summarise)
 
 _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens",
@@ -89,14 +89,14 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
                     return None
                 cwd_checked = True
         elif kind == "turn_context":
-            if payload.get("model") and (ts is None or ts <= ended_at + SLACK_SECONDS):
+            if payload.get("model") and (ts is None or ts <= ended_at + ENTRY_SLACK_SECONDS):
                 model = payload["model"]
         elif kind == "event_msg" and payload.get("type") == "token_count":
             info = payload.get("info")
             if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
                 continue  # `info: null` after a stream failure
             total = info["total_token_usage"]
-            if ts is not None and ts < started_at - SLACK_SECONDS:
+            if ts is not None and ts < started_at - ENTRY_SLACK_SECONDS:
                 before = total
             elif ts is None or in_window(ts, started_at, ended_at):
                 if _tuple(total) != _tuple(last if last is not None else before):
