@@ -170,9 +170,9 @@ _SCOPE_KINDS = {"agent": "agent", "tool": "tool", "model": "model", "provider": 
 def _check_scope_match(entry, path, problems, known):
     scope = entry.get("scope")
     match = entry.get("match")
-    if scope == "global":
+    if scope in ("global", "team"):
         if match is not None:
-            problems.add(path + ("match",), "scope global counts every call; remove match")
+            problems.add(path + ("match",), f"scope {scope} counts every call; remove match")
     elif scope in _SCOPE_KINDS:
         if match is None:
             problems.add(path, f"scope {scope} needs a match (the {scope}'s name)")
@@ -195,6 +195,9 @@ def check_budgets_and_rate_limits(config, refs, problems):
         if isinstance(budget, dict):
             path = ("policies", "budgets", name)
             _check_scope_match(budget, path, problems, known)
+            if budget.get("scope") == "team" and not config.get("team"):
+                problems.add(path + ("scope",), "scope team needs a team: section (the shared "
+                             "store, docs/team.md)")
             _check_period_window(budget, path, problems)
     for name, agent in _mapping(config.get("agents")).items():
         budget = _mapping(agent).get("budget")

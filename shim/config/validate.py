@@ -179,6 +179,12 @@ def _check_object(value, s, path, root, problems, refs):
             before = len(problems.items)
             _check(key, names, child, root, problems, refs)
             if len(problems.items) > before:
+                if properties and key not in properties:
+                    # Mostly a typo of a declared key (prices: {inptu: 3}): say so, as for a closed mapping.
+                    del problems.items[before:]
+                    described = resolve(names, root).get("description")
+                    problems.add(child, "unknown key" + suggestion(key, properties)
+                                 + (f" ({described})" if described else ""))
                 continue
         if key in properties:
             _check(item, properties[key], child, root, problems, refs)

@@ -135,8 +135,9 @@ def test_defaults_are_filled_for_new_entries(write_yaml):
     assert cfg["models"]["mine"]["prices"]["cache_read"] == 0.0
     assert cfg["models"]["mine"]["context_window"] is None
     assert cfg["agents"]["bot"] == {"tool": "llm", "description": None, "model": None,
-                                    "cost_optimization": None, "fallback": None, "budget": None,
-                                    "privacy": None}
+                                    "tier": None, "cost_optimization": None,
+                                    "override_explicit_model": None, "fallback": None,
+                                    "budget": None, "privacy": None}
     assert cfg["tools"]["aider"]["adapter"] == "generic"
     assert cfg["team"] is None
     assert cfg["_origin"]["models.mine.aliases"] == build.SCHEMA_DEFAULT
