@@ -18,6 +18,8 @@ COMMAND_MODULES = (
     "install",
     "uninstall",
     "shell_init",
+    "doctor",
+    "which",
     "logs",
     "report",
     "prices",

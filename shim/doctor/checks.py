@@ -1,0 +1,375 @@
+"""One function per doctor check; each returns a plain dict (or, for tools, one per tool).
+
+A result is {"name", "ok", "severity", "status", "detail", "hint"}: `severity` is "fail" or
+"warn" when the check did not pass (None when it did), `status` is "ok", "warn" or "fail"
+(the same thing in one field, for scripts), `detail` says what was found (possibly several
+lines), `hint` the fix (None when there is nothing to do). Only a "fail" makes doctor exit 1.
+docs/install.md "doctor checks" explains every check.
+"""
+
+import ast
+import os
+import shlex
+import tempfile
+
+from shim import __version__, errors, paths, resolve
+from shim.doctor import context, database, probe
+from shim.install import layout, rcfiles, shells
+
+INSTALL_HINT = "run `llm-shim install`"
+result = context.result
+writable_dir = context.writable_dir
+
+
+# -- config ------------------------------------------------------------------------------------
+
+def check_config(ctx):
+    """The configuration compiles: every layer parses and validates."""
+    exc = ctx["cfg_error"]
+    if exc is None:
+        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']})"
+                   for s in ctx["cfg"].get("_sources") or []]
+        return result("config", True, "valid: " + ", ".join(sources))
+    if isinstance(exc, errors.ConfigError):
+        lines = list(exc.problems) or [exc.why]
+        return result("config", False, "\n".join(lines),
+                      "fix each FILE:LINE above, then check with `llm-shim config validate`; "
+                      "until then the shims run the real tools unrouted (or refuse them, with "
+                      "policies.on_error: block)")
+    why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
+    return result("config", False, f"cannot load: {why}",
+                  "rerun with LLM_SHIM_DEBUG=1 for the traceback and report it")
+
+
+# -- shims -------------------------------------------------------------------------------------
+
+def check_shims(ctx):
+    """The shims dir exists and holds a shim for llm-shim and every configured tool."""
+    directory = ctx["shims_dir"]
+    shown = context.tilde(directory, ctx["home"])
+    if not os.path.isdir(directory):
+        what = "llm-shim is not installed" if not ctx["installed"] else "it was deleted"
+        return result("shims", False, f"{shown} does not exist ({what})", INSTALL_HINT)
+    missing, foreign = [], []
+    for name in ctx["expected_shims"]:
+        path = os.path.join(directory, name)
+        if not os.path.lexists(path):
+            missing.append(name)
+        elif not layout.is_shim_file(path):
+            foreign.append(name)
+    if foreign:
+        return result("shims", False,
+                      f"not llm-shim shims: {', '.join(foreign)} in {shown}",
+                      f"move them out of {shown}, then {INSTALL_HINT}")
+    if missing:
+        return result("shims", False, f"missing from {shown}: {', '.join(missing)}",
+                      INSTALL_HINT)
+    unshimmed = [t for t in ctx["tools"] if not os.path.lexists(os.path.join(directory, t))]
+    if unshimmed:
+        return result("shims", False,
+                      f"configured tools without a shim: {', '.join(unshimmed)}",
+                      f"{INSTALL_HINT} to add them", severity="warn")
+    return result("shims", True, f"{shown}: {' '.join(sorted(ctx['expected_shims']))}")
+
+
+def read_shim(path):
+    """{"version", "python", "lib"} from a shim file's text (None for what cannot be read)."""
+    info = {"version": None, "python": None, "lib": None}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read(4096).splitlines()
+    except OSError:
+        return info
+    marker = layout.SHIM_MARKER.decode()
+    if len(lines) > 1 and lines[1].startswith(marker):
+        info["version"] = lines[1][len(marker):].split(":", 1)[0].strip() or None
+    if lines and lines[0].startswith("#!") and lines[0] != "#!/bin/sh":
+        info["python"] = lines[0][2:].rsplit(" -IS", 1)[0].strip()
+    elif len(lines) > 2 and lines[2].startswith("'''exec'"):
+        try:
+            words = shlex.split(lines[2])
+            info["python"] = words[1] if len(words) > 1 else None
+        except ValueError:
+            pass
+    for line in lines:
+        if line.startswith("sys.path.insert(0, "):
+            try:
+                info["lib"] = ast.literal_eval(line[len("sys.path.insert(0, "):-1])
+            except (ValueError, SyntaxError):
+                pass
+    return info
+
+
+def check_shims_current(ctx):
+    """Every shim is from this llm-shim version and its interpreter and code copy exist."""
+    directory = ctx["shims_dir"]
+    if not os.path.isdir(directory):
+        return result("shims-current", False, "nothing to check: no shims installed",
+                      INSTALL_HINT, severity="warn")
+    by_problem = {}
+    names = sorted(n for n in os.listdir(directory)
+                   if layout.is_shim_file(os.path.join(directory, n)))
+    for name in names:
+        info = read_shim(os.path.join(directory, name))
+        if info["version"] != __version__:
+            key = f"from llm-shim {info['version'] or '(unknown)'}, this is {__version__}"
+            by_problem.setdefault(("stale", key), []).append(name)
+        if not info["python"] or not os.access(info["python"], os.X_OK):
+            key = f"their Python {info['python'] or '(unreadable)'} is gone"
+            by_problem.setdefault(("python", key), []).append(name)
+        if not info["lib"] or not os.path.isdir(os.path.join(info["lib"] or "", "shim")):
+            key = f"their code copy {info['lib'] or '(unreadable)'} is gone"
+            by_problem.setdefault(("lib", key), []).append(name)
+    current_lib = os.path.join(paths.lib_dir(), __version__)
+    if names and not by_problem and not os.path.isdir(current_lib):
+        by_problem[("lib", f"{current_lib} is missing")] = []
+    if not names:
+        return result("shims-current", False, "nothing to check: no shims installed",
+                      INSTALL_HINT, severity="warn")
+    if by_problem:
+        detail = "; ".join(f"{', '.join(shims) or 'the install'}: {why}"
+                           for (_kind, why), shims in sorted(by_problem.items()))
+        kinds = {kind for kind, _why in by_problem}
+        hint = f"{INSTALL_HINT} with the llm-shim you mean to use (this one is {__version__})"
+        if "python" in kinds:
+            hint = f"{INSTALL_HINT} again with the Python you have now"
+        return result("shims-current", False, detail, hint)
+    return result("shims-current", True,
+                  f"all {len(names)} from llm-shim {__version__}, code in "
+                  + context.tilde(current_lib, ctx["home"]))
+
+
+# -- PATH --------------------------------------------------------------------------------------
+
+def first_real_on_path(tool, ctx):
+    """(PATH index, path) of the first real `tool` on PATH, or None."""
+    for index, entry in enumerate(ctx["path"]):
+        if context.same_dir(entry or ".", ctx["shims_dir"]):
+            continue
+        path = os.path.join(entry or ".", tool)
+        if os.path.isfile(path) and os.access(path, os.X_OK) and not resolve.is_our_shim(path):
+            return index, path
+    return None
+
+
+def check_path(ctx):
+    """The shims dir is on PATH and ahead of the directory of every real tool."""
+    directory, home = ctx["shims_dir"], ctx["home"]
+    shown = context.tilde(directory, home)
+    position = next((i for i, entry in enumerate(ctx["path"])
+                     if context.same_dir(entry or ".", directory)), None)
+    if position is None:
+        return result("path", False, f"{shown} is not on PATH", _not_on_path_hint(ctx))
+    ahead = {}
+    for tool in ctx["tools"]:
+        found = first_real_on_path(tool, ctx)
+        if found and found[0] < position:
+            ahead.setdefault(ctx["path"][found[0]], []).append(tool)
+    if not ahead:
+        return result("path", True, f"{shown} is entry {position + 1} of PATH, ahead of every "
+                                    "real tool")
+    details, hints = [], []
+    for entry, tools in ahead.items():
+        details.append(f"{context.tilde(entry, home)} (the real {', '.join(tools)}) comes "
+                       f"before {shown} on PATH, so `{tools[0]}` runs unrouted")
+        hints.append(_ahead_hint(entry, ctx))
+    return result("path", False, "\n".join(details), "\n".join(hints))
+
+
+def _recorded_files(ctx):
+    return sorted((ctx["state"].get("rc_files") or {}).keys())
+
+
+def _not_on_path_hint(ctx):
+    login = shells.login_shell(ctx["environ"]) or "bash"
+    now = shells.activation_line(login, ctx["shims_dir"])
+    if any(_has_block(f) for f in _recorded_files(ctx)):
+        return f"start a new login shell (`exec $SHELL -l`), or in this one: {now}"
+    return (f"{INSTALL_HINT}, or add `eval \"$(llm-shim shell-init {login})\"` to your shell's "
+            f"start-up file; in this shell now: {now}")
+
+
+def _ahead_hint(entry, ctx):
+    home = ctx["home"]
+    files = probe.start_up_files(home, ctx["environ"], _recorded_files(ctx))
+    lines = probe.path_lines(entry, files, home)
+    shown = context.tilde(entry, home)
+    if lines:
+        path, number, text = lines[0]
+        where = f"{context.tilde(path, home)}:{number}"
+        more = f" (and {len(lines) - 1} more such line(s))" if len(lines) > 1 else ""
+        return (f"`{text}` ({where}) runs after the llm-shim block and puts {shown} first{more}: "
+                "move it above the block (or delete the block and run `llm-shim install`, which "
+                "appends a new one at the end), then start a new login shell: `exec $SHELL -l`")
+    return (f"something that ran after the llm-shim block put {shown} first: start a new login "
+            f"shell (`exec $SHELL -l`); if that does not help, find where {shown} is added to "
+            "PATH and move that line above the llm-shim block")
+
+
+# -- start-up files ----------------------------------------------------------------------------
+
+def _has_block(path):
+    data = rcfiles.read_bytes(path)
+    return bool(data and rcfiles.find_block(data))
+
+
+def _expected_block(path, shims_dir):
+    shell = "fish" if path.endswith(".fish") else "bash"  # bash and zsh share the sh code
+    return rcfiles.render_block(shells.snippet(shell, shims_dir))
+
+
+def check_rc_blocks(ctx):
+    """The blocks install wrote are still in their start-up files and name this shims dir."""
+    home, directory = ctx["home"], ctx["shims_dir"]
+    recorded = _recorded_files(ctx)
+    if not recorded:
+        return _unrecorded_rc(ctx)
+    good, problems, outdated = [], [], []
+    for path in recorded:
+        shown = context.tilde(path, home)
+        data = rcfiles.read_bytes(path)
+        found = rcfiles.find_block(data) if data else None
+        if not found:
+            problems.append(f"{shown}: no llm-shim block" + ("" if data is not None
+                                                             else " (the file is gone)"))
+            continue
+        block = data[found[0]:found[1]]
+        if block == _expected_block(path, directory):
+            good.append(shown)
+        elif os.fsencode(directory) in block:
+            outdated.append(shown)
+        else:
+            problems.append(f"{shown}: the block does not name {context.tilde(directory, home)}")
+    if problems:
+        return result("rc-blocks", False, "\n".join(problems),
+                      f"{INSTALL_HINT} to put the block back (a block you removed on purpose "
+                      "stays removed once you also delete the file's entry: reinstall with "
+                      "--shell for the shells you use)")
+    if outdated:
+        return result("rc-blocks", False, f"blocks from another llm-shim: {', '.join(outdated)}",
+                      f"{INSTALL_HINT} to rewrite them", severity="warn")
+    return result("rc-blocks", True, ", ".join(good))
+
+
+def _unrecorded_rc(ctx):
+    """No install state about start-up files: find blocks or `shell-init` lines ourselves."""
+    home = ctx["home"]
+    files = probe.start_up_files(home, ctx["environ"])
+    found = [context.tilde(p, home) for p in files
+             if _has_block(p) or b"llm-shim shell-init" in (rcfiles.read_bytes(p) or b"")]
+    if found:
+        return result("rc-blocks", True, ", ".join(found) + " (not recorded by install)")
+    login = shells.login_shell(ctx["environ"]) or "bash"
+    return result("rc-blocks", False,
+                  "no start-up file puts the shims on PATH (installed with --no-modify-rc?)",
+                  f"{INSTALL_HINT} to add the blocks, or add `eval \"$(llm-shim shell-init "
+                  f"{login})\"` to your shell's start-up file", severity="warn")
+
+
+# -- real tools --------------------------------------------------------------------------------
+
+def locate_tool(tool, ctx):
+    """(real binary or None, result or None): a result when the tool is missing or loops."""
+    try:
+        return resolve.real_binary(tool, ctx["cfg"], ctx["environ"]), None
+    except errors.RecursionDetected as exc:
+        return None, result(f"tool:{tool}", False, exc.why, exc.hint)
+    except errors.RealBinaryNotFound as exc:
+        configured = ((ctx["cfg"] or {}).get("tools") or {}).get(tool) or {}
+        why = exc.why if configured.get("binary") else f"not installed: no real {tool} on PATH"
+        return None, result(f"tool:{tool}", False, why, exc.hint, severity="warn")
+
+
+def check_tool(tool, binary, version, ctx):
+    """The real `tool` at `binary` answers `--version` and does not call the shim back."""
+    name, shown = f"tool:{tool}", context.tilde(binary, ctx["home"])
+    if version["recursion"]:
+        return result(name, False, f"{shown} calls the {tool} shim back (recursive shim "
+                                   "invocation): it is a wrapper, not the real tool",
+                      f"set tools.{tool}.binary to the real {tool}, or make the wrapper run "
+                      f"it by absolute path (or with LLM_SHIM_DISABLE=1)")
+    if version["error"]:
+        return result(name, False, f"{shown} cannot be run: {version['error']}",
+                      f"reinstall {tool} ({resolve.INSTALL_HINTS.get(tool, 'its installer')})")
+    if version["timed_out"]:
+        return result(name, False, f"{shown} did not answer `--version` in time",
+                      f"check that `{binary} --version` works", severity="warn")
+    line = version["line"] or "(no output)"
+    if version["exit_code"] != 0:
+        return result(name, False, f"{shown}: `--version` exited {version['exit_code']}: {line}",
+                      f"check that `{binary} --version` works", severity="warn")
+    return result(name, True, f"{shown} ({line})")
+
+
+def check_tools(ctx, timeout=probe.DEFAULT_TIMEOUT):
+    """One result per tool; the found ones are probed in parallel."""
+    located = {tool: locate_tool(tool, ctx) for tool in ctx["tools"]}
+    found = [binary for binary, failed in located.values() if failed is None]
+    versions = probe.versions(found, ctx["environ"], timeout)
+    return [failed or check_tool(tool, binary, versions[binary], ctx)
+            for tool, (binary, failed) in located.items()]
+
+
+# -- telemetry and cache -----------------------------------------------------------------------
+
+def check_telemetry(ctx):
+    """The spool can be appended to and the database opens, is writable and is current."""
+    if ctx["cfg"] is not None and not (ctx["cfg"].get("telemetry") or {}).get("enabled", True):
+        return result("telemetry", True, "disabled (telemetry.enabled: false)")
+    home = ctx["home"]
+    ok, where = writable_dir(paths.spool_dir())
+    if not ok:
+        return result("telemetry", False,
+                      f"{context.tilde(where, home)} is not writable: shims cannot record calls",
+                      f"fix its permissions (chmod u+rwx {where}) or set LLM_SHIM_HOME")
+    return database.check(paths.database_file(), home)
+
+
+def check_cache(ctx):
+    """The cache dir (the compiled config lives there) can be written."""
+    directory = paths.cache_dir()
+    shown = context.tilde(directory, ctx["home"])
+    ok, where = writable_dir(directory)
+    if ok and os.path.isdir(directory):
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".doctor-", dir=directory)
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as exc:
+            ok, where = False, f"{directory} ({exc.strerror})"
+    if not ok:
+        return result("cache", False,
+                      f"{context.tilde(where, ctx['home'])} is not writable: every call "
+                      "recompiles the config from YAML",
+                      f"fix its permissions (chmod u+rwx {directory}) or set LLM_SHIM_HOME")
+    state = "writable" if os.path.isdir(directory) else "will be created"
+    return result("cache", True, f"{shown} ({state})")
+
+
+# -- all of them -------------------------------------------------------------------------------
+
+def run_all(environ=None, cwd=None, timeout=None):
+    """Every check's result in display order. A check that crashes becomes a failed result."""
+    ctx = context.gather(environ, cwd)
+    timeout = probe.DEFAULT_TIMEOUT if timeout is None else timeout
+    steps = [("shims", check_shims), ("shims-current", check_shims_current),
+             ("path", check_path), ("rc-blocks", check_rc_blocks),
+             ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
+             ("telemetry", check_telemetry), ("cache", check_cache)]
+    results = []
+    for name, step in steps:
+        try:
+            outcome = step(ctx)
+        except Exception as exc:
+            if errors.debug_enabled(ctx["environ"]):
+                raise
+            outcome = result(name, False, f"the check itself failed: {type(exc).__name__}: "
+                                          f"{exc}",
+                             "rerun with LLM_SHIM_DEBUG=1 for the traceback and report it")
+        results.extend(outcome if isinstance(outcome, list) else [outcome])
+    return results
+
+
+def failed(results):
+    """True when any result is a failure (warnings do not count)."""
+    return any(r["severity"] == "fail" for r in results)

@@ -1,0 +1,83 @@
+"""What every doctor check looks at, gathered once: install state, shims dir, config, tools.
+
+Gathering never raises: a config that does not load is kept as `cfg_error` (the config check
+reports it, the other checks fall back to the built-in tools), so one broken part cannot hide
+the state of the rest.
+"""
+
+import os
+
+from shim import paths
+from shim.install import installer, layout, state
+
+
+def gather(environ=None, cwd=None):
+    """A dict of everything the checks read. Keys:
+
+    environ, home, cwd, state (the install state file, {} if none), shims_dir (the running
+    shim's dir, else the recorded one, else the default), installed (a state file exists),
+    cfg (compiled config or None), cfg_error (the exception or None), tools (the tools that get
+    a shim), expected_shims (the shim names install wrote, else tools + llm-shim), path (PATH
+    entries in order).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    home = environ.get("HOME") or os.path.expanduser("~")
+    recorded = state.load()
+    shims_dir = installer.running_shims_dir() or recorded.get("shims_dir") or paths.shims_dir()
+    cfg, cfg_error = _load_config(cwd, environ)
+    tools = layout.tool_names(cfg) if cfg is not None else list(layout.BUILTIN_TOOLS)
+    expected = list(recorded.get("shims") or tools + [layout.CLI_NAME])
+    return {
+        "environ": environ,
+        "home": home,
+        "cwd": cwd,
+        "state": recorded,
+        "installed": bool(recorded),
+        "shims_dir": os.path.abspath(shims_dir),
+        "cfg": cfg,
+        "cfg_error": cfg_error,
+        "tools": tools,
+        "expected_shims": expected,
+        "path": environ.get("PATH", os.defpath).split(os.pathsep),
+    }
+
+
+def _load_config(cwd, environ):
+    from shim.config import compiled
+
+    try:
+        return compiled.load(cwd=cwd, environ=environ), None
+    except Exception as exc:  # ConfigError, or a bug: the config check shows either
+        return None, exc
+
+
+def same_dir(a, b):
+    """True when two PATH entries name the same directory (symlinks and `..` resolved)."""
+    if not a or not b:
+        return False
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def tilde(path, home):
+    """`path` with the home directory shown as `~`, for shorter lines."""
+    if home and home != os.sep and path.startswith(home.rstrip(os.sep) + os.sep):
+        return "~" + path[len(home.rstrip(os.sep)):]
+    return path
+
+
+def result(name, ok, detail, hint=None, severity="fail"):
+    """A check's result dict (see `shim.doctor.checks`)."""
+    severity = None if ok else severity
+    return {"name": name, "ok": ok, "severity": severity, "status": severity or "ok",
+            "detail": detail, "hint": None if ok else hint}
+
+
+def writable_dir(directory):
+    """(True, dir) if `directory`, or the nearest ancestor it would be created in, is writable."""
+    probe_dir = directory
+    while not os.path.isdir(probe_dir):
+        parent = os.path.dirname(probe_dir)
+        if parent == probe_dir or os.path.lexists(probe_dir):
+            return False, probe_dir
+        probe_dir = parent
+    return os.access(probe_dir, os.W_OK | os.X_OK), probe_dir

@@ -1,0 +1,77 @@
+"""The telemetry database check: it opens, passes `quick_check`, takes a write lock, and its
+schema (`PRAGMA user_version`) is the latest migration.
+
+The version is read first through a read-only connection, so a database written by a newer
+llm-shim is reported as it is. Opening it the normal way (`store.connect`) then migrates an
+older schema, as the next `llm-shim logs` would; the result says so.
+"""
+
+import os
+import sqlite3
+
+from shim.doctor.context import result, tilde, writable_dir
+
+NAME = "telemetry"
+TIMEOUT = 2.0
+
+
+def _user_version_readonly(path):
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _try_write(path):
+    """Take and release the write lock (BEGIN IMMEDIATE); returns the schema version."""
+    from shim.telemetry import migrations, store
+
+    conn = store.connect(path, timeout=TIMEOUT)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return migrations.user_version(conn)
+    finally:
+        conn.close()
+
+
+def check(path, home):
+    from shim.telemetry import migrations, store
+
+    shown = tilde(path, home)
+    if not os.path.exists(path):
+        ok, where = writable_dir(os.path.dirname(path))
+        if not ok:
+            return result(NAME, False, f"{tilde(where, home)} is not writable: the database "
+                                       f"cannot be created",
+                          f"fix its permissions (chmod u+rwx {where}) or set LLM_SHIM_HOME")
+        return result(NAME, True, f"{shown} not created yet (the first `llm-shim logs` or "
+                                  "`report` creates it); its directory is writable")
+    latest = migrations.LATEST
+    try:
+        before = _user_version_readonly(path)
+        if not (os.access(path, os.R_OK | os.W_OK)
+                and os.access(os.path.dirname(path), os.W_OK | os.X_OK)):
+            return result(NAME, False, f"{shown} (schema {before}) is read-only"
+                          + (f" and cannot be migrated to {latest}" if before < latest else ""),
+                          store.HINTS["readonly"].format(path=path))
+        quick_check = getattr(store, "check", None)
+        problem = quick_check(path, timeout=TIMEOUT) if quick_check else None
+        if problem:
+            return result(NAME, False, f"{shown} is damaged: {problem}", store.HINTS["corrupt"])
+        after = _try_write(path)
+    except sqlite3.Error as exc:
+        kind = store.classify(exc)
+        return result(NAME, False, f"{shown}: {exc}", store.HINTS[kind].format(path=path),
+                      severity="warn" if kind == "locked" else "fail")
+    if after > latest:
+        return result(NAME, False, f"{shown} has schema {after}, newer than this llm-shim's "
+                                   f"{latest}",
+                      "run the newest llm-shim you have installed (older code still records, "
+                      "but may not read what newer code wrote)", severity="warn")
+    if after != latest:
+        return result(NAME, False, f"{shown} has schema {after}, expected {latest}",
+                      "run `llm-shim logs` to migrate it; LLM_SHIM_DEBUG=1 shows why it fails")
+    migrated = f", migrated just now from {before}" if before < after else ""
+    return result(NAME, True, f"{shown} writable, schema {after} (current{migrated})")
