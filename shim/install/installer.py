@@ -10,7 +10,7 @@ import os
 import shutil
 import sys
 
-from shim import __version__, errors, paths
+from shim import __version__, completions, errors, paths
 from shim.install import layout, rcfiles, shells, state
 
 
@@ -63,8 +63,9 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
 
     records = dict(previous.get("rc_files") or {})
     new_state = {"version": __version__, "python": python, "shims_dir": target_dir,
-                 "lib_dir": lib_root, "shims": names, "rc_files": records}
-    rc_report, manual = [], []
+                 "lib_dir": lib_root, "shims": names, "rc_files": records,
+                 "completions": previous.get("completions") or {}}
+    rc_report, manual, completion_report = [], [], []
     try:
         for shell in chosen:
             body = shells.snippet(shell, target_dir)
@@ -79,6 +80,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
                 rc_report.append({"shell": shell, "path": path, "action": action})
         if modify_rc:
             rc_report += _refresh_other_blocks(records, rc_report, target_dir)
+            completion_report, new_state["completions"] = completions.install_files(
+                chosen, home, environ, new_state["completions"])
     finally:
         state.save(new_state)
     login = shells.login_shell(environ) or "bash"
@@ -86,7 +89,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
         "version": __version__, "python": python, "shims_dir": target_dir,
         "lib": {"path": lib_path, "changed": lib_changed, "bytes": layout.lib_size(lib_path)},
         "pruned": pruned, "shims": shim_result, "shells": chosen, "rc": rc_report,
-        "manual": manual, "moved_from": moved_from if moved_from != target_dir else None,
+        "manual": manual, "completions": completion_report,
+        "moved_from": moved_from if moved_from != target_dir else None,
         "activate": shells.activation_line(login, target_dir),
         "first_on_path": environ.get("PATH", "").split(os.pathsep)[0] == target_dir,
     }
@@ -125,6 +129,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
         sorted({resolve_shims_dir(None, recorded.get("shims_dir")), paths.shims_dir()})
     removed_shims = {d: layout.remove_shims(d) for d in dirs}
 
+    removed_completions = completions.remove_files(recorded.get("completions"), home, environ)
     records = recorded.get("rc_files") or {}
     rc_report = []
     for path in sorted(set(records) | set(shells.all_candidate_files(home, environ))):
@@ -158,6 +163,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
             pass
     path_entries = environ.get("PATH", "").split(os.pathsep)
     return {"shims": removed_shims, "rc": rc_report, "lib": removed_dirs,
+            "completions": removed_completions,
             "purged": purged, "refused": refused,
             "still_on_path": [d for d in dirs if d in path_entries]}
 

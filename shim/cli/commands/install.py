@@ -66,6 +66,9 @@ def format_report(report):
         verb = {"created": "created with the PATH block", "appended": "PATH block appended",
                 "replaced": "PATH block updated", "unchanged": "PATH block unchanged"}
         lines.append(f"  {item['shell']:<6} {_tilde(item['path'])}: {verb[item['action']]}")
+    from shim import completions
+
+    lines += completions.report_lines(report.get("completions"), _tilde)
     if report["manual"]:
         lines.append("")
         lines.append("Start-up files left alone (--no-modify-rc). Add these blocks at the END:")

@@ -45,6 +45,8 @@ def format_report(report, purge):
             lines.append(f"  shims  removed from {directory}: {' '.join(names)}")
     if not any(report["shims"].values()):
         lines.append("  shims  none found")
+    for path in report.get("completions") or ():
+        lines.append(f"  compl  removed {path}")
     for lib in report["lib"]:
         lines.append(f"  code   removed {lib}")
     for item in report["rc"]:
