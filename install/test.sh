@@ -13,7 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet -e ".[test]"
+"$venv/bin/python" -m pip install --quiet -e ".[test,team]"
 
 # System packages and real CLIs the integration and acceptance tests drive.
 bash "$root/install/test-deps.sh"

@@ -167,22 +167,26 @@ def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=N
         outcome.setdefault("budget_override", bool(gate.get("budget_override")))
         rec = record.make_attempt(plan["decision"], outcome, cfg, invocation_id=invocation_id,
                                   attempt=attempt, cwd=plan["cwd"], environ=environ)
-        if rec is not None and spool.append(rec) and spool.needs_ingest():
-            _ingest_in_background()
+        if rec is not None and spool.append(rec):
+            if (cfg or {}).get("team"):  # team mode: ingest and push, detached (docs/team.md)
+                _ingest_in_background("shim.team.sync")
+            elif spool.needs_ingest():
+                _ingest_in_background()
         return rec
     except Exception as exc:
         _bookkeeping_warning(exc)
         return None
 
 
-def _ingest_in_background():
+def _ingest_in_background(module="shim.telemetry.ingest"):
     """The spool grew past its bound (nothing has read it for a long while): import it into
-    SQLite in a detached process, so this call does not wait for it."""
+    SQLite in a detached process, so this call does not wait for it. In team mode
+    (`module` shim.team.sync) that process also pushes the new rows to the team store."""
     import shim
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
-    code = ("import sys; sys.path[:0] = %r; from shim.telemetry.ingest import main; main()"
-            % ([root] + [p for p in sys.path if p.endswith("site-packages")],))
+    code = ("import sys; sys.path[:0] = %r; from %s import main; main()"
+            % ([root] + [p for p in sys.path if p.endswith("site-packages")], module))
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], dict(os.environ),

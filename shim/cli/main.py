@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "route",
     "exec",
     "budget",
+    "sync",
     "completion",
 )
 

@@ -19,10 +19,11 @@ import time
 
 from shim import errors
 
-SCOPES = ("global", "agent", "tool", "provider", "model")
+SCOPES = ("global", "team", "agent", "tool", "provider", "model")
 # The column of the `spend` view (and of the policy tables) each scope counts.
-SCOPE_COLUMNS = {"global": None, "agent": "agent", "tool": "tool", "provider": "provider",
-                 "model": "model"}
+# `team` counts every call of every member, in the team store (shim/team/budgets.py).
+SCOPE_COLUMNS = {"global": None, "team": None, "agent": "agent", "tool": "tool",
+                 "provider": "provider", "model": "model"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 EPSILON = 1e-9  # ten calls of $0.10 fill a $1.00 budget despite binary floating point
@@ -52,8 +53,11 @@ def _normalise(name, origin, spec, cfg):
     if scope not in SCOPES:
         raise errors.ConfigError("config", f"{origin}.scope is {scope!r}",
                                  f"use one of {', '.join(SCOPES)}")
+    if scope == "team" and not ((cfg.get("team") or {}).get("dsn")):
+        raise errors.ConfigError("config", f"{origin}.scope is team but there is no team: "
+                                 "section", "add team: {dsn: ..., name: ...} (docs/team.md)")
     match = spec.get("match")
-    if scope != "global" and not match:
+    if scope not in ("global", "team") and not match:
         raise errors.ConfigError("config", f"{origin} has scope {scope} but no match",
                                  f"name the {scope} it counts in {origin}.match")
     period = spec.get("period") or "day"
@@ -257,6 +261,8 @@ def duration(seconds):
 def who(budget):
     if budget["scope"] == "global":
         return f"budget '{budget['name']}' (all calls)"
+    if budget["scope"] == "team":
+        return f"team budget '{budget['name']}' (every member's calls)"
     match = budget["match"] if isinstance(budget["match"], str) else ", ".join(budget["match"])
     return f"{budget['scope']} '{match}'"
 

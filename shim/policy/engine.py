@@ -90,6 +90,11 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     if budgets.configured(cfg):
         _ingest(cfg)
     _admit_locked(connect(), gate, request, cfg, dry, override)
+    if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
+            cfg, gate["decision"])):  # team budgets: in PostgreSQL (shim/team/budgets.py)
+        from shim.team import budgets as team_budgets
+
+        team_budgets.admit(connect(), gate, cfg, dry, override)
     if not dry and not gate["blocked"]:
         for line in gate["warnings"]:
             errors.warn(*line)
@@ -221,7 +226,8 @@ def _block(gate, error):
 
 def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     """{"decision", "estimate", "budgets": [...], "warnings": [...], "error": Blocked|None}."""
-    applicable = budgets.applicable(cfg, decision)
+    # Team-scope budgets are judged in the team store after these (shim/team/budgets.py).
+    applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
     if applicable:
         est = estimate.estimate(decision, cfg, conn)
     else:
@@ -278,6 +284,10 @@ def _downgrade(decision, request, cfg, row):
 
 def measure(conn, budget, cfg, now):
     """Spend of one budget's current period: {"budget", "spent", "in_flight", ...}."""
+    if budget["scope"] == "team":  # the team store's figures (shim/team/budgets.py)
+        from shim.team import budgets as team_budgets
+
+        return team_budgets.measure(conn, budget, cfg, now)
     start, reset_at, label = budgets.period_bounds(budget, cfg, now)
     column = budgets.SCOPE_COLUMNS[budget["scope"]]
     recorded = state.recorded_spend(conn, column, budget["patterns"], start)
@@ -322,6 +332,10 @@ def _reserve(conn, gate, judged, cfg, now, override):
 def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
     """Settle the gate's reservation with the actual cost; start a cooldown if the attempt was
     rate_limited/overloaded. Never raises (a warning line instead): the call already ran."""
+    if (gate or {}).get("team_reservation_id"):  # team budgets (shim/team/budgets.py)
+        from shim.team import budgets as team_budgets
+
+        team_budgets.settle(gate, decision, outcome, cfg, diagnosis, attempt)
     cls = (diagnosis or {}).get("class")
     needs_cooldown = cls in COOLDOWN_CLASSES
     reservation = (gate or {}).get("reservation_id")
@@ -359,6 +373,10 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
 
 def release(gate):
     """The admitted attempt never started: drop its reservation and rate event."""
+    if (gate or {}).get("team_reservation_id"):  # team budgets (shim/team/budgets.py)
+        from shim.team import budgets as team_budgets
+
+        team_budgets.release(gate)
     if not gate or not (gate.get("reservation_id") or gate.get("rate_event_id")):
         return
     try:

@@ -18,6 +18,7 @@ EXAMPLES = [
     "llm-shim report --tz Asia/Kolkata --by provider --json",
     "llm-shim report --csv --output spend.csv",
     "llm-shim stats --monthly --html report.html",
+    "llm-shim report --team --monthly --by agent   # every member's calls (team: in the config)",
 ]
 
 
@@ -64,6 +65,9 @@ def add_parser(subparsers, common):
     p.add_argument("--chart", action=argparse.BooleanOptionalAction, default=None,
                    help="show or hide the spend bar chart under the table "
                         "(default: shown when printing the table to a terminal)")
+    p.add_argument("--team", action="store_true",
+                   help="report every team member's calls from the team store (team: in the "
+                        "config; docs/team.md), after pushing this machine's new ones")
     p.set_defaults(func=_run, granularity="day", fmt="table")
 
 
@@ -71,12 +75,13 @@ def _run(args):
     return run_report(
         granularity=args.granularity, since=args.since, until=args.until, by=args.by,
         agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
-        fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart)
+        fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart,
+        team=args.team)
 
 
 def run_report(*, granularity="day", since=None, until=None, by="", agents=(), tools=(),
                models=(), timezone=None, fmt="table", output=None, html_file=None, chart=None,
-               stream=None, err=None, db_path=None):
+               stream=None, err=None, db_path=None, team=False):
     """Compute the report and print or write it. Returns the exit code."""
     from shim.report import api, export, render
 
@@ -85,7 +90,8 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     group_by = api.parse_keys(by)
     filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
                "model": api.split_values(models)}
-    doc, by_model, by_agent, database_empty = _compute(
+    compute = _compute_team if team else _compute
+    doc, by_model, by_agent, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
     message = render.empty_message(doc, database_empty) if not doc["rows"] else None
     if html_file:
@@ -138,6 +144,24 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
     finally:
         conn.close()
     return doc, by_model, by_agent, database_empty
+
+
+def _compute_team(db_path, granularity, since, until, group_by, filters, timezone,
+                  with_charts):
+    """The same document from the team store (shim/team/report.py)."""
+    from shim import team
+    from shim.config import compiled
+    from shim.team import report as team_report
+
+    cfg = compiled.load()
+    settings = team.settings(cfg)
+    if settings is None:
+        raise errors.UsageError("report", "--team needs a team store",
+                                "add team: {dsn: postgresql://..., name: <team>} to the config "
+                                "(docs/team.md)")
+    return team_report.team_report(settings, cfg, granularity=granularity, since=since,
+                                   until=until, group_by=group_by, filters=filters,
+                                   timezone=timezone, with_charts=with_charts)
 
 
 def _db_error(exc, path):

@@ -1,0 +1,85 @@
+"""`llm-shim sync`: push this machine's new rows to the team store now (docs/team.md)."""
+
+import json
+import sys
+import time
+
+from shim import errors
+
+EXAMPLES = [
+    "llm-shim sync                 # import the spool, push every new row to the team store",
+    "llm-shim sync --status        # rows waiting, where they go, the last sync",
+    "llm-shim sync --json",
+]
+
+
+def add_parser(subparsers, common):
+    from shim.cli.main import add_command
+
+    p = add_command(
+        subparsers, common, "sync",
+        help="push new local calls to the team store (team: in the config)",
+        description="Import the spool into the local store, then push every row not yet in the "
+                    "team's PostgreSQL store. Shims already do this in the background after each "
+                    "call; run it to catch up at once (after the store was down, say). Safe to "
+                    "interrupt and to run again: rows are never duplicated.",
+        examples=EXAMPLES)
+    p.add_argument("--status", action="store_true",
+                   help="show what is waiting and the last sync instead of syncing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=lambda args: run_sync(status_only=args.status, as_json=args.json))
+
+
+def _settings():
+    from shim import team
+    from shim.config import compiled
+
+    cfg = compiled.load()
+    settings = team.settings(cfg)
+    if settings is None:
+        raise errors.UsageError("sync", "no team store is configured",
+                                "add team: {dsn: postgresql://..., name: <team>} to the config "
+                                "(docs/team.md)")
+    return settings, cfg
+
+
+def run_sync(*, status_only=False, as_json=False, stream=None):
+    """Sync (or show the sync status). Returns the exit code."""
+    from shim.team import pg, sync
+
+    stream = stream or sys.stdout
+    settings, cfg = _settings()
+    where = pg.describe(settings)
+    if status_only:
+        info = _status()
+        info.update(team=settings["name"], store=pg.target(settings))
+        if as_json:
+            stream.write(json.dumps(info) + "\n")
+            return 0
+        last = info["last_sync_at"]
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else "never"
+        stream.write(f"{where}: {info['waiting']} row(s) waiting; last sync {when}\n")
+        if info["last_error"]:
+            stream.write(f"last error: {info['last_error']}\n")
+        return 0
+    stats = sync.sync(settings, cfg)
+    stats.update(team=settings["name"], store=pg.target(settings))
+    if as_json:
+        stream.write(json.dumps(stats) + "\n")
+    else:
+        stream.write(f"pushed {stats['attempts']} attempt(s) and {stats['counters']} "
+                     f"counter row(s) to {where} in {stats['seconds']:.2f}s "
+                     f"({stats['sent'] - stats['attempts'] - stats['counters']} already there); "
+                     f"{stats['waiting']} waiting\n")
+    return 0
+
+
+def _status():
+    from shim.team import sync
+    from shim.telemetry import store
+
+    conn = store.connect()
+    try:
+        return sync.status(conn)
+    finally:
+        conn.close()

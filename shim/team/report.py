@@ -1,0 +1,155 @@
+"""`llm-shim report --team`: the same report document, summed in PostgreSQL over every member.
+
+The local report (shim/report) sums SQLite per UTC bucket and folds buckets into local periods
+in Python. Here PostgreSQL sums `team_attempts` and `team_counters` per bucket and group with
+the same measures, written for PostgreSQL below, and the same fold (`query._add_all`) and
+document builder (`summary.build`) make the document, so the table, JSON, CSV and HTML are the
+local ones. Integer measures make the team report exactly the sum of the members' reports:
+SQLite's `round(x)` is `trunc(x + 0.5)` away from zero, reproduced here in float8 arithmetic
+(PostgreSQL's own `round(float8)` breaks ties to even).
+"""
+
+from shim.report import api, query, summary
+from shim.report import periods as periods_mod
+from shim.report.measures import COLUMNS, MEASURES
+
+SOURCES = ("team_attempts", "team_counters")
+
+
+def _round(expr):
+    return f"trunc(({expr}) + CASE WHEN ({expr}) < 0 THEN -0.5 ELSE 0.5 END)::bigint"
+
+
+def _flag(condition):
+    return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+_RAN = "COALESCE({blocked}, 0) = 0"
+_COMPARED = "({baseline_cost_usd} IS NOT NULL AND {cost_usd} IS NOT NULL AND " + _RAN + ")"
+
+# The measures of shim/report/measures.py, in PostgreSQL (same names, same integers).
+PG_MEASURES = {
+    "attempts": "1",
+    "invocations": _flag("{attempt} = 1"),
+    "failures": _flag("COALESCE({exit_code}, 0) <> 0 AND " + _RAN),
+    "blocked": _flag("COALESCE({blocked}, 0) <> 0"),
+    "input_tokens": "COALESCE({input_tokens}, 0)",
+    "output_tokens": "COALESCE({output_tokens}, 0)",
+    "cache_read_tokens": "COALESCE({cache_read_tokens}, 0)",
+    "cache_write_tokens": "COALESCE({cache_write_tokens}, 0)",
+    "cost_nusd": "COALESCE(" + _round("{cost_usd} * 1e9::float8") + ", 0)",
+    "unknown_cost": _flag("{cost_usd} IS NULL AND " + _RAN),
+    "latency_ms": "(CASE WHEN {duration_ms} IS NOT NULL AND " + _RAN + " THEN "
+                  + _round("{duration_ms}") + " ELSE 0 END)",
+    "latency_n": _flag("{duration_ms} IS NOT NULL AND " + _RAN),
+    "baseline_attempts": _flag(_COMPARED),
+    "baseline_nusd": "(CASE WHEN " + _COMPARED + " THEN "
+                     + _round("{baseline_cost_usd} * 1e9::float8") + " ELSE 0 END)",
+    "compared_nusd": "(CASE WHEN " + _COMPARED + " THEN "
+                     + _round("{cost_usd} * 1e9::float8") + " ELSE 0 END)",
+}
+assert tuple(PG_MEASURES) == tuple(MEASURES), "keep PG_MEASURES in step with measures.MEASURES"
+
+
+def expressions(available):
+    cols = {c: (c if c in available else "NULL") for c in COLUMNS}
+    return {name: sql.format(**cols) for name, sql in PG_MEASURES.items()}
+
+
+def _statement(table, available, seconds, team, lo, hi, group_by, filters):
+    measures = expressions(available)
+    sums = ", ".join(f"SUM({measures[m]})::bigint" for m in query.MEASURE_NAMES)
+    keys = "".join(f", {k if k in available else 'NULL::text'}" for k in group_by)
+    where = ["team = %s", "started_at >= %s", "started_at < %s"]
+    params = [team, lo, hi]
+    for key in sorted(filters):
+        where.append(f"{key} = ANY(%s)")
+        params.append(list(filters[key]))
+    group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
+    sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, {sums} FROM {table} "
+           f"WHERE {' AND '.join(where)} GROUP BY {group}")
+    return sql, params
+
+
+def collect(pgc, team, periods, group_by=(), filters=None):
+    """Like shim.report.query.collect, over the team store: {(period index, keys): sums}."""
+    from shim.team import schema
+
+    sums = {}
+    if not periods:
+        return sums
+    filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    for key in (*group_by, *filters):
+        if key not in query.KEYS:  # names go into the SQL text: only known columns
+            raise ValueError(key)
+    seconds = periods_mod.bucket_seconds(periods) or 1
+    locate = query._locator(periods)
+    lo, hi = periods[0]["start"], periods[-1]["end"]
+    for table in SOURCES:
+        available = set(schema.columns(pgc, table))
+        if not all(k in available for k in filters):
+            continue  # this table cannot match the filter (counters have no project)
+        sql, params = _statement(table, available, seconds, team, lo, hi, tuple(group_by),
+                                 filters)
+        query._add_all(sums, locate, seconds, pgc.execute(sql, params))
+    return sums
+
+
+def has_rows(pgc, team):
+    return any(pgc.execute(f"SELECT 1 FROM {t} WHERE team = %s LIMIT 1", (team,)).fetchone()
+               for t in SOURCES)
+
+
+def compute(pgc, team, *, granularity="day", since=None, until=None, group_by=(),
+            filters=None, timezone=None, week_starts=None, now=None):
+    """(document, periods, filters) of the team report; the shape of shim.report.api.compute."""
+    configured_zone, configured_week, aliases = api.settings()
+    zone_text = timezone or configured_zone
+    zone = periods_mod.resolve_zone(zone_text)
+    week_starts = week_starts or configured_week
+    periods = api.select_periods(granularity, since, until, zone, week_starts, now)
+    filters = {k: list(v) for k, v in (filters or {}).items() if v and k in api.FILTER_KEYS}
+    query_filters = dict(filters)
+    if "model" in query_filters:
+        query_filters["model"] = api.expand_models(query_filters["model"], aliases)
+    sums = collect(pgc, team, periods, group_by, query_filters)
+    doc = summary.build(
+        periods, sums, group_by=group_by, granularity=granularity, zone=zone,
+        zone_name=periods_mod.zone_name(zone) if zone_text == "local" else zone_text,
+        week_starts=week_starts, filters=filters, source="rows")
+    return doc, periods, query_filters
+
+
+def breakdown(pgc, team, periods, key, filters):
+    return summary.breakdown(collect(pgc, team, periods, [key], filters), [key])
+
+
+def team_report(settings, cfg=None, *, granularity, since, until, group_by, filters, timezone,
+                with_charts):
+    """(doc, by_model, by_agent, store_empty) for the CLI: this machine's new rows are
+    pushed first (so the report includes the call made a moment ago), then the store read."""
+    from shim import errors
+    from shim.team import pg, sync
+
+    pg.psycopg()  # one clear error when the [team] extra is missing
+    try:
+        sync.sync(settings, cfg)
+    except pg.Unreachable:
+        raise
+    except errors.ShimError as exc:
+        errors.warn("team", exc.why, "this machine's newest rows may be missing from the report")
+    conn = pg.connect(settings)
+    try:
+        doc, periods, query_filters = compute(
+            conn, settings["name"], granularity=granularity, since=since, until=until,
+            group_by=group_by, filters=filters, timezone=timezone)
+        by_model = by_agent = ()
+        if with_charts and doc["rows"]:
+            by_model = breakdown(conn, settings["name"], periods, "model", query_filters)
+            by_agent = breakdown(conn, settings["name"], periods, "agent", query_filters)
+        empty = not doc["rows"] and not has_rows(conn, settings["name"])
+    except pg.psycopg().Error as exc:
+        raise pg.classify(exc, settings) from None
+    finally:
+        conn.close()
+    return doc, by_model, by_agent, empty

@@ -1,0 +1,353 @@
+"""Push new local rows to the team store, exactly once, whenever the store can be reached.
+
+The outbox lives in the local telemetry database: `team_outbox` (an AUTOINCREMENT sequence,
+never reused, plus the row's kind and key) is filled by AFTER INSERT triggers on `attempts`
+and `counters`, so every row ingestion inserts is queued in the same transaction, whoever
+ingests. It is created, and backfilled with every row already there, the first time team
+mode syncs, and again when the target (server, database or team name) changes; a database
+replaced by `llm-shim logs repair` has no outbox, so its rows are all sent again.
+
+A push takes the oldest `BATCH` entries, copies their rows into PostgreSQL with
+`INSERT ... ON CONFLICT (team, invocation_id, attempt) DO NOTHING` in one transaction, and
+only after COMMIT deletes those entries locally (the high-water mark is the outbox head).
+A sync killed anywhere re-sends at most one batch, which the primary key ignores.
+
+After every call the shim starts `python -m shim.team.sync` detached (shim/proxy.py): it
+ingests the spool and pushes for at most BACKGROUND_SECONDS. Syncs are serialised by a lock
+file; one that finds the lock taken leaves a flag so the holder goes round once more.
+"""
+
+import fcntl
+import os
+import sqlite3
+import sys
+import time
+
+from shim import errors, paths
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+
+BATCH = 500
+BACKGROUND_SECONDS = 10.0
+LOCK_FILE = "team-sync.lock"
+AGAIN_FILE = "team-sync.again"
+# Test hook: exit abruptly after this many rows were committed to PostgreSQL, before the
+# outbox advances (the worst moment for a crash).
+CRASH_ENV = "LLM_SHIM_TEAM_SYNC_CRASH_AFTER"
+BATCH_ENV = "LLM_SHIM_TEAM_SYNC_BATCH"
+NEVER_SENT = ("prompt_text", "response_text")  # stays on the member's machine
+KINDS = {"attempt": ("attempts", "team_attempts", ATTEMPT_COLUMNS),
+         "counter": ("counters", "team_counters", COUNTER_COLUMNS)}
+_OUTBOX_OBJECTS = ("team_outbox", "team_sync_state", "team_outbox_attempts",
+                   "team_outbox_counters")
+
+
+def target_key(settings):
+    from shim.team import pg
+
+    return f"{pg.target(settings)}#{settings['name']}"
+
+
+# --- the local outbox -----------------------------------------------------------------------------
+
+def ensure_outbox(conn, key):
+    """Create the outbox (tables and triggers) if needed; when it is new, lost a trigger or fed
+    another target until now, queue every local row. Returns the number of rows queued."""
+    ready = _outbox_ready(conn)
+    if ready and _state(conn, "target") == key:
+        return 0
+    from shim.telemetry import store
+
+    with store.transaction(conn):
+        conn.execute("""CREATE TABLE IF NOT EXISTS team_outbox (
+                            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                            kind TEXT NOT NULL,
+                            invocation_id TEXT NOT NULL,
+                            attempt INTEGER NOT NULL)""")
+        conn.execute("CREATE TABLE IF NOT EXISTS team_sync_state "
+                      "(key TEXT PRIMARY KEY, value TEXT)")
+        for kind, (table, _, _) in KINDS.items():
+            conn.execute(f"""CREATE TRIGGER IF NOT EXISTS team_outbox_{table}
+                             AFTER INSERT ON {table} BEGIN
+                                 INSERT INTO team_outbox (kind, invocation_id, attempt)
+                                 VALUES ('{kind}', NEW.invocation_id, NEW.attempt);
+                             END""")
+        # New, retargeted, or a trigger went missing (a table rebuilt): queue every row.
+        conn.execute("DELETE FROM team_outbox")
+        queued = 0
+        for kind, (table, _, _) in KINDS.items():
+            queued += conn.execute(
+                f"INSERT INTO team_outbox (kind, invocation_id, attempt) "
+                f"SELECT '{kind}', invocation_id, attempt FROM {table} ORDER BY rowid").rowcount
+        _set_state(conn, "target", key)
+    return queued
+
+
+def _outbox_ready(conn):
+    names = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE name IN (?, ?, ?, ?)", _OUTBOX_OBJECTS)}
+    return len(names) == len(_OUTBOX_OBJECTS)
+
+
+def _state(conn, key):
+    try:
+        row = conn.execute("SELECT value FROM team_sync_state WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def _set_state(conn, key, value):
+    conn.execute("INSERT INTO team_sync_state (key, value) VALUES (?, ?) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def waiting(conn):
+    """Rows queued for the team store (0 when there is no outbox yet)."""
+    try:
+        return conn.execute("SELECT COUNT(*) FROM team_outbox").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def status(conn):
+    """{"waiting", "target", "last_sync_at", "last_error"} from the local bookkeeping."""
+    last = _state(conn, "last_sync_at")
+    return {"waiting": waiting(conn), "target": _state(conn, "target"),
+            "last_sync_at": float(last) if last else None,
+            "last_error": _state(conn, "last_error")}
+
+
+# --- pushing -------------------------------------------------------------------------------------
+
+def push(conn, settings, *, pg_conn=None, max_seconds=None, batch=None):
+    """Send every queued row (or what fits in max_seconds). Returns
+    {"attempts", "counters" (rows new to the store), "sent", "waiting", "seconds"}.
+
+    Raises pg.Unreachable / ShimError when the store cannot be used; what was committed
+    before that stays committed and leaves the outbox."""
+    from shim.team import pg, schema
+
+    started = time.monotonic()
+    batch = batch or int(os.environ.get(BATCH_ENV) or BATCH)
+    crash_after = os.environ.get(CRASH_ENV)
+    ensure_outbox(conn, target_key(settings))
+    own = pg_conn is None
+    remote = pg.connect(settings) if own else pg_conn
+    stats = {"attempts": 0, "counters": 0, "sent": 0}
+    try:
+        machine = pg.machine_id()
+        shapes = {}
+        for kind, (local, table, wanted) in KINDS.items():
+            there = set(schema.columns(remote, table))
+            shapes[kind] = [c for c in wanted if c in there and c not in NEVER_SENT]
+        while True:
+            entries = conn.execute("SELECT seq FROM team_outbox ORDER BY seq LIMIT ?",
+                                   (batch,)).fetchall()
+            if not entries:
+                break
+            head = entries[-1][0]
+            with remote.transaction():
+                for kind, (local, table, _) in KINDS.items():
+                    rows = _rows(conn, kind, local, shapes[kind], head)
+                    if rows:
+                        new = _copy(remote, table, shapes[kind], settings["name"], machine,
+                                    rows)
+                        stats[f"{kind}s"] += new
+                        stats["sent"] += len(rows)
+                _machine_seen(remote, settings["name"], machine, len(entries))
+            if crash_after and stats["sent"] >= int(crash_after):
+                os._exit(70)  # test hook: committed remotely, outbox not yet advanced
+            conn.execute("DELETE FROM team_outbox WHERE seq <= ?", (head,))
+            if max_seconds is not None and time.monotonic() - started > max_seconds:
+                break
+    except pg.psycopg().Error as exc:
+        raise pg.classify(exc, settings) from None
+    finally:
+        if own:
+            remote.close()
+    _record_result(conn, None)
+    stats["waiting"] = waiting(conn)
+    stats["seconds"] = round(time.monotonic() - started, 3)
+    return stats
+
+
+def _rows(conn, kind, local, columns, head):
+    select = ", ".join(f"t.{c}" for c in columns)
+    return conn.execute(
+        f"SELECT {select} FROM team_outbox o JOIN {local} t "
+        f"ON t.invocation_id = o.invocation_id AND t.attempt = o.attempt "
+        f"WHERE o.kind = ? AND o.seq <= ? ORDER BY o.seq", (kind, head)).fetchall()
+
+
+def _copy(remote, table, columns, team, machine, rows):
+    """COPY the rows into a session temp table, then insert the new ones. Returns how many
+    were new (a row already in the store, from an interrupted sync, is ignored)."""
+    incoming = f"incoming_{table}"
+    names = ", ".join(["team", "machine", *columns])
+    remote.execute(f"CREATE TEMP TABLE IF NOT EXISTS {incoming} "
+                   f"(LIKE {table} INCLUDING DEFAULTS)")
+    remote.execute(f"TRUNCATE {incoming}")
+    with remote.cursor() as cur:
+        with cur.copy(f"COPY {incoming} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((team, machine, *row))
+        cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {incoming} "
+                    f"ON CONFLICT (team, invocation_id, attempt) DO NOTHING")
+        return max(cur.rowcount, 0)
+
+
+def _machine_seen(remote, team, machine, count):
+    from shim import __version__
+    from shim.policy import state
+
+    remote.execute("""
+        INSERT INTO team_machines (team, machine, host, shim_version, last_sync, rows_pushed)
+        VALUES (%s, %s, %s, %s, now(), %s)
+        ON CONFLICT (team, machine) DO UPDATE SET
+            host = excluded.host, shim_version = excluded.shim_version,
+            last_sync = now(), rows_pushed = team_machines.rows_pushed + excluded.rows_pushed""",
+                   (team, machine, state.host(), __version__, count))
+
+
+def _record_result(conn, error):
+    try:
+        if error is None:
+            _set_state(conn, "last_sync_at", repr(time.time()))
+        _set_state(conn, "last_error", error)
+    except sqlite3.Error:
+        pass
+
+
+# --- one sync: ingest, then push -----------------------------------------------------------------
+
+def sync_once(settings, cfg=None, *, honour_down=False, max_seconds=None, ingest_first=True):
+    """Ingest the spool into the local store, then push. Returns push()'s stats plus
+    "ingested". Raises like push(); the local store is never left behind."""
+    from shim.team import pg
+    from shim.telemetry import ingest, store
+
+    try:
+        conn = store.connect()
+    except sqlite3.Error as exc:
+        raise _local_error(exc) from None
+    try:
+        ingested = ingest.ingest(conn, cfg=cfg) if ingest_first else 0
+        if honour_down and pg.recently_down():
+            raise pg.Unreachable("team", f"{pg.describe(settings)} was unreachable moments ago",
+                                 "rows wait in the outbox for the next sync")
+        try:
+            stats = push(conn, settings, max_seconds=max_seconds)
+        except errors.ShimError as exc:
+            _record_result(conn, f"{exc.why}")
+            raise
+        except sqlite3.Error as exc:
+            raise _local_error(exc) from None
+        stats["ingested"] = ingested
+        return stats
+    finally:
+        conn.close()
+
+
+def _local_error(exc):
+    from shim.telemetry import store
+
+    kind = store.classify(exc)
+    path = paths.database_file()
+    return errors.TelemetryError("sync", f"{path}: {exc}",
+                                 store.HINTS[kind].format(path=path)
+                                 + "; the outbox is kept for the next sync")
+
+
+class _Lock:
+    """flock on the sync lock file; `again` flags a sync requested while it was held."""
+
+    def __init__(self):
+        directory = paths.ensure_dir(paths.data_dir())
+        self.again = os.path.join(directory, AGAIN_FILE)
+        self.fd = os.open(os.path.join(directory, LOCK_FILE),
+                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def take(self, blocking):
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            return True
+        except BlockingIOError:
+            return False
+
+    def give(self):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self):
+        os.close(self.fd)
+
+    def flag(self):
+        with open(self.again, "w"):
+            pass
+
+    def take_flag(self):
+        try:
+            os.unlink(self.again)
+            return True
+        except FileNotFoundError:
+            return False
+
+
+def sync(settings, cfg=None, *, honour_down=False, max_seconds=None):
+    """The on-demand sync (`llm-shim sync`): wait for a running one, then ingest and push."""
+    lock = _Lock()
+    try:
+        lock.take(blocking=True)
+        try:
+            lock.take_flag()
+            return sync_once(settings, cfg, honour_down=honour_down, max_seconds=max_seconds)
+        finally:
+            lock.give()
+    finally:
+        lock.close()
+
+
+def background(settings, cfg):
+    """The after-call sync: never waits for another sync; leaves it a flag instead."""
+    lock = _Lock()
+    try:
+        if not lock.take(blocking=False):
+            lock.flag()
+            if not lock.take(blocking=False):
+                return None  # the holder sees the flag after it lets go
+        result = None
+        while True:
+            lock.take_flag()
+            try:
+                result = sync_once(settings, cfg, honour_down=True,
+                                   max_seconds=BACKGROUND_SECONDS)
+            except errors.ShimError:
+                result = None
+            finally:
+                lock.give()
+            if not os.path.exists(lock.again) or not lock.take(blocking=False):
+                return result
+    finally:
+        lock.close()
+
+
+def main():
+    """`python -m shim.team.sync`: the detached after-call sync. Silent; never a traceback."""
+    try:
+        from shim.config import compiled
+        from shim import team
+
+        cfg = compiled.load()
+        settings = team.settings(cfg)
+        if settings is None:
+            return 0
+        background(settings, cfg)
+    except Exception as exc:
+        if errors.debug_enabled():
+            raise
+        errors.warn("team", f"background sync failed: {type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Team-scope budgets: one hard limit across machines, and what happens without the store."""
+
+import pytest
+
+from tests.team.conftest import DIME_CALL
+from tests.team.test_sync import local_counts, store_counts
+
+
+def team_budget(limit, on_unreachable="open", timeout=10):
+    return {"policies": {"budgets": {"team-dollar": {
+        "scope": "team", "period": "day", "limit": {"usd": limit, "type": "hard"}}}}}, \
+        {"on_unreachable": on_unreachable, "timeout": timeout}
+
+
+def members_with_budget(team, count, limit, on_unreachable="open", timeout=10):
+    extra, team_opts = team_budget(limit, on_unreachable, timeout)
+    members = team(count, extra=extra)
+    for member in members:
+        member.cfg["team"].update(team_opts)
+        member.write_config()
+    return members
+
+
+def run_all(procs):
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        results.append((proc.returncode, out, err))
+    return results
+
+
+def test_a_hard_team_budget_holds_across_machines_under_concurrency(team, pg):
+    """3 machines x 5 parallel calls of $0.10 against $1.00: exactly 10 run (the estimate is
+    exact), 5 are refused with exit 75, and the store records $1.00."""
+    members = members_with_budget(team, 3, 1.00, on_unreachable="closed")
+    procs = [m.popen(DIME_CALL, {"FAKE_CLAUDE_SLEEP": "0.5"}) for m in members for _ in range(5)]
+    results = run_all(procs)
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0] * 10 + [75] * 5, [r[2] for r in results]
+    for code, out, err in results:
+        if code == 75:
+            assert out == b""
+            assert err.decode().startswith(
+                "llm-shim: budget: team budget 'team-dollar' (every member's calls) has spent")
+            assert err.count(b"\n") == 1
+    for member in members:
+        member.cli("sync")
+    spent, ran = pg.execute("SELECT COALESCE(SUM(cost_usd), 0), COUNT(*) FROM team_attempts "
+                            "WHERE blocked = 0").fetchone()
+    assert ran == 10
+    assert spent == pytest.approx(1.00) and spent <= 1.00 + 1e-9
+    assert pg.execute("SELECT COUNT(*) FROM team_attempts WHERE blocked = 1").fetchone()[0] == 5
+    # Every reservation has been settled and matched by its row: none is left counting.
+    assert pg.execute("SELECT COUNT(*) FROM team_reservations WHERE NOT settled").fetchone() \
+        == (0,)
+    # The budget is full for everyone now, and `llm-shim budget` shows the team's spend.
+    assert members[2].run(DIME_CALL).returncode == 75
+    status = members[1].cli_json("budget", "--json")
+    (row,) = status["budgets"]
+    assert row["scope"] == "team" and row["spent_usd"] == pytest.approx(1.00)
+
+
+def test_without_the_store_calls_go_on_and_catch_up_later(team, pg_server):
+    """Store stopped: calls succeed and are recorded locally, judged from the last known team
+    spend plus this machine's since; at the limit `closed` refuses and `open` warns. After a
+    restart one sync pushes everything."""
+    alice, bob = members_with_budget(team, 2, 0.50, on_unreachable="closed", timeout=2)
+    for _ in range(3):
+        assert alice.run(DIME_CALL).returncode == 0  # $0.30, online
+    pg_server.stop()
+    try:
+        for _ in range(2):
+            proc = alice.run(DIME_CALL)  # $0.20 more: at $0.50 exactly
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stderr == b""
+        assert bob.run(DIME_CALL).returncode == 0  # bob never saw the store: only his spend
+        refused = alice.run(DIME_CALL)
+        assert refused.returncode == 75
+        line = refused.stderr.decode()
+        assert "team budget 'team-dollar'" in line and "has spent $0.50 of $0.50" in line
+        assert "the team store is unreachable" in line and "team.on_unreachable is closed" in line
+        alice.cfg["team"]["on_unreachable"] = "open"
+        alice.write_config()
+        opened = alice.run(DIME_CALL)
+        assert opened.returncode == 0
+        assert opened.stderr.decode().startswith("llm-shim: warning: budget: team budget")
+        assert "team.on_unreachable is open: running it anyway" in opened.stderr.decode()
+        assert alice.cli("sync", check=False).returncode == 75
+        rows = alice.db().execute("SELECT COUNT(*), SUM(blocked) FROM attempts").fetchone()
+        assert rows == (7, 1)
+    finally:
+        pg_server.start()
+    for member in (alice, bob):
+        assert member.cli_json("sync", "--json")["waiting"] == 0
+    import psycopg
+
+    with psycopg.connect(team.dsn, autocommit=True) as pg:  # the old session died with it
+        assert store_counts(pg) == {k: local_counts(alice)[k] + local_counts(bob)[k]
+                                    for k in ("team_attempts", "team_counters")}
+    # Back online the store's figure rules again: $0.70 spent (> $0.50), so refused.
+    assert bob.run(DIME_CALL).returncode == 75
+
+
+def test_plain_calls_never_load_psycopg(team, tmp_path):
+    """Team mode without team budgets: the shim process itself never imports psycopg (the
+    push happens in a detached process)."""
+    (alice,) = team(1)
+    probe = tmp_path / "modules.txt"
+    code = ("import atexit, sys; atexit.register(lambda: open(%r, 'w').write("
+            "' '.join(sorted(m for m in sys.modules if m.startswith(('psycopg', 'shim.team')))))); "
+            "from shim.entry import main; sys.exit(main(['claude'] + sys.argv[1:]))"
+            % str(probe))
+    import sys
+
+    proc = alice.run([sys.executable, "-c", code, *DIME_CALL[1:]])
+    assert proc.returncode == 0, proc.stderr
+    assert probe.read_text() == ""
