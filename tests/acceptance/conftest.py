@@ -87,3 +87,13 @@ def pytest_runtest_makereport(item, call):
                  f"status={e['status']} ua={e['headers'].get('user-agent')}"
                  for e in server.requests()]
         report.sections.append(("stub requests", "\n".join(lines) or "(none)"))
+
+
+@pytest.fixture
+def shims_dir(real_env):
+    """Our shims, installed for real: `llm-shim install --dir <tmp>/real/shims --no-modify-rc`
+    with the project's Python, HOME and LLM_SHIM_HOME being the test's. Put it first with
+    `real_env.run(..., path_prefix=[shims_dir])`; `shims_dir / "llm-shim"` is the CLI."""
+    import scenario_kit
+
+    return scenario_kit.install_shims(real_env, real_env.root / "shims")
