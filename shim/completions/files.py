@@ -9,6 +9,7 @@ the same name that we did not write is never overwritten or deleted.
 import os
 
 from shim.completions.scripts import MARKER, SHELLS, script
+from shim.install import rcfiles
 from shim.completions.tree import default_tree
 
 
@@ -28,17 +29,6 @@ def completion_file(shell, home, environ):
 def is_ours(data):
     """True for bytes of a script we generated (the marker is on line 1 or 2)."""
     return MARKER.encode() in b"\n".join(data.split(b"\n", 2)[:2])
-
-
-def _make_parents(path):
-    created = []
-    parent = os.path.dirname(path)
-    while not os.path.isdir(parent):
-        created.append(parent)
-        parent = os.path.dirname(parent)
-    for directory in reversed(created):
-        os.mkdir(directory, 0o755)
-    return list(reversed(created))
 
 
 def install_files(shells, home, environ, previous=None):
@@ -68,7 +58,7 @@ def install_files(shells, home, environ, previous=None):
             continue
         try:
             if old is None:
-                record = {"shell": shell, "created_dirs": _make_parents(path)}
+                record = {"shell": shell, "created_dirs": rcfiles.make_parents(path)}
             if old != text:
                 rcfiles.write_bytes(path, text)
         except OSError as exc:  # completion is a convenience: never fail the install for it

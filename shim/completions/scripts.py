@@ -29,13 +29,18 @@ def _header(shell):
 
 # --- bash -----------------------------------------------------------------------------------
 
-def _case_arms(pairs, indent):
-    """`'a'|'b') body ;;` lines, grouping patterns that share a body (in first-seen order)."""
+def _by_body(pairs, quote):
+    """{body: [quoted patterns]} in first-seen order: a shell case arm per distinct body."""
     grouped = {}
     for pattern, body in pairs:
-        grouped.setdefault(body, []).append(_quote(pattern))
+        grouped.setdefault(body, []).append(quote(pattern))
+    return grouped
+
+
+def _case_arms(pairs, indent):
+    """`'a'|'b') body ;;` lines, grouping patterns that share a body."""
     return "".join(f"{indent}{'|'.join(patterns)}) {body} ;;\n"
-                   for body, patterns in grouped.items())
+                   for body, patterns in _by_body(pairs, _quote).items())
 
 
 def _flags(node):
@@ -215,11 +220,8 @@ def zsh_script(tree):
 # --- fish -----------------------------------------------------------------------------------
 
 def _fish_switch(pairs, indent):
-    grouped = {}
-    for pattern, body in pairs:
-        grouped.setdefault(body, []).append(_fish_quote(pattern))
     return "".join(f"{indent}case {' '.join(patterns)}\n{indent}    {body}\n"
-                   for body, patterns in grouped.items())
+                   for body, patterns in _by_body(pairs, _fish_quote).items())
 
 
 def fish_script(tree):

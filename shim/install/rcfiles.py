@@ -71,7 +71,7 @@ def write_bytes(path, data, mode=0o644):
         raise
 
 
-def _make_parents(path):
+def make_parents(path):
     """Create the missing parent directories of `path`; return them, outermost first."""
     created = []
     parent = os.path.dirname(os.path.realpath(path)) if os.path.lexists(path) \
@@ -94,7 +94,7 @@ def add_block(path, body):
     block = render_block(body)
     data = read_bytes(path)
     if data is None:
-        dirs = _make_parents(path)
+        dirs = make_parents(path)
         write_bytes(path, block)
         return "created", {"created": True, "separator": "", "created_dirs": dirs}
     found = find_block(data)

@@ -32,3 +32,20 @@ def settings(cfg):
         timeout = DEFAULT_TIMEOUT
     return {"dsn": str(team["dsn"]), "name": str(team.get("name") or DEFAULT_NAME),
             "on_unreachable": on_unreachable, "timeout": max(0.1, timeout)}
+
+
+def require_settings(command, cfg=None):
+    """(settings, cfg) for a command that only makes sense in team mode (`sync`,
+    `report --team`); a usage error naming what to add when there is no `team:` section."""
+    if cfg is None:
+        from shim.config import compiled
+
+        cfg = compiled.load()
+    found = settings(cfg)
+    if found is None:
+        from shim import errors
+
+        raise errors.UsageError(command, "no team store is configured",
+                                "add team: {dsn: postgresql://..., name: <team>} to the config "
+                                "(docs/team.md)")
+    return found, cfg

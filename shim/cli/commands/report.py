@@ -150,15 +150,9 @@ def _compute_team(db_path, granularity, since, until, group_by, filters, timezon
                   with_charts):
     """The same document from the team store (shim/team/report.py)."""
     from shim import team
-    from shim.config import compiled
     from shim.team import report as team_report
 
-    cfg = compiled.load()
-    settings = team.settings(cfg)
-    if settings is None:
-        raise errors.UsageError("report", "--team needs a team store",
-                                "add team: {dsn: postgresql://..., name: <team>} to the config "
-                                "(docs/team.md)")
+    settings, cfg = team.require_settings("report --team")
     return team_report.team_report(settings, cfg, granularity=granularity, since=since,
                                    until=until, group_by=group_by, filters=filters,
                                    timezone=timezone, with_charts=with_charts)

@@ -4,8 +4,6 @@ import json
 import sys
 import time
 
-from shim import errors
-
 EXAMPLES = [
     "llm-shim sync                 # import the spool, push every new row to the team store",
     "llm-shim sync --status        # rows waiting, where they go, the last sync",
@@ -30,25 +28,13 @@ def add_parser(subparsers, common):
     p.set_defaults(func=lambda args: run_sync(status_only=args.status, as_json=args.json))
 
 
-def _settings():
-    from shim import team
-    from shim.config import compiled
-
-    cfg = compiled.load()
-    settings = team.settings(cfg)
-    if settings is None:
-        raise errors.UsageError("sync", "no team store is configured",
-                                "add team: {dsn: postgresql://..., name: <team>} to the config "
-                                "(docs/team.md)")
-    return settings, cfg
-
-
 def run_sync(*, status_only=False, as_json=False, stream=None):
     """Sync (or show the sync status). Returns the exit code."""
+    from shim import team
     from shim.team import pg, sync
 
     stream = stream or sys.stdout
-    settings, cfg = _settings()
+    settings, cfg = team.require_settings("sync")
     where = pg.describe(settings)
     if status_only:
         info = _status()
