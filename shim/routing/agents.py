@@ -35,7 +35,7 @@ def identify(tool, cfg, environ=None, cwd=None, parents=None):
             continue
         matched = []
         ok = True
-        if "tool" in rule:
+        if rule.get("tool"):
             ok = rule["tool"] == tool
             matched.append("tool %s" % tool)
         if ok and rule.get("cwd"):

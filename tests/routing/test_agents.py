@@ -96,3 +96,25 @@ def test_real_parent_chain_via_psutil():
     agent, why = out.stdout.strip().split("|")
     assert agent == "tester", out.stderr
     assert "parent process" in why
+
+
+def test_rules_match_through_the_compiled_config(tmp_path, monkeypatch):
+    """The compiled config fills every rule's missing keys with null (`tool: null`): a cwd or
+    parent rule without `tool` must still match. The stand-in config above fills nothing."""
+    from shim.config import compiled
+
+    work = tmp_path / "work"
+    (work / "sub").mkdir(parents=True)
+    config_file = tmp_path / "rules.yaml"
+    config_file.write_text(
+        "agents: {work: {}, reviewer: {}}\n"
+        "identify:\n"
+        "  - {agent: reviewer, parent: {cmdline: '*review-bot*'}}\n"
+        f"  - {{agent: work, cwd: '{work}/**'}}\n")
+    monkeypatch.setenv("LLM_SHIM_CONFIG", str(config_file))
+    cfg = compiled.load()
+    assert cfg["identify"][1]["tool"] is None  # what the loader gives, and why this test exists
+    assert agents.identify("claude", cfg, {}, str(work / "sub"), [])[0] == "work"
+    bot = [{"name": "python3", "cmdline": "python3 review-bot.py --pr 7"}]
+    assert agents.identify("codex", cfg, {}, "/elsewhere", bot)[0] == "reviewer"
+    assert agents.identify("codex", cfg, {}, "/elsewhere", [])[0] == "default"
