@@ -7,7 +7,9 @@ Hot path: imports nothing. Each adapter describes its flags in a "spec" dict:
     {"arity": {"--model": 1, "-r": "?", "--allowedTools": "*", "-o": 2, ...},
      "short_equals": True}   # clap reads `-m=X` as X; click and commander read it as "=X"
 
-Arity is 0 (boolean, the default for unknown flags), 1, 2 (click tuples), "?" (optional value:
+Flags in neither "arity" nor "booleans" are unknown: `unknown_flag` names the first, and the
+adapters pass such argv through untouched (a flag from a newer release, or a typo, may take a
+value we would misread as the prompt). Arity is 0 (boolean), 1, 2 (click tuples), "?" (optional value:
 taken when the next argument does not start with "-") or "*" (variadic: every following
 argument up to the next one starting with "-"), which is how commander and clap read
 `--allowedTools a b` and `-i x.png y.png`.
@@ -141,6 +143,22 @@ def _take(tokens, args, i, name, arity, cluster=False):
     return j
 
 
+def unknown_flag(tokens, spec):
+    """Why argv cannot be read safely: the first flag `spec` does not list, or a flag whose
+    value is missing; None when every flag is known and complete."""
+    arity = spec.get("arity", {})
+    booleans = spec.get("booleans", ())
+    for token in tokens:
+        if token["kind"] != "flag":
+            continue
+        name = token["name"]
+        if name not in arity and name not in booleans:
+            return "unknown flag %s" % name
+        if token["form"] == "missing":
+            return "flag %s has no value" % name
+    return None
+
+
 def last_flag(tokens, names):
     """The last token whose flag name is in `names` (repeated flags: the last one wins)."""
     found = None
@@ -183,6 +201,8 @@ def request(tool, args, **fields):
         "prompt_index": None,
         "model": None,
         "model_pinned": False,
+        "model_chooser": None,    # a flag that picks the model indirectly (codex --profile)
+        "avoid_models": (),       # models the rewrite must not pick (claude --fallback-model)
         "output_format": None,
         "resume": False,
         "subcommand": None,

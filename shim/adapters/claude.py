@@ -26,8 +26,18 @@ SPEC = {
         "--prompt-suggestions": "?", "--remote-control-session-name-prefix": 1,
         "-r": "?", "--resume": "?", "--session-id": 1, "--setting-sources": 1,
         "--settings": 1, "--system-prompt": 1, "--system-prompt-file": 1, "--tools": "*",
-        "-w": "?", "--worktree": "?",
+        "-w": "?", "--worktree": "?", "--plugin-url": 1, "--remote-control": "?",
     },
+    # Every boolean flag of `claude --help` (2.1.197) plus hidden ones people use.
+    "booleans": frozenset((
+        "-p", "--print", "-c", "--continue", "--fork-session", "--verbose", "--ide",
+        "--dangerously-skip-permissions", "--allow-dangerously-skip-permissions",
+        "--ax-screen-reader", "--bg", "--bare", "--brief", "--chrome", "--no-chrome",
+        "--disable-slash-commands", "--exclude-dynamic-system-prompt-sections",
+        "--include-hook-events", "--include-partial-messages", "--no-session-persistence",
+        "--replay-user-messages", "--safe-mode", "--strict-mcp-config", "--tmux", "--mcp-debug",
+        "-h", "--help", "-v", "--version",
+    )),
 }
 
 META_FLAGS = frozenset(("-v", "--version", "-h", "--help"))
@@ -56,6 +66,9 @@ def parse(tool, args, cfg=None):
                             model_insert_at=None)
     if len(pos) > 1:
         return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+    unreadable = base.unknown_flag(tokens, SPEC)
+    if unreadable:
+        return base.passthrough(tool, args, unreadable, NAME)
 
     oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
     model_token = base.last_flag(tokens, MODEL_FLAGS)
@@ -64,6 +77,8 @@ def parse(tool, args, cfg=None):
     if output_format is None and oneshot:
         output_format = "text"
     system_token = base.last_flag(tokens, ("--system-prompt",))
+    agent_token = base.last_flag(tokens, ("--agent",))
+    fallback_token = base.last_flag(tokens, ("--fallback-model",))
 
     untranslatable = []
     for token in tokens:
@@ -88,6 +103,11 @@ def parse(tool, args, cfg=None):
         untranslatable=untranslatable,
         system=system_token["value"] if system_token else None,
         model_site=base.model_site(model_token),
+        # An agent definition may name its own model; --model would override it.
+        model_chooser="--agent %s" % agent_token["value"] if agent_token else None,
+        # claude refuses a --fallback-model equal to the main model.
+        avoid_models=tuple(m.strip() for m in fallback_token["value"].split(",") if m.strip())
+        if fallback_token else (),
         model_insert_at=0,
         model_flag=MODEL_FLAG,
         input_format=input_token["value"] if input_token else None,

@@ -14,11 +14,22 @@ _COMMON = {
     "-c": 1, "--config": 1, "--enable": 1, "--disable": 1, "-i": "*", "--image": "*",
     "-m": 1, "--model": 1, "--local-provider": 1, "-p": 1, "--profile": 1, "-s": 1,
     "--sandbox": 1, "-a": 1, "--ask-for-approval": 1, "-C": 1, "--cd": 1, "--add-dir": 1,
+    "--remote": 1, "--remote-auth-token-env": 1,
 }
-TOP_SPEC = {"short_equals": True, "arity": dict(_COMMON)}
+# The boolean flags of `codex`, `codex exec`, `codex resume` and `codex exec resume --help`
+# (0.169.0); clap rejects a flag in the wrong place itself.
+_BOOLEANS = frozenset((
+    "--strict-config", "--oss", "--approve-for-me", "--dangerously-bypass-approvals-and-sandbox",
+    "--dangerously-bypass-hook-trust", "--worktree", "--search", "--no-alt-screen", "--no-daemon",
+    "--skip-git-repo-check", "--trust", "--ephemeral", "--ignore-user-config", "--ignore-rules",
+    "--json", "--experimental-json", "--last", "--all", "--include-non-interactive",
+    "--full-auto", "-h", "--help", "-V", "--version",
+))
+TOP_SPEC = {"short_equals": True, "arity": dict(_COMMON), "booleans": _BOOLEANS}
 EXEC_SPEC = {"short_equals": True, "arity": dict(_COMMON, **{
     "--output-schema": 1, "--color": 1, "-o": 1, "--output-last-message": 1,
-})}
+    "--thread-source": 1, "--cyber-access-program": 1,
+}), "booleans": _BOOLEANS}
 
 META_FLAGS = frozenset(("-h", "--help", "-V", "--version"))
 EXEC_COMMANDS = frozenset(("exec", "e"))
@@ -32,6 +43,9 @@ EXEC_SUBCOMMANDS = frozenset(("resume", "review", "help"))
 MODEL_FLAGS = frozenset(("-m", "--model"))
 CONFIG_FLAGS = frozenset(("-c", "--config"))
 JSON_FLAGS = frozenset(("--json", "--experimental-json"))
+# Flags that pick the model (or its provider) where we cannot see it; `-c` keys likewise.
+CHOOSER_FLAGS = frozenset(("-p", "--profile", "--oss", "--local-provider"))
+CHOOSER_KEYS = frozenset(("profile", "model_provider", "oss_provider"))
 # Carried by the normalised request, or harmless to drop when the call moves elsewhere.
 PORTABLE = frozenset(("-m", "--model", "--json", "--experimental-json", "--skip-git-repo-check",
                       "--color"))
@@ -111,18 +125,25 @@ def _exec(tool, args, top, rest, at):
 
 
 def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_at, output_format):
-    model = site = None
+    unreadable = base.unknown_flag(tokens, EXEC_SPEC)
+    if unreadable:
+        return base.passthrough(tool, args, unreadable, NAME)
+    model = site = chooser = None
     config_model = None
     untranslatable = []
     for token in tokens:
         if token["kind"] != "flag":
             continue
         name = token["name"]
+        if name in CHOOSER_FLAGS:
+            chooser = name if token["value"] is None else "%s %s" % (name, token["value"])
         if name in CONFIG_FLAGS:
             found = _config_model(token)
             if found is not None:
                 config_model = (found, token)
                 continue
+            if str(token["value"]).partition("=")[0].strip() in CHOOSER_KEYS:
+                chooser = "%s %s" % (name, token["value"])
         if name not in PORTABLE:
             untranslatable.append("codex flag %s has no equivalent in other tools" % name)
     model_token = base.last_flag(tokens, MODEL_FLAGS)
@@ -145,6 +166,7 @@ def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_a
         subcommand=subcommand,
         untranslatable=untranslatable,
         model_site=site,
+        model_chooser=chooser,
         model_insert_at=insert_at,
         model_flag=MODEL_FLAG,
         adapter=NAME,

@@ -18,7 +18,12 @@ PROMPT_SPEC = {"short_equals": False, "arity": {
     "--schema": 1, "--schema-multi": 1, "-f": 1, "--fragment": 1, "--sf": 1,
     "--system-fragment": 1, "-t": 1, "--template": 1, "-p": 2, "--param": 2, "--cid": 1,
     "--conversation": 1, "--key": 1, "--save": 1,
-}}
+}, "booleans": frozenset((
+    "--td", "--tools-debug", "--ta", "--tools-approve", "--options", "--no-stream", "-n",
+    "--no-log", "--log", "-R", "--hide-reasoning", "-c", "--continue", "--async", "-u",
+    "--usage", "-x", "--extract", "--xl", "--extract-last", "--json", "-h", "--help",
+    "--version",
+))}
 
 META_FLAGS = frozenset(("--help", "-h", "--version"))
 INTERACTIVE_COMMANDS = frozenset(("chat",))
@@ -59,6 +64,9 @@ def parse(tool, args, cfg=None):
         # A plugin command (`llm cmd ...`), or a call llm itself would reject.
         return base.passthrough(tool, args, "llm %s takes %s prompt argument; got %d" % (
             subcommand or "prompt", "no" if interactive else "one", len(pos)), NAME)
+    unreadable = base.unknown_flag(tokens, PROMPT_SPEC)
+    if unreadable:
+        return base.passthrough(tool, args, unreadable, NAME)
     untranslatable = []
     for token in tokens:
         if token["kind"] == "flag" and token["name"] not in PORTABLE:
@@ -71,6 +79,8 @@ def parse(tool, args, cfg=None):
     if model_token is not None and model_token["form"] == "missing":
         model_token = None
     system_token = base.last_flag(tokens, SYSTEM_FLAGS)
+    # A template may name its model; -q picks the first model matching its strings.
+    chooser_token = base.last_flag(tokens, ("-t", "--template", "-q", "--query"))
     prompt_token = pos[0] if pos else None
     return base.request(
         tool, args,
@@ -85,6 +95,8 @@ def parse(tool, args, cfg=None):
         untranslatable=untranslatable,
         system=system_token["value"] if system_token else None,
         model_site=base.model_site(model_token),
+        model_chooser="%s %s" % (chooser_token["name"], chooser_token["value"])
+        if chooser_token else None,
         model_insert_at=_insert_at(args, start),
         model_flag=MODEL_FLAG,
         adapter=NAME,

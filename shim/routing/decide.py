@@ -187,6 +187,15 @@ def _cheaper(tier):
 def _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, tool, reasons):
     """{"model": id or None (= leave argv's model alone), "tier"}; None when a pinned model
     forbids moving to `tool`."""
+    chooser = request.get("model_chooser")
+    if chooser:
+        # A profile, template, agent or local provider picks the model where we cannot see it
+        # (and may not even serve our model ids): leave the model alone, whatever the policy.
+        if tool != request["tool"]:
+            reasons.append("%s on argv chooses the model: the call cannot move to %s" % (chooser, tool))
+            return None
+        reasons.append("%s on argv chooses the model: kept" % chooser)
+        return {"model": None, "tier": None}
     pinned = request["model_pinned"] and not cost["override_explicit_model"]
     requested = canonical(cfg, request["model"])
     downgrade = bool(budget_state and budget_state.get("downgrade"))
@@ -255,8 +264,16 @@ def _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, to
             else:
                 reasons.append("%s asks to downgrade, but nothing is cheaper than %s on %s" % (
                     why, current, tool))
+    avoided = [canonical(cfg, m) for m in request.get("avoid_models") or ()]
+    if model is not None and model in avoided:
+        reasons.append("%s is also the call's fallback model, which the tool refuses: "
+                       "the model is left alone" % model)
+        model = tier = None
     if model is None and not source and not cost["enabled"] and not downgrade:
         reasons.append("no agent setting or policy changes the model")
+    if model is not None and request["model_pinned"] and model != requested:
+        reasons.append("model %s pinned on argv: overridden by %s (override_explicit_model is on)"
+                       % (request["model"], model))
     return {"model": model, "tier": tier}
 
 
