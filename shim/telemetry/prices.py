@@ -192,10 +192,13 @@ def price_record(rec, parts, table):
 
 
 def _baseline(rec, parts, table):
-    """What the same tokens would have cost on the baseline model (for savings)."""
+    """What the same tokens would have cost on the baseline model (for savings). No baseline
+    model means routing changed nothing: the baseline is what the attempt cost."""
     baseline = rec.get("baseline_model")
-    if not baseline or parts is None:
+    if parts is None:
         return None
+    if not baseline:
+        return rec.get("cost_usd")
     row = lookup(table, baseline)
     if row is None:
         return None

@@ -93,7 +93,10 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "cost_usd": None, "cost_source": None,
             "reported_cost_usd": (usage or {}).get("cost_usd"), "computed_cost_usd": None,
             "price_version": None,
-            "baseline_model": decision.get("baseline_model"), "baseline_cost_usd": None,
+            # Savings are what routing changed: a call it left alone saved nothing, whatever
+            # model the tool defaulted to (None: priced as the attempt itself, prices.py).
+            "baseline_model": decision.get("baseline_model") if decision.get("changed") else None,
+            "baseline_cost_usd": None,
             "session_id": session_id,
             "project": _project(cfg, cwd),
             "blocked": blocked, "block_reason": outcome.get("block_reason"),

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from shim import paths
-from shim.telemetry import record, spool
+from shim.telemetry import prices, record, spool
 from tests.telemetry.conftest import claude_usage
 
 CONTRACT_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -181,3 +181,22 @@ def test_telemetry_disabled_keeps_only_the_budget_counter(make_record, cfg):
     cfg["agents"]["default"]["privacy"] = "full"
     rec = make_record(outcome={"usage": claude_usage()})
     assert rec["kind"] == "counter" and "prompt_text" not in rec
+
+
+def test_a_call_routing_left_alone_has_no_baseline_and_saves_nothing(make_record, cfg):
+    """`llm "hi"` with the default agent ran on llm's default model: nothing was saved, even
+    though that model is cheaper than the tool's premium tier."""
+    untouched = make_record(decision={"tool": "llm", "changed": False,
+                                      "baseline_model": "gpt-4o"},
+                            outcome={"usage": claude_usage(model="gpt-4o-mini", cost_usd=None)})
+    assert untouched["baseline_model"] is None
+    table = prices.load_table(cfg)
+    prices.price_record(untouched, None, table)
+    assert untouched["cost_usd"] > 0
+    assert untouched["baseline_cost_usd"] == untouched["cost_usd"]
+    routed = make_record(decision={"tool": "llm", "changed": True, "model": "gpt-4o-mini",
+                                   "baseline_model": "gpt-4o"},
+                         outcome={"usage": claude_usage(model="gpt-4o-mini", cost_usd=None)})
+    prices.price_record(routed, None, table)
+    assert routed["baseline_model"] == "gpt-4o"
+    assert routed["baseline_cost_usd"] > routed["cost_usd"]
