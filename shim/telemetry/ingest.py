@@ -160,8 +160,7 @@ def prepare(rec, cfg, table):
                 parts = got.get("parts")
                 if kind == "attempt":
                     rec["usage_source"] = "harvest"
-            if not rec.get("model"):
-                rec["model"] = got.get("model")
+            _take_logged_model(rec, got.get("model"), table)
             if kind == "attempt" and not rec.get("session_id"):
                 rec["session_id"] = got.get("session_id")
     _model_facts(rec, cfg)
@@ -173,6 +172,21 @@ def prepare(rec, cfg, table):
     if kind == "attempt":
         privacy.scrub_record(rec)
     return kind, rec
+
+
+def _take_logged_model(rec, logged, table):
+    """The model the tool's own log says answered wins over the one the decision asked for
+    (REAL_CLIS.md section 8: a CLI may run another model than requested); provider and tier
+    then follow the model that ran."""
+    if not logged:
+        return
+    current = rec.get("model")
+    if current and (current == logged
+                    or prices.lookup(table, current) is prices.lookup(table, logged) is not None):
+        return
+    rec["model"] = logged
+    if current:
+        rec["provider"] = rec["tier"] = None
 
 
 def _model_facts(rec, cfg):

@@ -92,6 +92,25 @@ def test_text_mode_usage_is_harvested_at_ingestion(make_record, cfg, claude_dir)
     assert row["cost_usd"] == pytest.approx(expected)
 
 
+def test_the_model_the_log_names_wins_over_the_one_asked_for(make_record, cfg, claude_dir):
+    """`claude --model claude-sonnet-5 -p ...` in text mode, answered by opus (the log says so):
+    the row names opus, with opus's provider and tier, not the model asked for."""
+    rec = make_record(decision={"model": "claude-sonnet-5", "provider": "anthropic",
+                                "tier": "standard"},
+                      outcome={"usage": None, "started_at": T0, "ended_at": T1},
+                      environ={"HOME": "/h", "CLAUDE_CONFIG_DIR": claude_dir})
+    rec["harvest"]["cwd"] = CWD
+    assert spool.append(rec)
+    assert ingest.ingest(cfg=cfg) == 1
+    conn = store.connect()
+    try:
+        row = store.recent(conn, 1)[0]
+    finally:
+        conn.close()
+    assert (row["model"], row["tier"]) == ("claude-opus-4-8", "premium")
+    assert row["usage_source"] == "harvest"
+
+
 def test_secrets_in_text_are_scrubbed(make_record, cfg):
     cfg["policies"]["privacy"] = "full"
     spooled(make_record, 1, decision={"reasons": ["key sk-ant-api03-abcdefghijklmnop used"]},
