@@ -52,6 +52,11 @@ def redact_argv(argv):
             out.append(_redact_pair(arg))
             config_next = False
             continue
+        if arg.startswith("-c") and len(arg) > 2 and not arg.startswith("--"):
+            # An attached config pair: `-cfoo.token=abc` (clap also reads `-c=foo.token=abc`).
+            head = "-c=" if arg.startswith("-c=") else "-c"
+            out.append(head + _redact_pair(arg[len(head):]))
+            continue
         if arg.startswith("-") and "=" in arg:
             flag, _, value = arg.partition("=")
             if _SECRET_FLAG.match(flag):
@@ -63,8 +68,6 @@ def redact_argv(argv):
             continue
         if arg in _CONFIG_FLAGS:
             config_next = True
-        elif arg.startswith("-c") and len(arg) > 2 and not arg.startswith("--"):
-            arg = "-c" + _redact_pair(arg[2:])
         elif _SECRET_FLAG.match(arg):
             redact_next = True
         out.append(arg)

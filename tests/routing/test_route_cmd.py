@@ -120,3 +120,14 @@ def test_route_as_a_subprocess_runs_nothing(tmp_path, fake_cli):
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["model"] == "claude-haiku-4-5-20251001"
     assert fake.calls() == []
+
+
+def test_route_output_redacts_secret_values(capsys):
+    argv = ["llm", "--key", "mysecretvalue123", "-m", "gpt-4o-mini", "hi"]
+    shown = route_json(argv, capsys)
+    assert shown["argv"] == ["llm", "--key", "[REDACTED]", "-m", "gpt-4o-mini", "hi"]
+    assert "mysecretvalue123" not in json.dumps(shown)
+    from shim.cli.commands import route as route_cmd
+
+    assert route_cmd.route(argv) == 0
+    assert "mysecretvalue123" not in capsys.readouterr().out

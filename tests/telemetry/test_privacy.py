@@ -17,6 +17,8 @@ R = privacy.REDACTED
     (["-c", "mcp.github.token=ghp_x"], ["-c", f"mcp.github.token={R}"]),
     (["--config=openai_api_key=abc"], [f"--config=openai_api_key={R}"]),
     (["-capi_key=abc"], [f"-capi_key={R}"]),
+    (["-cfoo.token=abc"], [f"-cfoo.token={R}"]),
+    (["-c=mcp.auth=abc", "-c=model=o3"], [f"-c=mcp.auth={R}", "-c=model=o3"]),
     (["--max-tokens", "100", "-p", "x"], ["--max-tokens", "100", "-p", "x"]),
     (["exec", "--json", "say hi"], ["exec", "--json", "say hi"]),
 ])

@@ -55,7 +55,7 @@ def route(command, as_json=False, agent=None, stream=None, environ=None, cwd=Non
     if not command or not command[0]:
         raise errors.UsageError("route", "no tool given", USAGE)
     stream = stream or sys.stdout
-    result = compute(command[0], command[1:], agent=agent, environ=environ, cwd=cwd)
+    result = redacted(compute(command[0], command[1:], agent=agent, environ=environ, cwd=cwd))
     if as_json:
         json.dump(result, stream, indent=1, sort_keys=False)
         stream.write("\n")
@@ -84,6 +84,18 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
     out["fallbacks"] = [dict(f, args=f["argv"], argv=[f["tool"]] + f["argv"])
                         for f in decision["fallbacks"]]
     out["understood"] = request["understood"]
+    return out
+
+
+def redacted(result):
+    """`result` with secret values in its command lines replaced (`--key sk-...`, `-c
+    api_key=...`), so a decision can be pasted into a bug report."""
+    from shim.telemetry import privacy
+
+    out = dict(result, argv=privacy.redact_argv(result["argv"]),
+               args=privacy.redact_argv(result["args"]))
+    out["fallbacks"] = [dict(f, argv=privacy.redact_argv(f["argv"]),
+                             args=privacy.redact_argv(f["args"])) for f in result["fallbacks"]]
     return out
 
 
