@@ -66,7 +66,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
     if _policies_active(cfg):
         from shim.policy import engine
 
-        gate = engine.admit(decision, request, cfg, environ)
+        gate = engine.admit_or_open(decision, request, cfg, environ)
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:

@@ -207,24 +207,11 @@ def _stdin_replay():
 
 
 def _admit_fallback(decision, request, cfg, environ, attempt, invocation_id):
-    """The gate of a fallback entry. When the policy machinery fails, the entry runs ungated
-    after one warning (policies.on_error: passthrough) or is refused (block)."""
+    """The gate of a fallback entry (engine.admit_or_open: failing open, or refused)."""
     from shim.policy import engine
 
-    try:
-        return engine.admit(decision, request, cfg, environ, attempt=attempt,
-                            invocation_id=invocation_id)
-    except Exception as exc:
-        if errors.debug_enabled():
-            raise
-        gate = engine.new_gate(decision, invocation_id, attempt)
-        why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
-        if ((cfg.get("policies") or {}).get("on_error") or "passthrough") == "block":
-            gate.update(blocked=True, block_reason=f"policy: {why}", error=errors.Blocked(
-                "policy", why, "policies.on_error is block, so this fallback was not run"))
-        else:
-            errors.warn("policy", why, f"running {_label(decision)} without its budget check")
-        return gate
+    return engine.admit_or_open(decision, request, cfg, environ, attempt=attempt,
+                                invocation_id=invocation_id)
 
 
 def after_plain_failure(decision, outcome, cfg):

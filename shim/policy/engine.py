@@ -102,6 +102,29 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     return gate
 
 
+def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None):
+    """`admit`, failing open: when the policy machinery itself fails (the database locked past
+    its timeout, read-only or damaged), the call runs without its budget check after one
+    warning, and is still recorded through the spool (`policies.on_error: passthrough`), or
+    is refused (`block`). A budget check must never cost the user their call or its row."""
+    try:
+        return admit(decision, request, cfg, environ, attempt=attempt,
+                     invocation_id=invocation_id)
+    except Exception as exc:
+        if errors.debug_enabled():
+            raise
+        gate = new_gate(decision, invocation_id, attempt)
+        why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
+        model = decision.get("model")
+        label = f"{decision.get('tool')}" + (f" ({model})" if model else "")
+        if (((cfg or {}).get("policies") or {}).get("on_error") or "passthrough") == "block":
+            gate.update(blocked=True, block_reason=f"policy: {why}", error=errors.Blocked(
+                "policy", why, f"policies.on_error is block, so {label} was not run"))
+        else:
+            errors.warn("policy", why, f"running {label} without its budget check")
+        return gate
+
+
 def _join(warning):
     what, why, hint = warning
     return f"{what}: {why}" + (f"; {hint}" if hint else "")

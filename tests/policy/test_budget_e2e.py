@@ -220,3 +220,27 @@ def test_budget_command_shows_calls_in_flight(shim_env):
     assert budget["in_flight_calls"] == 1
     assert budget["in_flight_usd"] == pytest.approx(0.10)
     assert [r["state"] for r in report["reservations"]] == ["in flight"]
+
+
+def test_a_locked_database_runs_the_call_unchecked_and_loses_no_row(shim_env):
+    """The budget check cannot take the database (another process holds it exclusively past
+    the busy timeout): one warning, the real tool runs with its exit code, and the attempt
+    still reaches the store through the spool once the lock is gone."""
+    shim_env.install("claude")
+    shim_env.config(dime_config(budgets={"dollar": {
+        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "hard"}}}))
+    assert shim_env.run(DIME_CALL).returncode == 0
+    holder = sqlite3.connect(str(shim_env.shim_home / "telemetry.db"), isolation_level=None)
+    holder.execute("PRAGMA busy_timeout = 10000")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = shim_env.run(DIME_CALL, {"FAKE_CLAUDE_MODE": "401"}, timeout=60)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("llm-shim: warning: policy: "), lines
+    assert "without its budget check" in lines[0]
+    assert len(shim_env.calls("claude")) == 2
+    assert [r["exit_code"] for r in shim_env.attempts()] == [0, 1]
