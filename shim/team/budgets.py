@@ -115,8 +115,8 @@ def admit(conn, gate, cfg, dry=False, override=False):
                 for b in team_budgets]
         offline = exc
         decision.setdefault("reasons", []).append(
-            "team budget: the team store is unreachable; judged from the last known team "
-            "spend plus this machine's since")
+            f"team budget: {exc.why}; judged from the last known team spend plus this "
+            "machine's since")
     for row in rows:
         row["verdict"] = policy_budgets.judge(row["budget"], row["spent"], row["in_flight"],
                                               est["usd"], downgraded=True)
@@ -234,18 +234,22 @@ def expire(pgc, team, machine, now):
 def measure_remote(pgc, team, budget, cfg, now):
     """The budget's period in the store, shaped like policy.engine.measure's result."""
     start, reset_at, label = policy_budgets.period_bounds(budget, cfg, now)
-    recorded = pgc.execute(
-        "SELECT COALESCE(SUM(cost_usd), 0) FROM team_spend "
-        "WHERE team = %s AND blocked = 0 AND started_at >= %s", (team, start)).fetchone()[0]
-    totals = {True: (0.0, 0), False: (0.0, 0)}
-    for settled, usd, count in pgc.execute("""
-            SELECT settled, COALESCE(SUM(cost_usd), 0), COUNT(*) FROM team_reservations r
-             WHERE r.team = %s AND r.created_at >= %s
-               AND NOT EXISTS (SELECT 1 FROM team_spend s WHERE s.team = r.team
-                                 AND s.invocation_id = r.invocation_id
-                                 AND s.attempt = r.attempt AND s.cost_usd IS NOT NULL)
-             GROUP BY settled""", (team, start)):
-        totals[bool(settled)] = (float(usd), int(count))
+    # One statement, so one snapshot: a row synced between two separate reads (READ
+    # COMMITTED) would be counted neither as a row nor as the reservation it replaces.
+    recorded, pending, pending_n, flight, flight_n = pgc.execute("""
+        SELECT (SELECT COALESCE(SUM(cost_usd), 0) FROM team_spend
+                 WHERE team = %(team)s AND blocked = 0 AND started_at >= %(start)s),
+               COALESCE(SUM(cost_usd) FILTER (WHERE settled), 0),
+               COUNT(*) FILTER (WHERE settled),
+               COALESCE(SUM(cost_usd) FILTER (WHERE NOT settled), 0),
+               COUNT(*) FILTER (WHERE NOT settled)
+          FROM team_reservations r
+         WHERE r.team = %(team)s AND r.created_at >= %(start)s
+           AND NOT EXISTS (SELECT 1 FROM team_spend s WHERE s.team = r.team
+                             AND s.invocation_id = r.invocation_id
+                             AND s.attempt = r.attempt AND s.cost_usd IS NOT NULL)""",
+        {"team": team, "start": start}).fetchone()
+    totals = {True: (float(pending), int(pending_n)), False: (float(flight), int(flight_n))}
     if reset_at is None:
         oldest = pgc.execute("SELECT MIN(started_at) FROM team_spend WHERE team = %s "
                              "AND blocked = 0 AND cost_usd > 0 AND started_at >= %s",

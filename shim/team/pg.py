@@ -84,6 +84,13 @@ def classify(exc, settings):
     if isinstance(exc, auth):
         return errors.ShimError("team", f"{where}: {text}",
                                 "check the user and password in team.dsn (or ~/.pgpass)")
+    busy = (getattr(pg.errors, "LockNotAvailable", ()), getattr(pg.errors, "QueryCanceled", ()))
+    if isinstance(exc, busy):
+        # The store answers but did not finish within team.timeout (another admitter holds the
+        # team's lock, or the server is overloaded): not "unreachable", and worth a warning.
+        return errors.ShimError("team", f"{where} is busy: {text}",
+                                f"the statement did not finish within team.timeout "
+                                f"({settings['timeout']:g} s)")
     if isinstance(exc, pg.OperationalError):
         return Unreachable("team", f"{where} is unreachable: {text}",
                            "local work goes on; rows are pushed by the next sync")

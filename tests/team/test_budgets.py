@@ -115,3 +115,66 @@ def test_plain_calls_never_load_psycopg(team, tmp_path):
     proc = alice.run([sys.executable, "-c", code, *DIME_CALL[1:]])
     assert proc.returncode == 0, proc.stderr
     assert probe.read_text() == ""
+
+
+class _SyncBetweenStatements:
+    """A connection that lets another machine's sync commit right after the first statement
+    it runs: what READ COMMITTED allows between two statements of one transaction."""
+
+    def __init__(self, conn, sync):
+        self.conn, self.sync, self.calls = conn, sync, 0
+
+    def execute(self, *args, **kwargs):
+        cursor = self.conn.execute(*args, **kwargs)
+        self.calls += 1
+        if self.calls == 1:
+            self.sync()
+        return cursor
+
+
+def test_a_row_synced_while_spend_is_measured_is_counted_once(pg_db, pg):
+    """A reserved $0.10 call whose row is synced in the middle of measuring must count once,
+    as its reservation or as its row, never zero times."""
+    from shim.policy import budgets as policy_budgets
+    from shim.team import budgets as team_budgets
+    from shim.team import pg as team_pg
+
+    settings = {"dsn": pg_db, "name": "core", "on_unreachable": "open", "timeout": 10}
+    team_pg.connect(settings).close()  # creates the schema
+    now = __import__("time").time()
+    pg.execute("INSERT INTO team_reservations (team, machine, invocation_id, attempt, "
+               "created_at, expires_at, cost_usd, settled) VALUES "
+               "('core', 'm2', 'inv-1', 1, %s, %s, 0.10, true)", (now, now + 600))
+
+    def sync():
+        pg.execute("INSERT INTO team_attempts (team, machine, invocation_id, attempt, "
+                   "started_at, cost_usd) VALUES ('core', 'm2', 'inv-1', 1, %s, 0.10)", (now,))
+
+    budget = {"name": "b", "scope": "team", "period": "day", "limit_usd": 1.0,
+              "tz": "UTC", "window_s": None}
+    cfg = {"policies": {"timezone": "UTC"}}
+    with team_pg.connect(settings) as conn:
+        with conn.transaction():
+            row = team_budgets.measure_remote(_SyncBetweenStatements(conn, sync), "core",
+                                              budget, cfg, now)
+    assert row["spent"] + row["in_flight"] == pytest.approx(0.10)
+
+
+def test_a_busy_store_is_not_unreachable(pg_db):
+    from shim import errors
+    from shim.team import pg as team_pg
+
+    settings = {"dsn": pg_db, "name": "core", "on_unreachable": "open", "timeout": 0.2}
+    holder = team_pg.connect(dict(settings, timeout=10))
+    with team_pg.connect(settings) as conn:
+        holder.execute("BEGIN")
+        holder.execute("SELECT pg_advisory_lock(42)")
+        try:
+            with pytest.raises(team_pg.psycopg().OperationalError) as raised:
+                conn.execute("SELECT pg_advisory_lock(42)")
+            error = team_pg.classify(raised.value, settings)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    assert isinstance(error, errors.ShimError) and not team_pg.is_unreachable(error)
+    assert "is busy" in error.why
