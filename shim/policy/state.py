@@ -118,7 +118,11 @@ def process_start(pid):
 # --- housekeeping (inside the caller's transaction) --------------------------------------------
 
 def expire(conn, now=None):
-    """Drop dead in-flight reservations, ingested settled ones, old rate events and cooldowns."""
+    """Settle dead in-flight reservations at their estimate; drop ingested settled ones, old
+    rate events and cooldowns.
+
+    A shim killed outright (SIGKILL) cannot stop its child, which may still be spending: its
+    estimate keeps counting, as a settled reservation, instead of vanishing from the budget."""
     now = time.time() if now is None else now
     me = host()
     dead = []
@@ -127,7 +131,8 @@ def expire(conn, now=None):
             (me,)):
         if not pid_alive(pid, started):
             dead.append(rid)
-    conn.executemany("DELETE FROM policy_reservations WHERE id = ?", [(r,) for r in dead])
+    conn.executemany("UPDATE policy_reservations SET settled = 1 WHERE id = ?",
+                     [(r,) for r in dead])
     conn.execute("DELETE FROM policy_reservations WHERE settled = 0 AND expires_at < ?", (now,))
     conn.execute("DELETE FROM policy_reservations WHERE settled = 1 AND created_at < ?",
                  (now - SETTLED_TTL,))

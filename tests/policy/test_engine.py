@@ -88,8 +88,10 @@ def test_in_flight_reservations_count(cfg):
     assert not engine.admit(decision, request, cfg, {})["blocked"]
 
 
-def test_reservation_of_a_dead_shim_expires(cfg):
-    with_budget(cfg, limit={"usd": 0.10})
+def test_reservation_of_a_dead_shim_keeps_counting_its_estimate(cfg):
+    """A SIGKILLed shim cannot stop its child, which may still spend: its reservation is no
+    longer in flight, but its estimate stays in the budget (settled) instead of vanishing."""
+    with_budget(cfg, limit={"usd": 0.15})
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     conn = store.connect()
@@ -103,11 +105,13 @@ def test_reservation_of_a_dead_shim_expires(cfg):
     finally:
         conn.close()
     gate = call(cfg)
-    assert not gate["blocked"], gate["block_reason"]
+    assert gate["blocked"]
+    assert "has spent $0.10 of $0.15" in gate["block_reason"]
+    assert "in flight" not in gate["block_reason"]
 
 
-def test_reservation_whose_pid_was_reused_expires(cfg):
-    with_budget(cfg, limit={"usd": 0.10})
+def test_reservation_whose_pid_was_reused_stops_being_in_flight(cfg):
+    with_budget(cfg, limit={"usd": 0.15})
     conn = store.connect()
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -123,7 +127,8 @@ def test_reservation_whose_pid_was_reused_expires(cfg):
         conn.close()
     if state.process_start(os.getpid()) is None:
         pytest.skip("no /proc: only the pid is checked")
-    assert not call(cfg)["blocked"]
+    reason = call(cfg)["block_reason"]
+    assert "has spent $0.10 of $0.15" in reason and "in flight" not in reason
 
 
 def test_settled_reservation_stands_in_until_ingested_never_double(cfg):
