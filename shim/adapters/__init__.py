@@ -92,7 +92,10 @@ def render_explained(request, tool, model, cfg):
     module = _module(name) if name else None
     if module is None:
         return None, "no adapter for tool %s" % tool
-    return module.build_oneshot(request["prompt"], model, request["output_format"],
+    if request.get("prompt_on_stdin") and name not in STDIN_PROMPT_ADAPTERS:
+        return None, "%s cannot read the prompt from stdin" % tool
+    prompt = None if request.get("prompt_on_stdin") else request["prompt"]
+    return module.build_oneshot(prompt, model, request["output_format"],
                                 request.get("system"), request.get("portable_output", False),
                                 cfg, tool)
 
@@ -102,19 +105,30 @@ def render(request, tool, model, cfg):
     return render_explained(request, tool, model, cfg)[0]
 
 
-def oneshot_request(tool, prompt, cfg, model=None, output_format=None):
+# Adapters whose tools take a one-shot prompt from stdin when argv has none (claude -p, codex
+# exec, llm): a prompt too long for argv (Linux caps one argument at 128 KiB) goes there.
+STDIN_PROMPT_ADAPTERS = frozenset(("claude", "codex", "llm"))
+
+
+def oneshot_request(tool, prompt, cfg, model=None, output_format=None, prompt_on_stdin=False):
     """A Request for a tool-agnostic one-shot call (`llm-shim exec`), built as if the user had
     typed the tool's own one-shot form. `output_format="json"` asks for each tool's own
     machine-readable output (claude `--output-format json`, codex `--json`), so routing may
-    move it between tools. Returns (request, None) or (None, why)."""
+    move it between tools. With `prompt_on_stdin` the prompt is left off argv (the caller
+    puts it on the child's stdin) but still classified. Returns (request, None) or (None, why)."""
     name = adapter_name(tool, cfg)
     module = _module(name) if name else None
     if module is None:
         return None, "no adapter for tool %s" % tool
-    argv, why = module.build_oneshot(prompt, model, output_format, None, True, cfg, tool)
+    if prompt_on_stdin and name not in STDIN_PROMPT_ADAPTERS:
+        return None, "%s cannot read the prompt from stdin" % tool
+    argv, why = module.build_oneshot(None if prompt_on_stdin else prompt, model, output_format,
+                                     None, True, cfg, tool)
     if argv is None:
         return None, why
     request = parse(tool, argv, cfg)
+    if prompt_on_stdin:
+        request.update(prompt=prompt, prompt_on_stdin=True)
     request["portable_output"] = True
     if output_format == "json":
         request["output_format"] = "json"

@@ -199,6 +199,7 @@ def request(tool, args, **fields):
         "understood": True,
         "prompt": None,
         "prompt_index": None,
+        "prompt_on_stdin": False, # exec: the prompt reaches the child on stdin, not argv
         "model": None,
         "model_pinned": False,
         "model_chooser": None,    # a flag that picks the model indirectly (codex --profile)

@@ -47,11 +47,40 @@ def _read_prompt(prompt):
     return sys.stdin.read()
 
 
+# Above this many bytes an argument prompt goes on stdin too (Linux caps one argument at
+# 128 KiB: `Argument list too long`).
+ARGV_PROMPT_LIMIT = 100 * 1024
+
+
+def _stdin_holding(text):
+    """Make fd 0 an unlinked temp file holding `text`, for the child to read its prompt from
+    (seekable, so a fallback attempt reads it again)."""
+    import tempfile
+
+    from shim import paths
+
+    fd, path = tempfile.mkstemp(prefix="llm-shim-prompt-", dir=paths.ensure_dir(paths.cache_dir()))
+    try:
+        os.unlink(path)
+        data = memoryview(text.encode("utf-8", "surrogateescape"))
+        while data:
+            data = data[os.write(fd, data):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.dup2(fd, 0)
+    finally:
+        os.close(fd)
+
+
 def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
+    """A prompt read from stdin (or longer than ARGV_PROMPT_LIMIT) reaches the tool on its
+    stdin, as `git diff | claude -p` would: never on argv, where it could exceed the kernel's
+    limit and where `ps` shows it to every user."""
     from shim import adapters, proxy
     from shim.config import compiled
 
+    via_stdin = prompt is None
     text = _read_prompt(prompt)
+    via_stdin = via_stdin or len(text.encode("utf-8", "surrogateescape")) > ARGV_PROMPT_LIMIT
     if not text.strip():
         raise errors.UsageError("exec", "the prompt is empty", "give the prompt to run")
     cfg = compiled.load()
@@ -61,7 +90,8 @@ def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
         raise errors.UsageError("exec", f"unknown tool {tool!r}",
                                 "choose one of: " + ", ".join(sorted(cfg.get("tools") or {})))
     request, why = adapters.oneshot_request(tool, text, cfg, model=model,
-                                            output_format="json" if as_json else None)
+                                            output_format="json" if as_json else None,
+                                            prompt_on_stdin=via_stdin)
     if request is None:
         raise errors.ShimError("exec", f"cannot build a one-shot {tool} call: {why}",
                                "choose another --tool")
@@ -70,6 +100,8 @@ def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
     plan = proxy.plan_call(tool, request["args"], cfg, environ, request=request)
     if environ.get(proxy.DRY_RUN_ENV) == "1":
         return proxy._print_dry_run(plan)
+    if via_stdin:
+        _stdin_holding(text)
     sys.stdout.flush()
     code = proxy.execute(plan, cfg, environ)
     return code if code is not None else exitcodes.OK
