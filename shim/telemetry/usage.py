@@ -14,6 +14,8 @@ What is read (see ../shared/REAL_CLIS.md section 8 for the traps):
 * Codex `exec --json`: `turn.completed.usage` summed over turns (`input_tokens` includes the
   cached ones), `thread.started.thread_id` as session id, `turn.failed`/`error` messages as hints.
   No cost and no model are reported.
+* Both: the answer as `text` (Claude's `result`, Codex's last `agent_message`), which only
+  `privacy: full` stores.
 
 Hot module: lines are decoded with the C scanner of `_json` (0.4 ms to import) rather than
 `json`, which pulls in `re` and `enum` (~12 ms); `json` is only the fallback.
@@ -267,15 +269,18 @@ class ClaudeTap(_LineTap):
             message = _hint(message) if message else None
         out["error"] = {"is_error": is_error, "api_error_status": res.get("api_error_status"),
                         "subtype": res.get("subtype"), "message": message}
+        answer = res.get("result")
+        out["text"] = answer if isinstance(answer, str) and not is_error else None
         return out
 
 
 class CodexTap(_LineTap):
-    WANTED = (b"thread.started", b"turn.completed", b"turn.failed", b"error")
+    WANTED = (b"thread.started", b"turn.completed", b"turn.failed", b"error", b"item.completed")
 
     def __init__(self):
         super().__init__()
         self.session_id = None
+        self._answer = None
         self._turns = []
         self._failed = None
         self._errors = []
@@ -288,6 +293,11 @@ class CodexTap(_LineTap):
             usage = obj.get("usage")
             if isinstance(usage, dict):
                 self._turns.append(usage)
+        elif kind == "item.completed":
+            item = obj.get("item")
+            if isinstance(item, dict) and item.get("type") == "agent_message" \
+                    and isinstance(item.get("text"), str):
+                self._answer = item["text"]  # the last message is the answer
         elif kind == "turn.failed":
             err = obj.get("error")
             msg = err.get("message") if isinstance(err, dict) else err
@@ -322,13 +332,15 @@ class CodexTap(_LineTap):
                         "subtype": "turn.failed" if self._failed else None,
                         "message": self._failed or (self._errors[-1] if self._errors else None),
                         "messages": list(self._errors)}
+        out["text"] = self._answer
         return out
 
 
 def _empty(session_id=None, model=None):
     return {"input_tokens": None, "output_tokens": None, "cache_read_tokens": None,
             "cache_write_tokens": None, "reasoning_tokens": None, "cost_usd": None,
-            "model": model, "session_id": session_id, "parts": None, "error": None}
+            "model": model, "session_id": session_id, "parts": None, "error": None,
+            "text": None}
 
 
 def _strip_1m(model):

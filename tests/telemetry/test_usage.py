@@ -148,3 +148,11 @@ def test_codex_multiple_turns_are_summed():
     res = run_tap("codex", "jsonl", turn * 3)
     assert (res["input_tokens"], res["cache_read_tokens"], res["output_tokens"]) == (180, 120, 30)
     assert len(res["parts"]) == 3
+
+
+def test_the_answer_is_read_for_privacy_full_but_never_from_an_error():
+    assert run_tap("claude", "json", read("claude-json-ok.json"))["text"] == "Hello from stub."
+    assert run_tap("claude", "json", read("claude-json-429.json"))["text"] is None
+    assert run_tap("codex", "jsonl", read("codex-ok.jsonl"), chunk=7)["text"] == \
+        "Hello from stub."
+    assert run_tap("codex", "jsonl", read("codex-429.jsonl"))["text"] is None
