@@ -84,6 +84,8 @@ ERRORS = {errors!r}
 UP = NAME.upper()
 record = os.environ.get("FAKE_" + UP + "_RECORD") or {record!r}
 entry = {{"argv": sys.argv[1:], "pid": os.getpid(), "t": time.time()}}
+if os.environ.get("FAKE_STARTED"):  # a marker before anything is read, for timing tests
+    open(os.environ["FAKE_STARTED"] + "." + NAME, "a").close()
 if os.environ.get("FAKE_READ_STDIN") == "1":
     entry["stdin"] = sys.stdin.buffer.read().decode("utf-8", "replace")
 with open(record, "a") as fh:

@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 
 import pytest
 
@@ -187,3 +188,23 @@ def test_the_fallback_gets_the_same_stdin(env, tmp_path, how):
     assert proc.stdout == b"answer from codex gpt-5.5\n"
     assert env.calls("claude")[0]["stdin"] == data
     assert env.calls("codex")[0]["stdin"] == data
+
+
+def test_a_silent_stdin_pipe_costs_no_wait_and_late_data_still_reaches_both(env, tmp_path):
+    """An agent's Popen(stdin=PIPE) that writes only after the call started: the first
+    attempt starts at once (no up-front wait for data), and both attempts read all of it."""
+    marker = tmp_path / "started"
+    extra = {"FAKE_CLAUDE_MODE": "429", "FAKE_READ_STDIN": "1", "FAKE_STARTED": str(marker)}
+    proc = subprocess.Popen(["claude", "-p", "review this diff"], env=env.env(extra),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    started = tmp_path / "started.claude"
+    deadline = time.monotonic() + 2.5  # the old up-front wait for data was 3 s
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "the first attempt waited for stdin data"
+    out, err = proc.communicate(input=b"late data\n" * 1000, timeout=60)
+    assert proc.returncode == 0, err
+    assert out == b"answer from codex gpt-5.5\n"
+    assert env.calls("claude")[0]["stdin"] == "late data\n" * 1000
+    assert env.calls("codex")[0]["stdin"] == "late data\n" * 1000
