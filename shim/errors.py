@@ -35,11 +35,16 @@ class UsageError(ShimError):
 
 
 class ConfigError(ShimError):
-    """A configuration that cannot be used. `problems` holds every `FILE:LINE: key: message`."""
+    """A configuration that cannot be used. `problems` holds every `FILE:LINE: key: message`.
 
-    def __init__(self, what, why, hint=None, problems=()):
+    `on_error` is `policies.on_error` as the layers that did parse set it (highest precedence
+    wins), or None: the proxy must honour `block` even when the merged config is unusable.
+    """
+
+    def __init__(self, what, why, hint=None, problems=(), on_error=None):
         super().__init__(what, why, hint)
         self.problems = list(problems)
+        self.on_error = on_error
 
     def lines(self):
         if not self.problems:
@@ -70,12 +75,65 @@ def debug_enabled(environ=None):
 
 
 def report(exc, stream=None):
-    """Print a known error; the caller returns `exc.exit_code`."""
+    """Print a known error; the caller returns `exc.exit_code`. A closed or broken stderr
+    (`2>&-`) loses the line but never raises: the exit code still says it."""
     stream = stream or sys.stderr
-    for line in exc.lines():
-        stream.write(line + "\n")
-    stream.flush()
+    try:
+        for line in exc.lines():
+            stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
     return exc.exit_code
+
+
+# stdout. What llm-shim itself prints (a dry run, `llm-shim version`...) is flushed before we
+# return, so a failure is ours to handle rather than the interpreter's at exit, which would
+# print `Exception ignored ... BrokenPipeError` and exit 120. After a failure fd 1 points at
+# /dev/null, so that final flush of what is left in the buffer is quiet (the recipe of the
+# Python docs, "Note on SIGPIPE"). A stdout closed before we started (`>&-`: sys.stdout is
+# None) discards the output, as print() does.
+
+def write_stdout(text):
+    """Write `text` to stdout and flush it. None when done (or discarded), else the OSError."""
+    stream = sys.stdout
+    if stream is None:
+        return None
+    try:
+        stream.write(text)
+    except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+        stdout_to_devnull()
+        return exc if isinstance(exc, OSError) else None
+    return flush_stdout()
+
+
+def flush_stdout():
+    """Flush stdout now. None when flushed (or there is none), else the OSError."""
+    stream = sys.stdout
+    if stream is None:
+        return None
+    try:
+        stream.flush()
+    except (OSError, ValueError) as exc:
+        stdout_to_devnull()
+        return exc if isinstance(exc, OSError) else None
+    return None
+
+
+def stdout_to_devnull():
+    """Point fd 1 at /dev/null, so nothing more written there can fail."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        if fd != 1:  # with fd 1 closed, open() may have returned 1 itself
+            os.dup2(fd, 1)
+    except OSError:
+        pass
+    finally:
+        if fd != 1:
+            os.close(fd)
 
 
 def warn(what, why, hint=None, stream=None):
@@ -87,5 +145,5 @@ def warn(what, why, hint=None, stream=None):
     try:
         stream.write(line + "\n")
         stream.flush()
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):  # AttributeError: stderr closed (`2>&-`)
         pass

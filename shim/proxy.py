@@ -3,8 +3,10 @@
 argv → compiled config → Request (adapters) → agent → Decision (routing) → policy gate →
 real binary → run → attempt record (spool). Everything of ours is wrapped so that when our
 machinery fails, the real tool still runs with the original argv after one warning line
-(fail open), unless `policies.on_error: block`. A bookkeeping failure after the run never
-changes the tool's exit code.
+(fail open), unless `policies.on_error: block` (read from the layers that parse when the
+config as a whole does not). A bookkeeping failure after the run never changes the tool's exit
+code. `LLM_SHIM_DRY_RUN=1` runs nothing on any path: it prints the decision, or the problem
+and the unchanged argv that would have run, and exits 0.
 """
 
 import os
@@ -20,7 +22,12 @@ DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
 
 def main(tool, args):
     environ = os.environ
+    # A dry run never runs the tool, on any path: pass-through, fail-open and errors included.
+    dry_run = environ.get(DRY_RUN_ENV) == "1"
     if environ.get(DISABLE_ENV) == "1":
+        if dry_run:
+            return _dry_run_unchanged(tool, args, None, environ,
+                                      "LLM_SHIM_DISABLE=1 (a pure pass-through)")
         return _passthrough(tool, args, None, environ)
     cfg = None
     try:
@@ -28,22 +35,30 @@ def main(tool, args):
 
         cfg = compiled.load()
         if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
-            return _unknown_tool(tool, args, cfg, environ)
+            return _unknown_tool(tool, args, cfg, environ, dry_run)
         plan = plan_call(tool, args, cfg, environ)
     except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
-        return errors.report(exc)
+        code = errors.report(exc)
+        if dry_run:
+            return _print_dry_run_view({
+                "tool": tool, "because": f"{exc.what}: {exc.why}", "would_run": False,
+                "real_binary": None, "argv": [tool] + list(args)})
+        return code
     except Exception as exc:  # our machinery failed: fail open
-        return _fail_open(tool, args, cfg, environ, exc)
-    if environ.get(DRY_RUN_ENV) == "1":
+        return _fail_open(tool, args, cfg, environ, exc, dry_run)
+    if dry_run:
         return _print_dry_run(plan)
     return execute(plan, cfg, environ)
 
 
-def _unknown_tool(tool, args, cfg, environ):
+def _unknown_tool(tool, args, cfg, environ, dry_run=False):
     """argv0 names no configured tool. A shim installed for a tool that only a project config
     names (and this directory's config does not) must still reach that tool, so a real binary
     of that name runs untouched; with none, argv0 was something else: the management CLI."""
     if next(resolve.candidates(tool, environ), None) is not None:
+        if dry_run:
+            return _dry_run_unchanged(tool, args, cfg, environ,
+                                      f"{tool} is not configured under tools:")
         return _passthrough(tool, args, cfg, environ)
     from shim.cli.main import main as cli_main
 
@@ -207,7 +222,7 @@ def _bookkeeping_warning(exc):
                 "the call itself is unaffected; `llm-shim doctor` checks the store")
 
 
-def _fail_open(tool, args, cfg, environ, exc):
+def _fail_open(tool, args, cfg, environ, exc, dry_run=False):
     if errors.debug_enabled():
         import traceback
 
@@ -216,11 +231,22 @@ def _fail_open(tool, args, cfg, environ, exc):
     why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
     if isinstance(exc, errors.ConfigError) and getattr(exc, "problems", None):
         why = f"{why} ({exc.problems[0]})"
-    on_error = (((cfg or {}).get("policies") or {}).get("on_error")) or "passthrough"
+    if cfg is not None:
+        on_error = (cfg.get("policies") or {}).get("on_error")
+    else:  # the config did not load: on_error as the layers that did parse set it
+        on_error = getattr(exc, "on_error", None)
     if on_error == "block":
-        return errors.report(errors.ShimError(
+        code = errors.report(errors.ShimError(
             what, why, f"policies.on_error is block, so {tool} was not run; "
                        "LLM_SHIM_DISABLE=1 bypasses llm-shim"))
+        if dry_run:
+            return _print_dry_run_view({
+                "tool": tool, "because": f"{what}: {why}", "would_run": False,
+                "refused": "policies.on_error is block", "argv": [tool] + list(args)})
+        return code
+    if dry_run:
+        errors.warn(what, why, f"dry run: the real {tool} would run unchanged; nothing was run")
+        return _dry_run_unchanged(tool, args, cfg, environ, f"{what}: {why}")
     errors.warn(what, why, f"running the real {tool} unchanged (LLM_SHIM_DEBUG=1 for details)")
     return _passthrough(tool, args, cfg, environ)
 
@@ -235,17 +261,45 @@ def _passthrough(tool, args, cfg, environ):
     return outcome["exit_code"]
 
 
-def _print_dry_run(plan):
-    import json
+def _dry_run_unchanged(tool, args, cfg, environ, because):
+    """The dry run of a pass-through: which real binary would run, with the argv unchanged."""
+    view = {"tool": tool, "because": because, "would_run": True, "real_binary": None,
+            "argv": [tool] + list(args)}
+    try:
+        view["real_binary"] = resolve.real_binary(tool, cfg, environ)
+    except errors.ShimError as exc:
+        errors.report(exc)
+        view["would_run"] = False
+    return _print_dry_run_view(view)
 
+
+def _print_dry_run(plan):
     d = plan["decision"]
     view = {k: d.get(k) for k in ("agent", "agent_reason", "tool_requested", "tool",
                                   "model_requested", "model", "tier", "complexity", "reasons")}
     view["real_binary"] = plan["real_binary"]
+    if plan.get("binary_error") is not None:
+        view["binary_error"] = f"{plan['binary_error'].what}: {plan['binary_error'].why}"
     view["argv"] = [d["tool"]] + list(d["argv"])
     gate = plan.get("gate")
     if gate:
         view["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
-    sys.stdout.write("llm-shim dry run (nothing was run):\n"
-                     + json.dumps(view, indent=2, ensure_ascii=False) + "\n")
-    return exitcodes.OK
+    return _print_dry_run_view(view)
+
+
+def _print_dry_run_view(view):
+    """Print a dry run's view on stdout as JSON; exit 0, or 1 when stdout cannot take it."""
+    import json
+
+    text = json.dumps(view, indent=2, ensure_ascii=False)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):  # argv bytes that are not text: escape them
+        text = json.dumps(view, indent=2)
+    failed = errors.write_stdout("llm-shim dry run (nothing was run):\n" + text + "\n")
+    if failed is None or isinstance(failed, BrokenPipeError):  # the reader went away: fine
+        return exitcodes.OK
+    return errors.report(errors.ShimError(
+        "dry run", f"cannot write the decision to stdout: {failed.strerror or failed}",
+        "nothing was run; send stdout somewhere that can take it"))

@@ -6,8 +6,11 @@ signal rules follow uv's `run_to_completion`:
 - SIGINT: when stdin is a terminal, the terminal already delivered Ctrl-C to the whole
   foreground process group, child included; the shim ignores it so it is not doubled.
   Otherwise (e.g. `kill -INT <shim>`) it is forwarded.
-- SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 are forwarded, so killing the shim
-  never leaves the child running.
+- SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 are forwarded, so `kill <shim>` does
+  not leave the child running. SIGKILL cannot be caught by any process: `kill -9 <shim>` leaves
+  the child running, re-parented to init. PR_SET_PDEATHSIG would need ctypes and code between
+  fork and exec, which posix_spawn does not run; the limit is documented instead
+  (docs/internals.md, docs/troubleshooting.md).
 - A child killed by signal N gives 128+N.
 
 `_signal` rather than `signal`: the latter imports `enum` (~8 ms), too much for every call.

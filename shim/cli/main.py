@@ -6,6 +6,7 @@ code; anything else is a bug, shown as one line unless LLM_SHIM_DEBUG=1 asks for
 
 import argparse
 import importlib
+import os
 import sys
 
 from shim import __version__, errors, exitcodes
@@ -83,10 +84,13 @@ def add_command(subparsers, common, name, *, help, description=None, examples=()
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    _discard_closed_streams()
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
-        return int(args.func(args) or 0)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # say which --help to read: the subcommand's, not the top level's
+            _subparser_for(parser, argv).error(f"unrecognized arguments: {' '.join(extra)}")
+        code = int(args.func(args) or 0)
     except errors.ShimError as exc:
         if errors.debug_enabled():
             raise
@@ -95,11 +99,62 @@ def main(argv=None):
         return exitcodes.CTRL_C
     except BrokenPipeError:
         # `llm-shim report | head`: the reader went away; that is not our error.
+        errors.stdout_to_devnull()
         return exitcodes.OK
     except Exception as exc:  # a bug: one line, unless debugging
         if errors.debug_enabled():
             raise
-        sys.stderr.write(
+        if isinstance(exc, OSError):  # a write to stdout that failed mid-command?
+            failed = errors.flush_stdout()
+            if failed is not None:
+                return _stdout_failed(failed)
+        _write_stderr(
             f"llm-shim: internal error: {type(exc).__name__}: {exc}; "
             "rerun with LLM_SHIM_DEBUG=1 for the traceback and report it\n")
         return exitcodes.ERROR
+    # Flush now: a failure at the interpreter's exit would print `Exception ignored` and exit 120.
+    failed = errors.flush_stdout()
+    if failed is not None:
+        return _stdout_failed(failed, code)
+    return code
+
+
+def _discard_closed_streams():
+    """A stream closed before we started (`llm-shim version >&-`) is None in sys; what we print
+    there is discarded, as print() does, instead of failing on None.write."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            try:
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+            except OSError:
+                pass
+
+
+def _stdout_failed(exc, code=exitcodes.OK):
+    if isinstance(exc, BrokenPipeError):  # the reader went away: not our error
+        return code
+    return errors.report(errors.ShimError(
+        "stdout", f"cannot write: {exc.strerror or exc}",
+        "check where stdout goes (a full disk, a closed file)"))
+
+
+def _write_stderr(text):
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _subparser_for(parser, argv):
+    """The deepest subcommand parser the words of argv select (`config validate`)."""
+    current = parser
+    for word in argv:
+        if word.startswith("-"):
+            continue
+        sub = next((a for a in current._actions if isinstance(a, argparse._SubParsersAction)),
+                   None)
+        if sub is None or word not in sub.choices:
+            break
+        current = sub.choices[word]
+    return current

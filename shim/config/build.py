@@ -11,6 +11,7 @@ import time
 
 from shim import __version__, paths
 from shim.config import schema as schema_mod
+from shim.config.compiled import PROJECT_FILE
 from shim.config.merge import merge_layers, origin_of
 from shim.config.validate import validate
 from shim.config.yamlload import decode, dotted, parse, read_text
@@ -25,9 +26,9 @@ def compile_sources(sources, contents=None):
     `contents` may map a path to the bytes already read (the cache key was computed from them,
     so the config must be built from the same bytes). Raises ConfigError with every problem.
     """
-    merged, origins, problems = _merge(sources, contents)
+    merged, origins, problems, on_error = _merge(sources, contents)
     if problems:
-        raise _config_error(sources, problems)
+        raise _config_error(sources, problems, on_error)
     return normalise(merged, origins, sources)
 
 
@@ -43,7 +44,9 @@ def validate_file(path):
     in that context; problems of the default itself are reported too (they would break it).
     """
     path = os.path.abspath(path)
-    sources = [(path, "file")]
+    # A project file is checked as one, so `config validate .llm-shim.yaml` says what a shim
+    # would refuse in it (tools.<name>.binary).
+    sources = [(path, "project" if os.path.basename(path) == PROJECT_FILE else "file")]
     default = paths.embedded_default_config()
     if os.path.abspath(default) != path:
         sources.append((default, "default"))
@@ -52,19 +55,40 @@ def validate_file(path):
 
 def explain(sources):
     """(compiled config, origins {path tuple: (file, line)}) for `config show --origin`."""
-    merged, origins, problems = _merge(sources, None)
+    merged, origins, problems, on_error = _merge(sources, None)
     if problems:
-        raise _config_error(sources, problems)
+        raise _config_error(sources, problems, on_error)
     return normalise(merged, origins, sources), origins
 
 
+# What to check when a source cannot be read, by the layer it came from.
+READ_HINTS = {
+    "env": "check $LLM_SHIM_CONFIG and `llm-shim config path`",
+    "file": "check the FILE you passed",
+}
+READ_HINT = "check the file and its permissions; `llm-shim config path` lists the files in use"
+
+
 def _merge(sources, contents):
+    """(merged, origins, problems, on_error) of the sources.
+
+    `on_error` is `policies.on_error` as the layers that parse set it (highest precedence
+    wins), so that `block` holds even when the merged config is invalid. A source that cannot
+    be read raises its ConfigError, carrying that `on_error` too.
+    """
     layers = []
     problems = []
     unreadable = False
-    for path, _layer in reversed(sources):  # lowest precedence first
+    read_error = None
+    on_error = None
+    for path, layer in reversed(sources):  # lowest precedence first
         data = (contents or {}).get(path)
-        text = decode(path, data) if data is not None else read_text(path)
+        try:
+            text = decode(path, data) if data is not None else \
+                read_text(path, READ_HINTS.get(layer, READ_HINT))
+        except ConfigError as exc:
+            read_error = read_error or exc
+            continue
         value, marks, file_problems = parse(path, text)
         problems.extend(file_problems)
         if value is None:
@@ -74,12 +98,43 @@ def _merge(sources, contents):
                             f"{type(value).__name__}")
             unreadable = True
         else:
+            on_error = _on_error(value) or on_error
+            if layer == "project":
+                problems.extend(_project_only_problems(path, value, marks))
             layers.append((path, value, marks))
+    if read_error is not None:
+        read_error.on_error = on_error
+        raise read_error
     if unreadable:  # a file we could not read as a mapping: checking the rest would only add noise
-        return None, {}, problems
+        return None, {}, problems, on_error
     merged, origins = merge_layers(layers)
     found = validate(merged, origins)
-    return merged, origins, _in_file_order(problems + found.lines(), [p for p, _ in sources])
+    return (merged, origins, _in_file_order(problems + found.lines(), [p for p, _ in sources]),
+            on_error)
+
+
+def _on_error(value):
+    """`policies.on_error` of one parsed layer, when it is set to a valid value."""
+    policies = value.get("policies")
+    found = policies.get("on_error") if isinstance(policies, dict) else None
+    return found if found in ("block", "passthrough") else None
+
+
+def _project_only_problems(path, value, marks):
+    """Keys a project file may not set. A `.llm-shim.yaml` comes with whatever repository you
+    cloned; if it could set `tools.<name>.binary`, running `claude` there would run the
+    repository's own program. The binary is yours to choose: the user file or $LLM_SHIM_CONFIG."""
+    tools = value.get("tools")
+    if not isinstance(tools, dict):
+        return []
+    problems = []
+    for name, tool in tools.items():
+        if isinstance(tool, dict) and "binary" in tool:
+            where = ("tools", name, "binary")
+            problems.append(f"{path}:{marks.get(where, 1)}: {dotted(where)}: not allowed in a "
+                         f"project file; set it in your user config "
+                         f"({paths.user_config_file()}) or $LLM_SHIM_CONFIG")
+    return problems
 
 
 def _in_file_order(problems, files):
@@ -94,11 +149,12 @@ def _in_file_order(problems, files):
     return sorted(problems, key=key)
 
 
-def _config_error(sources, problems):
+def _config_error(sources, problems, on_error=None):
     files = sorted({p.split(":", 1)[0] for p in problems})
     count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
     return ConfigError("config", f"{count} in {', '.join(files) or 'the configuration'}",
-                       "fix them, then check with `llm-shim config validate`", problems=problems)
+                       "fix them, then check with `llm-shim config validate`", problems=problems,
+                       on_error=on_error)
 
 
 def normalise(merged, origins, sources):

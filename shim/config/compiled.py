@@ -20,7 +20,7 @@ from shim import __version__, paths
 ENV_VAR = "LLM_SHIM_CONFIG"
 PROJECT_FILE = ".llm-shim.yaml"
 # Bump when the compiled shape changes; old caches then miss instead of being misread.
-FORMAT = 1
+FORMAT = 2  # 2: a cached error carries policies.on_error
 _MAGIC = b"LSCC"  # llm-shim compiled config
 _HEADER = 8       # magic + CRC32 of the marshalled payload
 
@@ -131,7 +131,10 @@ def load(cwd=None, environ=None):
     try:
         config = build.compile_sources(sources, {p: d for p, d in contents.items() if d is not None})
     except ConfigError as exc:
-        _write_cache(target, {"key": key, "error": (exc.what, exc.why, exc.hint, exc.problems)})
+        # on_error as the layers that parse set it, so the next call can honour `block`
+        # without YAML (docs/internals.md).
+        _write_cache(target, {"key": key, "error": (exc.what, exc.why, exc.hint, exc.problems,
+                                                    exc.on_error)})
         raise
     _write_cache(target, {"key": key, "config": config})
     build.remove_stale_temp_files(os.path.dirname(target))
@@ -141,8 +144,9 @@ def load(cwd=None, environ=None):
 def _error(fields):
     from shim.errors import ConfigError
 
-    what, why, hint, problems = fields
-    return ConfigError(what, why, hint, problems=problems)
+    what, why, hint, problems = fields[:4]
+    on_error = fields[4] if len(fields) > 4 else None
+    return ConfigError(what, why, hint, problems=problems, on_error=on_error)
 
 
 def _read_cache(target, key):

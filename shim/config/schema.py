@@ -122,8 +122,37 @@ def key_paths(schema=None):
     return out
 
 
-def schema_uri():
-    """file:// URI of the installed schema, for the `# yaml-language-server: $schema=` line."""
+def user_schema_file():
+    """`<config dir>/schema.json`: the copy of the schema the `$schema` line of a config points
+    at. It stays where it is across upgrades, unlike the package (a ~/.shiv cache directory for
+    the zipapp, a versioned lib directory for installed shims)."""
+    return os.path.join(paths.config_dir(), SCHEMA_FILE)
+
+
+def write_user_schema(target=None):
+    """Copy the packaged schema to `target` (default `user_schema_file()`), atomically; return
+    the path. Raises OSError."""
+    target = target or user_schema_file()
+    with open(paths.package_data(SCHEMA_FILE), "rb") as fh:
+        data = fh.read()
+    paths.ensure_dir(os.path.dirname(target))
+    temp = f"{target}.{os.getpid()}.tmp"
+    try:
+        with open(temp, "wb") as fh:
+            fh.write(data)
+        os.replace(temp, target)
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    return target
+
+
+def schema_uri(path=None):
+    """file:// URI of a schema file (default: the user's copy), for the
+    `# yaml-language-server: $schema=` line."""
     from pathlib import Path
 
-    return Path(os.path.abspath(paths.package_data(SCHEMA_FILE))).as_uri()
+    return Path(os.path.abspath(path or user_schema_file())).as_uri()

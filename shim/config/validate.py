@@ -17,6 +17,11 @@ from shim.config.schema import json_type, resolve
 from shim.config.yamlload import dotted
 
 
+# The schema's pattern for a path that must not depend on the working directory (a relative
+# `binary` would run whatever the current directory holds under that name).
+ABSOLUTE_PATH = "^(/|~/)"
+
+
 class Problems:
     """Collects `(file, line, path, message)`; `add` finds the line from the node's origin."""
 
@@ -144,8 +149,12 @@ def _check_string(value, s, path, problems, refs):
                      else f"must be at least {s['minLength']} characters")
         return
     if "pattern" in s and not re.search(s["pattern"], value):
-        problems.add(path, f"{json.dumps(value)} does not match {s['pattern']}"
-                     + (f" ({s['description']})" if s.get("description") else ""))
+        if s["pattern"] == ABSOLUTE_PATH:
+            problems.add(path, f"must be an absolute path (starting with / or ~/), got "
+                               f"{json.dumps(value)}")
+        else:
+            problems.add(path, f"{json.dumps(value)} does not match {s['pattern']}"
+                         + (f" ({s['description']})" if s.get("description") else ""))
         return
     if "x-ref" in s:
         refs.append((s["x-ref"], value, path))

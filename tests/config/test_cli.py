@@ -43,12 +43,20 @@ def test_every_level_has_help_with_examples(capsys, argv):
 def test_init_writes_a_commented_valid_user_file_pointing_at_the_schema(capsys):
     code, out, _ = run(capsys, "config", "init")
     target = paths.user_config_file()
-    assert code == 0 and out == f"wrote {target}\n"
+    stable = os.path.join(paths.config_dir(), "schema.json")
+    assert code == 0
+    assert out == f"wrote {target}\nwrote {stable} (the JSON Schema its first line names)\n"
     with open(target) as fh:
         text = fh.read()
     first = text.splitlines()[0]
     assert first.startswith("# yaml-language-server: $schema=file://")
     schema_file = urllib.request.url2pathname(urllib.parse.urlparse(first.split("=", 1)[1]).path)
+    # A stable file next to the user config, not the package's own copy (a ~/.shiv cache or a
+    # versioned lib directory, both gone after an upgrade).
+    assert schema_file == stable
+    assert os.path.realpath(schema_file) != os.path.realpath(paths.package_data("schema.json"))
+    with open(schema_file, "rb") as fh, open(paths.package_data("schema.json"), "rb") as packaged:
+        assert fh.read() == packaged.read()
     with open(schema_file) as fh:
         assert json.load(fh)["$schema"].endswith("2020-12/schema")
     assert yaml.safe_load(text) == {"schema_version": 1}
@@ -154,3 +162,71 @@ def test_path_lists_sources_in_order_then_the_cache(capsys, tmp_path, monkeypatc
     assert rows[1][1] == str(tmp_path / ".llm-shim.yaml")
     assert rows[2][1].startswith(paths.user_config_file()) and "config init" in rows[2][1]
     assert rows[4][1] == compiled.cache_file(compiled.discover())
+
+
+def test_init_with_path_still_points_at_the_stable_schema(capsys, tmp_path):
+    target = tmp_path / "proj" / ".llm-shim.yaml"
+    code, _, _ = run(capsys, "config", "init", "--path", str(target))
+    assert code == 0
+    first = target.read_text().splitlines()[0]
+    stable = os.path.join(paths.config_dir(), "schema.json")
+    assert first == "# yaml-language-server: $schema=file://" + urllib.request.pathname2url(stable)
+    assert os.path.isfile(stable)
+
+
+def test_init_force_refreshes_a_stale_schema(capsys):
+    stable = os.path.join(paths.config_dir(), "schema.json")
+    os.makedirs(paths.config_dir(), exist_ok=True)
+    with open(stable, "w") as fh:
+        fh.write("{}")
+    assert run(capsys, "config", "init", "--force")[0] == 0
+    with open(stable) as fh:
+        assert json.load(fh)["$schema"].endswith("2020-12/schema")
+
+
+def test_init_when_llm_shim_home_is_a_file_says_so(capsys, tmp_path, monkeypatch):
+    home = tmp_path / "not-a-dir"
+    home.write_text("")
+    monkeypatch.setenv("LLM_SHIM_HOME", str(home))
+    code, _, err = run(capsys, "config", "init")
+    assert code == 1
+    assert err == (f"llm-shim: config init {home}/config.yaml: {home} is not a directory; "
+                   "$LLM_SHIM_HOME must name a directory: point it at one, or unset it\n")
+
+
+def test_init_under_a_file_with_path_says_so(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code, _, err = run(capsys, "config", "init", "--path", str(blocker / "sub" / "c.yaml"))
+    assert code == 1
+    assert f": {blocker} is not a directory; move that file away, or choose another place " \
+           "with --path" in err
+
+
+def test_validate_a_missing_file_hints_at_the_argument_not_the_env_var(capsys, tmp_path):
+    missing = tmp_path / "nonexistent.yaml"
+    code, _, err = run(capsys, "config", "validate", str(missing))
+    assert code == 1
+    assert err == (f"llm-shim: config {missing}: No such file or directory; "
+                   "check the FILE you passed\n")
+
+
+def test_missing_llm_shim_config_still_hints_at_the_env_var(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LLM_SHIM_CONFIG", str(tmp_path / "gone.yaml"))
+    code, _, err = run(capsys, "config", "validate")
+    assert code == 1
+    assert "check $LLM_SHIM_CONFIG" in err
+
+
+@pytest.mark.parametrize("argv,helped", [
+    (["config", "validate", "--bogus"], "llm-shim config validate"),
+    (["config", "validate", "x.yaml", "--bogus"], "llm-shim config validate"),
+    (["config", "--bogus"], "llm-shim config"),
+    (["--bogus"], "llm-shim"),
+])
+def test_an_unknown_option_points_at_the_help_of_its_subcommand(capsys, argv, helped):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == f"llm-shim: usage: unrecognized arguments: --bogus; see `{helped} --help`\n"

@@ -102,6 +102,35 @@ def test_corrupt_config_fails_open_with_one_line(run_shim, claude, tmp_path):
     assert lines[0].startswith("llm-shim: ") and "Traceback" not in proc.stderr.decode()
 
 
+def _assert_refused(proc, claude, *, calls=0):
+    assert proc.returncode == 1, proc.stderr
+    assert len(claude.calls()) == calls  # the real tool did not run
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("llm-shim: config")
+    assert lines[0].endswith("policies.on_error is block, so claude was not run; "
+                             "LLM_SHIM_DISABLE=1 bypasses llm-shim")
+    assert "Traceback" not in proc.stderr.decode()
+
+
+@pytest.mark.parametrize("project", [
+    "schema_version: 1\nagents: {x: {tool: nope}}\n",   # parses, but invalid when merged
+    "tools: [unclosed\n",                                 # does not even parse
+])
+def test_on_error_block_in_the_user_file_refuses_when_a_project_file_breaks(
+        run_shim, claude, tmp_path, isolated_env, project):
+    user = isolated_env["shim_home"] / "config.yaml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
+    proc = run_shim(["claude", "-p", "hi"])
+    assert proc.returncode == 0, proc.stderr  # valid config: runs
+    assert len(claude.calls()) == 1
+    (tmp_path / ".llm-shim.yaml").write_text(project)
+    _assert_refused(run_shim(["claude", "-p", "hi"]), claude, calls=1)
+    # The second call reads the invalid verdict from the cache (no YAML): still refused.
+    _assert_refused(run_shim(["claude", "-p", "hi"]), claude, calls=1)
+
+
 def test_on_error_block_refuses_with_a_clear_message(run_shim, claude, tmp_path):
     # A valid file that asks to block, plus a project file that breaks the merged config.
     user = tmp_path / "user.yaml"
@@ -111,10 +140,24 @@ def test_on_error_block_refuses_with_a_clear_message(run_shim, claude, tmp_path)
     assert proc.returncode == 0  # valid config: runs
     (tmp_path / ".llm-shim.yaml").write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
     proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": str(user)})
-    # The broken layer makes the config unusable; with no usable config on_error is unknown,
-    # so the documented default (passthrough) applies.
+    # on_error is read from the layers that parse: the block holds though the merge is invalid.
+    _assert_refused(proc, claude, calls=1)
+
+
+def test_on_error_block_holds_when_llm_shim_config_is_missing(run_shim, claude, isolated_env):
+    user = isolated_env["shim_home"] / "config.yaml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
+    proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": "/nonexistent/x.yaml"})
+    _assert_refused(proc, claude)
+
+
+def test_without_on_error_block_a_broken_project_file_fails_open(run_shim, claude, tmp_path):
+    (tmp_path / ".llm-shim.yaml").write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
+    proc = run_shim(["claude", "-p", "hi"])
     assert proc.returncode == 0
-    assert "llm-shim: " in proc.stderr.decode()
+    assert claude.calls()[0]["argv_text"] == ["-p", "hi"]
+    assert "running the real claude unchanged" in proc.stderr.decode()
 
 
 def test_missing_real_binary_exits_127_with_the_hint(run_shim, shims):
@@ -130,3 +173,21 @@ def test_llm_shim_name_runs_the_cli(run_shim, shims):
     proc = run_shim([str(shims / "llm-shim"), "version"])
     assert proc.returncode == 0
     assert proc.stdout.decode().startswith("llm-shim ")
+
+
+def test_a_project_file_cannot_make_claude_run_its_own_program(run_shim, claude, tmp_path):
+    # A cloned repository ships .llm-shim.yaml pointing `claude` at its own script.
+    repo = tmp_path / "cloned"
+    repo.mkdir()
+    evil_ran = tmp_path / "evil-ran"
+    evil = repo / "evil.sh"
+    evil.write_text(f"#!/bin/sh\ntouch {evil_ran}\n")
+    evil.chmod(0o755)
+    (repo / ".llm-shim.yaml").write_text(f"schema_version: 1\ntools:\n  claude:\n"
+                                         f"    binary: {evil}\n")
+    proc = run_shim(["claude", "-p", "hi"], cwd=repo)
+    assert not evil_ran.exists()
+    assert proc.returncode == 0  # failed open: the real claude, unrouted
+    assert claude.calls()[0]["argv_text"] == ["-p", "hi"]
+    err = proc.stderr.decode()
+    assert "tools.claude.binary: not allowed in a project file" in err

@@ -123,3 +123,40 @@ def test_killing_the_shim_with_sigterm_leaves_no_orphan(shims, fake_cli, tmp_pat
         time.sleep(0.05)
     else:
         pytest.fail(f"child {child} outlived the shim")
+
+
+def test_sigkill_of_the_shim_leaves_the_child_and_that_limit_is_documented(
+        shims, fake_cli, tmp_path):
+    """SIGKILL cannot be caught, so it cannot be forwarded: the child outlives the shim. The
+    docs must say so (and how to kill both) rather than promise what no process can do."""
+    pidfile = tmp_path / "sleeper.pid"
+    fake_cli("claude", script=f"#!/bin/sh\necho $$ > {pidfile}\necho ready\nexec sleep 30\n")
+    proc = subprocess.Popen(["claude"], env=_env(shims, fake_cli), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert b"ready" in proc.stdout.readline()
+    child = int(pidfile.read_text())
+    try:
+        proc.kill()
+        proc.wait(timeout=20)  # not communicate(): the orphan still holds the pipes open
+        assert proc.returncode == -signal.SIGKILL
+        os.kill(child, 0)  # still running: the documented limit
+    finally:
+        proc.stdout.close()
+        proc.stderr.close()
+        try:
+            os.kill(child, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "docs")
+    with open(os.path.join(docs, "troubleshooting.md")) as fh:
+        trouble = fh.read()
+    with open(os.path.join(docs, "internals.md")) as fh:
+        internals = fh.read()
+    assert "### The real tool keeps running after `kill -9` of the shim" in trouble
+    assert "SIGKILL cannot be caught or forwarded by any process" in trouble
+    assert "kill -9 -<pgid>" in trouble
+    assert "SIGKILL (and\nSIGSTOP) cannot be caught by any process" in internals
+    import shim.runner
+
+    assert "never leaves the child running" not in shim.runner.__doc__

@@ -68,6 +68,8 @@ def _short(path):
 
 
 def cmd_init(path=None, force=False, stdout=None):
+    """Write the commented user config and, next to the user config, the JSON Schema its first
+    line points editors at (refreshed on every init, so `--force` after an upgrade updates it)."""
     from shim.config import schema, template
 
     stdout = stdout or sys.stdout
@@ -77,7 +79,19 @@ def cmd_init(path=None, force=False, stdout=None):
                         "pass --force to overwrite it, or edit it")
     if os.path.isdir(target):
         raise UsageError(f"config init {target}", "is a directory", "pass a file path to --path")
-    text = template.render(schema.schema_uri())
+    schema_file = schema.user_schema_file()
+    for directory in (os.path.dirname(target), os.path.dirname(schema_file)):
+        blocker = _not_a_directory(directory)
+        if blocker is not None:
+            raise ShimError(f"config init {target}", f"{blocker} is not a directory",
+                            _blocker_hint(blocker))
+    try:
+        schema.write_user_schema(schema_file)
+    except OSError as exc:
+        raise ShimError(f"config init {schema_file}", exc.strerror or str(exc),
+                        "check the permissions of the config directory "
+                        "(`llm-shim config path` shows it)") from None
+    text = template.render(schema.schema_uri(schema_file))
     try:
         paths.ensure_dir(os.path.dirname(target))
         temp = f"{target}.{os.getpid()}.tmp"
@@ -87,8 +101,28 @@ def cmd_init(path=None, force=False, stdout=None):
     except OSError as exc:
         raise ShimError(f"config init {target}", exc.strerror or str(exc),
                         "choose another place with --path") from None
-    stdout.write(f"wrote {target}\n")
+    stdout.write(f"wrote {target}\nwrote {schema_file} (the JSON Schema its first line names)\n")
     return exitcodes.OK
+
+
+def _not_a_directory(directory):
+    """The first existing path at or above `directory` that is not a directory, or None."""
+    current = os.path.abspath(directory)
+    while True:
+        if os.path.lexists(current) and not os.path.isdir(current):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _blocker_hint(blocker):
+    home = os.environ.get(paths.HOME_ENV)
+    home = os.path.abspath(os.path.expanduser(home)) if home else None
+    if home and (home == blocker or home.startswith(blocker + os.sep)):
+        return f"${paths.HOME_ENV} must name a directory: point it at one, or unset it"
+    return "move that file away, or choose another place with --path"
 
 
 def cmd_validate(file=None, stdout=None, stderr=None):
