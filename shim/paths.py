@@ -1,9 +1,10 @@
 """Every directory and file llm-shim uses, resolved the same way everywhere.
 
-`$LLM_SHIM_HOME` overrides all of them (tests, portable installs). Otherwise the platformdirs
-locations are used. On Linux and macOS the same answers are computed here without importing
-platformdirs, because the shims resolve paths on every call and platformdirs costs ~6 ms to import;
-`tests/test_paths.py` checks that both agree.
+`$LLM_SHIM_HOME` overrides all of them (tests, portable installs); a shim installed with it set
+sets it again when the calling shell lacks it (see `shim.install.layout.shim_script`). Otherwise
+the platformdirs locations are used. On Linux and macOS the same answers are computed here
+without importing platformdirs, because the shims resolve paths on every call and platformdirs
+costs ~6 ms to import; `tests/test_paths.py` checks that both agree.
 """
 
 import os
@@ -16,6 +17,15 @@ HOME_ENV = "LLM_SHIM_HOME"
 def _home():
     value = os.environ.get(HOME_ENV)
     return os.path.abspath(os.path.expanduser(value)) if value else None
+
+
+def home_override():
+    """`$LLM_SHIM_HOME` as an absolute path, or None when it is unset or empty.
+
+    `llm-shim install` bakes it into the shims it writes, so they keep using that home in
+    shells that lack the variable.
+    """
+    return _home()
 
 
 def _xdg(var, default):

@@ -1,9 +1,11 @@
 """Where `llm-shim install` puts the completion scripts, and how `uninstall` takes them away.
 
 Per-user locations each shell loads by itself: bash-completion's user dir, fish's completions
-dir, and `~/.zfunc` for zsh (which needs `fpath+=(~/.zfunc)` before `compinit`: zsh has no
-user dir it searches on its own). Files are recognised as ours by the marker line, so a file of
-the same name that we did not write is never overwritten or deleted.
+dir, and `~/.zfunc` for zsh, which has no user dir it searches on its own: the llm-shim block
+install appends to ~/.zshrc (after the user's `compinit`) adds it to fpath, autoloads
+`_llm-shim` and registers it with `compdef` (`shim.install.shells.zsh_completion`). Files are
+recognised as ours by the marker line, so a file of the same name that we did not write is never
+overwritten or deleted.
 """
 
 import os
@@ -14,7 +16,7 @@ from shim.completions.tree import default_tree
 
 
 def completion_file(shell, home, environ):
-    """The per-user file each shell loads by itself (zsh: once ~/.zfunc is on fpath)."""
+    """The per-user file each shell loads (zsh: through the ~/.zshrc block)."""
     if shell == "bash":
         base = environ.get("BASH_COMPLETION_USER_DIR", "").strip() or os.path.join(
             environ.get("XDG_DATA_HOME", "").strip() or os.path.join(home, ".local", "share"),
@@ -102,6 +104,6 @@ def report_lines(items, shorten=lambda path: path):
             action = "skipped: a file of that name that llm-shim did not write is there"
         lines.append(f"  {item['shell']:<6} {shorten(item['path'])}: completion {action}")
         if item["shell"] == "zsh" and not action.startswith(("skipped", "not written")):
-            lines.append("         zsh loads it once ~/.zshrc has `fpath+=(~/.zfunc)` before "
-                         "`compinit`")
+            lines.append("         the ~/.zshrc block loads it (after the `compinit` your "
+                         "~/.zshrc runs)")
     return lines

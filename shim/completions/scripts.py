@@ -170,8 +170,8 @@ def zsh_script(tree):
     return (
         "#compdef llm-shim\n"
         + _header("zsh")
-        + "# Use: save it as _llm-shim in a directory of $fpath, e.g. ~/.zfunc with\n"
-        "# `fpath+=(~/.zfunc)` before `compinit` in ~/.zshrc (what `llm-shim install` writes),\n"
+        + "# Use: `llm-shim install` saves it as ~/.zfunc/_llm-shim and its ~/.zshrc block\n"
+        "# loads it; by hand: save it as _llm-shim in a directory of $fpath before `compinit`,\n"
         "# or `source <(llm-shim completion zsh)` after `compinit`.\n"
         "_llm_shim() {\n"
         "    local cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmdpath='' word='' skip='' i=2\n"

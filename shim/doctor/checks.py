@@ -7,14 +7,12 @@ lines), `hint` the fix (None when there is nothing to do). Only a "fail" makes d
 docs/install.md "doctor checks" explains every check.
 """
 
-import ast
 import os
-import shlex
 import tempfile
 
 from shim import __version__, errors, paths, resolve
 from shim.doctor import context, database, probe
-from shim.install import layout, rcfiles, shells
+from shim.install import installer, layout, rcfiles, shells
 
 INSTALL_HINT = "run `llm-shim install`"
 result = context.result
@@ -73,31 +71,9 @@ def check_shims(ctx):
 
 
 def read_shim(path):
-    """{"version", "python", "lib"} from a shim file's text (None for what cannot be read)."""
-    info = {"version": None, "python": None, "lib": None}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read(4096).splitlines()
-    except OSError:
-        return info
-    marker = layout.SHIM_MARKER.decode()
-    if len(lines) > 1 and lines[1].startswith(marker):
-        info["version"] = lines[1][len(marker):].split(":", 1)[0].strip() or None
-    if lines and lines[0].startswith("#!") and lines[0] != "#!/bin/sh":
-        info["python"] = lines[0][2:].rsplit(" -IS", 1)[0].strip()
-    elif len(lines) > 2 and lines[2].startswith("'''exec'"):
-        try:
-            words = shlex.split(lines[2])
-            info["python"] = words[1] if len(words) > 1 else None
-        except ValueError:
-            pass
-    for line in lines:
-        if line.startswith("sys.path.insert(0, "):
-            try:
-                info["lib"] = ast.literal_eval(line[len("sys.path.insert(0, "):-1])
-            except (ValueError, SyntaxError):
-                pass
-    return info
+    """{"version", "python", "lib", "home"} from a shim file's text (None for what cannot be
+    read); see `layout.shim_info`."""
+    return layout.shim_info(path)
 
 
 def check_shims_current(ctx):
@@ -120,7 +96,7 @@ def check_shims_current(ctx):
         if not info["lib"] or not os.path.isdir(os.path.join(info["lib"] or "", "shim")):
             key = f"their code copy {info['lib'] or '(unreadable)'} is gone"
             by_problem.setdefault(("lib", key), []).append(name)
-    current_lib = os.path.join(paths.lib_dir(), __version__)
+    current_lib = os.path.join(ctx["data_dir"], "lib", __version__)
     if names and not by_problem and not os.path.isdir(current_lib):
         by_problem[("lib", f"{current_lib} is missing")] = []
     if not names:
@@ -180,13 +156,21 @@ def _recorded_files(ctx):
     return sorted((ctx["state"].get("rc_files") or {}).keys())
 
 
+def _init_line(ctx):
+    """The `shell-init` line for the user's shell, naming the installed llm-shim by path (the
+    shims dir is not on PATH yet where that line runs)."""
+    login = shells.login_shell(ctx["environ"]) or "bash"
+    return shells.init_line(login, os.path.join(ctx["shims_dir"], layout.CLI_NAME),
+                            ctx["home"])
+
+
 def _not_on_path_hint(ctx):
     login = shells.login_shell(ctx["environ"]) or "bash"
     now = shells.activation_line(login, ctx["shims_dir"])
     if any(_has_block(f) for f in _recorded_files(ctx)):
         return f"start a new login shell (`exec $SHELL -l`), or in this one: {now}"
-    return (f"{INSTALL_HINT}, or add `eval \"$(llm-shim shell-init {login})\"` to your shell's "
-            f"start-up file; in this shell now: {now}")
+    return (f"{INSTALL_HINT}, or add `{_init_line(ctx)}` to your shell's start-up file; in this "
+            f"shell now: {now}")
 
 
 def _ahead_hint(entry, ctx):
@@ -213,9 +197,9 @@ def _has_block(path):
     return bool(data and rcfiles.find_block(data))
 
 
-def _expected_block(path, shims_dir):
-    shell = "fish" if path.endswith(".fish") else "bash"  # bash and zsh share the sh code
-    return rcfiles.render_block(shells.snippet(shell, shims_dir))
+def _expected_block(path, ctx):
+    return rcfiles.render_block(installer.block_body(path, ctx["shims_dir"], ctx["home"],
+                                                     ctx["environ"]))
 
 
 def check_rc_blocks(ctx):
@@ -234,7 +218,7 @@ def check_rc_blocks(ctx):
                                                              else " (the file is gone)"))
             continue
         block = data[found[0]:found[1]]
-        if block == _expected_block(path, directory):
+        if block == _expected_block(path, ctx):
             good.append(shown)
         elif os.fsencode(directory) in block:
             outdated.append(shown)
@@ -252,18 +236,40 @@ def check_rc_blocks(ctx):
 
 
 def _unrecorded_rc(ctx):
-    """No install state about start-up files: find blocks or `shell-init` lines ourselves."""
-    home = ctx["home"]
+    """No install state about start-up files: find blocks or `shell-init` lines ourselves.
+
+    Either counts only when it would work: a block naming this shims dir; a `shell-init`
+    line naming it (`<dir>/llm-shim shell-init ...`, or `--dir <dir>`) and not running a bare
+    `llm-shim`, which the shell cannot find before the shims are on PATH.
+    """
+    home, directory = ctx["home"], ctx["shims_dir"]
     files = probe.start_up_files(home, ctx["environ"])
-    found = [context.tilde(p, home) for p in files
-             if _has_block(p) or b"llm-shim shell-init" in (rcfiles.read_bytes(p) or b"")]
+    found, broken = [], []
+    for path in files:
+        data = rcfiles.read_bytes(path) or b""
+        block = rcfiles.find_block(data)
+        if block and os.fsencode(directory) in data[block[0]:block[1]]:
+            found.append(context.tilde(path, home))
+            continue
+        lines = probe.shell_init_lines(path)
+        if any(probe.init_line_works(text, directory, home) for _number, text in lines):
+            found.append(context.tilde(path, home))
+        else:
+            broken += [(path, number, text) for number, text in lines]
     if found:
         return result("rc-blocks", True, ", ".join(found) + " (not recorded by install)")
-    login = shells.login_shell(ctx["environ"]) or "bash"
+    hint = (f"{INSTALL_HINT} to add the blocks, or add `{_init_line(ctx)}` to your shell's "
+            "start-up file")
+    if broken:
+        path, number, text = broken[0]
+        return result("rc-blocks", False,
+                      f"{context.tilde(path, home)}:{number}: {text}: does not run "
+                      f"{context.tilde(directory, home)}/llm-shim by its path, so it cannot put "
+                      "the shims on PATH (a bare llm-shim is not on PATH before they are)",
+                      f"replace it with `{_init_line(ctx)}`, or {hint}", severity="warn")
     return result("rc-blocks", False,
                   "no start-up file puts the shims on PATH (installed with --no-modify-rc?)",
-                  f"{INSTALL_HINT} to add the blocks, or add `eval \"$(llm-shim shell-init "
-                  f"{login})\"` to your shell's start-up file", severity="warn")
+                  hint, severity="warn")
 
 
 # -- real tools --------------------------------------------------------------------------------

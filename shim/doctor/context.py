@@ -14,7 +14,8 @@ from shim.install import installer, layout, state
 def gather(environ=None, cwd=None):
     """A dict of everything the checks read. Keys:
 
-    environ, home, cwd, state (the install state file, {} if none), shims_dir (the running
+    environ, home, cwd, data_dir (the running shim's install's, else `paths.data_dir()`),
+    state (its install state file, {} if none), shims_dir (the running
     shim's dir, else the recorded one, else the default), installed (a state file exists),
     cfg (compiled config or None), cfg_error (the exception or None), tools (the tools that get
     a shim), expected_shims (the shim names install wrote, else tools + llm-shim), path (PATH
@@ -22,7 +23,10 @@ def gather(environ=None, cwd=None):
     """
     environ = dict(os.environ if environ is None else environ)
     home = environ.get("HOME") or os.path.expanduser("~")
-    recorded = state.load()
+    # Run through an installed shim, look at that shim's install (its state and code copy),
+    # whatever $LLM_SHIM_HOME this shell has.
+    data_dir = installer.running_data_dir() or paths.data_dir()
+    recorded = state.load(data_dir)
     shims_dir = installer.running_shims_dir() or recorded.get("shims_dir") or paths.shims_dir()
     cfg, cfg_error = _load_config(cwd, environ)
     tools = layout.tool_names(cfg) if cfg is not None else list(layout.BUILTIN_TOOLS)
@@ -32,6 +36,7 @@ def gather(environ=None, cwd=None):
         "home": home,
         "cwd": cwd,
         "state": recorded,
+        "data_dir": data_dir,
         "installed": bool(recorded),
         "shims_dir": os.path.abspath(shims_dir),
         "cfg": cfg,

@@ -154,3 +154,28 @@ def _mentions(line, form):
                 return True
         start = line.find(form, start + 1)
     return False
+
+
+# -- `shell-init` lines ----------------------------------------------------------------------
+
+def shell_init_lines(path):
+    """[(line number, text)] of the lines of start-up file `path` that run `shell-init`."""
+    data = rcfiles.read_bytes(path)
+    found = []
+    for number, line in enumerate((data or b"").decode("utf-8", "replace").splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and "shell-init" in stripped:
+            found.append((number, stripped))
+    return found
+
+
+def init_line_works(line, shims_dir, home):
+    """True when a `shell-init` line would put `shims_dir` on PATH in a shell that lacks it:
+    it names that dir (running `<dir>/llm-shim`, or passing `--dir <dir>`) and does not run
+    a bare `llm-shim`, which the shell looks up on the PATH the line is meant to fix."""
+    before = line.split("shell-init", 1)[0].split()
+    command = before[-1].lstrip("\"'$(`") if before else ""
+    if command == "llm-shim":
+        return False
+    return any(form + "/llm-shim" in line or _mentions(line, form)
+               for form in spellings(shims_dir, home))

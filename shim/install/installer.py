@@ -54,7 +54,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     python = layout.base_python()
     lib_root = paths.lib_dir()
     lib_path, lib_changed = layout.install_lib(lib_root, __version__, python)
-    script = layout.shim_script(python, lib_path, __version__)
+    # An install made with $LLM_SHIM_HOME must keep working in shells without it.
+    script = layout.shim_script(python, lib_path, __version__, home=paths.home_override())
     shim_result = layout.write_shims(target_dir, names, script)
     moved_from = previous.get("shims_dir")
     if moved_from and moved_from != target_dir:
@@ -68,8 +69,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     rc_report, manual, completion_report = [], [], []
     try:
         for shell in chosen:
-            body = shells.snippet(shell, target_dir)
             for path in shells.rc_files(shell, home, environ):
+                body = block_body(path, target_dir, home, environ)
                 if not modify_rc:
                     manual.append({"shell": shell, "path": path,
                                    "text": rcfiles.render_block(body).decode()})
@@ -79,7 +80,7 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
                     records[path] = record
                 rc_report.append({"shell": shell, "path": path, "action": action})
         if modify_rc:
-            rc_report += _refresh_other_blocks(records, rc_report, target_dir)
+            rc_report += _refresh_other_blocks(records, rc_report, target_dir, home, environ)
             completion_report, new_state["completions"] = completions.install_files(
                 chosen, home, environ, new_state["completions"])
     finally:
@@ -96,7 +97,14 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     }
 
 
-def _refresh_other_blocks(records, done, shims_dir):
+def block_body(path, shims_dir, home, environ):
+    """The body of the block install writes into start-up file `path` (see `shells.block_body`;
+    ~/.zshrc also loads the zsh completion file install writes)."""
+    zfunc = os.path.dirname(completions.completion_file("zsh", home, environ))
+    return shells.block_body(path, shims_dir, zfunc)
+
+
+def _refresh_other_blocks(records, done, shims_dir, home, environ):
     """Point blocks an earlier install wrote for other shells at `shims_dir` too.
 
     Only files that still hold a block: one the user deleted by hand stays deleted.
@@ -108,7 +116,7 @@ def _refresh_other_blocks(records, done, shims_dir):
         if data is None or not rcfiles.find_block(data):
             continue
         shell = "fish" if path.endswith(".fish") else "bash"  # bash and zsh share the sh code
-        action, _ = rcfiles.add_block(path, shells.snippet(shell, shims_dir))
+        action, _ = rcfiles.add_block(path, block_body(path, shims_dir, home, environ))
         report.append({"shell": shell, "path": path, "action": action})
     return report
 
@@ -121,12 +129,24 @@ def _safe_to_delete(path, home):
 
 
 def uninstall(shims_dir=None, purge=False, environ=None):
-    """Undo `install`; with `purge` also delete config, telemetry and cache. Returns a report."""
+    """Undo `install`; with `purge` also delete config, telemetry and cache. Returns a report.
+
+    Run through an installed `llm-shim` shim, it undoes that shim's install: the state is read
+    from the shim's own data dir and its shims dir is cleared, whatever `$LLM_SHIM_HOME` the
+    calling shell has (or lacks).
+    """
     environ = os.environ if environ is None else environ
     home = _home(environ)
-    recorded = state.load()
-    dirs = [resolve_shims_dir(shims_dir)] if shims_dir else \
-        sorted({resolve_shims_dir(None, recorded.get("shims_dir")), paths.shims_dir()})
+    # Through an installed shim: that install. Otherwise: the one $LLM_SHIM_HOME (or the
+    # default) names, and the default places in case its state file was lost.
+    data_dir = running_data_dir()
+    here = running_shims_dir() if data_dir else paths.shims_dir()
+    data_dir = data_dir or paths.data_dir()
+    recorded = state.load(data_dir)
+    if shims_dir:
+        dirs = [resolve_shims_dir(shims_dir)]
+    else:
+        dirs = sorted({resolve_shims_dir(None, recorded.get("shims_dir")), here})
     removed_shims = {d: layout.remove_shims(d) for d in dirs}
 
     removed_completions = completions.remove_files(recorded.get("completions"), home, environ)
@@ -140,11 +160,12 @@ def uninstall(shims_dir=None, purge=False, environ=None):
             rc_report.append({"path": path, "action": action})
 
     removed_dirs = []
-    for lib in sorted({paths.lib_dir(), recorded.get("lib_dir") or paths.lib_dir()}):
+    own_lib = os.path.join(data_dir, "lib")
+    for lib in sorted({own_lib, recorded.get("lib_dir") or own_lib}):
         if os.path.isdir(lib):
             shutil.rmtree(lib)
             removed_dirs.append(lib)
-    state.remove()
+    state.remove(data_dir)
 
     purged, refused = [], []
     if purge:
@@ -158,7 +179,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
                 refused.append(directory)
     else:
         try:
-            os.rmdir(paths.data_dir())  # only when install left it empty
+            os.rmdir(data_dir)  # only when install left it empty
         except OSError:
             pass
     path_entries = environ.get("PATH", "").split(os.pathsep)
@@ -168,12 +189,29 @@ def uninstall(shims_dir=None, purge=False, environ=None):
             "still_on_path": [d for d in dirs if d in path_entries]}
 
 
-def running_shims_dir():
-    """The dir of the installed `llm-shim` shim running this process, or None."""
+def running_shim():
+    """The path of the installed `llm-shim` shim running this process, or None."""
     argv0 = sys.argv[0] if sys.argv else ""
     if argv0 and layout.is_shim_file(argv0):
-        return os.path.dirname(os.path.abspath(argv0))
+        return os.path.abspath(argv0)
     return None
+
+
+def running_shims_dir():
+    """The dir of the installed `llm-shim` shim running this process, or None."""
+    shim = running_shim()
+    return os.path.dirname(shim) if shim else None
+
+
+def running_data_dir():
+    """The data dir (install state, private code) of the install whose `llm-shim` shim runs
+    this process, or None when no installed shim runs it.
+
+    Read from the shim itself (its baked `$LLM_SHIM_HOME`, else the code copy it runs), so
+    `uninstall` and `doctor` find their install from any shell.
+    """
+    shim = running_shim()
+    return layout.data_dir_of(layout.shim_info(shim)) if shim else None
 
 
 def shell_init(shell, shims_dir=None):
@@ -182,5 +220,5 @@ def shell_init(shell, shims_dir=None):
     Without `--dir`, an installed `llm-shim` names its own dir (right even when the shell that
     evals it lacks the LLM_SHIM_HOME install ran with), else the state file's, else the default.
     """
-    recorded = running_shims_dir() or state.load().get("shims_dir")
+    recorded = running_shims_dir() or state.load(running_data_dir()).get("shims_dir")
     return shells.snippet(shell, resolve_shims_dir(shims_dir, recorded))

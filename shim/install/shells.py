@@ -76,6 +76,56 @@ def snippet(shell, shims_dir):
             "esac\n")
 
 
+def zsh_completion(zfunc_dir):
+    """The ~/.zshrc lines that turn on llm-shim's tab completion (`_llm-shim` in `zfunc_dir`).
+
+    The block is appended at the end of ~/.zshrc, so the user's `compinit` (oh-my-zsh, prezto
+    and most setups run one) has already run: adding the dir to fpath is no longer enough,
+    compinit scanned fpath before. So the function is autoloaded and registered with `compdef`
+    directly (only when compdef exists, i.e. compinit ran). Guarded by the file's existence,
+    so a block printed by `--no-modify-rc` (no completion file written) does nothing.
+    """
+    word = sh_word(zfunc_dir)
+    return ("# llm-shim: tab completion for llm-shim (needs `compinit` earlier in this file)\n"
+            f"if [[ -r {word}/_llm-shim ]]; then\n"
+            f"    __llm_shim_zfunc={word}\n"
+            "    (( ${fpath[(Ie)$__llm_shim_zfunc]} )) || fpath=(\"$__llm_shim_zfunc\" $fpath)\n"
+            "    unset __llm_shim_zfunc\n"
+            "    autoload -Uz _llm-shim\n"
+            "    if (( ${+functions[compdef]} )); then compdef _llm-shim llm-shim; fi\n"
+            "fi\n")
+
+
+def block_body(path, shims_dir, zfunc_dir=None):
+    """What the marked block in start-up file `path` holds.
+
+    The PATH snippet everywhere (fish's in fish files; bash and zsh share the POSIX one);
+    ~/.zshrc, the interactive zsh file, also gets the completion lines when `zfunc_dir` is
+    given.
+    """
+    if path.endswith(".fish"):
+        return snippet("fish", shims_dir)
+    body = snippet("bash", shims_dir)
+    if zfunc_dir and os.path.basename(path) == ".zshrc":
+        body += zsh_completion(zfunc_dir)
+    return body
+
+
+def init_line(shell, llm_shim, home=None):
+    """The start-up file line that evals `shell-init`, running `llm-shim` by its path.
+
+    By path because the shims dir, where the installed `llm-shim` lives, is not on PATH yet
+    when that line runs (that is what the line is for). Under `home` it is written with `~`.
+    """
+    word = None
+    home = (home or "").rstrip(os.sep)
+    if home and llm_shim.startswith(home + os.sep) and _PLAIN.fullmatch(llm_shim[len(home):]):
+        word = "~" + llm_shim[len(home):]
+    if shell == "fish":
+        return f"{word or fish_word(llm_shim)} shell-init fish | source"
+    return f'eval "$({word or sh_word(llm_shim)} shell-init {shell})"'
+
+
 def activation_line(shell, shims_dir):
     """One line to paste into the current shell to use the shims right away."""
     if shell == "fish":

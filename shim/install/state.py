@@ -15,14 +15,15 @@ FILE_NAME = "install-state.json"
 FORMAT = 1
 
 
-def state_file():
-    return os.path.join(paths.data_dir(), FILE_NAME)
+def state_file(data_dir=None):
+    """The state file in `data_dir` (default: `paths.data_dir()`)."""
+    return os.path.join(data_dir or paths.data_dir(), FILE_NAME)
 
 
-def load():
+def load(data_dir=None):
     """The recorded state, or an empty one when there is none (or it cannot be read)."""
     try:
-        with open(state_file(), encoding="utf-8") as fh:
+        with open(state_file(data_dir), encoding="utf-8") as fh:
             state = json.load(fh)
     except (OSError, ValueError):
         return {}
@@ -48,8 +49,8 @@ def save(state):
     return True
 
 
-def remove():
+def remove(data_dir=None):
     try:
-        os.unlink(state_file())
+        os.unlink(state_file(data_dir))
     except FileNotFoundError:
         pass

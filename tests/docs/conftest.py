@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from tests.install.conftest import _session_lib, cli, prebuilt_lib  # noqa: F401  (fixtures)
+from tests.install.conftest import (  # noqa: F401  (fixtures)
+    _session_lib, cli, prebuilt_lib, require_shell, run_shell)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(REPO, "docs")

@@ -11,7 +11,11 @@ A message is a list of tokens: literal text, or `HOLE` where a value is filled i
 - config problems (shim/config/): `problems.add(path, message)` and
   `problems.append("FILE:LINE: ...")`;
 - doctor (shim/doctor/): the name of every check, `result(name, ...)`, and the detail of
-  every failing result, `result(name, False, detail, ...)`.
+  every failing result, `result(name, False, detail, ...)`;
+- the shell scripts install/*.sh and bin/llm-shim (kind "script"): every `echo` of a string
+  that starts with a `name: ` prefix (`install.sh: ...`, `build: ...`), and every call of a
+  function defined as `f() { echo "prefix: $*" ...; }` (`say "..."`), with `$var`, `${...}`,
+  `$(...)` and `$*` as holes.
 
 Names are followed where that is cheap and certain: a local variable's assignments (unless it
 is assigned from itself), a function's parameter through the direct calls of that function in
@@ -28,8 +32,8 @@ import itertools
 import os
 import re
 
-SHIM = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                    "shim")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHIM = os.path.join(REPO, "shim")
 HOLE = None
 BASE_ERRORS = {"ShimError", "UsageError", "ConfigError", "RealBinaryNotFound",
                "RecursionDetected", "Blocked", "TelemetryError"}
@@ -254,6 +258,71 @@ class Source:
         return found
 
 
+# --- the shell scripts ----------------------------------------------------------------------
+
+def script_files(repo=REPO):
+    """install/*.sh and the bin/ launchers: the shell code a user runs."""
+    import glob
+
+    files = sorted(glob.glob(os.path.join(repo, "install", "*.sh")))
+    files += sorted(p for p in glob.glob(os.path.join(repo, "bin", "*"))
+                    if os.path.isfile(p) and not p.endswith(".md"))
+    return files
+
+
+_SH_STRING = r"(\"(?:[^\"\\]|\\.)*\"|'[^']*')"
+_SH_ECHO = re.compile(r"(?:^|[\s;{(&|])echo\s+(?:-[en]+\s+)?" + _SH_STRING)
+_SH_FUNCTION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)\s*\{\s*echo\s+\"([^\"$]*)\$\*\"")
+_SH_EXPANSION = re.compile(r"\$(?:\{[^}]*\}|\([^)]*\)|[A-Za-z_][A-Za-z0-9_]*|[0-9*@#?$!-])")
+_SH_PREFIX = re.compile(r"^[A-Za-z][\w./-]*: ")
+
+
+def _sh_tokens(literal):
+    """A quoted sh string as tokens: double-quoted expansions become holes."""
+    if literal.startswith("'"):
+        return [literal[1:-1]]
+    body = literal[1:-1]
+    tokens, last = [], 0
+    for match in _SH_EXPANSION.finditer(body):
+        tokens.append(body[last:match.start()])
+        tokens.append(HOLE)
+        last = match.end()
+    tokens.append(body[last:])
+    return [re.sub(r"\\([\"\\$`])", r"\1", t) if t is not HOLE else t for t in tokens]
+
+
+def script_messages(files=None):
+    """[{"kind": "script", "where", "tokens"}] for every prefixed message of the scripts."""
+    found = []
+    for path in files or script_files():
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        rel = os.path.relpath(path, REPO)
+        lines = text.replace("\\\n", "\x00").split("\n")  # join continued lines
+        prefixed = {}
+        for line in lines:
+            match = _SH_FUNCTION.match(line)
+            if match:
+                prefixed[match.group(1)] = match.group(2)
+        callers = re.compile(r"(?:^|[\s;{(&|])(" + "|".join(map(re.escape, prefixed)) + r")\s+"
+                             + _SH_STRING) if prefixed else None
+        for number, line in enumerate(lines, 1):
+            number += sum(l.count("\x00") for l in lines[:number - 1])
+            line = line.replace("\x00", "")
+            if line.lstrip().startswith("#"):
+                continue
+            candidates = [_sh_tokens(m.group(1)) for m in _SH_ECHO.finditer(line)]
+            if callers is not None:
+                candidates += [[prefixed[m.group(1)]] + _sh_tokens(m.group(2))
+                               for m in callers.finditer(line)]
+            for tokens in candidates:
+                tokens = _merge(tokens)
+                if tokens[0] is not HOLE and _SH_PREFIX.match(tokens[0]):
+                    found.append({"kind": "script", "where": f"{rel}:{number}",
+                                  "tokens": tokens})
+    return found
+
+
 def _name(func):
     if isinstance(func, ast.Name):
         return func.id
@@ -320,7 +389,7 @@ def literal_letters(tokens):
 
 @functools.lru_cache(maxsize=1)
 def _cached():
-    return Source().messages()
+    return Source().messages() + script_messages()
 
 
 def all_messages():

@@ -228,7 +228,7 @@ def test_install_writes_the_completion_files_and_uninstall_removes_them(cli, hom
     for shell, path in _expected_files(home).items():
         assert path.read_text() == completions.script(shell), shell
         assert f"{shell:<6} ~/{path.relative_to(home)}: completion created" in out
-    assert "fpath+=(~/.zfunc)" in out
+    assert "the ~/.zshrc block loads it" in out
     assert set(state.load()["completions"]) == {str(p) for p in _expected_files(home).values()}
 
     first = _tree(home)
@@ -282,3 +282,48 @@ def test_installed_bash_file_is_found_by_bash_completion_rules(cli, home, prebui
     monkeypatch.setenv("BASH_COMPLETION_USER_DIR", str(tmp_path / "bc-user"))
     assert cli("install", "--shell", "bash")[0] == 0
     assert (tmp_path / "bc-user/completions/llm-shim").exists()
+
+
+ZSHRC = b"""# a .zshrc like most: compinit, then whatever else
+autoload -Uz compinit
+compinit
+alias ll='ls -l'
+"""
+
+
+def test_zsh_completion_is_active_in_a_new_interactive_zsh_after_install(
+        cli, home, prebuilt_lib, require_shell, run_shell):
+    """install writes ~/.zfunc/_llm-shim; its ~/.zshrc block (after the user's compinit) must
+    make zsh use it: `_comps[llm-shim]` names the function. Uninstall puts ~/.zshrc back."""
+    zsh = require_shell("zsh")
+    (home / ".zshrc").write_bytes(ZSHRC)
+    probe = 'print -r -- "[${_comps[llm-shim]-}] $(whence -w _llm-shim)"'
+
+    def interactive():
+        out = run_shell([zsh, "-i", "-c", probe], home)
+        return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr
+
+    assert interactive().startswith("[] ")  # nothing before the install
+    code, _, err = cli("install", "--shell", "zsh")
+    assert code == 0, err
+    assert interactive() == "[_llm-shim] _llm-shim: function"
+    code, _, err = cli("uninstall")
+    assert code == 0, err
+    assert (home / ".zshrc").read_bytes() == ZSHRC
+    assert interactive().startswith("[] ")
+
+
+def test_the_zshrc_block_does_nothing_without_the_completion_file(cli, home, prebuilt_lib,
+                                                                  require_shell, run_shell):
+    """`--no-modify-rc` prints the same block but writes no completion file: pasted into
+    ~/.zshrc, it must not register a function that does not exist."""
+    zsh = require_shell("zsh")
+    (home / ".zshrc").write_bytes(ZSHRC)
+    code, out, err = cli("install", "--shell", "zsh", "--no-modify-rc")
+    assert code == 0, err
+    block = out.split("# ~/.zshrc (zsh)\n", 1)[1].split("# <<< llm-shim <<<", 1)[0]
+    assert "compdef _llm-shim llm-shim" in block
+    with open(home / ".zshrc", "a") as fh:
+        fh.write(block + "# <<< llm-shim <<<\n")
+    out = run_shell([zsh, "-i", "-c", 'print -r -- "[${_comps[llm-shim]-}]"'], home)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr

@@ -10,6 +10,7 @@ follow `FILE:LINE: key:` or a check name). A new message in the code fails this 
 is documented; that is the point.
 """
 
+import os
 import re
 
 import pytest
@@ -18,7 +19,7 @@ from tests.docs import messages as messages_mod
 from tests.docs.conftest import read_doc
 
 DOC = "troubleshooting.md"
-ANCHORED = {"error", "warning", "stderr"}
+ANCHORED = {"error", "warning", "stderr", "script"}
 # Messages with too little literal text to look for (`<…>: <…>`) come only from places that
 # print another error's own what/why again; any other place must print words.
 GENERIC_OK = {
@@ -90,10 +91,15 @@ def test_the_extractor_finds_the_messages_we_know(found):
                   "fallback: <…> refused (<…>)",
                   "unknown key",
                   "config validate: <…> problem<…>; fix each FILE:LINE above",
-                  "exec: no prompt given"):
+                  "exec: no prompt given",
+                  "install.sh: <…> is older than 3.10; set PYTHON to a newer python3",
+                  "install.sh: no <…> to build the zipapp with; pass --pyz FILE",
+                  "install.sh: --pyz needs a file",
+                  "realclis: <…>"):
         assert known in shown, known
     kinds = {m["kind"] for m in found}
-    assert {"error", "warning", "stderr", "problem", "doctor", "doctor-check"} <= kinds
+    assert {"error", "warning", "stderr", "problem", "doctor", "doctor-check",
+            "script"} <= kinds
     assert len(found) > 100
 
 
@@ -135,3 +141,46 @@ def test_matching_is_strict_enough_to_fail():
                                            "llm-shim shim`"))  # not at the start
     problem = {"kind": "problem", "tokens": ["unknown key"]}
     assert documented(problem, entries("`FILE:LINE: key.path: unknown key; did you mean`"))
+
+
+def test_every_prefixed_line_of_the_install_scripts_is_extracted(found):
+    """Each `echo "install.sh: ..."` (and the other scripts' prefixes) is a message: the
+    extractor misses none of them, so none can go undocumented."""
+    import glob
+    import re as re_mod
+
+    scripts = {m["where"].rsplit(":", 1)[0] for m in found if m["kind"] == "script"}
+    expected = {os.path.relpath(p, messages_mod.REPO)
+                for p in glob.glob(os.path.join(messages_mod.REPO, "install", "*.sh"))
+                if re_mod.search(r'echo "[a-z.-]+: ', open(p).read())}
+    assert expected and expected <= scripts, expected - scripts
+    assert "bin/llm-shim" in scripts
+    with open(os.path.join(messages_mod.REPO, "install", "install.sh")) as fh:
+        lines = [n for n, line in enumerate(fh, 1) if 'echo "install.sh: ' in line]
+    where = {int(m["where"].rsplit(":", 1)[1]) for m in found
+             if m["where"].startswith("install/install.sh:")}
+    assert set(lines) == where
+
+
+def test_script_messages_are_read_with_holes_and_prefixed_helpers(tmp_path):
+    script = tmp_path / "demo.sh"
+    script.write_text(
+        '#!/bin/sh\n'
+        'say() { echo "demo: $*" >&2; }\n'
+        '# echo "demo: a comment is no message"\n'
+        '[ -f "$x" ] || { echo "demo: no $x here; pass --x FILE" >&2; exit 1; }\n'
+        'say "installing ${pkgs[*]} into $(pwd)"\n'
+        "echo 'demo: single quoted $x stays'\n"
+        'echo "progress without a prefix"\n'
+        'echo "demo: a long line \\\n'
+        'continued"\n')
+    shown = {(m["where"].rsplit(":", 1)[1], messages_mod.show(m["tokens"]))
+             for m in messages_mod.script_messages([str(script)])}
+    assert shown == {("2", "demo: <…>"),
+                     ("4", "demo: no <…> here; pass --x FILE"),
+                     ("5", "demo: installing <…> into <…>"),
+                     ("6", "demo: single quoted $x stays"),
+                     ("8", "demo: a long line continued")}
+    message = {"kind": "script", "tokens": ["demo: no ", messages_mod.HOLE, " here"]}
+    assert documented(message, entries("- `demo: no <file> here; pass --x FILE`: cause"))
+    assert not documented(message, entries("- `see demo: no <file> here`"))

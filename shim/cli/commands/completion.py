@@ -14,7 +14,8 @@ def add_parser(subparsers, common):
         description=(
             "Print a completion script for commands, subcommands, flags and their choices.\n"
             "`llm-shim install` already writes it where each shell finds it (bash-completion's\n"
-            "user dir, ~/.zfunc for zsh, fish's completions dir); use this to load it by hand.\n"
+            "user dir, ~/.zfunc for zsh, loaded by the ~/.zshrc block, fish's completions dir);\n"
+            "use this to load it by hand.\n"
             "See docs/troubleshooting.md if completion does not work."),
         examples=[
             "source <(llm-shim completion bash)                     # in ~/.bashrc",
