@@ -165,9 +165,11 @@ def _tap_result(tap):
 
 
 def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=None):
-    """Append the attempt to the spool; never raises, never changes the exit code."""
-    if not ((cfg or {}).get("telemetry") or {}).get("enabled", True):
-        return None
+    """Append the attempt to the spool; never raises, never changes the exit code.
+
+    `telemetry.enabled: false` still appends a counter (record.make_attempt): budgets and rate
+    limits need it. The prompt goes in for its length and salted hash (and, under `privacy:
+    full` only, its text and the answer a JSON tap read); the record keeps nothing more."""
     try:
         from shim.telemetry import record, spool
 
@@ -180,6 +182,10 @@ def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=N
         outcome.setdefault("blocked", bool(gate.get("blocked")))
         outcome.setdefault("block_reason", gate.get("block_reason"))
         outcome.setdefault("budget_override", bool(gate.get("budget_override")))
+        prompt = (plan.get("request") or {}).get("prompt")
+        if isinstance(prompt, str):
+            outcome.setdefault("prompt_text", prompt)
+        outcome.setdefault("response_text", (outcome.get("usage") or {}).get("text"))
         rec = record.make_attempt(plan["decision"], outcome, cfg, invocation_id=invocation_id,
                                   attempt=attempt, cwd=plan["cwd"], environ=environ)
         if rec is not None and spool.append(rec):
