@@ -90,12 +90,19 @@ def _spawn(path, argv, env, file_actions, sigdef):
         raise
 
 
-def run(path, argv, env, *, tap=None, hold_stdout=False, keep_stderr=0):
+# After the deadline: SIGTERM, then SIGKILL if the child is still there this much later.
+KILL_GRACE_SECONDS = 3.0
+
+
+def run(path, argv, env, *, tap=None, hold_stdout=False, keep_stderr=0, deadline=None):
     """Run `path` with `argv` (argv[0] included) and `env`; return the outcome dict.
 
     tap: an object with feed(bytes) that sees stdout as it passes (one-shot JSON usage).
     hold_stdout: keep stdout back instead of writing it (a fallback may still replace it).
     keep_stderr: pass stderr through live but keep its last N bytes (failure classification).
+    deadline: a time.monotonic() value (a fallback chain's total deadline; needs a tap, held
+    stdout or keep_stderr): past it the child gets SIGTERM, then SIGKILL, and the outcome says
+    `timed_out`.
     """
     forward_sigint = not os.isatty(0)
     previous = _install_handlers(forward_sigint)
@@ -121,8 +128,10 @@ def run(path, argv, env, *, tap=None, hold_stdout=False, keep_stderr=0):
             _forward(signum, None)
         _child["pending"] = []
         held = stderr_tail = status = None
+        timer = {"deadline": deadline, "killed_at": None}
         if out_r is not None or err_r is not None:
-            held, stderr_tail, status = _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr)
+            held, stderr_tail, status = _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr,
+                                              timer)
         if status is None:
             _, status = os.waitpid(pid, 0)
     finally:
@@ -141,6 +150,7 @@ def run(path, argv, env, *, tap=None, hold_stdout=False, keep_stderr=0):
         "pid": pid,
         "stdout": held,
         "stderr_tail": stderr_tail,
+        "timed_out": timer["killed_at"] is not None,
     }
 
 
@@ -154,7 +164,23 @@ def _write_all(fd, data):
     return True
 
 
-def _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr):
+def _enforce(pid, timer):
+    """SIGTERM once the deadline has passed, SIGKILL after the grace period."""
+    deadline = timer.get("deadline") if timer else None
+    if deadline is None:
+        return
+    now = time.monotonic()
+    try:
+        if timer["killed_at"] is None and now >= deadline:
+            timer["killed_at"] = now
+            os.kill(pid, _signal.SIGTERM)
+        elif timer["killed_at"] is not None and now - timer["killed_at"] >= KILL_GRACE_SECONDS:
+            os.kill(pid, _signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr, timer=None):
     """Copy the child's piped stdout/stderr to ours unchanged and unbuffered, watching them."""
     import select
 
@@ -170,6 +196,8 @@ def _pump(pid, out_r, err_r, tap, hold_stdout, keep_stderr):
     status = None
     while open_fds:
         events = poller.poll(200)
+        if status is None:
+            _enforce(pid, timer)
         if not events:
             # A grandchild may hold the pipe open after the child exits (a daemon): once the
             # child is gone and the pipes stay quiet, stop copying.

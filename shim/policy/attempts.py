@@ -164,12 +164,18 @@ def run(plan, cfg, environ):
             replay.rewind()
         ran += 1
         outcome, diagnosis = _run_one(decision, real, proxy, environ, cfg,
-                                      hold=more, watch=len(chain) > 1)
+                                      hold=more, watch=len(chain) > 1,
+                                      deadline=started + opts["deadline"]
+                                      if len(chain) > 1 else None)
+        if outcome.get("timed_out"):
+            _notice(f"{_label(decision)} stopped: the chain's deadline of "
+                    f"{opts['deadline']:g} s (policies.fallback.deadline_seconds) passed")
         _record(plan, decision, entry_gate, cfg, environ, outcome, diagnosis["class"], number)
         engine.finish(entry_gate, decision, outcome, cfg, diagnosis, attempt=number)
         last = (outcome, decision, diagnosis)
         why_previous = f"{diagnosis['class']} on {_label(decision)}"
-        if more and diagnosis["class"] in opts["triggers"]:
+        if (more and diagnosis["class"] in opts["triggers"]
+                and time.monotonic() - started <= opts["deadline"]):
             nxt = chain[_next_runnable(cooling, index)][0]
             _notice(f"{_label(decision)} failed ({diagnosis['class']}); trying "
                     f"{_label(nxt)}")
@@ -280,9 +286,10 @@ def _real_binary(plan, decision, primary, cfg, environ):
         return exc
 
 
-def _run_one(decision, real, proxy, environ, cfg, hold, watch):
+def _run_one(decision, real, proxy, environ, cfg, hold, watch, deadline=None):
     """Run one attempt. `hold`: keep stdout back (a fallback may replace it). `watch`: keep
-    the stderr tail for classification (only inside a chain: it pipes stderr)."""
+    the stderr tail for classification (only inside a chain: it pipes stderr). `deadline`
+    (monotonic): the chain's; an attempt still running then is stopped and classed timeout."""
     from shim import adapters
 
     tap = None
@@ -297,9 +304,12 @@ def _run_one(decision, real, proxy, environ, cfg, hold, watch):
             proxy._bookkeeping_warning(exc)
     outcome = runner.run(real, [decision["tool"]] + list(decision["argv"]),
                          proxy.child_env(environ, real), tap=tap, hold_stdout=hold,
-                         keep_stderr=STDERR_TAIL if watch else 0)
+                         keep_stderr=STDERR_TAIL if watch else 0, deadline=deadline)
     if tap is not None:
         outcome["usage"] = proxy._tap_result(tap)
+    if outcome.get("timed_out"):
+        return outcome, {"class": "timeout", "retry_after": None,
+                         "evidence": "stopped at the chain's deadline"}
     usage = outcome.get("usage") or {}
     if outcome["exit_code"] == 0 and not (usage.get("error") or {}).get("is_error"):
         return outcome, {"class": None, "retry_after": None, "evidence": None}

@@ -208,3 +208,22 @@ def test_a_silent_stdin_pipe_costs_no_wait_and_late_data_still_reaches_both(env,
     assert out == b"answer from codex gpt-5.5\n"
     assert env.calls("claude")[0]["stdin"] == "late data\n" * 1000
     assert env.calls("codex")[0]["stdin"] == "late data\n" * 1000
+
+
+def test_the_chains_deadline_stops_a_running_attempt(shim_env):
+    """deadline_seconds bounds the whole chain: an attempt still running then is stopped
+    (SIGTERM), classed timeout, and no further entry starts."""
+    shim_env.install("claude", "codex")
+    shim_env.config({"policies": {"fallback": {"deadline_seconds": 1, "chains": {
+        "claude": [{"tool": "codex", "model": "gpt-5.5"}]}}}})
+    started = time.monotonic()
+    proc = shim_env.run(["claude", "-p", PROMPT], {"FAKE_CLAUDE_SLEEP": "30"})
+    elapsed = time.monotonic() - started
+    assert elapsed < 20, elapsed
+    assert proc.returncode == 128 + 15
+    assert proc.stderr.decode().splitlines() == [
+        "llm-shim: fallback: claude stopped: the chain's deadline of 1 s "
+        "(policies.fallback.deadline_seconds) passed"]
+    assert shim_env.calls("codex") == []
+    (row,) = shim_env.attempts()
+    assert (row["failure_class"], row["exit_code"]) == ("timeout", 143)
