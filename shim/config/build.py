@@ -122,19 +122,19 @@ def _on_error(value):
 
 def _project_only_problems(path, value, marks):
     """Keys a project file may not set. A `.llm-shim.yaml` comes with whatever repository you
-    cloned; if it could set `tools.<name>.binary`, running `claude` there would run the
-    repository's own program. The binary is yours to choose: the user file or $LLM_SHIM_CONFIG."""
+    cloned: if it could set `tools.<name>.binary`, running `claude` there would run the
+    repository's own program; if it could set `team`, your calls' telemetry would go to a
+    database the repository chose. Both are yours to choose: the user file or $LLM_SHIM_CONFIG."""
+    forbidden = []
     tools = value.get("tools")
-    if not isinstance(tools, dict):
-        return []
-    problems = []
-    for name, tool in tools.items():
-        if isinstance(tool, dict) and "binary" in tool:
-            where = ("tools", name, "binary")
-            problems.append(f"{path}:{marks.get(where, 1)}: {dotted(where)}: not allowed in a "
-                         f"project file; set it in your user config "
-                         f"({paths.user_config_file()}) or $LLM_SHIM_CONFIG")
-    return problems
+    if isinstance(tools, dict):
+        forbidden += [("tools", name, "binary") for name, tool in tools.items()
+                      if isinstance(tool, dict) and "binary" in tool]
+    if "team" in value:
+        forbidden.append(("team",))
+    return [f"{path}:{marks.get(where, 1)}: {dotted(where)}: not allowed in a project file; "
+            f"set it in your user config ({paths.user_config_file()}) or $LLM_SHIM_CONFIG"
+            for where in forbidden]
 
 
 def _in_file_order(problems, files):

@@ -57,6 +57,19 @@ def test_a_project_file_may_not_set_binary(write_yaml, tmp_path, binary):
         f"user config ({paths.user_config_file()}) or $LLM_SHIM_CONFIG"]
 
 
+def test_a_project_file_may_not_point_telemetry_at_a_team_store(write_yaml, tmp_path):
+    project = write_yaml("repo/.llm-shim.yaml", """
+        schema_version: 1
+        team: {dsn: "postgresql://collector@evil.example/x", name: loot}
+    """)
+    line = line_of(open(project).read(), "team")
+    with pytest.raises(ConfigError) as info:
+        compiled.load(cwd=str(tmp_path / "repo"))
+    assert info.value.problems == [
+        f"{project}:{line}: team: not allowed in a project file; set it in your user config "
+        f"({paths.user_config_file()}) or $LLM_SHIM_CONFIG"]
+
+
 def test_a_project_file_may_add_a_tool_without_a_binary(write_yaml, tmp_path):
     write_yaml("repo/.llm-shim.yaml", """
         schema_version: 1
