@@ -41,6 +41,19 @@ def tools_to_shim():
     return layout.configured_tools() + [layout.CLI_NAME]
 
 
+def _refresh_user_schema():
+    """The copy of the schema `config init` pointed the user's editor at follows an upgrade
+    (only when it exists: install writes no config files of its own)."""
+    from shim.config import schema
+
+    target = schema.user_schema_file()
+    if os.path.exists(target):
+        try:
+            schema.write_user_schema(target)
+        except OSError:
+            pass  # the editor keeps the old schema; nothing else depends on it
+
+
 def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     """Install for this user; returns a report dict (see `shim.cli.commands.install`)."""
     environ = os.environ if environ is None else environ
@@ -61,6 +74,7 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     if moved_from and moved_from != target_dir:
         layout.remove_shims(moved_from)
     pruned = layout.prune_lib(lib_root, keep=__version__)
+    _refresh_user_schema()
 
     records = dict(previous.get("rc_files") or {})
     new_state = {"version": __version__, "python": python, "shims_dir": target_dir,

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,15 @@ def test_installed_llm_shim_can_uninstall_itself(cli, home, prebuilt_lib, snapsh
     assert not os.path.exists(paths.lib_dir()) and not os.path.exists(llm_shim)
     assert {k: v[:2] for k, v in snapshot(home).items()} == \
         {k: v[:2] for k, v in before.items()}
+
+
+def test_install_refreshes_the_schema_copy_config_init_made(cli, home, prebuilt_lib):
+    from shim.config import schema
+
+    assert cli("install", "--shell", "bash")[0] == 0
+    copy = schema.user_schema_file()
+    assert not os.path.exists(copy)  # install writes no config files of its own
+    _write(Path(copy), b'{"stale": "schema from an older llm-shim"}')
+    assert cli("install", "--shell", "bash")[0] == 0
+    with open(paths.package_data(schema.SCHEMA_FILE), "rb") as fh:
+        assert open(copy, "rb").read() == fh.read()
