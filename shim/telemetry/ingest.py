@@ -17,6 +17,7 @@ Run `python -m shim.telemetry.ingest` to ingest in a background process.
 import ast
 import sqlite3
 import sys
+import time
 
 from shim import errors, paths
 from shim.telemetry import harvest, prices, privacy, spool, store
@@ -36,6 +37,8 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
     claimed = spool.claim(spool_dir)
     if not claimed:
         return 0
+    lookup = _ClaimLookup(conn, db_path, timeout)
+    claims = harvest.Claims(lookup)
     try:
         records, rejected = [], []
         for item in claimed:
@@ -46,13 +49,16 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
         table = prices.load_table(cfg)
         attempts, counters = [], []
         for rec in records:
-            kind, row = _prepare_safely(rec, cfg, table)
+            claims.owner = (rec.get("invocation_id"), rec.get("attempt"))
+            kind, row = _prepare_safely(rec, cfg, table, claims)
             (counters if kind == "counter" else attempts).append(row)
     except BaseException:
         for item in claimed:
             item.keep()
         raise
-    inserted = _commit(conn, attempts, counters, db_path, timeout)
+    finally:
+        lookup.close()
+    inserted = _commit(conn, attempts, counters, db_path, timeout, claims.new)
     if inserted is None:
         for item in claimed:
             item.keep()
@@ -63,12 +69,44 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
     return inserted
 
 
-def _commit(conn, attempts, counters, db_path, timeout):
+class _ClaimLookup:
+    """Reads harvest_claims for Claims, on the caller's connection or a short-lived one of its
+    own (opened only if a harvest needs it). Best effort: a database that cannot be read means
+    no stored claims, never a lost row."""
+
+    def __init__(self, conn, db_path, timeout):
+        self.conn, self.db_path, self.timeout = conn, db_path, timeout
+        self.own = None
+        self.failed = False
+
+    def __call__(self, tool, keys):
+        if self.failed:
+            return set()
+        try:
+            conn = self.conn
+            if conn is None:
+                if self.own is None:
+                    self.own = store.connect(self.db_path, timeout=self.timeout)
+                conn = self.own
+            return store.claimed_keys(conn, tool, keys)
+        except (sqlite3.Error, OSError):
+            self.failed = True
+            return set()
+
+    def close(self):
+        if self.own is not None:
+            self.own.close()
+            self.own = None
+
+
+def _commit(conn, attempts, counters, db_path, timeout, claims=None):
     own = conn is None
     try:
         if own:
             conn = store.connect(db_path, timeout=timeout)
         with store.transaction(conn):
+            if claims:
+                store.insert_claims(conn, claims, time.time())
             return store.insert_attempts(conn, attempts) + store.insert_counters(conn, counters)
     except sqlite3.Error as exc:
         _rollback(conn)
@@ -93,10 +131,10 @@ def _rollback(conn):
         pass
 
 
-def _prepare_safely(rec, cfg, table):
+def _prepare_safely(rec, cfg, table, claims=None):
     """`prepare`, but a record that trips a bug is still stored (cost unknown), not lost."""
     try:
-        return prepare(rec, cfg, table)
+        return prepare(rec, cfg, table, claims)
     except Exception:
         if errors.debug_enabled():
             raise
@@ -143,8 +181,9 @@ def _literal(raw):
     return value
 
 
-def prepare(rec, cfg, table):
-    """Harvest, price and scrub one parsed record. Returns ("attempt"|"counter", row dict)."""
+def prepare(rec, cfg, table, claims=None):
+    """Harvest, price and scrub one parsed record. Returns ("attempt"|"counter", row dict).
+    `claims` (harvest.Claims): log entries other attempts already counted."""
     rec = dict(rec)
     rec.pop("v", None)
     kind = rec.pop("kind", None) or "attempt"
@@ -152,7 +191,8 @@ def prepare(rec, cfg, table):
     parts = rec.pop("usage_parts", None)
     known = any(rec.get(k) is not None for k in TOKEN_KEYS[:4])
     if hint and (not known or not rec.get("model")):
-        got = harvest.collect(hint, rec["started_at"], rec.get("ended_at") or rec["started_at"])
+        got = harvest.collect(hint, rec["started_at"], rec.get("ended_at") or rec["started_at"],
+                              claims)
         if got:
             if not known:
                 for key in TOKEN_KEYS:

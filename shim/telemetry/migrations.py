@@ -151,8 +151,23 @@ def m005_report_rollup(conn):
         raise ValueError("m005_report_rollup.sql ends with an incomplete statement")
 
 
+def m006_harvest_claims(conn):
+    """Which log entries (a Claude message, a Codex token count) were already counted for an
+    attempt, so two calls whose windows overlap in one directory never both count them."""
+    conn.execute("""
+        CREATE TABLE harvest_claims (
+            tool TEXT NOT NULL,
+            key TEXT NOT NULL,
+            invocation_id TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            claimed_at REAL NOT NULL,
+            PRIMARY KEY (tool, key)
+        ) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX harvest_claims_claimed_at ON harvest_claims (claimed_at)")
+
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
-              m004_policy_state, m005_report_rollup]
+              m004_policy_state, m005_report_rollup, m006_harvest_claims]
 LATEST = len(MIGRATIONS)
 
 

@@ -179,6 +179,7 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
         "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
         "session_id": session_id,
+        "oneshot": decision.get("mode") == "oneshot",  # one session: see harvest.select_sessions
     }
 
 

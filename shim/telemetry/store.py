@@ -138,6 +138,31 @@ def insert_counters(conn, records):
     return _insert(conn, "counters", COUNTER_COLUMNS, records, _encode)
 
 
+CLAIMS_TTL = 7 * 86400  # a claim matters while a window that overlaps it can still be ingested
+
+
+def claimed_keys(conn, tool, keys):
+    """The `keys` of `tool` already in harvest_claims (counted for some attempt)."""
+    keys = list(keys)
+    found = set()
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        found.update(row[0] for row in conn.execute(
+            "SELECT key FROM harvest_claims WHERE tool = ? AND key IN (%s)"
+            % ",".join("?" * len(chunk)), [tool] + chunk))
+    return found
+
+
+def insert_claims(conn, claims, now):
+    """Store harvest claims {(tool, key): (invocation_id, attempt)}; drop week-old ones."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO harvest_claims (tool, key, invocation_id, attempt, claimed_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [(tool, key, owner[0], owner[1], now) for (tool, key), owner in claims.items()
+         if owner is not None])
+    conn.execute("DELETE FROM harvest_claims WHERE claimed_at < ?", (now - CLAIMS_TTL,))
+
+
 def recent(conn, limit=20):
     """The newest attempts, newest first, as dicts (reasons decoded to a list)."""
     conn.row_factory = sqlite3.Row

@@ -368,3 +368,26 @@ def test_interactive_claude_through_the_shim_keeps_its_tty_and_is_recorded(real_
         "claude", "interactive", 0, None)
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_tokens"],
             row["cache_write_tokens"]) == (11, 7, 3, 5)
+
+
+def test_two_text_mode_calls_at_once_in_one_directory_are_each_counted_once(real_env, stub,
+                                                                           shims_dir):
+    """Given two `claude -p` calls in text mode started together in one directory (an agent
+    pipeline's parallel workers), whose usage only Claude's own transcripts know,
+    when both finished and the report is read,
+    then it counts each reply once: the stub's usage twice, not each call's window twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    stub.reset()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda n: real_env.run(["claude", "-p", f"worker {n}"],
+                                                        path_prefix=[shims_dir]), (1, 2)))
+    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+    ok = [c for c in model_calls(stub) if c["status"] == 200]
+    assert len(ok) == 2
+    one = kit.tokens_the_stub_reported("anthropic", stub.usage)
+    rows = kit.attempts(real_env, shims_dir)
+    assert [r["usage_source"] for r in rows] == ["harvest", "harvest"]
+    assert len({r["session_id"] for r in rows}) == 2
+    totals = kit.report(real_env, shims_dir)["totals"]
+    assert {k: totals[f"{k}_tokens"] for k in one} == {k: 2 * v for k, v in one.items()}

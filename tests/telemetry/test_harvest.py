@@ -203,3 +203,39 @@ def test_read_lines_is_bounded(tmp_path):
     path = tmp_path / "big.jsonl"
     path.write_bytes(b"a" * 100 + b"\n" + b"b" * 10 + b"\n" + b"c" * 10 + b"\n")
     assert harvest.read_lines(str(path), limit=25) == [b"b" * 10, b"c" * 10]
+
+
+def _two_sessions_in_one_cwd(tmp_path):
+    """Calls A (started T0) and B (started T0 + 0.1) ran at once in one directory; A's session
+    answered at T0 + 0.4 (11/7 tokens), B's at T0 + 0.5 (20/9)."""
+    project = tmp_path / "cfg" / "projects" / "-tmp-exp-work"
+    write_jsonl(str(project / "sa.jsonl"),
+                [assistant(T0 + 0.4, "msg_a", "req_a", 7, inp=11, sid="sa")], mtime=T0 + 0.6)
+    write_jsonl(str(project / "sb.jsonl"),
+                [assistant(T0 + 0.5, "msg_b", "req_b", 9, inp=20, sid="sb")], mtime=T0 + 0.7)
+    return str(tmp_path / "cfg")
+
+
+@pytest.mark.parametrize("order", ["a-first", "b-first"])
+def test_two_calls_at_once_in_one_cwd_never_count_a_session_twice(tmp_path, order):
+    cfg_dir = _two_sessions_in_one_cwd(tmp_path)
+    claims = harvest.Claims()
+    windows = {"a": (T0, T0 + 0.8), "b": (T0 + 0.1, T0 + 0.9)}
+    got = {}
+    for name in (["a", "b"] if order == "a-first" else ["b", "a"]):
+        claims.owner = (name, 1)
+        hint = {"tool": "claude", "claude_config_dir": cfg_dir, "cwd": CWD,
+                "session_id": None, "oneshot": True}
+        got[name] = harvest.collect(hint, *windows[name], claims=claims)
+    assert sorted(g["session_id"] for g in got.values()) == ["sa", "sb"]
+    assert sum(g["input_tokens"] for g in got.values()) == 11 + 20
+    assert sum(g["output_tokens"] for g in got.values()) == 7 + 9
+    if order == "a-first":  # ingested in start order, each gets its own
+        assert (got["a"]["session_id"], got["b"]["session_id"]) == ("sa", "sb")
+
+
+def test_an_interactive_window_keeps_every_unclaimed_session(tmp_path):
+    """An interactive claude can start a new session inside one process (/clear)."""
+    cfg_dir = _two_sessions_in_one_cwd(tmp_path)
+    got = claude.harvest(cfg_dir, CWD, T0, T0 + 1, oneshot=False, claims=harvest.Claims())
+    assert (got["input_tokens"], got["output_tokens"]) == (31, 16)

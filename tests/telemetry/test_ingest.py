@@ -8,7 +8,7 @@ import pytest
 from shim import paths
 from shim.telemetry import ingest, spool, store
 from tests.telemetry.conftest import claude_usage
-from tests.telemetry.conftest import CWD, SID, T0, T1
+from tests.telemetry.conftest import CWD, SID, T0, T1, assistant, write_jsonl
 
 
 def spooled(make_record, n, **kw):
@@ -109,6 +109,32 @@ def test_the_model_the_log_names_wins_over_the_one_asked_for(make_record, cfg, c
         conn.close()
     assert (row["model"], row["tier"]) == ("claude-opus-4-8", "premium")
     assert row["usage_source"] == "harvest"
+
+
+def test_overlapping_calls_ingested_apart_never_count_a_session_twice(make_record, cfg, tmp_path):
+    """Two text-mode calls at once in one directory, ingested by two separate `logs` runs:
+    the database remembers which transcript entries the first counted."""
+    project = tmp_path / "cfg" / "projects" / "-tmp-exp-work"
+    write_jsonl(str(project / "sa.jsonl"),
+                [assistant(T0 + 0.4, "msg_a", "req_a", 7, inp=11, sid="sa")], mtime=T0 + 0.6)
+    write_jsonl(str(project / "sb.jsonl"),
+                [assistant(T0 + 0.5, "msg_b", "req_b", 9, inp=20, sid="sb")], mtime=T0 + 0.7)
+    env = {"HOME": "/h", "CLAUDE_CONFIG_DIR": str(tmp_path / "cfg")}
+    for start, end in ((T0, T0 + 0.8), (T0 + 0.1, T0 + 0.9)):
+        rec = make_record(outcome={"usage": None, "started_at": start, "ended_at": end},
+                          environ=env)
+        rec["harvest"]["cwd"] = CWD
+        assert spool.append(rec)
+        assert ingest.ingest(cfg=cfg) == 1
+    conn = store.connect()
+    try:
+        rows = store.recent(conn, 2)
+        claims = conn.execute("SELECT count(*) FROM harvest_claims").fetchone()[0]
+    finally:
+        conn.close()
+    assert sorted(r["session_id"] for r in rows) == ["sa", "sb"]
+    assert sum(r["input_tokens"] for r in rows) == 31
+    assert claims == 2
 
 
 def test_secrets_in_text_are_scrubbed(make_record, cfg):

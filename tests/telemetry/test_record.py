@@ -122,7 +122,7 @@ def test_harvest_hint_for_text_mode(make_record, tmp_path):
     rec = make_record(outcome={"usage": None}, environ=environ)
     assert rec["harvest"] == {"tool": "claude", "cwd": str(tmp_path),
                               "claude_config_dir": "/cfg", "codex_home": "/h/.codex",
-                              "llm_user_path": "/llm", "session_id": None}
+                              "llm_user_path": "/llm", "session_id": None, "oneshot": True}
     assert rec["input_tokens"] is None and rec["usage_source"] is None
 
 

@@ -24,19 +24,23 @@ TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write
               "reasoning_tokens")
 
 
-def collect(harvest, started_at, ended_at):
+def collect(harvest, started_at, ended_at, claims=None):
+    """`claims` (a Claims): entries other attempts already counted are skipped, and the ones
+    taken here are added to it."""
     tool = (harvest or {}).get("tool")
     try:
         if tool == "claude":
             from shim.telemetry.harvest import claude
 
             return claude.harvest(harvest.get("claude_config_dir"), harvest.get("cwd"),
-                                  started_at, ended_at, session_id=harvest.get("session_id"))
+                                  started_at, ended_at, session_id=harvest.get("session_id"),
+                                  oneshot=bool(harvest.get("oneshot")), claims=claims)
         if tool == "codex":
             from shim.telemetry.harvest import codex
 
             return codex.harvest(harvest.get("codex_home"), harvest.get("cwd"),
-                                 started_at, ended_at, session_id=harvest.get("session_id"))
+                                 started_at, ended_at, session_id=harvest.get("session_id"),
+                                 oneshot=bool(harvest.get("oneshot")), claims=claims)
         if tool == "llm":
             from shim.telemetry.harvest import llm
 
@@ -45,6 +49,52 @@ def collect(harvest, started_at, ended_at):
         if errors.debug_enabled():
             raise
     return None
+
+
+class Claims:
+    """Log entries already counted for some attempt: earlier in this ingestion batch, or in
+    the database (`lookup(tool, keys)` -> the keys stored in `harvest_claims`).
+
+    Without a session id, a call's usage is found by cwd and time window, and two calls made
+    at once in one directory see each other's sessions in their windows. Each entry is counted
+    for one attempt only, whichever is ingested first."""
+
+    def __init__(self, lookup=None):
+        self.new = {}          # (tool, key) -> owner
+        self.owner = None      # (invocation_id, attempt) of the record being prepared
+        self._lookup = lookup
+
+    def taken(self, tool, keys):
+        keys = set(keys)
+        hit = {k for k in keys if (tool, k) in self.new}
+        rest = keys - hit
+        if rest and self._lookup is not None:
+            hit |= set(self._lookup(tool, rest))
+        return hit
+
+    def add(self, tool, keys):
+        for key in keys:
+            self.new.setdefault((tool, key), self.owner)
+
+
+def select_sessions(tool, found, oneshot, claims):
+    """The sessions (and their entries) that are this attempt's.
+
+    `found`: {session: [(key, part, ts), ...]} of the entries inside the window. Entries other
+    attempts claimed are dropped. A one-shot call answers in one session: with several left
+    (another call in the same directory at the same time), the one that answered first after
+    it started. Returns {session: [part, ...]} and claims the chosen entries."""
+    if claims is not None:
+        taken = claims.taken(tool, [key for entries in found.values() for key, _, _ in entries])
+        found = {s: [e for e in entries if e[0] not in taken] for s, entries in found.items()}
+    found = {s: entries for s, entries in found.items() if entries}
+    if oneshot and len(found) > 1:
+        first = min(found, key=lambda s: min(ts if ts is not None else float("inf")
+                                            for _, _, ts in found[s]))
+        found = {first: found[first]}
+    if claims is not None:
+        claims.add(tool, [key for entries in found.values() for key, _, _ in entries])
+    return {s: [part for _, part, _ in entries] for s, entries in found.items()}
 
 
 def parse_time(value):

@@ -13,7 +13,7 @@ import os
 import re
 
 from shim.telemetry.harvest import (in_window, parse_time, read_lines, recent_files,
-                                    summarise)
+                                    select_sessions, summarise)
 
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
@@ -35,12 +35,14 @@ def transcript_candidates(config_dir, cwd, session_id):
             + glob.glob(os.path.join(base, "*", "subagents", "*.jsonl")))
 
 
-def harvest(config_dir, cwd, started_at, ended_at, session_id=None):
+def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=False,
+            claims=None):
+    """Usage of the assistant messages in the window (`claims`, `oneshot`: see
+    harvest.select_sessions)."""
     if not config_dir:
         return None
     files = recent_files(transcript_candidates(config_dir, cwd, session_id), started_at)
-    best = {}
-    sessions = set()
+    best = {}  # (session, message id, request id) -> (part, timestamp) of the largest snapshot
     for path in files:
         for line in read_lines(path):
             if b'"assistant"' not in line or b'"usage"' not in line:
@@ -48,15 +50,19 @@ def harvest(config_dir, cwd, started_at, ended_at, session_id=None):
             entry = _assistant_usage(line, started_at, ended_at)
             if entry is None:
                 continue
-            key, part, session = entry
+            key, part, session, ts = entry
             if session_id and session and session != session_id:
                 continue
-            sessions.add(session)
-            if key not in best or _size(part) > _size(best[key]):
-                best[key] = part
-    sessions.discard(None)
-    session = session_id or (sessions.pop() if len(sessions) == 1 else None)
-    return summarise(list(best.values()), session_id=session)
+            key = (session,) + key
+            if key not in best or _size(part) > _size(best[key][0]):
+                best[key] = (part, min(ts, best[key][1]) if key in best else ts)
+    found = {}
+    for key, (part, ts) in best.items():
+        found.setdefault(key[0], []).append(("%s:%s:%s" % key, part, ts))
+    chosen = select_sessions("claude", found, oneshot and not session_id, claims)
+    sessions = [s for s in chosen if s]
+    session = session_id or (sessions[0] if len(sessions) == 1 else None)
+    return summarise([p for parts in chosen.values() for p in parts], session_id=session)
 
 
 def _assistant_usage(line, started_at, ended_at):
@@ -66,7 +72,8 @@ def _assistant_usage(line, started_at, ended_at):
         return None
     if not isinstance(obj, dict) or obj.get("type") != "assistant" or obj.get("isApiErrorMessage"):
         return None
-    if not in_window(parse_time(obj.get("timestamp")), started_at, ended_at):
+    ts = parse_time(obj.get("timestamp"))
+    if not in_window(ts, started_at, ended_at):
         return None
     message = obj.get("message") or {}
     usage = message.get("usage") if isinstance(message, dict) else None
@@ -81,7 +88,7 @@ def _assistant_usage(line, started_at, ended_at):
         "reasoning_tokens": None,  # Claude does not report thinking tokens separately
     }
     key = (message.get("id") or obj.get("uuid"), obj.get("requestId"))
-    return key, part, obj.get("sessionId")
+    return key, part, obj.get("sessionId"), ts
 
 
 def _size(part):

@@ -15,7 +15,7 @@ import os
 import time
 
 from shim.telemetry.harvest import (ENTRY_SLACK_SECONDS, in_window, parse_time, read_lines,
-                                    recent_files, summarise)
+                                    recent_files, select_sessions, summarise)
 
 _USAGE_KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens",
                "output_tokens", "reasoning_output_tokens")
@@ -45,28 +45,35 @@ def rollout_candidates(codex_home, started_at, ended_at, session_id):
     return found
 
 
-def harvest(codex_home, cwd, started_at, ended_at, session_id=None):
+def harvest(codex_home, cwd, started_at, ended_at, session_id=None, oneshot=False,
+            claims=None):
+    """Usage of the rollouts' token counts in the window, one session per rollout file
+    (`claims`, `oneshot`: see harvest.select_sessions)."""
     if not codex_home:
         return None
     files = recent_files(rollout_candidates(codex_home, started_at, ended_at, session_id),
                          started_at)
     want_cwd = os.path.realpath(cwd) if cwd else None
-    parts, sessions = [], set()
+    found = {}
     for path in files:
         result = _rollout_usage(path, want_cwd if not session_id else None, started_at, ended_at)
         if result is not None:
-            file_parts, thread = result
-            parts.extend(file_parts)
-            sessions.add(thread)
-    sessions.discard(None)
-    session = session_id or (sessions.pop() if len(sessions) == 1 else None)
-    return summarise(parts, session_id=session)
+            file_parts, thread, first_ts = result
+            session = thread or path
+            # One key per rollout and window start: the delta of this window, claimed whole.
+            found[session] = [("%s@%.3f:%d" % (session, first_ts or 0.0, i), part, first_ts)
+                              for i, part in enumerate(file_parts)]
+    chosen = select_sessions("codex", found, oneshot and not session_id, claims)
+    threads = [s for s in chosen if s and not s.endswith(".jsonl")]
+    session = session_id or (threads[0] if len(threads) == 1 else None)
+    return summarise([p for parts in chosen.values() for p in parts], session_id=session)
 
 
 def _rollout_usage(path, want_cwd, started_at, ended_at):
     before = None          # last cumulative total before the window
     last = None            # last cumulative total inside the window
     requests = []          # last_token_usage of in-window events whose total moved
+    first_ts = None        # the first in-window token count: when this window's work began
     model = None
     thread = None
     cwd_checked = want_cwd is None
@@ -102,6 +109,8 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
                 if _tuple(total) != _tuple(last if last is not None else before):
                     if isinstance(info.get("last_token_usage"), dict):
                         requests.append(info["last_token_usage"])
+                    if first_ts is None:
+                        first_ts = ts
                 last = total
     if not cwd_checked or last is None:
         return None
@@ -111,7 +120,8 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
         pieces = requests
     else:
         pieces = [delta]
-    return [_part(p, model) for p in pieces if any(_get(p, k) for k in _USAGE_KEYS)], thread
+    return ([_part(p, model) for p in pieces if any(_get(p, k) for k in _USAGE_KEYS)], thread,
+            first_ts)
 
 
 def _part(usage, model):
