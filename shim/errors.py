@@ -136,6 +136,20 @@ def stdout_to_devnull():
             os.close(fd)
 
 
+def run_detached(what, work):
+    """The body of a detached helper process (`python -m shim.telemetry.ingest`, the team
+    sync): nobody waits for it, so it must never leave a traceback behind, only one warning
+    line (LLM_SHIM_DEBUG=1 shows the traceback). Returns the exit code."""
+    try:
+        work()
+    except Exception as exc:
+        if debug_enabled():
+            raise
+        warn(what, f"{type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
 def warn(what, why, hint=None, stream=None):
     """One warning line in the same shape as errors; used where we fail open."""
     stream = stream or sys.stderr

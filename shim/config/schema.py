@@ -132,21 +132,13 @@ def user_schema_file():
 def write_user_schema(target=None):
     """Copy the packaged schema to `target` (default `user_schema_file()`), atomically; return
     the path. Raises OSError."""
+    from shim.install import rcfiles
+
     target = target or user_schema_file()
     with open(paths.package_data(SCHEMA_FILE), "rb") as fh:
         data = fh.read()
     paths.ensure_dir(os.path.dirname(target))
-    temp = f"{target}.{os.getpid()}.tmp"
-    try:
-        with open(temp, "wb") as fh:
-            fh.write(data)
-        os.replace(temp, target)
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+    rcfiles.write_bytes(target, data)
     return target
 
 

@@ -51,7 +51,9 @@ def read_bytes(path):
 
 
 def write_bytes(path, data, mode=0o644):
-    """Replace the file (through a symlink, onto its target) atomically, keeping its mode."""
+    """Replace the file (through a symlink, onto its target) atomically, keeping its mode.
+    Every file llm-shim writes for people (start-up files, completions, the install state,
+    `config init`'s config and schema) goes through here."""
     target = os.path.realpath(path)
     try:
         mode = os.stat(target).st_mode & 0o7777

@@ -332,21 +332,16 @@ def background(settings, cfg):
 
 def main():
     """`python -m shim.team.sync`: the detached after-call sync. Silent; never a traceback."""
-    try:
-        from shim.config import compiled
+    def work():
         from shim import team
+        from shim.config import compiled
 
         cfg = compiled.load()
         settings = team.settings(cfg)
-        if settings is None:
-            return 0
-        background(settings, cfg)
-    except Exception as exc:
-        if errors.debug_enabled():
-            raise
-        errors.warn("team", f"background sync failed: {type(exc).__name__}: {exc}")
-        return 1
-    return 0
+        if settings is not None:
+            background(settings, cfg)
+
+    return errors.run_detached("team: background sync failed", work)
 
 
 if __name__ == "__main__":

@@ -271,14 +271,7 @@ def embedded_config():
 
 
 def main():
-    try:
-        ingest()
-    except Exception as exc:  # a background ingester must never leave a traceback behind
-        if errors.debug_enabled():
-            raise
-        errors.warn("telemetry", f"ingestion failed: {type(exc).__name__}: {exc}")
-        return 1
-    return 0
+    return errors.run_detached("telemetry: ingestion failed", ingest)
 
 
 if __name__ == "__main__":

@@ -151,8 +151,13 @@ def interactive_claude(run_env, binary_path, prompt="Say hi", expect="Hello from
         session.expect(ready, min(30, timeout))
         session.settle(quiet=0.5, timeout=5)
         session.send(prompt, pause=0.3)  # a pause before Enter, or it may read as a paste
+        session.expect(prompt, 10)        # on a loaded machine the box may echo it late
+        session.settle(quiet=0.3, timeout=3)
         session.send("\r")
-        answered = session.expect(expect, timeout)
+        answered = session.expect(expect, min(15, timeout))
+        if not answered:  # the Enter was taken before the box was ready: press it once more
+            session.send("\r")
+            answered = session.expect(expect, timeout)
         session.settle(quiet=0.3, timeout=3)
         session.send("/exit", pause=0.3)
         session.send("\r")

@@ -26,6 +26,14 @@ def count(table="attempts"):
         conn.close()
 
 
+def newest_row():
+    conn = store.connect()
+    try:
+        return store.recent(conn, 1)[0]
+    finally:
+        conn.close()
+
+
 def claimed_files():
     return sorted(n for n in os.listdir(paths.spool_dir()) if n.startswith("claimed-"))
 
@@ -34,11 +42,7 @@ def test_ingest_prices_and_stores_every_record(make_record, cfg):
     spooled(make_record, 3, outcome={"usage": claude_usage()})
     assert ingest.ingest(cfg=cfg) == 3
     assert ingest.ingest(cfg=cfg) == 0
-    conn = store.connect()
-    try:
-        row = store.recent(conn, 1)[0]
-    finally:
-        conn.close()
+    row = newest_row()
     assert row["cost_source"] == "reported" and row["cost_usd"] == pytest.approx(0.00026275)
     assert row["computed_cost_usd"] == pytest.approx(0.00026275)
     assert (row["provider"], row["tier"]) == ("anthropic", "premium")  # from the model run
@@ -77,11 +81,7 @@ def test_text_mode_usage_is_harvested_at_ingestion(make_record, cfg, claude_dir)
     rec["harvest"]["cwd"] = CWD
     assert spool.append(rec)
     assert ingest.ingest(cfg=cfg) == 1
-    conn = store.connect()
-    try:
-        row = store.recent(conn, 1)[0]
-    finally:
-        conn.close()
+    row = newest_row()
     assert row["usage_source"] == "harvest"
     assert (row["input_tokens"], row["output_tokens"]) == (131, 56)
     assert row["session_id"] == SID and row["model"] == "claude-opus-4-8"
@@ -102,11 +102,7 @@ def test_the_model_the_log_names_wins_over_the_one_asked_for(make_record, cfg, c
     rec["harvest"]["cwd"] = CWD
     assert spool.append(rec)
     assert ingest.ingest(cfg=cfg) == 1
-    conn = store.connect()
-    try:
-        row = store.recent(conn, 1)[0]
-    finally:
-        conn.close()
+    row = newest_row()
     assert (row["model"], row["tier"]) == ("claude-opus-4-8", "premium")
     assert row["usage_source"] == "harvest"
 
@@ -142,11 +138,7 @@ def test_secrets_in_text_are_scrubbed(make_record, cfg):
     spooled(make_record, 1, decision={"reasons": ["key sk-ant-api03-abcdefghijklmnop used"]},
             outcome={"prompt_text": "my key is sk-proj-ABCDEFGHIJKLMNOPQRSTUV ok"})
     ingest.ingest(cfg=cfg)
-    conn = store.connect()
-    try:
-        row = store.recent(conn, 1)[0]
-    finally:
-        conn.close()
+    row = newest_row()
     assert "sk-proj-ABCD" not in row["prompt_text"] and "[REDACTED]" in row["prompt_text"]
     assert "sk-ant-api03" not in row["reasons"][0]
 

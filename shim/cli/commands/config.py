@@ -92,12 +92,11 @@ def cmd_init(path=None, force=False, stdout=None):
                         "check the permissions of the config directory "
                         "(`llm-shim config path` shows it)") from None
     text = template.render(schema.schema_uri(schema_file))
+    from shim.install import rcfiles
+
     try:
         paths.ensure_dir(os.path.dirname(target))
-        temp = f"{target}.{os.getpid()}.tmp"
-        with open(temp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(temp, target)
+        rcfiles.write_bytes(target, text.encode("utf-8"))
     except OSError as exc:
         raise ShimError(f"config init {target}", exc.strerror or str(exc),
                         "choose another place with --path") from None
