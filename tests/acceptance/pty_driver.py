@@ -2,9 +2,12 @@
 
 The shim must keep a TTY a TTY: an interactive `claude` behind it has to render its TUI and
 answer. `interactive_claude()` is that scenario in one call, for the real binary today and for
-our shim tomorrow (pass the shim's path and its dir in `path_prefix`). Standard library only: a
-pty pair, pty-style fork (new session, controlling terminal) via `pty.fork`, and a screen text
-made by stripping escape sequences, good enough to look for a line of text.
+our shim tomorrow (pass the shim's path and its dir in `path_prefix`). A pty pair, pty-style
+fork (new session, controlling terminal) via `pty.fork`, and pyte, a VT100 emulator, to render
+what the TUI drew: Ink redraws by moving the cursor and rewriting only the cells that changed
+(a spinner's text under the answer), so stripping escape sequences alone can garble a line
+("H ll  from stub."); `expect` looks at the rendered screen, and at the stripped stream for
+text that has scrolled away.
 """
 
 import fcntl
@@ -18,6 +21,8 @@ import struct
 import termios
 import time
 from pathlib import Path
+
+import pyte
 
 # Ink moves the cursor instead of printing spaces: CSI n C (forward n) becomes n spaces and
 # CSI n G (to column n) one space, so words stay apart; every other escape sequence is dropped.
@@ -54,6 +59,8 @@ class PtySession:
     def __init__(self, argv, env, cwd, rows=40, cols=120):
         self.raw = bytearray()
         self.returncode = None
+        self._terminal = pyte.Screen(cols, rows)
+        self._stream = pyte.ByteStream(self._terminal)
         pid, fd = pty.fork()
         if pid == 0:  # child: pty.fork already made the pty our controlling terminal
             try:
@@ -74,10 +81,12 @@ class PtySession:
         except OSError:  # EIO: the child closed the terminal
             return False
         self.raw.extend(data)
+        self._stream.feed(data)
         return bool(data)
 
     def screen(self):
-        return screen_text(bytes(self.raw))
+        """What the terminal shows now (rendered), then the whole stream's text (stripped)."""
+        return "\n".join(self._terminal.display) + "\n" + screen_text(bytes(self.raw))
 
     def expect(self, text, timeout):
         """Wait until `text` appears on the screen; True if it did."""
