@@ -239,3 +239,24 @@ def test_an_interactive_window_keeps_every_unclaimed_session(tmp_path):
     cfg_dir = _two_sessions_in_one_cwd(tmp_path)
     got = claude.harvest(cfg_dir, CWD, T0, T0 + 1, oneshot=False, claims=harvest.Claims())
     assert (got["input_tokens"], got["output_tokens"]) == (31, 16)
+
+
+def test_two_llm_calls_at_once_each_take_their_own_conversation(tmp_path):
+    """llm's log has no cwd: two one-shot calls at once see both rows in their windows."""
+    user = tmp_path / "llm-user"
+    conn = make_llm_db(str(user / "logs.db"))
+    stamp = lambda t: datetime.fromtimestamp(t, timezone.utc).isoformat()  # noqa: E731
+    conn.executemany("INSERT INTO turns (id, thread_id, model, input_tokens, output_tokens, "
+                     "datetime_utc) VALUES (?,?,?,?,?,?)",
+                     [("ra", "tha", "gpt-4o-mini", 11, 7, stamp(T0 + 0.4)),
+                      ("rb", "thb", "gpt-4o-mini", 20, 9, stamp(T0 + 0.5))])
+    conn.commit()
+    conn.close()
+    claims = harvest.Claims()
+    hint = {"tool": "llm", "llm_user_path": str(user), "oneshot": True}
+    got = []
+    for owner, window in (("a", (T0, T0 + 0.8)), ("b", (T0 + 0.1, T0 + 0.9))):
+        claims.owner = (owner, 1)
+        got.append(harvest.collect(hint, *window, claims=claims))
+    assert [g["session_id"] for g in got] == ["tha", "thb"]
+    assert [g["input_tokens"] for g in got] == [11, 20]

@@ -44,7 +44,8 @@ def collect(harvest, started_at, ended_at, claims=None):
         if tool == "llm":
             from shim.telemetry.harvest import llm
 
-            return llm.harvest(harvest.get("llm_user_path"), started_at, ended_at)
+            return llm.harvest(harvest.get("llm_user_path"), started_at, ended_at,
+                               oneshot=bool(harvest.get("oneshot")), claims=claims)
     except Exception:  # somebody else's log format changed: no usage, never a crash
         if errors.debug_enabled():
             raise

@@ -3,8 +3,9 @@
 llm 0.36 logs to the table `turns` (the legacy `responses` table exists but stays empty); older
 versions log to `responses`. Both have model, input_tokens, output_tokens, token_details (JSON)
 and datetime_utc. Only the newest `MAX_ROWS` rows are read, read-only, then filtered to the
-window. llm does not record the cwd, so concurrent llm calls in the same window are counted
-together. Failed prompts are not logged by llm; rows with NULL tokens (a silent stream failure)
+window. llm does not record the cwd, so concurrent llm calls see each other's rows in their
+windows: each row counts for one attempt only (harvest.select_sessions, by row id), and a
+one-shot call takes the one conversation that answered first after it started. Failed prompts are not logged by llm; rows with NULL tokens (a silent stream failure)
 carry no usage.
 
 OpenAI-style token_details: input_tokens includes `prompt_tokens_details.cached_tokens`
@@ -17,12 +18,12 @@ import os
 import sqlite3
 from urllib.parse import quote
 
-from shim.telemetry.harvest import in_window, parse_time, summarise
+from shim.telemetry.harvest import in_window, parse_time, select_sessions, summarise
 
 MAX_ROWS = 500
 
 
-def harvest(user_path, started_at, ended_at):
+def harvest(user_path, started_at, ended_at, oneshot=False, claims=None):
     if not user_path:
         return None
     db = os.path.join(user_path, "logs.db")
@@ -33,16 +34,19 @@ def harvest(user_path, started_at, ended_at):
         rows = _recent_rows(conn)
     finally:
         conn.close()
-    parts, threads = [], set()
-    for row in rows:
-        if not in_window(parse_time(row.get("datetime_utc")), started_at, ended_at):
+    found = {}
+    for row in reversed(rows):  # oldest first
+        ts = parse_time(row.get("datetime_utc"))
+        if not in_window(ts, started_at, ended_at):
             continue
         part = _part(row)
         if part is not None:
-            parts.append(part)
-            threads.add(row.get("thread_id"))
-    threads.discard(None)
-    return summarise(parts, session_id=threads.pop() if len(threads) == 1 else None)
+            key = "%s:%s" % (row.get("thread_id"), row.get("id") or row.get("datetime_utc"))
+            found.setdefault(row.get("thread_id"), []).append((key, part, ts))
+    chosen = select_sessions("llm", found, oneshot, claims)
+    threads = [t for t in chosen if t]
+    return summarise([p for parts in chosen.values() for p in parts],
+                     session_id=threads[0] if len(threads) == 1 else None)
 
 
 def _recent_rows(conn):
@@ -51,8 +55,8 @@ def _recent_rows(conn):
         if table not in tables:
             continue
         present = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        wanted = ["model", "resolved_model", "input_tokens", "output_tokens", "token_details",
-                  "datetime_utc", thread_col]
+        wanted = ["id", "model", "resolved_model", "input_tokens", "output_tokens",
+                  "token_details", "datetime_utc", thread_col]
         cols = [c for c in wanted if c in present]
         if "datetime_utc" not in cols or "input_tokens" not in cols:
             continue
