@@ -277,7 +277,7 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
         cheaper = _downgrade(decision, request, cfg, downgrade)
         judged = judge_budgets(conn, cheaper, request, cfg, now, downgraded=True)
         if cheaper.get("model") != decision.get("model"):
-            judged["warnings"].insert(0, ("budget", _downgrade_reason(downgrade),
+            judged["warnings"].insert(0, ("budget", _downgrade_reason(downgrade, est["usd"]),
                                           f"running {cheaper.get('model')} instead of "
                                           f"{estimate.effective_model(decision)}"))
         return judged
@@ -285,12 +285,16 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
             "error": error}
 
 
-def _downgrade_reason(row):
+def _downgrade_reason(row, est_usd):
+    """Where the budget is, and where this call on its first choice would take it: the latter
+    is what crossed `downgrade_at`."""
     budget = row["budget"]
-    pct = 100.0 * (row["spent"] + row["in_flight"]) / budget["limit_usd"] \
-        if budget["limit_usd"] else 100.0
-    return (f"{budgets.who(budget)} is at {pct:.0f}% of {budgets.usd(budget['limit_usd'])} "
-            f"{row['label']} (downgrade_at {budget['downgrade_at']:.0%})")
+    limit = budget["limit_usd"]
+    now_pct = 100.0 * (row["spent"] + row["in_flight"]) / limit if limit else 100.0
+    with_pct = 100.0 * (row["spent"] + row["in_flight"] + est_usd) / limit if limit else 100.0
+    return (f"{budgets.who(budget)} is at {now_pct:.0f}% of {budgets.usd(limit)} "
+            f"{row['label']}, {with_pct:.0f}% with this call (about {budgets.usd(est_usd)}) "
+            f"(downgrade_at {budget['downgrade_at']:.0%})")
 
 
 def _downgrade(decision, request, cfg, row):

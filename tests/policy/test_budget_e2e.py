@@ -93,7 +93,8 @@ def test_downgrade_routes_to_the_cheaper_tier(shim_env):
     models = [c["argv"][c["argv"].index("--model") + 1] for c in shim_env.calls("claude")]
     assert models == ["claude-sonnet-5", "claude-sonnet-5", "claude-haiku-4-5-20251001"]
     assert proc.stderr.decode().startswith(
-        "llm-shim: warning: budget: agent 'worker' is at 60% of $1.00 today (downgrade_at 80%); "
+        "llm-shim: warning: budget: agent 'worker' is at 60% of $1.00 today, 90% with this call "
+        "(about $0.30) (downgrade_at 80%); "
         "running claude-haiku-4-5-20251001 instead of claude-sonnet-5")
     rows = shim_env.attempts()
     assert rows[-1]["model"] == "claude-haiku-4-5-20251001"
