@@ -7,10 +7,12 @@ signal rules follow uv's `run_to_completion`:
   foreground process group, child included; the shim ignores it so it is not doubled.
   Otherwise (e.g. `kill -INT <shim>`) it is forwarded.
 - SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2 are forwarded, so `kill <shim>` does
-  not leave the child running. SIGKILL cannot be caught by any process: `kill -9 <shim>` leaves
-  the child running, re-parented to init. PR_SET_PDEATHSIG would need ctypes and code between
-  fork and exec, which posix_spawn does not run; the limit is documented instead
-  (docs/internals.md, docs/troubleshooting.md).
+  not leave the child running. SIGKILL cannot be caught, and it is what `subprocess.run(...,
+  timeout=)` and most supervisors send on a timeout: on Linux the child is started through
+  util-linux's `setpriv --pdeathsig TERM`, which sets PR_SET_PDEATHSIG and execs the real
+  binary in the same process, so the kernel sends it SIGTERM when the shim dies, however it
+  dies (~1 ms per call; posix_spawn runs no code between fork and exec, and ctypes costs more).
+  Without setpriv (macOS) `kill -9 <shim>` leaves the child running (docs/internals.md).
 - A child killed by signal N gives 128+N.
 
 `_signal` rather than `signal`: the latter imports `enum` (~8 ms), too much for every call.
@@ -79,7 +81,36 @@ def exit_code_of(status):
     return 128 - code if code < 0 else code
 
 
+# util-linux's setpriv: sets the parent-death signal, then execs its argument in place.
+SETPRIV = "/usr/bin/setpriv"
+_guard = {"setpriv": None}
+
+
+def _orphan_guard(path):
+    """The argv prefix that has the kernel TERM the child when the shim dies, or ()."""
+    if _guard["setpriv"] is None:
+        _guard["setpriv"] = _is_linux() and os.access(SETPRIV, os.X_OK)
+    if not _guard["setpriv"]:
+        return ()
+    try:  # setpriv execs with execvp semantics: a script without "#!" is left to _spawn's sh
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError:
+        return ()
+    if not (magic.startswith(b"#!") or magic == b"\x7fELF"):
+        return ()
+    return (SETPRIV, "--pdeathsig", "TERM", "--")
+
+
+def _is_linux():
+    return os.uname().sysname == "Linux"
+
+
 def _spawn(path, argv, env, file_actions, sigdef):
+    guard = _orphan_guard(path)
+    if guard:
+        return os.posix_spawn(guard[0], list(guard) + [path] + list(argv[1:]), env,
+                              file_actions=file_actions, setsigdef=sigdef)
     try:
         return os.posix_spawn(path, argv, env, file_actions=file_actions, setsigdef=sigdef)
     except OSError as exc:

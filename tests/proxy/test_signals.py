@@ -125,10 +125,12 @@ def test_killing_the_shim_with_sigterm_leaves_no_orphan(shims, fake_cli, tmp_pat
         pytest.fail(f"child {child} outlived the shim")
 
 
-def test_sigkill_of_the_shim_leaves_the_child_and_that_limit_is_documented(
-        shims, fake_cli, tmp_path):
-    """SIGKILL cannot be caught, so it cannot be forwarded: the child outlives the shim. The
-    docs must say so (and how to kill both) rather than promise what no process can do."""
+@pytest.mark.skipif(not os.access("/usr/bin/setpriv", os.X_OK) or os.uname().sysname != "Linux",
+                    reason="the parent-death signal needs Linux and util-linux's setpriv")
+def test_sigkill_of_the_shim_stops_the_child_too(shims, fake_cli, tmp_path):
+    """`subprocess.run(["claude", ...], timeout=...)` kills with SIGKILL on a timeout, which no
+    process can catch: the kernel's parent-death signal (setpriv --pdeathsig) stops the real
+    tool instead of leaving it running, and spending, re-parented to init."""
     pidfile = tmp_path / "sleeper.pid"
     fake_cli("claude", script=f"#!/bin/sh\necho $$ > {pidfile}\necho ready\nexec sleep 30\n")
     proc = subprocess.Popen(["claude"], env=_env(shims, fake_cli), stdin=subprocess.DEVNULL,
@@ -137,9 +139,9 @@ def test_sigkill_of_the_shim_leaves_the_child_and_that_limit_is_documented(
     child = int(pidfile.read_text())
     try:
         proc.kill()
-        proc.wait(timeout=20)  # not communicate(): the orphan still holds the pipes open
+        proc.wait(timeout=20)  # not communicate(): an orphan would hold the pipes open
         assert proc.returncode == -signal.SIGKILL
-        os.kill(child, 0)  # still running: the documented limit
+        assert _gone_within(child, 10), f"child {child} outlived the shim's SIGKILL"
     finally:
         proc.stdout.close()
         proc.stderr.close()
@@ -147,16 +149,17 @@ def test_sigkill_of_the_shim_leaves_the_child_and_that_limit_is_documented(
             os.kill(child, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    docs = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))), "docs")
-    with open(os.path.join(docs, "troubleshooting.md")) as fh:
-        trouble = fh.read()
-    with open(os.path.join(docs, "internals.md")) as fh:
-        internals = fh.read()
-    assert "### The real tool keeps running after `kill -9` of the shim" in trouble
-    assert "SIGKILL cannot be caught or forwarded by any process" in trouble
-    assert "kill -9 -<pgid>" in trouble
-    assert "SIGKILL (and\nSIGSTOP) cannot be caught by any process" in internals
-    import shim.runner
 
-    assert "never leaves the child running" not in shim.runner.__doc__
+
+def _gone_within(pid, seconds):
+    """True once `pid` has exited (a zombie of init counts as gone: /proc says so)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
