@@ -53,12 +53,14 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
             kind, row = _prepare_safely(rec, cfg, table, claims)
             (counters if kind == "counter" else attempts).append(row)
     except BaseException:
+        lookup.close()
         for item in claimed:
             item.keep()
         raise
+    try:  # on the connection a harvest lookup opened, if one did: one open per ingestion
+        inserted = _commit(conn or lookup.own, attempts, counters, db_path, timeout, claims.new)
     finally:
         lookup.close()
-    inserted = _commit(conn, attempts, counters, db_path, timeout, claims.new)
     if inserted is None:
         for item in claimed:
             item.keep()
@@ -70,9 +72,9 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
 
 
 class _ClaimLookup:
-    """Reads harvest_claims for Claims, on the caller's connection or a short-lived one of its
-    own (opened only if a harvest needs it). Best effort: a database that cannot be read means
-    no stored claims, never a lost row."""
+    """Reads harvest_claims for Claims, on the caller's connection or one of its own (opened
+    only if a harvest needs it, then used for the commit too). Best effort: a database that
+    cannot be read means no stored claims, never a lost row."""
 
     def __init__(self, conn, db_path, timeout):
         self.conn, self.db_path, self.timeout = conn, db_path, timeout
