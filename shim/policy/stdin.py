@@ -56,18 +56,38 @@ def prepare(tmp_dir=None):
     return tee
 
 
+def hold(data, tmp_dir=None):
+    """Make fd 0 a file holding `data` (bytes), from its start: `llm-shim exec` hands a prompt
+    to the tool on stdin this way, and a fallback attempt reads it again (`Replay(0)`)."""
+    fd = _unlinked_temp(tmp_dir)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.dup2(fd, 0)
+    finally:
+        os.close(fd)
+
+
+def _unlinked_temp(tmp_dir):
+    """A read-write fd on a new temp file that no path names (nothing is left behind)."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="llm-shim-stdin-", dir=tmp_dir)
+    os.unlink(path)
+    return fd
+
+
 class Tee:
     """The original stdin copied into a file as it arrives; `rewind()` gives fd 0 a new pipe
     that replays the file from the start and then follows the original to its EOF."""
 
     def __init__(self, tmp_dir=None):
-        import tempfile
         import threading
 
         self._threading = threading
-        fd, path = tempfile.mkstemp(prefix="llm-shim-stdin-", dir=tmp_dir)
-        os.unlink(path)
-        self._file = fd
+        self._file = _unlinked_temp(tmp_dir)
         self._src = os.dup(0)
         self._size = 0
         self._eof = False

@@ -52,25 +52,6 @@ def _read_prompt(prompt):
 ARGV_PROMPT_LIMIT = 100 * 1024
 
 
-def _stdin_holding(text):
-    """Make fd 0 an unlinked temp file holding `text`, for the child to read its prompt from
-    (seekable, so a fallback attempt reads it again)."""
-    import tempfile
-
-    from shim import paths
-
-    fd, path = tempfile.mkstemp(prefix="llm-shim-prompt-", dir=paths.ensure_dir(paths.cache_dir()))
-    try:
-        os.unlink(path)
-        data = memoryview(text.encode("utf-8", "surrogateescape"))
-        while data:
-            data = data[os.write(fd, data):]
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.dup2(fd, 0)
-    finally:
-        os.close(fd)
-
-
 def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
     """A prompt read from stdin (or longer than ARGV_PROMPT_LIMIT) reaches the tool on its
     stdin, as `git diff | claude -p` would: never on argv, where it could exceed the kernel's
@@ -100,8 +81,11 @@ def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
     plan = proxy.plan_call(tool, request["args"], cfg, environ, request=request)
     if environ.get(proxy.DRY_RUN_ENV) == "1":
         return proxy._print_dry_run(plan)
-    if via_stdin:
-        _stdin_holding(text)
+    if via_stdin:  # fd 0 holds the prompt for the child (seekable: a fallback reads it again)
+        from shim import paths
+        from shim.policy import stdin
+
+        stdin.hold(text.encode("utf-8", "surrogateescape"), paths.ensure_dir(paths.cache_dir()))
     sys.stdout.flush()
     code = proxy.execute(plan, cfg, environ)
     return code if code is not None else exitcodes.OK
