@@ -241,8 +241,9 @@ def chains_configured(cfg):
 
 
 def _label(decision):
-    model = decision.get("model")
-    return f"{decision.get('tool')}" + (f" ({model})" if model else "")
+    from shim.policy import engine
+
+    return engine.describe(decision)
 
 
 def _cooldown_text(row):

@@ -115,14 +115,19 @@ def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation
             raise
         gate = new_gate(decision, invocation_id, attempt)
         why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
-        model = decision.get("model")
-        label = f"{decision.get('tool')}" + (f" ({model})" if model else "")
+        label = describe(decision)
         if (((cfg or {}).get("policies") or {}).get("on_error") or "passthrough") == "block":
             gate.update(blocked=True, block_reason=f"policy: {why}", error=errors.Blocked(
                 "policy", why, f"policies.on_error is block, so {label} was not run"))
         else:
             errors.warn("policy", why, f"running {label} without its budget check")
         return gate
+
+
+def describe(decision):
+    """`claude (claude-haiku-4-5)`: the tool and model of an attempt, for messages."""
+    model = decision.get("model")
+    return f"{decision.get('tool')}" + (f" ({model})" if model else "")
 
 
 def _join(warning):
