@@ -117,8 +117,7 @@ def _not_a_directory(directory):
 
 
 def _blocker_hint(blocker):
-    home = os.environ.get(paths.HOME_ENV)
-    home = os.path.abspath(os.path.expanduser(home)) if home else None
+    home = paths.home_override()
     if home and (home == blocker or home.startswith(blocker + os.sep)):
         return f"${paths.HOME_ENV} must name a directory: point it at one, or unset it"
     return "move that file away, or choose another place with --path"
