@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.proxy.conftest import REPO, SITE, write_launcher
+from tests.proxy.conftest import write_launcher
 
 FORBIDDEN = {"yaml", "tabulate", "psutil", "argparse", "importlib.metadata"}
 OUR_BUDGET = {"signal", "enum", "re", "json", "subprocess", "sqlite3", "dataclasses", "typing",

@@ -1,7 +1,6 @@
 """Our platformdirs mirror (used on the hot path) agrees with platformdirs itself."""
 
 import os
-import sys
 
 import platformdirs
 import pytest

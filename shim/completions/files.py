@@ -11,8 +11,8 @@ overwritten or deleted.
 import os
 
 from shim.completions.scripts import MARKER, SHELLS, script
-from shim.install import rcfiles
 from shim.completions.tree import default_tree
+from shim.install import rcfiles
 
 
 def completion_file(shell, home, environ):
@@ -41,8 +41,6 @@ def install_files(shells, home, environ, previous=None):
     "not written (<reason>)";
     records {path: {"shell", "created_dirs"}} for the state file, so uninstall can undo it.
     """
-    from shim.install import rcfiles
-
     previous = previous or {}
     wanted = list(shells) + [r["shell"] for r in previous.values()
                              if r.get("shell") in SHELLS and r["shell"] not in shells]

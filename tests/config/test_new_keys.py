@@ -3,7 +3,6 @@ wrong value is reported at its FILE:LINE, and the code sees the validated (defau
 
 import copy
 import json
-import textwrap
 
 import pytest
 import yaml

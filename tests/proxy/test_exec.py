@@ -1,7 +1,6 @@
 """`llm-shim exec` routes and records a one-shot call exactly like a shim call."""
 
 import ast
-import os
 
 
 def _spool_records(shim_home):

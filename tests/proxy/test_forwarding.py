@@ -2,7 +2,6 @@
 
 import hashlib
 import os
-import subprocess
 
 import pytest
 

@@ -3,7 +3,6 @@
 import os
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 

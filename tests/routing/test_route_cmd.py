@@ -1,6 +1,5 @@
 """`llm-shim route`: the whole path (real config loader, adapter, agent, decision); runs nothing."""
 
-import io
 import json
 import os
 import subprocess

@@ -135,7 +135,6 @@ class _SyncBetweenStatements:
 def test_a_row_synced_while_spend_is_measured_is_counted_once(pg_db, pg):
     """A reserved $0.10 call whose row is synced in the middle of measuring must count once,
     as its reservation or as its row, never zero times."""
-    from shim.policy import budgets as policy_budgets
     from shim.team import budgets as team_budgets
     from shim.team import pg as team_pg
 
