@@ -29,3 +29,16 @@ if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl 
         echo "test-deps: PostgreSQL (initdb, pg_ctl) missing and apt-get unavailable; the team tests will skip with a reason" >&2
     fi
 fi
+
+# Chromium for the dashboard and HTML report tests (tests/report/test_dashboard.py drive it with
+# --headless --dump-dom / --screenshot; no browser download, only Debian's package).
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "test-deps: installing chromium from Debian packages" >&2
+        apt-get update -qq >/dev/null 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+            || echo "test-deps: could not install chromium; the browser tests will skip with a reason" >&2
+    else
+        echo "test-deps: chromium missing and apt-get unavailable; the browser tests will skip with a reason" >&2
+    fi
+fi

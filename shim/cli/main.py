@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "dashboard",
     "prices",
     "route",
     "exec",
