@@ -352,6 +352,35 @@ def check_cache(ctx):
     return result("cache", True, f"{shown} ({state})")
 
 
+# -- prices ------------------------------------------------------------------------------------
+
+PRICE_HINT = ("give each a price: `llm-shim prices import --snapshot` if the shipped snapshot "
+              "has it, else models.<id>.prices in the config ({input, output, cache_read, "
+              "cache_write} in USD per million tokens; docs/configuration.md). Until then "
+              "`llm-shim report` shows their cost as a lower bound (≥ $x*)")
+
+
+def check_prices(ctx):
+    """Models recorded with no known cost that the current price table still cannot price."""
+    from shim.telemetry import prices
+
+    path = paths.database_file()
+    if not os.path.exists(path):
+        return result("prices", True, "no calls recorded yet")
+    found = database.unpriced_models(path)
+    table = prices.load_table(ctx["cfg"] or {})
+    missing = [(m, n) for m, n in found if m and prices.lookup(table, m) is None]
+    unknown_model = sum(n for m, n in found if not m)
+    if not missing:
+        detail = "every recorded model has a price"
+        if unknown_model:
+            detail += f" ({unknown_model} attempts recorded no model: their cost stays unknown)"
+        return result("prices", True, detail)
+    listed = ", ".join(f"{m} ({n} attempts)" for m, n in missing)
+    return result("prices", False, f"recorded models with no price: {listed}", PRICE_HINT,
+                  severity="warn")
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -361,7 +390,7 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache)]
+             ("telemetry", check_telemetry), ("prices", check_prices), ("cache", check_cache)]
     results = []
     for name, step in steps:
         try:

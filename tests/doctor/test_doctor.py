@@ -12,7 +12,7 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "cache"}
+               "tool:llm", "config", "telemetry", "prices", "cache"}
 
 
 def doctor_json(cli):
@@ -269,3 +269,24 @@ def test_not_installed_says_so(cli, isolated_env, fake_bin, all_tools, set_path)
     assert "llm-shim is not installed" in checks["shims"]["detail"]
     assert checks["shims"]["hint"] == "run `llm-shim install`"
     assert checks["tool:claude"]["status"] == "ok"
+
+
+def test_recorded_models_without_a_price_are_listed_with_the_fix(cli, installed, all_tools):
+    code, checks, _ = doctor_json(cli)
+    assert checks["prices"]["ok"] and checks["prices"]["detail"] == "no calls recorded yet"
+    conn = store.connect()
+    base = {"started_at": 1.8e9, "attempt": 1, "agent": "a", "tool": "claude",
+            "exit_code": 0, "blocked": 0, "reasons": []}
+    store.insert_attempts(conn, [
+        dict(base, invocation_id="1" * 32, model="claude-sonnet-5", cost_usd=0.5),
+        dict(base, invocation_id="2" * 32, model="claude-mystery-9", cost_usd=None),
+        dict(base, invocation_id="3" * 32, model="claude-mystery-9", cost_usd=None),
+        dict(base, invocation_id="4" * 32, model="claude-mystery-9", cost_usd=None, blocked=1),
+    ])
+    conn.close()
+    code, checks, _ = doctor_json(cli)
+    assert code == 0 and checks["prices"]["status"] == "warn"
+    assert checks["prices"]["detail"] == \
+        "recorded models with no price: claude-mystery-9 (2 attempts)"
+    assert "models.<id>.prices" in checks["prices"]["hint"]
+    assert "prices import --snapshot" in checks["prices"]["hint"]
