@@ -18,7 +18,7 @@ from stub_server import DEFAULT_REPLY, DEFAULT_USAGE
 
 pytestmark = pytest.mark.acceptance
 
-CHEAP, STANDARD, PREMIUM = "claude-haiku-4-5-20251001", "claude-sonnet-5", "claude-opus-4-8"
+CHEAP, STANDARD, PREMIUM = "claude-haiku-4-5-20251001", "claude-sonnet-5", "claude-opus-5-5"
 SIMPLE_PROMPT = "say hi"
 COMPLEX_PROMPT = ("Prove that the scheduler's lock ordering invariant rules out a deadlock, then "
                   "analyse the time complexity step by step and design a distributed "
