@@ -67,6 +67,13 @@ def check_shims(ctx):
         return result("shims", False,
                       f"configured tools without a shim: {', '.join(unshimmed)}",
                       f"{INSTALL_HINT} to add them", severity="warn")
+    if ctx.get("copied_from"):
+        return result("shims", False,
+                      f"{shown}: this LLM_SHIM_HOME is a copy of "
+                      f"{context.tilde(ctx['copied_from'], ctx['home'])} (its install state "
+                      "names the shims there)",
+                      f"{INSTALL_HINT} with this LLM_SHIM_HOME to make its shims its own",
+                      severity="warn")
     return result("shims", True, f"{shown}: {' '.join(sorted(ctx['expected_shims']))}")
 
 

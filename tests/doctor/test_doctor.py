@@ -290,3 +290,20 @@ def test_recorded_models_without_a_price_are_listed_with_the_fix(cli, installed,
         "recorded models with no price: claude-mystery-9 (2 attempts)"
     assert "models.<id>.prices" in checks["prices"]["hint"]
     assert "prices import --snapshot" in checks["prices"]["hint"]
+
+
+def test_a_copied_home_is_checked_as_itself_not_mixed_with_the_old_one(
+        cli, installed, all_tools, isolated_env, monkeypatch, set_path, fake_bin):
+    old_home = paths.data_dir()
+    new_home = str(isolated_env["tmp"] / "copied-home")
+    shutil.copytree(old_home, new_home, symlinks=True)
+    monkeypatch.setenv("LLM_SHIM_HOME", new_home)
+    set_path(os.path.join(new_home, "shims"), fake_bin)
+    code, checks, _ = doctor_json(cli)
+    shims = checks["shims"]
+    assert shims["status"] == "warn"
+    assert shims["detail"].startswith(os.path.join(new_home, "shims") + ": this LLM_SHIM_HOME "
+                                      f"is a copy of {old_home}")
+    assert "llm-shim install" in shims["hint"]
+    # the PATH check looks at the same (new) shims dir, not the old one
+    assert checks["path"]["ok"], checks["path"]
