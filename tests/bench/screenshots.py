@@ -40,11 +40,25 @@ def unpriced_rows(now, count=40, seed=3):
                "shim_version": "demo"}
 
 
+BUDGETS = """schema_version: 1
+policies:
+  budgets:
+    team-month: {scope: global, period: month, limit: {usd: 250, type: soft}}
+    codex-day:  {scope: tool, match: codex, period: day, limit: {usd: 5, type: hard}}
+    anthropic-week: {scope: provider, match: anthropic, period: week, limit: {usd: 60}}
+"""
+
+
 def fill(home, rows=6000, days=40):
     os.environ["LLM_SHIM_HOME"] = home
     import report_1m
 
+    from shim import paths
     from shim.telemetry import store
+
+    os.makedirs(paths.config_dir(), exist_ok=True)
+    with open(paths.user_config_file(), "w", encoding="utf-8") as fh:
+        fh.write(BUDGETS)
 
     now = time.time()
     conn = store.connect()
@@ -73,13 +87,13 @@ def main():
         cli(["report", "--by", "model", "--since", "30d", "--html", page, "--output",
              os.devnull])
         shot = chromium.screenshot("file://" + page, os.path.join(args.out, "report-html.png"),
-                                   1280, 2400)
+                                   1280, 1700)
         print(f"wrote {shot}")
-        server = dashboard.make_server(0, cfg={})
+        server = dashboard.make_server(0)  # the config above: its budgets
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             url = dashboard.url_for(server, period="day", by="agent")
-            shot = chromium.screenshot(url, os.path.join(args.out, "dashboard.png"), 1280, 1800)
+            shot = chromium.screenshot(url, os.path.join(args.out, "dashboard.png"), 1280, 1400)
             print(f"wrote {shot}")
         finally:
             server.shutdown()
