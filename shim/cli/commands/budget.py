@@ -139,6 +139,8 @@ def print_report(report, stream):
         stream.write(tabulate(table, headers=["rate limit", "scope", "calls/min", "calls/hour",
                                               "tokens/hour", "at the limit"],
                               disable_numparse=True) + "\n")
+        stream.write("tokens: input + cache read + cache write + output (reasoning inside "
+                     "output; docs/telemetry.md)\n")
     flying = [r for r in report["reservations"] if not r["settled"]]
     if flying:
         stream.write(f"\n{len(flying)} call(s) in flight: " + ", ".join(
