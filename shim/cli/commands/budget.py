@@ -91,7 +91,8 @@ def to_json(report):
     return out
 
 
-NO_BUDGETS = """no budgets configured. To start, add to the config file (`llm-shim config path` names it):
+NO_BUDGETS = """no budgets configured. To start, add to the config file
+(`llm-shim config path` names it):
 
 policies:
   budgets:
