@@ -187,3 +187,28 @@ def test_html_report_renders_in_chromium(db, capsys, tmp_path):
     shot = chromium.screenshot(page.as_uri(), str(tmp_path / "r.png"), 1280, 900)
     with open(shot, "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_command_prints_its_loopback_address_and_serves_it(db):
+    import os
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    proc = subprocess.Popen([sys.executable, "-m", "shim", "dashboard"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        line = proc.stdout.readline()
+        match = re.match(r"llm-shim dashboard: (http://127\.0\.0\.1:(\d+)/) ", line)
+        assert match, line
+        with urllib.request.urlopen(match.group(1) + "report.json", timeout=30) as response:
+            assert json.loads(response.read())["schema_version"] == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_port_out_of_range_is_a_usage_error(capsys):
+    assert main(["dashboard", "--port", "70000"]) == 2
+    assert "llm-shim: dashboard: port 70000 is out of range" in capsys.readouterr().err
