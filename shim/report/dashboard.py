@@ -213,7 +213,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Content-Security-Policy",
                          "default-src 'none'; connect-src 'self'; style-src 'unsafe-inline'; "
-                         "script-src 'unsafe-inline'; form-action 'self'")
+                         "script-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
