@@ -96,9 +96,13 @@ def nice_ticks(low, high, count=5):
 
 
 def _tick_text(value, step):
-    digits = max(0, -math.floor(math.log10(step))) if step < 1 else 0
-    digits = digits + 1 if step * 10 ** digits % 1 else digits
-    return f"${value:,.{min(digits, 6)}f}"
+    """`$2`, `$0.50`, `$0.025`: whole dollars when the step is, else cents or finer."""
+    if step >= 1 and float(step).is_integer():
+        return f"${value:,.0f}"
+    digits = 2
+    while digits < 6 and abs(round(step * 10 ** digits) - step * 10 ** digits) > 1e-9:
+        digits += 1
+    return f"${value:,.{digits}f}"
 
 
 def column_chart(chart_id, caption, series, colours=None, width=1200, height=300):
@@ -215,7 +219,7 @@ def table(doc):
 BREAKDOWN_COLUMNS = (("calls", "invocations", "count"), ("input", "input_tokens", "tokens"),
                      ("cache rd", "cache_read_tokens", "tokens"),
                      ("cache wr", "cache_write_tokens", "tokens"),
-                     ("output", "output_tokens", "tokens"), ("cost", "cost_usd", "cost"))
+                     ("output", "output_tokens", "tokens"), ("cost $", "cost_usd", "cost"))
 
 
 def breakdown_table(per_period):

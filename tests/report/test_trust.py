@@ -255,3 +255,37 @@ def test_budget_without_budgets_prints_a_starter_example(capsys):
     code, out, _ = run(capsys, "budget")
     assert code == 0 and "no budgets configured" in out
     assert "policies:\n  budgets:\n" in out and "limit: {usd:" in out
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_html_page_stacks_by_group_with_a_legend_gridlines_and_a_breakdown(store, capsys,
+                                                                           tmp_path):
+    store.add("2026-03-01 10:00", model="claude-sonnet-5", cost_usd=1.25)
+    store.add("2026-03-01 11:00", model="gpt-5.5", tool="codex", cost_usd=0.0042)
+    store.add("2026-03-02 11:00", model="gpt-5.5", tool="codex", cost_usd=2.5)
+    page = tmp_path / "r.html"
+    run(capsys, "report", *RANGE, "--by", "model", "--html", str(page), "--no-chart")
+    text = page.read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert "max-width: 60em" not in text and "white-space: nowrap" in text  # full width
+    legend = next(d for d in root.iter(XHTML + "div") if d.get("id") == "legend")
+    assert [s.tail or "".join(s.itertext()) for s in legend.iter(XHTML + "span")] == \
+        ["gpt-5.5", "claude-sonnet-5"]  # dearest group first
+    chart = next(s for s in root.iter(SVG + "svg") if s.get("id") == "spend-over-time")
+    segments = [(r.get("data-period"), r.get("data-group"), float(r.get("data-value")))
+                for r in chart.iter(SVG + "rect")]
+    assert sorted(segments) == [("2026-03-01", "claude-sonnet-5", 1.25),
+                                ("2026-03-01", "gpt-5.5", 0.0042), ("2026-03-02", "gpt-5.5", 2.5)]
+    fills = {r.get("data-group"): r.get("style") for r in chart.iter(SVG + "rect")}
+    assert len(set(fills.values())) == 2  # one colour per group
+    ticks = [t.text for t in chart.iter(SVG + "text") if (t.text or "").startswith("$")]
+    assert ticks[:4] == ["$0.00", "$0.50", "$1.00", "$1.50"] and len(ticks) >= 5
+    assert len([line for line in chart.iter(SVG + "line")]) == len(ticks)  # a gridline each
+    assert "$0.0042" in text and "&lt;0.01" not in text and "<0.01" not in text
+    breakdown = next(t for t in root.iter(XHTML + "table") if t.get("id") == "model-breakdown")
+    cells = [[td.text or "" for td in tr] for tr in breakdown.iter(XHTML + "tr")][1:]
+    assert [(c[0], c[1], c[-1]) for c in cells] == [
+        ("2026-03-01", "claude-sonnet-5", "1.25"), ("", "gpt-5.5", "0.0042"),
+        ("2026-03-02", "gpt-5.5", "2.50")]
