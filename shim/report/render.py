@@ -19,6 +19,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("cache rd", "cache_read_tokens", "tokens"),
     ("cache wr", "cache_write_tokens", "tokens"),
     ("output", "output_tokens", "tokens"),
+    ("reasoning", "reasoning_tokens", "tokens"),
     ("cost $", "cost_usd", "cost"),
     ("unpriced", "unpriced_attempts", "count"),
     ("latency", "mean_latency_ms", "latency"),
@@ -26,7 +27,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("saved %", "savings_pct", "percent"),
 )
 # Which columns a narrow terminal loses first (docs/report.md, "Fitting the terminal").
-DROP_ORDER = ("latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
+DROP_ORDER = ("reasoning", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
               "calls", "cache wr", "cache rd")
 NOUN = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
 LOWER_BOUND = "≥ "  # before a cost that leaves unpriced attempts out
@@ -94,10 +95,12 @@ def cells(measures, columns=COLUMNS, amount=money):
 
 
 def columns_for(doc):
-    """The columns to show: `unpriced` only when some attempt has no price."""
-    if doc["totals"].get("unpriced_attempts"):
-        return COLUMNS
-    return tuple(c for c in COLUMNS if c[1] != "unpriced_attempts")
+    """The columns to show: `unpriced` only when some attempt has no price, `reasoning` only
+    when some tool reported reasoning tokens."""
+    totals = doc["totals"]
+    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens")
+              if not totals.get(field)}
+    return tuple(c for c in COLUMNS if c[1] not in hidden)
 
 
 def period_label(period):

@@ -70,19 +70,19 @@ def test_token_split_is_the_same_in_every_format(store, capsys, tmp_path):
     # report table: cache read and cache write are their own columns
     code, out, _ = run(capsys, "report", *RANGE, "--wide", "--no-chart")
     total = _table_row(out, "total")
-    assert (total["input"], total["cache rd"], total["cache wr"], total["output"]) == \
-        ("65", "40", "2.03k", "60")
+    assert (total["input"], total["cache rd"], total["cache wr"], total["output"],
+            total["reasoning"]) == ("65", "40", "2.03k", "60", "4")
     # JSON
     code, out, _ = run(capsys, "report", *RANGE, "--json")
     totals = json.loads(out)["totals"]
     assert (totals["input_tokens"], totals["cache_read_tokens"], totals["cache_write_tokens"],
-            totals["output_tokens"]) == (65, 40, 2030, 60)
+            totals["output_tokens"], totals["reasoning_tokens"]) == (65, 40, 2030, 60, 4)
     # CSV
     code, out, _ = run(capsys, "report", *RANGE, "--csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["input_tokens"], r["cache_read_tokens"], r["cache_write_tokens"],
-             r["output_tokens"]) for r in rows] == [("60", "40", "30", "10"),
-                                                     ("5", "0", "2000", "50")]
+             r["output_tokens"], r["reasoning_tokens"]) for r in rows] == [
+        ("60", "40", "30", "10", "4"), ("5", "0", "2000", "50", "0")]
     # HTML: the table's cells carry the same numbers
     page = tmp_path / "r.html"
     code, _, err = run(capsys, "report", *RANGE, "--html", str(page), "--no-chart")
@@ -92,8 +92,9 @@ def test_token_split_is_the_same_in_every_format(store, capsys, tmp_path):
     total_row = [tr for tr in table.iter(XHTML + "tr") if tr.get("class") == "total"][0]
     values = {td.get("data-field"): td.get("data-value") for td in total_row
               if td.get("data-field")}
-    assert (values["input_tokens"], values["cache_read_tokens"],
-            values["cache_write_tokens"], values["output_tokens"]) == ("65", "40", "2030", "60")
+    assert (values["input_tokens"], values["cache_read_tokens"], values["cache_write_tokens"],
+            values["output_tokens"], values["reasoning_tokens"]) == ("65", "40", "2030", "60",
+                                                                     "4")
     headers = [th.text for th in table.iter(XHTML + "th")]
     assert "cache rd" in headers and "cache wr" in headers
 
@@ -149,7 +150,7 @@ def test_tables_fit_80_and_200_columns(store, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     _, out, _ = run(capsys, "report", *RANGE, "--by", "model", "--no-chart")
     assert max(len(line) for line in out.splitlines()) <= 80  # table, notes and all
-    assert "(not shown to fit 80 columns: latency" in out
+    assert "(not shown to fit 80 columns: reasoning, latency" in out
     assert "cost $" in out  # cost never goes
     _, logs_out, _ = run(capsys, "logs")
     table = logs_out.split("\ncost: ")[0]
@@ -160,7 +161,8 @@ def test_tables_fit_80_and_200_columns(store, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     _, out, _ = run(capsys, "report", *RANGE, "--by", "model", "--no-chart")
     assert "not shown" not in out
-    for header in ("latency", "attempts", "cache rd", "cache wr", "saved %", "unpriced"):
+    for header in ("latency", "attempts", "cache rd", "cache wr", "saved %", "unpriced",
+                   "reasoning"):
         assert header in out
     monkeypatch.setenv("COLUMNS", "80")
     _, wide, _ = run(capsys, "report", *RANGE, "--by", "model", "--no-chart", "--wide")
