@@ -150,7 +150,7 @@ def iso_utc(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-# Which columns a narrow terminal loses first (docs/telemetry.md, "Reading the logs").
+# Which columns a narrow terminal loses first (docs/telemetry.md, `llm-shim logs`).
 DROP_ORDER = ("reasons", "tier", "id", "agent", "result", "cache wr", "cache rd")
 HEADERS = ["time", "id", "agent", "tool", "model", "tier", "result", "input", "cache rd",
            "cache wr", "output", "cost", "reasons"]
