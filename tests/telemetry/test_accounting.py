@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from shim.telemetry import harvest, ingest, prices, usage
+from shim.telemetry import harvest, prices, usage
 from shim.telemetry.harvest import claude, codex, zst
 from tests.telemetry.conftest import (CWD, SID, T0, T1, assistant, data_path, iso,
                                       write_jsonl)
@@ -219,3 +219,24 @@ def test_a_message_copied_into_a_resumed_session_counts_once(tmp_path):
         assistant(T0 + 9, "msg_B", "req_B", 5, inp=3, sid=fork)], mtime=T0 + 10)
     got = claude.harvest(str(cfg_dir), CWD, T0, T1)
     assert (got["input_tokens"], got["output_tokens"]) == (11 + 3, 7 + 5)
+
+
+# --- doctor says when no zstd decompressor is there ---------------------------------------------
+
+def test_doctor_warns_when_no_zstd_binding_and_codex_is_configured(monkeypatch):
+    from shim.doctor import checks
+
+    monkeypatch.setattr(zst, "binding", lambda: None)
+    got = checks.check_zstd({"tools": {"claude": {}, "codex": {}}})
+    assert got["status"] == "warn" and "zstandard" in got["detail"]
+    assert "llm-shim[zstd]" in got["hint"]
+    assert checks.check_zstd({"tools": {"claude": {}}})["ok"]
+
+
+def test_doctor_names_the_zstd_binding_in_use():
+    from shim.doctor import checks
+
+    got = checks.check_zstd({"tools": {"codex": {}}})
+    assert got["ok"] == (zst.binding() is not None)
+    if got["ok"]:
+        assert zst.binding() in got["detail"]
