@@ -124,6 +124,7 @@ def test_codex_state_db_in_milliseconds_too(resumed_week_old):
     make_state_db(home, [(TID, path, int((T0 - WEEK) * 1000), int((T0 + 5) * 1000), CWD)])
     assert codex.threads_updated_since(home, T0) == [path]
     assert codex.threads_updated_since(home, T0 + 60) == []
+    assert codex.find_thread(home, TID) == [path]  # the database's path, no directory scan
 
 
 def test_a_resumed_week_old_thread_is_found_by_its_id(resumed_week_old):
@@ -151,6 +152,16 @@ def compress(path):
     os.utime(path + ".zst", (stat.st_atime, stat.st_mtime))
     os.unlink(path)
     return path + ".zst"
+
+
+def test_a_stale_state_db_path_falls_back_to_the_id_scan(resumed_week_old):
+    home, path = resumed_week_old
+    archived = os.path.join(home, "archived_sessions", os.path.basename(path))
+    os.makedirs(os.path.dirname(archived))
+    os.rename(path, archived)
+    make_state_db(home, [(TID, path, int(T0 - WEEK), int(T0 + 5), CWD)])  # the old place
+    assert codex.find_thread(home, TID) == [archived]
+    assert codex.find_thread(home, "no-such-thread") == []
 
 
 def test_a_zst_rollout_is_read(resumed_week_old):

@@ -63,14 +63,25 @@ def rollout_candidates(codex_home, started_at, ended_at, session_id):
 
 
 def find_thread(codex_home, thread_id):
-    """Every rollout file of `thread_id`: the path the state database records, else a glob on
-    the id suffix under `sessions/*/*/*` and `archived_sessions/` (plain or `.zst`)."""
-    safe = glob.escape(thread_id)
-    found = list(_state_paths(codex_home, "id = ?", (thread_id,)) or ())
-    for directory in (os.path.join(codex_home, "sessions", "*", "*", "*"),
-                      os.path.join(codex_home, "archived_sessions"),
-                      os.path.join(codex_home, "archived_sessions", "*", "*", "*")):
-        found.extend(_rollouts_in(directory, f"rollout-*{safe}"))
+    """The rollout files of `thread_id`: the path codex's state database records when that
+    file exists, else a scan for the id suffix in `sessions/*/*/*/` and `archived_sessions/`
+    (plain or `.zst`): one directory listing per day directory, no file opened."""
+    recorded = _state_paths(codex_home, "id = ?", (thread_id,))
+    if recorded:
+        return _unique(recorded)
+    endings = tuple(f"{thread_id}{suffix}" for suffix in ROLLOUT_SUFFIXES)
+    archived = os.path.join(codex_home, "archived_sessions")
+    directories = (glob.glob(os.path.join(glob.escape(codex_home), "sessions", "*", "*", "*"))
+                   + [archived]
+                   + glob.glob(os.path.join(glob.escape(archived), "*", "*", "*")))
+    found = []
+    for directory in directories:
+        try:
+            with os.scandir(directory) as entries:
+                found.extend(entry.path for entry in entries
+                             if entry.name.startswith("rollout-") and entry.name.endswith(endings))
+        except OSError:
+            continue
     return _unique(found)
 
 
