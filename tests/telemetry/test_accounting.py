@@ -73,6 +73,23 @@ def test_codex_rollout_cache_writes_are_not_fresh_input(tmp_path):
         (30, 40, 30)
 
 
+def test_an_older_rollout_without_the_cache_write_field_still_parses(tmp_path):
+    home = str(tmp_path / "codex")
+
+    def old_count(t, total, last):  # codex < 0.145: no cache_write_input_tokens at all
+        line = token_count(t, total, last)
+        for usage in line["payload"]["info"].values():
+            usage.pop("cache_write_input_tokens")
+        return line
+
+    write_jsonl(rollout_path(home, T0), [
+        rollout_line(T0 - 60, "session_meta", {"id": TID, "cwd": CWD}),
+        old_count(T0 + 5, (100, 40, 0, 10), (100, 40, 0, 10))], mtime=T0 + 5)
+    got = codex.harvest(home, CWD, T0, T1)
+    assert (got["input_tokens"], got["cache_read_tokens"], got["cache_write_tokens"],
+            got["output_tokens"]) == (60, 40, 0, 10)
+
+
 def test_codex_cache_writes_are_priced_at_the_cache_write_rate_else_the_input_rate(cfg):
     table = prices.load_table(cfg)
     split = {"input_tokens": 30, "cache_read_tokens": 40, "cache_write_tokens": 30,
