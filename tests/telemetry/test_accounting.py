@@ -229,6 +229,12 @@ def test_claude_project_dir_name_moves_the_transcripts(tmp_path, make_record):
     assert harvest.collect(dict(hint, claude_project_dir_name=None), T0, T1) is None
 
 
+def test_claude_project_dir_name_munged_like_a_cwd_is_found_too(tmp_path):
+    path = tmp_path / "projects" / "my-team-repo" / f"{SID}.jsonl"
+    write_jsonl(str(path), [assistant(T0 + 2, "m", "r", 3)], mtime=T0 + 3)
+    assert claude.transcript_candidates(str(tmp_path), CWD, None, "my.team repo") == [str(path)]
+
+
 def test_claude_project_dir_name_is_a_name_not_a_path(tmp_path):
     assert claude.transcript_candidates(str(tmp_path), CWD, None, "../../etc") == []
     write_jsonl(str(tmp_path / "projects" / "-tmp-exp-work" / "s.jsonl"), [], mtime=T0)

@@ -32,12 +32,19 @@ def transcript_candidates(config_dir, cwd, session_id, dir_name=None):
         safe = glob.escape(session_id)
         return (glob.glob(os.path.join(projects, "*", safe + ".jsonl"))
                 + glob.glob(os.path.join(projects, "*", safe, "**", "*.jsonl"), recursive=True))
-    name = dir_name if _plain_name(dir_name) else (project_dir_name(cwd) if cwd else None)
-    if not name:
+    if _plain_name(dir_name):
+        # used as given; its munged form too, in case claude munges it as it does a cwd
+        names = sorted({dir_name, project_dir_name(dir_name)})
+    elif cwd:
+        names = [project_dir_name(cwd)]
+    else:
         return []
-    base = os.path.join(projects, glob.escape(name))
-    return (glob.glob(os.path.join(base, "*.jsonl"))
-            + glob.glob(os.path.join(base, "*", "subagents", "*.jsonl")))
+    found = []
+    for name in names:
+        base = os.path.join(projects, glob.escape(name))
+        found += (glob.glob(os.path.join(base, "*.jsonl"))
+                  + glob.glob(os.path.join(base, "*", "subagents", "*.jsonl")))
+    return found
 
 
 def _plain_name(name):
