@@ -22,7 +22,7 @@ import re
 import time
 import zlib
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 TOKENS = {"input": "input_tokens", "output": "output_tokens",
@@ -302,9 +302,4 @@ def import_litellm(path, cfg, dest=None):
 
 
 def _write_atomic(path, text):
-    paths.ensure_dir(os.path.dirname(path))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
-              encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    safefs.write_atomic(path, text.encode("utf-8"))

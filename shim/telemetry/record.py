@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from shim import __version__, paths
+from shim import __version__, paths, safefs
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
@@ -214,8 +214,11 @@ def _salt():
     path = os.path.join(directory, SALT_NAME)
     for _ in range(2):
         try:
-            with open(path, "rb") as fh:
-                salt = fh.read()
+            fd = safefs.open_file(path, os.O_RDONLY)  # a symlinked salt is refused
+            try:
+                salt = os.read(fd, SALT_BYTES + 1)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             _create_salt(directory, path)
             continue
@@ -229,7 +232,7 @@ def _create_salt(directory, path):
     """Write the salt to a private temp file, then link it in: readers never see a partial one."""
     paths.ensure_dir(directory)
     tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         os.write(fd, os.urandom(SALT_BYTES))
         os.fsync(fd)

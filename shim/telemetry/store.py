@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 from shim.telemetry import migrations
 from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
 
@@ -25,7 +25,11 @@ _BUSY, _LOCKED, _READONLY, _CANTOPEN, _CORRUPT, _NOTADB = 5, 6, 8, 14, 11, 26
 def connect(path=None, timeout=DEFAULT_TIMEOUT):
     """An autocommit connection to the telemetry database with the schema up to date."""
     path = path or paths.database_file()
-    _create_private(path)
+    try:
+        _create_private(path)
+    except safefs.Refused as exc:
+        raise errors.TelemetryError("telemetry database", f"{exc.path}: {exc.why}, so it was "
+                                    "not opened", safefs.HINT) from None
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
@@ -39,15 +43,25 @@ def connect(path=None, timeout=DEFAULT_TIMEOUT):
     return conn
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def _create_private(path):
+    """Create the database file 0600, or tighten an existing one; SQLite follows symlinks, so
+    a link at the path or one of its side files is refused first and nothing is chmod'ed
+    through it (docs/security.md "Files and modes")."""
     paths.ensure_dir(os.path.dirname(path))
+    safefs.check_not_link(*(path + suffix for suffix in ("",) + SIDE_FILES))
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fd = safefs.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         os.close(fd)
     except FileExistsError:
-        st = os.stat(path)
-        if st.st_mode & 0o077:
-            os.chmod(path, 0o600)
+        fd = safefs.open_file(path, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
 
 
 def classify(exc):
@@ -212,7 +226,7 @@ def check(path=None, timeout=DEFAULT_TIMEOUT):
 @contextlib.contextmanager
 def _repair_lock(path):
     """Serialise repairs: two processes must not both move the database away."""
-    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = safefs.open_file(path + ".lock", os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
