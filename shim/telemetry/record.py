@@ -3,7 +3,7 @@
 Privacy is applied here, before anything is written, so no later stage can leak text:
 
 * `metadata` (default): no prompt or response text; `prompt_chars` and a salted sha256 only;
-* `full`: prompt and response text kept;
+* `full`: prompt and response text kept, with secrets (API keys, tokens) redacted first;
 * `off`: no attempt row. A *counter* record (`"kind": "counter"`) keeps only what budgets and
   rate limits need (time, agent, tool, provider, model, tokens, cost); it lands in the
   `counters` table, not in `attempts`.
@@ -132,9 +132,14 @@ def _prompt_fields(mode, decision, outcome):
         except OSError:
             pass  # no salt, no hash: never a reason to fail the call
     if mode == "full":
-        fields["prompt_text"] = prompt if isinstance(prompt, str) else None
+        # Redacted before the line is written, not only at ingestion: the spool is a file too.
+        # (privacy imports re: paid only by `full`, which stores text anyway.)
+        from shim.telemetry import privacy
+
         response = outcome.get("response_text")
-        fields["response_text"] = response if isinstance(response, str) else None
+        fields["prompt_text"] = privacy.scrub_text(prompt) if isinstance(prompt, str) else None
+        fields["response_text"] = privacy.scrub_text(response) \
+            if isinstance(response, str) else None
     return fields
 
 
