@@ -66,15 +66,16 @@ def unknown_agent(named, cfg):
     policy = (cfg.get("policies") or {}).get("unknown_agent") or "warn"
     default = cfg.get("default_agent") or "default"
     guess = closest(named, cfg.get("agents") or {})
-    why = "$%s=%s names no configured agent" % (ENV_VAR, named)
-    if guess is not None:
-        why += " (did you mean %s?)" % guess
+    meant = f" (did you mean {guess}?)" if guess is not None else ""
     if policy == "block":
-        raise errors.Blocked("agent", why, "set it to an agent under `agents:` (`llm-shim config "
-                             "show agents`); policies.unknown_agent is block, so nothing ran")
+        raise errors.Blocked(
+            "agent", f"$LLM_SHIM_AGENT={named} names no configured agent{meant}",
+            "set it to an agent under `agents:` (`llm-shim config show agents`); "
+            "policies.unknown_agent is block, so nothing ran")
     if policy != "default":
-        errors.warn("agent", why, "the default agent %s applies, with its budgets "
-                    "(policies.unknown_agent: default silences this line)" % default)
+        errors.warn("agent", f"$LLM_SHIM_AGENT={named} names no configured agent{meant}",
+                    f"the default agent {default} applies, with its budgets "
+                    "(policies.unknown_agent: default silences this line)")
     return default, "%s%s: default_agent %s applies" % (UNKNOWN_MARK, named, default)
 
 

@@ -121,7 +121,7 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
                     "the rows stay in the spool and are imported by the next `llm-shim logs`")
         return None
     except errors.TelemetryError as exc:  # a refused (symlinked) database: the spool keeps them
-        errors.warn(exc.what, exc.why, exc.hint)
+        errors.warn("telemetry", f"{exc.why}; the rows stay in the spool", exc.hint)
         return None
     finally:
         if own and conn is not None:
