@@ -104,4 +104,4 @@ def embedded_default_config():
 def ensure_dir(path):
     """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
     user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
-    return safefs.private_dir(path, (config_dir(), data_dir(), cache_dir()))
+    return safefs.private_dir(path)
