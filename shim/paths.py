@@ -101,7 +101,7 @@ def embedded_default_config():
     return package_data("default.yaml")
 
 
-def ensure_dir(path):
+def ensure_dir(path, mode=safefs.DIR_MODE):
     """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
     user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
-    return safefs.private_dir(path)
+    return safefs.private_dir(path, mode=mode)

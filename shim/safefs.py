@@ -44,7 +44,7 @@ def _refuse_link(path):
     return Refused(path, "is a symlink")
 
 
-def private_dir(path, roots=None):
+def private_dir(path, roots=None, mode=DIR_MODE):
     """Make sure `path` is a directory of ours (created 0700 with any missing parent); return it.
 
     Raises `Refused` when it is a symlink (unless it is one of `roots`, which may link to a
@@ -53,7 +53,7 @@ def private_dir(path, roots=None):
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        _make(path)
+        _make(path, mode)
         st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode):
         if not _is_root(path, roots):
@@ -74,13 +74,16 @@ def _is_root(path, roots):
     return os.path.abspath(path) in [os.path.abspath(r) for r in roots]
 
 
-def _make(path):
-    """mkdir -p with mode 0700 for every directory it creates (os.makedirs gives parents 0777)."""
+def _make(path, mode):
+    """mkdir -p: 0700 for every missing parent (os.makedirs gives them 0777 minus the umask),
+    `mode` for `path` itself."""
+    if not path or os.path.lexists(path):
+        return
     parent = os.path.dirname(path)
-    if parent and parent != path and not os.path.lexists(parent):
-        _make(parent)
+    if parent and parent != path:
+        _make(parent, DIR_MODE)
     try:
-        os.mkdir(path, DIR_MODE)
+        os.mkdir(path, mode)
     except FileExistsError:
         pass
 
