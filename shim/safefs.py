@@ -45,7 +45,8 @@ def _refuse_link(path):
 
 
 def private_dir(path, roots=None, mode=DIR_MODE):
-    """Make sure `path` is a directory of ours (created 0700 with any missing parent); return it.
+    """Make sure `path` is a directory of ours (created `mode`, every missing parent 0700);
+    return it. One `lstat` when it exists: this runs on every spool append.
 
     Raises `Refused` when it is a symlink (unless it is one of `roots`, which may link to a
     directory we own), not a directory, or owned by another user; OSError otherwise.
