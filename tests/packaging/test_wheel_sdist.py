@@ -1,7 +1,7 @@
 """The wheel and the sdist, installed the way a user would (pipx, or pip into a venv), give a
 working `llm-shim` whose `install` writes shims that keep routing calls after that venv is gone.
 
-`python -m build` builds the sdist and then the wheel from it (so the sdist is complete enough
+install/release.sh (`python -m build`) builds the sdist and then the wheel from it (so the sdist is complete enough
 to build from); both get the commit baked into shim/data/build.json. Needs PyPI (or the local
 package mirror pip is configured with) for setuptools and the runtime dependencies.
 """
@@ -32,11 +32,18 @@ def _run(argv, timeout=600, **kw):
 
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory):
-    """{"wheel": path, "sdist": path} built from this checkout by `python -m build`."""
+    """{"wheel": path, "sdist": path} built from this checkout by install/release.sh (what
+    .github/workflows/release.yml runs), which also builds llm-shim.pyz next to them."""
     if importlib.util.find_spec("build") is None:
         pytest.fail("the `build` package is missing: pip install -e '.[test]'")
-    out_dir = tmp_path_factory.mktemp("dist")
-    _run([sys.executable, "-m", "build", "--outdir", str(out_dir), REPO])
+    release = tmp_path_factory.mktemp("release")
+    env = dict(os.environ, PYTHON=sys.executable, LLM_SHIM_VENV=sys.prefix,
+               TMPDIR=str(release))
+    env.pop("LLM_SHIM_HOME", None)
+    _run(["bash", os.path.join(REPO, "install", "release.sh"), f"v{__version__}",
+          str(release)], env=env)
+    assert (release / "llm-shim.pyz").is_file()
+    out_dir = release / "pypi"
     names = os.listdir(out_dir)
     wheel = [n for n in names if n.endswith(".whl")]
     sdist = [n for n in names if n.endswith(".tar.gz")]
