@@ -57,9 +57,12 @@ fi
 # -- PostgreSQL server binaries for the team-mode tests (tests/team start a private server in a
 # temp dir). Debian puts them under /usr/lib/postgresql/<version>/bin and Homebrew's versioned
 # formula under <prefix>/opt/postgresql@<version>/bin, both off PATH; tests/team looks there.
-if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl \
-        /opt/homebrew/opt/postgresql@*/bin/pg_ctl /usr/local/opt/postgresql@*/bin/pg_ctl \
-        >/dev/null 2>&1; then
+pg_found=$(command -v pg_ctl || true)
+for candidate in /usr/lib/postgresql/*/bin/pg_ctl /opt/homebrew/opt/postgresql@*/bin/pg_ctl \
+        /usr/local/opt/postgresql@*/bin/pg_ctl; do
+    [ -x "$candidate" ] && pg_found=$candidate
+done
+if [ -z "$pg_found" ]; then
     if [ "$os" = Darwin ]; then
         install_pkgs "the team tests" postgresql@17
     else
