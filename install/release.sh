@@ -41,4 +41,4 @@ rm -rf "$out/pypi"
 mkdir -p "$out/pypi"
 "$venv/bin/python" -m build --outdir "$out/pypi" "$root"
 LLM_SHIM_VENV=$venv bash "$root/install/build.sh" "$out/llm-shim.pyz"
-echo "release: $tag: $(cd "$out" && ls pypi/* llm-shim.pyz | tr '\n' ' ')" >&2
+echo "release: built $tag into $out (pypi/: wheel and sdist; llm-shim.pyz)" >&2
