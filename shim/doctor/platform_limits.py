@@ -73,7 +73,7 @@ def limits(sysname=None, guard=None, proc=None):
     proc = pid_start_times() if proc is None else proc
     lacks = []
     if not guard:
-        lacks.append("`kill -9` of a shim leaves the real tool running (no parent-death "
+        lacks.append("kill -9 of a shim leaves the real tool running (no parent-death "
                      "signal; other signals are forwarded)")
     if not proc:
         lacks.append("no /proc: a budget reservation of a shim killed with SIGKILL is held "

@@ -29,7 +29,7 @@ def test_macos_reports_its_limits_without_failing(cli, installed, all_tools, mon
     monkeypatch.setattr(platform_limits, "pid_start_times", lambda pid=None: False)
     code, [platform] = _checks(cli)
     assert code == 0 and platform["status"] == "ok"
-    assert platform["detail"].startswith("macOS: `kill -9` of a shim leaves the real tool "
+    assert platform["detail"].startswith("macOS: kill -9 of a shim leaves the real tool "
                                          "running")
     assert "no /proc" in platform["detail"]
 
