@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from shim import __version__, errors, paths, resolve
-from shim.doctor import context, database, probe
+from shim.doctor import context, database, platform_limits, probe
 from shim.install import installer, layout, rcfiles, shells
 
 INSTALL_HINT = "run `llm-shim install`"
@@ -369,6 +369,47 @@ def check_zstd(ctx):
                   severity="warn")
 
 
+# -- platform (Linux-only features, WSL2) ------------------------------------------------------
+
+def check_platform(ctx):
+    """What this system cannot do (macOS: no parent-death signal, no /proc), and any real tool
+    that is a Windows program reached through WSL2 interop."""
+    sysname = platform_limits.system()
+    name = {"Linux": "Linux", "Darwin": "macOS"}.get(sysname, sysname)
+    if sysname == "Linux" and platform_limits.is_wsl(ctx["environ"]):
+        name = "Linux under WSL"
+    ok, lacks = platform_limits.limits(sysname)
+    results = []
+    if sysname not in ("Linux", "Darwin"):
+        results.append(result("platform", False, f"{name}: untested; llm-shim supports Linux "
+                              "and macOS (Windows through WSL2)", None, severity="warn"))
+    elif ok:
+        detail = f"{name}: " + ("; ".join(lacks) if lacks else
+                                "a shim killed with SIGKILL takes the real tool with it")
+        results.append(result("platform", True, detail))
+    else:
+        setpriv = platform_limits.runner.SETPRIV
+        results.append(result("platform", False, f"{name} without {setpriv}: "
+                              + "; ".join(lacks),
+                              "install util-linux (apt-get install util-linux); until then "
+                              "stop a call with `kill <pid>`, or its process group: "
+                              "kill -9 -<pgid>", severity="warn"))
+    for tool in ctx["tools"]:
+        try:
+            binary = resolve.real_binary(tool, ctx["cfg"], ctx["environ"])
+        except errors.ShimError:
+            continue  # the tool check says why
+        if platform_limits.windows_binary(binary):
+            results.append(result(
+                f"wsl:{tool}", False,
+                f"{context.tilde(binary, ctx['home'])} is a Windows program (WSL interop): it "
+                "reads Windows paths and its own Windows config and logs, so usage may go "
+                "unrecorded", f"install the Linux {tool} inside WSL so it comes first on PATH "
+                f"({resolve.INSTALL_HINTS.get(tool, 'its installer')}), or set "
+                f"tools.{tool}.binary", severity="warn"))
+    return results
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -378,7 +419,8 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd)]
+             ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd),
+             ("platform", check_platform)]
     results = []
     for name, step in steps:
         try:
