@@ -37,7 +37,7 @@ def main(tool, args):
         if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
             return _unknown_tool(tool, args, cfg, environ, dry_run)
         plan = plan_call(tool, args, cfg, environ)
-    except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
+    except (errors.RealBinaryNotFound, errors.RecursionDetected, errors.Blocked) as exc:
         code = errors.report(exc)
         if dry_run:
             return _print_dry_run_view({

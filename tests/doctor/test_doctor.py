@@ -12,7 +12,7 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "prices", "cache"}
+               "tool:llm", "config", "telemetry", "prices", "cache", "zstd", "platform"}
 
 
 def doctor_json(cli):
@@ -227,6 +227,19 @@ def test_telemetry_database_states(cli, installed, all_tools):
     assert "llm-shim logs repair" in checks["telemetry"]["hint"]
 
 
+def test_symlinked_database_fails_and_its_target_is_untouched(cli, installed, all_tools,
+                                                              tmp_path):
+    victim = tmp_path / "victim.db"
+    victim.write_bytes(b"precious")
+    victim.chmod(0o644)
+    os.makedirs(paths.data_dir(), exist_ok=True)
+    os.symlink(victim, paths.database_file())
+    code, checks, _ = doctor_json(cli)
+    assert code == exitcodes.ERROR and checks["telemetry"]["status"] == "fail"
+    assert "is a symlink" in checks["telemetry"]["detail"]
+    assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
+
+
 def test_unwritable_cache_fails(cli, installed, all_tools):
     cache = paths.cache_dir()
     shutil.rmtree(cache, ignore_errors=True)
@@ -289,7 +302,7 @@ def test_recorded_models_without_a_price_are_listed_with_the_fix(cli, installed,
     assert checks["prices"]["detail"] == \
         "recorded models with no price: claude-mystery-9 (2 attempts)"
     assert "models.<id>.prices" in checks["prices"]["hint"]
-    assert "prices import --snapshot" in checks["prices"]["hint"]
+    assert "llm-shim prices update" in checks["prices"]["hint"]
 
 
 def test_a_copied_home_is_checked_as_itself_not_mixed_with_the_old_one(
