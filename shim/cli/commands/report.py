@@ -161,7 +161,10 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
             by_model, per_period = api.models(conn, periods, query_filters)
             by_agent = api.breakdown(conn, periods, "agent", query_filters)
         database_empty = not doc["rows"] and not query.has_rows(conn)
-        doc["_unpriced"] = unpriced.models(conn, periods, query_filters)
+        # A scan of the rows in the range: only when the sums say some attempt is unpriced,
+        # so a fully priced report keeps reading the rollup alone (docs/report.md, "Scale").
+        doc["_unpriced"] = unpriced.models(conn, periods, query_filters) \
+            if doc["totals"]["unpriced_attempts"] else []
     except sqlite3.Error as exc:
         raise _db_error(exc, path) from None
     finally:
