@@ -76,11 +76,11 @@ def parse(tool, args, cfg=None, grammar=None):
     if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in subcommands:
         return base.request(tool, args, mode="meta", subcommand=pos[0]["value"], adapter=NAME,
                             model_insert_at=None)
-    if len(pos) > 1:
-        return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
     unreadable = base.unknown_flag(tokens, spec)
     if unreadable:
         return base.unknown(tool, args, unreadable, NAME, grammar)
+    if len(pos) > 1:
+        return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
 
     oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
     model_token = base.last_flag(tokens, MODEL_FLAGS)

@@ -64,13 +64,13 @@ def parse(tool, args, cfg=None, grammar=None):
                                 model_insert_at=None)
     pos = base.positionals(tokens)
     interactive = subcommand == "chat"
+    unreadable = base.unknown_flag(tokens, spec)
+    if unreadable:
+        return base.unknown(tool, args, unreadable, NAME, grammar)
     if len(pos) > (0 if interactive else 1):
         # A plugin command (`llm cmd ...`), or a call llm itself would reject.
         return base.passthrough(tool, args, "llm %s takes %s prompt argument; got %d" % (
             subcommand or "prompt", "no" if interactive else "one", len(pos)), NAME)
-    unreadable = base.unknown_flag(tokens, spec)
-    if unreadable:
-        return base.unknown(tool, args, unreadable, NAME, grammar)
     untranslatable = []
     for token in tokens:
         if token["kind"] == "flag" and token["name"] not in PORTABLE:
