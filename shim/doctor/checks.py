@@ -352,6 +352,22 @@ def check_cache(ctx):
     return result("cache", True, f"{shown} ({state})")
 
 
+# -- learned grammar and other shells ----------------------------------------------------------
+
+def check_grammar(ctx):
+    """Per tool: version, pinned or not, grammar learned when, unknown flags seen recently."""
+    from shim.doctor import grammar
+
+    return grammar.check_all(ctx)
+
+
+def check_shells(ctx):
+    """How claude, codex and llm resolve in every shell install configured."""
+    from shim.doctor import shells as shell_probe
+
+    return shell_probe.check(ctx)
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -361,7 +377,8 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache)]
+             ("telemetry", check_telemetry), ("cache", check_cache),
+             ("grammar", check_grammar), ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

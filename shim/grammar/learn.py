@@ -99,8 +99,9 @@ def learn(tool, binary, cfg=None, environ=None, timeout=TIMEOUT):
     return table
 
 
-def learn_all(cfg, environ=None, only_stale=False, timeout=TIMEOUT):
-    """{tool: table or None} for every configured tool with a recipe and a real binary."""
+def learn_all(cfg, environ=None, only_stale=False, timeout=TIMEOUT, read_only=False):
+    """{tool: table or None} for every configured tool with a recipe and a real binary.
+    `read_only` (LLM_SHIM_LEARN=0) runs nothing and returns what is stored."""
     from shim import resolve
 
     environ = os.environ if environ is None else environ
@@ -114,6 +115,9 @@ def learn_all(cfg, environ=None, only_stale=False, timeout=TIMEOUT):
         except errors.ShimError:
             continue
         table, status = learned.lookup(tool, binary)
+        if read_only:
+            out[tool] = table
+            continue
         if only_stale and status in ("hit", "error"):
             out[tool] = table or learned.read(learned.cache_file(tool, learned.identity(binary)[0]))
             continue
