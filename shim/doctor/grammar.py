@@ -64,7 +64,7 @@ def recent_unknown_flags(days=RECENT_DAYS, database=None):
 
 def check(tool, table, pinned, unknown):
     """One result for `tool`: `table` is its learned grammar (or None)."""
-    name = "help:%s" % tool
+    name = f"help:{tool}"
     lines = []
     version = (table or {}).get("version")
     if version:
@@ -74,7 +74,7 @@ def check(tool, table, pinned, unknown):
                    if suite else "no pinned version to compare with")
         lines.append("%s %s: %s" % (tool, version, verdict))
     if table and table.get("error"):
-        lines.append("could not learn its grammar: %s" % table["error"])
+        lines.append(table["error"])
     elif table:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(table.get("learned_at") or 0))
         commands = table.get("commands") or {}
@@ -83,20 +83,21 @@ def check(tool, table, pinned, unknown):
             when, flags, len((commands.get("") or {}).get("subcommands") or ())))
     else:
         lines.append("grammar not learned (no real %s, or it does not learn)" % tool)
+    found = "\n".join(lines)
     seen = unknown.get(tool) or {}
     if seen:
         listed = ", ".join("%s (%d call%s)" % (f, n, "" if n == 1 else "s")
                            for f, n in sorted(seen.items()))
-        lines.append("unknown flags in calls of the last %d days, passed through unrouted: %s%s"
-                     % (RECENT_DAYS, listed, " (%s %s)" % (tool, version) if version else ""))
-        return result(name, False, "\n".join(lines),
+        shown = "%s %s" % (tool, version or "(version unknown)")
+        return result(name, False, f"unknown flags in recent calls of {shown}, passed "
+                                   f"through unrouted: {listed}\n" + found,
                       "a newer %s than llm-shim knows, or a typo: upgrade llm-shim, or "
                       "report the flag" % tool, severity="warn")
     if table and table.get("error"):
-        return result(name, False, "\n".join(lines),
+        return result(name, False, "could not learn its grammar from --help\n" + found,
                       "check that `%s --help` works; calls still run, with the built-in "
                       "tables only" % tool, severity="warn")
-    return result(name, True, "\n".join(lines))
+    return result(name, True, found)
 
 
 def check_all(ctx):

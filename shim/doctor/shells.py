@@ -63,12 +63,12 @@ def check(ctx, timeout=TIMEOUT):
     out = []
     shims = ctx["shims_dir"]
     for shell in configured(ctx):
-        name = "shell:%s" % shell
+        name = f"shell:{shell}"
         found, why = resolve_in(shell, ctx["environ"], timeout)
         if found is None and why.endswith("is not installed"):
             continue  # configured once, gone now: nothing runs there
         if found is None:
-            out.append(result(name, False, "cannot check: %s" % why,
+            out.append(result(name, False, f"cannot check how the tools resolve in it: {why}",
                               "run `%s` yourself" % " ".join(COMMANDS[shell][:2] + ["'command -v claude'"]),
                               severity="warn"))
             continue
@@ -77,9 +77,9 @@ def check(ctx, timeout=TIMEOUT):
         shown = ", ".join("%s → %s" % (t, tilde(p, ctx["home"]) if p else "(none)")
                           for t, p in found.items())
         if wrong:
+            tools = ", ".join(sorted(wrong))
             out.append(result(name, False,
-                              "%s: %s runs the real tool, not the shim (%s)" % (
-                                  shell, ", ".join(sorted(wrong)), shown),
+                              f"{tools} runs the real tool, not the shim, in {shell} ({shown})",
                               "something in %s's start-up files puts %s ahead of %s after "
                               "llm-shim's block; `llm-shim install` again, or move that line "
                               "before the block" % (shell, ", ".join(sorted({

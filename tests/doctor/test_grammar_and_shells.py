@@ -44,12 +44,12 @@ def test_unknown_flags_in_recent_calls_are_named_with_the_version():
     assert unknown == {"claude": {"--shiny": 2}}  # the month-old call is not recent
     r = grammar.check("claude", _table(), {"claude": "2.1.332"}, unknown)
     assert r["status"] == "warn"
-    assert "--shiny (2 calls)" in r["detail"] and "(claude 2.1.332)" in r["detail"]
+    assert "--shiny (2 calls)" in r["detail"] and "recent calls of claude 2.1.332" in r["detail"]
 
 
 def test_a_failed_learning_is_a_warning():
     r = grammar.check("claude", {"tool": "claude", "error": "ValueError: no options"}, {}, {})
-    assert r["status"] == "warn" and "could not learn its grammar" in r["detail"]
+    assert r["status"] == "warn" and "could not learn its grammar from --help" in r["detail"]
 
 
 def _exe(path):
@@ -73,7 +73,7 @@ def test_shell_check_names_a_tool_the_shell_finds_outside_the_shims(isolated_env
            "shims_dir": str(shims)}
     [r] = shells.check(ctx)
     assert r["name"] == "shell:bash" and r["status"] == "fail"
-    assert "claude runs the real tool" in r["detail"] and "~/.local/bin" in r["hint"]
+    assert "claude runs the real tool, not the shim, in bash" in r["detail"] and "~/.local/bin" in r["hint"]
     bashrc.write_text(f'PATH="$HOME/.local/bin:$PATH"\nPATH={shims}:$PATH\n')
     [r] = shells.check(ctx)
     assert r["ok"], r
