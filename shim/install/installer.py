@@ -113,7 +113,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
 
 
 def learn_grammars(environ):
-    """{tool: "VERSION" or "error: why"}: each real tool's grammar learned from its --help now,
+    """{tool: "VERSION" or "error: why"}: each real tool's grammar learned from its --help now
+    (when absent or stale: a second install changes nothing),
     so the first shim call need not start the background relearn. Never fails the install;
     LLM_SHIM_LEARN=0 skips it."""
     if environ.get("LLM_SHIM_LEARN") == "0":
@@ -122,7 +123,7 @@ def learn_grammars(environ):
         from shim.config import compiled
         from shim.grammar import learn
 
-        tables = learn.learn_all(compiled.load(), environ)
+        tables = learn.learn_all(compiled.load(), environ, only_stale=True)
     except Exception:  # a broken config or tool: the shims still work with built-in tables
         return {}
     return {tool: ("error: " + table["error"]) if table.get("error") else
