@@ -114,8 +114,8 @@ def _grammar(tool, cfg, environ):
     name = adapters.adapter_name(tool, cfg)
     if name not in adapters.BUILTIN and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
         return None, real
-    if environ.get(LEARN_ENV) == "0":
-        return learned.lookup(tool, real)[0], real
+    if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
+        return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help
     return learned.load(tool, real), real
 
 

@@ -105,7 +105,19 @@ def test_a_changed_binary_is_relearned_once_in_the_background(
     assert status == "hit" and table["version"] == "9.9.10"
     calls = _argv(fake)
     assert calls.count(["--version"]) == 1 and calls.count(["--help"]) == 1, calls
-    # Before the relearn `freshsub` was a prompt; now it is a subcommand, left untouched.
+    # The first call was parsed before any relearn: `freshsub` was a prompt. Now it is a
+    # subcommand, left untouched. (The learner's own runs may interleave with the calls.)
     run_shim([str(shims / "claude"), "freshsub"], env=env)
-    assert _argv(fake)[-1] == ["freshsub"]
-    assert _argv(fake)[0] == ["--model", "claude-sonnet-5", "freshsub"]
+    user_calls = [c for c in _argv(fake) if c not in (["--version"], ["--help"])]
+    assert user_calls[0] == ["--model", "claude-sonnet-5", "freshsub"]
+    assert user_calls[-1] == ["freshsub"] and len(user_calls) == 4
+
+
+def test_a_dry_run_starts_no_relearn(run_shim, shims, fake_cli, monkeypatch):
+    monkeypatch.delenv("LLM_SHIM_LEARN")
+    fake = fake_cli("claude")  # no table learned yet: a real call would start the learner
+    proc = run_shim([str(shims / "claude"), "-p", "hi"], env={"LLM_SHIM_DRY_RUN": "1"})
+    assert proc.returncode == 0, proc.stderr
+    time.sleep(1.0)
+    assert fake.calls() == []
+    assert not os.path.exists(learned.lock_file("claude", str(fake.path)))
