@@ -10,7 +10,7 @@ import time
 import pytest
 
 from shim import adapters
-from shim.adapters import claude, codex, learned, llm
+from shim.adapters import claude, codex, learned
 from shim.grammar import helpparse, learn
 from shim.routing.decide import decide as decide_call
 from tests.routing.conftest import make_config
