@@ -408,6 +408,20 @@ def check_platform(ctx):
                 f"({resolve.INSTALL_HINTS.get(tool, 'its installer')}), or set "
                 f"tools.{tool}.binary", severity="warn"))
     return results
+# -- learned grammar and other shells ----------------------------------------------------------
+
+def check_grammar(ctx):
+    """Per tool: version, pinned or not, grammar learned when, unknown flags seen recently."""
+    from shim.doctor import grammar
+
+    return grammar.check_all(ctx)
+
+
+def check_shells(ctx):
+    """How claude, codex and llm resolve in every shell install configured."""
+    from shim.doctor import shells as shell_probe
+
+    return shell_probe.check(ctx)
 
 
 # -- all of them -------------------------------------------------------------------------------
@@ -421,6 +435,8 @@ def run_all(environ=None, cwd=None, timeout=None):
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
              ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd),
              ("platform", check_platform)]
+             ("telemetry", check_telemetry), ("cache", check_cache),
+             ("grammar", check_grammar), ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

@@ -12,7 +12,8 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "cache", "zstd", "platform"}
+               "tool:llm", "config", "telemetry", "cache", "zstd", "platform",
+               "help:claude", "help:codex", "help:llm"}
 
 
 def doctor_json(cli):
