@@ -97,8 +97,9 @@ def without(value, paths_):
 
 
 def lines(file, marks, found):
-    """`FILE:LINE: key.path: message` for each refusal."""
-    return [f"{file}:{marks.get(path, 1)}: {dotted(path)}: {message}" for path, message in found]
+    """`FILE:LINE: key.path: message` for each refusal, in the file's order."""
+    ordered = sorted(found, key=lambda item: marks.get(item[0], 1))
+    return [f"{file}:{marks.get(path, 1)}: {dotted(path)}: {message}" for path, message in ordered]
 
 
 def _model_names(base):
@@ -266,55 +267,54 @@ def _budget(old, new, path, what, same, problems):
         problems.add(path, f"removes {what} of your config; a project file may only lower it")
         return
     merged = _merged(old, new)
-    found = []
     for key in same:
         if _field(merged, key) != _field(old, key):
-            found.append(((key,), f"changes the {key} of {what}; a project file may only lower "
-                                  "its limit"))
-    if not _lower(_field(merged, "limit", "usd"), _field(old, "limit", "usd")):
-        found.append((("limit", "usd"), f"raises {what} from {_field(old, 'limit', 'usd')} to "
-                                        f"{_field(merged, 'limit', 'usd')}; a project file may "
-                                        "only lower it"))
+            _refuse(problems, new, path, (key,),
+                    f"changes the {key} of {what}; a project file may only lower its limit")
+    before, after = _field(old, "limit", "usd"), _field(merged, "limit", "usd")
+    if not _lower(after, before):
+        _refuse(problems, new, path, ("limit", "usd"),
+                f"raises {what} from {before} to {after}; a project file may only lower it")
     if _field(old, "limit", "type") == "hard" and _field(merged, "limit", "type") != "hard":
-        found.append((("limit", "type"), f"softens {what} (hard to "
-                                         f"{_field(merged, 'limit', 'type')}); a project file "
-                                         "may not soften a hard limit"))
+        _refuse(problems, new, path, ("limit", "type"),
+                f"softens {what} (hard to {_field(merged, 'limit', 'type')}); a project file "
+                "may not soften a hard limit")
     for key in set(merged) - set(same) - {"limit"} - set(FREE_BUDGET):
         if merged.get(key) != old.get(key):
-            found.append(((key,), f"changes {key} of {what}; not allowed in a project file"))
+            _refuse(problems, new, path, (key,),
+                    f"changes {key} of {what}; not allowed in a project file")
     for key in set(_map(merged.get("limit"))) - {"usd", "type"}:
         if _map(merged["limit"]).get(key) != _map(old.get("limit")).get(key):
-            found.append((("limit", key), f"changes limit.{key} of {what}; not allowed in a "
-                                          "project file"))
-    _report(new, path, found, problems)
+            _refuse(problems, new, path, ("limit", key),
+                    f"changes limit.{key} of {what}; not allowed in a project file")
 
 
 def _rate_limit(old, new, path, what, _same, problems):
+    """Refuse what would raise, move or remove a rate of rate limit `old`."""
     if not isinstance(old, dict):
         return
     if not isinstance(new, dict):
         problems.add(path, f"removes {what} of your config; a project file may only lower it")
         return
     merged = _merged(old, new)
-    found = []
     for key in SAME_RATE:
         if _field(merged, key) != _field(old, key):
-            found.append(((key,), f"changes the {key} of {what}; a project file may only lower "
-                                  "its limits"))
+            _refuse(problems, new, path, (key,),
+                    f"changes the {key} of {what}; a project file may only lower its limits")
     for key in RATES:
         if old.get(key) is not None and not _lower(merged.get(key), old[key]):
-            found.append(((key,), f"raises or removes {key} of {what} ({old[key]}); a project "
-                                  "file may only lower it"))
+            _refuse(problems, new, path, (key,),
+                    f"raises or removes {key} of {what} ({old[key]}); a project file may only "
+                    "lower it")
     for key in set(merged) - set(SAME_RATE) - set(RATES) - set(FREE_RATE):
         if merged.get(key) != old.get(key):
-            found.append(((key,), f"changes {key} of {what}; not allowed in a project file"))
-    _report(new, path, found, problems)
+            _refuse(problems, new, path, (key,),
+                    f"changes {key} of {what}; not allowed in a project file")
 
 
-def _report(new, path, found, problems):
-    seen = set()
-    for rel, message in found:
-        where = path + _culprit(new, rel)
-        if where not in seen:
-            seen.add(where)
-            problems.add(where, message)
+def _refuse(problems, new, path, rel, message):
+    """Refuse the project's key that causes `message` (the longest prefix of `rel` it sets),
+    once per key."""
+    where = path + _culprit(new, rel)
+    if all(known != where for known, _ in problems.items):
+        problems.add(where, message)
