@@ -207,7 +207,9 @@ def _with_project(found, project, layers, trust, setting):
     value = project["value"]
     below = layers[:project["at"]]
     if value is not None:
-        base, _ = merge_layers(below)
+        # Compared with every layer of yours, $LLM_SHIM_CONFIG's too: a key it sets over the
+        # project file merges key by key, so a project's `type: soft` could survive beneath it.
+        base, _ = merge_layers(layers)
         refusals = narrow.refusals(base, value)
         refused = narrow.lines(path, project["marks"], refusals)
         value = narrow.without(value, [where for where, _ in refusals])

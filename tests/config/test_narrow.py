@@ -141,3 +141,16 @@ def test_an_invalid_cached_error_never_carries_a_project_on_error(write_yaml, us
         with pytest.raises(ConfigError) as info:
             compiled.load(cwd=str(tmp_path / "repo"))
         assert info.value.on_error == "passthrough"  # the default's, not the project's block
+
+
+def test_a_budget_of_llm_shim_config_cannot_be_softened_from_below(write_yaml, tmp_path,
+                                                                  monkeypatch, trust_project):
+    """$LLM_SHIM_CONFIG sits above the project file, but merges key by key: a project's
+    `type: soft` under an env budget that sets only `usd` would survive the merge."""
+    env = write_yaml("env.yaml", "policies: {budgets: {cap: {scope: global, period: day, "
+                                 "limit: {usd: 1.0}}}}\n")
+    monkeypatch.setenv("LLM_SHIM_CONFIG", env)
+    trust_project(write_yaml("repo/.llm-shim.yaml",
+                             "policies: {budgets: {cap: {limit: {type: soft}}}}\n"))
+    cfg = compiled.load(cwd=str(tmp_path / "repo"))
+    assert cfg["policies"]["budgets"]["cap"]["limit"]["type"] == "hard"
