@@ -358,6 +358,23 @@ def check_cache(ctx):
     return result("cache", True, f"{shown} ({state})")
 
 
+def check_zstd(ctx):
+    """Compressed codex rollouts (`.jsonl.zst`, codex >= 0.137) can be read for usage."""
+    from shim.telemetry.harvest import zst
+
+    binding = zst.binding()
+    if binding:
+        return result("zstd", True, f"compressed codex rollouts are read with {binding}")
+    if "codex" not in ctx["tools"]:
+        return result("zstd", True, "no zstd decompressor, not needed: codex is not configured")
+    return result("zstd", False,
+                  "cannot read compressed codex rollouts (.jsonl.zst): this Python has neither "
+                  "compression.zstd nor the zstandard package",
+                  "pip install 'llm-shim[zstd]' (or zstandard) into llm-shim's Python, or use "
+                  "Python 3.14+; until then calls whose rollout was compressed have no usage",
+                  severity="warn")
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -367,7 +384,7 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache)]
+             ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd)]
     results = []
     for name, step in steps:
         try:

@@ -176,6 +176,8 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         "tool": adapter,
         "cwd": cwd,
         "claude_config_dir": environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude"),
+        # claude >= 2.1.234 writes its transcripts under this name instead of the cwd's
+        "claude_project_dir_name": environ.get("CLAUDE_CODE_PROJECT_DIR_NAME") or None,
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
         "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
         "session_id": session_id,

@@ -12,7 +12,7 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "cache"}
+               "tool:llm", "config", "telemetry", "cache", "zstd"}
 
 
 def doctor_json(cli):
