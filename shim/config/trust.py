@@ -90,6 +90,23 @@ def _write_store(entries):
     return target
 
 
+class _Locked:
+    """Serialise read-modify-write of the store (two `llm-shim trust` at once keep both)."""
+
+    def __enter__(self):
+        import fcntl
+
+        target = paths.trust_file()
+        paths.ensure_dir(os.path.dirname(target))
+        self.fd = os.open(target + ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+                          | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)  # closing releases the lock
+
+
 def trust(path):
     """Pin `path` with its current bytes; returns (resolved path, sha256)."""
     real = resolved(path)
@@ -97,19 +114,21 @@ def trust(path):
         raise ValueError("a path with a newline cannot be trusted")
     with open(real, "rb") as fh:
         sha = digest(fh.read())
-    entries = parse_store(read_store())
-    entries[real] = sha
-    _write_store(entries)
+    with _Locked():
+        entries = parse_store(read_store())
+        entries[real] = sha
+        _write_store(entries)
     return real, sha
 
 
 def untrust(path):
     """Forget `path`; True when it was in the store."""
     real = resolved(path)
-    entries = parse_store(read_store())
-    if entries.pop(real, None) is None:
-        return False
-    _write_store(entries)
+    with _Locked():
+        entries = parse_store(read_store())
+        if entries.pop(real, None) is None:
+            return False
+        _write_store(entries)
     return True
 
 

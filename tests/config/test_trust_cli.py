@@ -79,3 +79,22 @@ def test_trust_without_a_project_file_is_one_usage_line(capsys, tmp_path):
                    "pass its PATH\n")
     code, _, err = run(capsys, "trust", str(tmp_path / "nope"))
     assert code == 2 and "no such file" in err
+
+
+def test_parallel_trusts_keep_every_entry(tmp_path):
+    """Read-modify-write of the store is serialised: eight processes, eight entries."""
+    import subprocess
+    import sys
+
+    from tests.config.conftest import REPO
+
+    for index in range(8):
+        (tmp_path / f"p{index}").mkdir()
+        (tmp_path / f"p{index}" / ".llm-shim.yaml").write_text(f"# {index}\n")
+    code = ("import sys; sys.path.insert(0, %r); from shim.config import trust; "
+            "trust.trust(sys.argv[1])" % REPO)
+    procs = [subprocess.Popen([sys.executable, "-c", code,
+                               str(tmp_path / f"p{index}" / ".llm-shim.yaml")])
+             for index in range(8)]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 8
+    assert len(trust.entries()) == 8
