@@ -30,7 +30,7 @@ PROJECT_FILE = ".llm-shim.yaml"
 TRUST_ENV = "LLM_SHIM_TRUST_PROJECT_FILES"  # the same name as shim.config.trust.ENV_VAR
 NOTICE_SECONDS = 3600  # a notice about a project file is repeated at most this often
 # Bump when the compiled shape changes; old caches then miss instead of being misread.
-FORMAT = 2  # 2: a cached error carries policies.on_error
+FORMAT = 3  # 2: a cached error carries policies.on_error; 3: _notices, a project file's trust
 _MAGIC = b"LSCC"  # llm-shim compiled config
 _HEADER = 8       # magic + CRC32 of the marshalled payload
 
