@@ -94,9 +94,11 @@ def test_init_never_overwrites_without_force(capsys):
 def test_validate_without_file_checks_every_discovered_source(capsys, tmp_path):
     project = tmp_path / ".llm-shim.yaml"
     project.write_text("default_agent: auto\n")
-    code, out, _ = run(capsys, "config", "validate")
+    code, out, err = run(capsys, "config", "validate")
     assert code == 0
     assert out == f"ok: {project}\nok: {DEFAULT}\n"
+    assert err.startswith(f"llm-shim: warning: project config {project}: not trusted, so not "
+                          "applied")  # valid, but the shims ignore it until trusted
     project.write_text("default_agent: nobody\n")
     code, out, err = run(capsys, "config", "validate")
     assert code == 1
