@@ -25,8 +25,14 @@ def check_config(ctx):
     """The configuration compiles: every layer parses and validates."""
     exc = ctx["cfg_error"]
     if exc is None:
-        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']})"
+        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']}"
+                   + (f", {s['trust']}" if s.get("trust") else "") + ")"
                    for s in ctx["cfg"].get("_sources") or []]
+        untrusted = [s["path"] for s in ctx["cfg"]["_sources"] if s.get("trust") == "untrusted"]
+        if untrusted:  # a warning, not a failure: ignoring it is the safe default
+            return result("config", False, "valid: " + ", ".join(sources), severity="warn",
+                          hint=f"`llm-shim trust {untrusted[0]}` applies the project file "
+                               "(docs/security.md); `llm-shim trust --list` lists trusted ones")
         return result("config", True, "valid: " + ", ".join(sources))
     if isinstance(exc, errors.ConfigError):
         lines = list(exc.problems) or [exc.why]
