@@ -440,9 +440,7 @@ def run_all(environ=None, cwd=None, timeout=None):
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
              ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd),
-             ("platform", check_platform)]
-             ("telemetry", check_telemetry), ("cache", check_cache),
-             ("grammar", check_grammar), ("shells", check_shells)]
+             ("platform", check_platform), ("grammar", check_grammar), ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:
