@@ -33,7 +33,8 @@ DATA = os.path.join(REPO, "tests", "data", "routing", "labelled.jsonl")
 SEED = 18
 EPOCHS = 40
 LEARNING_RATE = 0.5
-L2 = 1e-4
+L2 = 1e-4            # on named features
+L2_GRAM = 1e-4       # on hashed grams
 KEEP = 1500          # largest weights kept (by magnitude); the rest are dropped
 MIN_WEIGHT = 1e-3
 
@@ -65,7 +66,7 @@ def train(vecs, targets):
             gradient = 1.0 / (1.0 + 2.718281828459045 ** -z) - targets[i]
             for k, v in vec.items():
                 w = weights.get(k, 0.0)
-                weights[k] = w - rate * (gradient * v + L2 * w)
+                weights[k] = w - rate * (gradient * v + (L2_GRAM if isinstance(k, int) else L2) * w)
             bias -= rate * gradient
     return bias, weights
 

@@ -1,7 +1,7 @@
 """The learned router: how likely a cheap model's answer is worse than a strong model's.
 
-A logistic regression over binary features a person can read back: hashed word unigrams and
-bigrams, character n-grams at word edges (`<prov`, `ular>`), the first word, the explainable
+A logistic regression over binary features a person can read back: hashed words, character
+4-grams at word edges (`<prov`, `ular>`), the first word (`^rename`), the explainable
 features of shim.routing.classify (code blocks, file references, keyword groups, list items,
 questions, a continued conversation), numbers and operators, constraint words ("exactly",
 "must"), the length band and the task kind (prove, compute, code, extract, write, chat,
@@ -33,16 +33,18 @@ _NORM = bytes.maketrans(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~123456789",
                         b" " * 32 + b"000000000")
 # Not "/" or "-": paths and prose are full of them.
 OPERATORS = ("+", "*", "=", "^", "%", "\u00d7", "\u00b2", "\u2264", "\u2265")
+# Words that ask for an exact result ("at least" and "every" are too common in prose to help).
 CONSTRAINT_WORDS = frozenset(
-    b"exactly must only precisely without never every identical unchanged guarantee "
-    b"guarantees correct correctly rigorous all least most".split())
+    b"exactly must precisely identical unchanged guarantee guarantees rigorous rigorously "
+    b"strictly".split())
 # Task kinds, first match wins; read from the first and last KIND_WORDS words, where the
-# instruction sits. "code" also fires on a code block or a file reference.
+# instruction sits. "compute" also fires on "how many/much/long/far/old" and on a question
+# with two or more numbers; "code" also on a code block or a file reference.
 KIND_WORDS = 16
 KINDS = (
     ("prove", b"prove proves proving disprove proof rigorous induction"),
     ("compute", b"calculate compute solve probability expected percent percentage average "
-                b"how many much far total change cost costs"),
+                b"equation"),
     ("code", b"function implement fix bug test tests refactor regex sql query api class method "
              b"script compile deploy migrate endpoint traceback error exception crash program "
              b"code rename"),
@@ -53,6 +55,17 @@ KINDS = (
     ("recall", b"what who when where why explain describe tell"),
 )
 _KINDS = tuple((kind, frozenset(words.split())) for kind, words in KINDS)
+_HOW_MUCH = frozenset(b"many much long far old".split())
+# An instruction's leading verb says the kind outright ("Write a short essay on Fermat's proof"
+# is writing); "write" with code words around it is code.
+LEADING_VERBS = {
+    "prove": b"prove disprove", "compute": b"calculate compute solve",
+    "code": b"fix implement refactor rename migrate debug port",
+    "extract": b"extract convert", "write": b"write compose draft rewrite translate summarise summarize",
+    "chat": b"pretend act imagine", "recall": b"explain describe tell define",
+}
+_LEADING = {verb: kind for kind, verbs in LEADING_VERBS.items() for verb in verbs.split()}
+_POLITE = frozenset(b"please can could would you pls".split())
 LENGTH_BANDS = (60, 200, 600, 2000, 6000)
 GRAM_SCALE_POWER = 0.5     # the gram part of the score is divided by (number of grams) ** this
 
@@ -91,7 +104,6 @@ def features(prompt, resume=False, base=None):
     words = sample.lower().encode("utf-8", "surrogateescape").translate(_NORM).split()
     unique = set(words)
     grams = list(unique)
-    grams += set(map(b" ".join, zip(words, words[1:])))
     grams += [b"<" + w[:4] for w in unique if len(w) > 4]
     grams += [w[-4:] + b">" for w in unique if len(w) > 4]
     if words:
@@ -126,18 +138,28 @@ def features(prompt, resume=False, base=None):
     if facts["continued"]:
         names.append("continued conversation")
     names += ["keywords: " + group for group in facts["keywords"]]
-    names.append("kind: " + task_kind(words, facts))
+    names.append("kind: " + task_kind(words, facts, numbers))
     return grams, names
 
 
-def task_kind(words, facts):
-    """prove | compute | code | extract | write | chat | recall | other, from the words around
-    the instruction (first and last KIND_WORDS), a code block or file reference."""
+def task_kind(words, facts, numbers=0):
+    """prove | compute | code | extract | write | chat | recall | other: from the leading verb,
+    else the words around the instruction (first and last KIND_WORDS), a code block or file
+    reference, and "how many"-style or numeric questions."""
     ends = set(words[:KIND_WORDS]).union(words[-KIND_WORDS:])
+    lead = next((word for word in words[:4] if word not in _POLITE), None)
+    if lead in _LEADING:
+        kind = _LEADING[lead]
+        if kind == "write" and (facts["code_blocks"] or _KINDS[2][1].intersection(ends)):
+            return "code"
+        return kind
     for kind, vocabulary in _KINDS:
-        if kind == "code" and (facts["code_blocks"] or facts["file_refs"]):
-            return kind
         if vocabulary.intersection(ends):
+            return kind
+        if kind == "compute" and ((b"how" in ends and _HOW_MUCH.intersection(ends))
+                                  or (numbers >= 2 and facts["questions"])):
+            return kind
+        if kind == "code" and (facts["code_blocks"] or facts["file_refs"]):
             return kind
     return "other"
 
