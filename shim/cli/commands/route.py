@@ -82,13 +82,14 @@ def evaluate_file(path, as_json=False, agent=None, stream=None, environ=None, cw
     """Route every prompt of `path` with the agent's strong_share and print how the tiers
     compare with the labels; returns the exit code."""
     from shim.config import compiled
-    from shim.routing import decide, evaluate
+    from shim.routing import evaluate
+    from shim.routing.decide import agent_settings, cost_settings
 
     stream = stream or sys.stdout
     environ = dict(os.environ if environ is None else environ)
     cfg = compiled.load(cwd=cwd, environ=environ)
     name = agent or "auto"
-    share = decide.cost_settings(cfg, decide.agent_settings(cfg, name))["strong_share"]
+    share = cost_settings(cfg, agent_settings(cfg, name))["strong_share"]
     if share is None:
         raise errors.UsageError("route --eval", "strong_share is null for agent %s: the learned "
                                 "router is off" % name, "set policies.cost_optimization.strong_share")
