@@ -104,8 +104,9 @@ def features(prompt, resume=False, base=None):
     words = sample.lower().encode("utf-8", "surrogateescape").translate(_NORM).split()
     unique = set(words)
     grams = list(unique)
-    grams += [b"<" + w[:4] for w in unique if len(w) > 4]
-    grams += [w[-4:] + b">" for w in unique if len(w) > 4]
+    long_words = [w for w in unique if len(w) > 4]
+    grams += [b"<" + w[:4] for w in long_words]
+    grams += [w[-4:] + b">" for w in long_words]
     if words:
         grams.append(b"^" + words[0])
 
@@ -170,20 +171,22 @@ def raw_score(grams, names, part, keys=None, top=0):
     weights = part["weights"]
     keys = gram_keys(grams) if keys is None else keys
     scale = len(grams) ** -GRAM_SCALE_POWER if grams else 0.0
-    hit_grams = weights.keys() & set(keys)
-    hit_names = weights.keys() & set(names)
+    hit_grams = weights.keys() & keys
+    hit_names = weights.keys() & names
     z = part["bias"] + sum(map(weights.__getitem__, hit_grams)) * scale \
         + sum(map(weights.__getitem__, hit_names))
     z = -60.0 if z < -60.0 else 60.0 if z > 60.0 else z
     probability = 1.0 / (1.0 + 2.718281828459045 ** -z)
     if not top:
         return probability, []
-    moved = [(weights[key] * scale, key) for key in hit_grams]
-    moved += [(weights[name], name) for name in hit_names]
-    moved.sort(key=lambda item: (-abs(item[0]), str(item[1])))
+    # The grams that moved most are among the `top` most negative and most positive weights.
+    ranked = sorted(hit_grams, key=weights.__getitem__)
+    candidates = [(weights[key] * scale, key) for key in ranked[:top] + ranked[-top:]]
+    candidates += [(weights[name], name) for name in hit_names]
+    moved = sorted(set(candidates), key=lambda item: (-abs(item[0]), str(item[1])))[:top]
     return probability, [
         (grams[keys.index(key)].decode("utf-8", "replace") if isinstance(key, int) else key, value)
-        for value, key in moved[:top]]
+        for value, key in moved]
 
 
 def thresholds(strong_share, model=None):
