@@ -990,6 +990,84 @@ def _(r):
                           "New Zealand", "Uruguay", "Slovenia", "Kenya", "Nepal"]))
 
 
+@template("c-plain-hard-bug", "coding", "debug", "premium",
+          "a hard fault described in plain words, no tell-tale vocabulary", 9)
+def _(r):
+    return r.choice([
+        "Sometimes the totals in the nightly report are doubled, but only when two imports run at the same time. Find out why.",
+        "Users occasionally see another user's cart for a second after logging in. The session code is in {f}.",
+        "Every few days the worker stops picking up jobs until we restart it; nothing in the logs. Figure it out.",
+        "Our cache returns stale prices for about a minute after an update, but only on two of the six servers.",
+        "The retry logic in {f} sometimes sends the same email three times. Make it send exactly once.",
+        "After the upgrade, a small fraction of uploads end up truncated at exactly 64 KB. Track it down.",
+        "Timestamps drift by one hour for some users twice a year. Find every place that causes it in {f} and its callers.",
+    ]).format(f=pick(r, "file"))
+
+
+@template("c-api-change", "coding", "design", "premium",
+          "an interface change that must stay compatible across callers", 8)
+def _(r):
+    return r.choice([
+        "Switch /v1/orders from offset to cursor pagination without breaking existing clients.",
+        "Make {fn} in {f} async; it has about forty callers across the codebase.",
+        "Add multi-currency support to the invoice totals; old invoices must render exactly as before.",
+        "Replace our homegrown config loader with environment variables plus a file, keeping every current setting working.",
+        "Split the monolith's billing code into a separate service behind the same HTTP API.",
+    ]).format(fn=pick(r, "func"), f=pick(r, "file"))
+
+
+@template("c-explain-code-long", "coding", "recall", "cheap",
+          "explaining code that exists, long paste", 8)
+def _(r):
+    code = r.choice([CODE_FILE_PY, CODE_FILE_JS]) * r.randint(1, 2)
+    lang, snippet, _ = r.choice(BUGGY)
+    return r.choice([
+        "Walk me through this code line by line, I'm new to the project:\n\n{c}",
+        "{c}\n\nWhat design patterns does this use? Just describe them.",
+        "Explain to a non-programmer what this does:\n{s}",
+        "Add comments to this code explaining each step; do not change the code itself.\n\n{c}",
+    ]).format(c=code, s=snippet)
+
+
+@template("g-long-article", "general", "recall", "cheap",
+          "long pasted text, open-ended reading question", 8)
+def _(r):
+    text = sentences(r, NOTE_SENTENCES + STORY_SENTENCES, r.randint(15, 35))
+    return r.choice([
+        "{t}\n\nWhat's the main idea of this text?",
+        "Here's something I wrote:\n\n{t}\n\nHow does it come across? Any general impressions?",
+        "{t}\n\nSuggest three possible titles for this.",
+        "Read this and tell me what the mood is:\n\n{t}",
+    ]).format(t=text)
+
+
+@template("g-multi-step-units", "general", "compute", "standard",
+          "a chain of unit conversions and arithmetic", 9)
+def _(r):
+    return r.choice([
+        "My car uses {a} litres per 100 km. Fuel costs {p} per litre. What does a {d} km round trip cost?",
+        "A recipe for {k} people needs {g} g of flour. How many cups for {m} people if a cup holds 125 g?",
+        "I walk at {s} km/h. How many minutes to cover {d} km, with a 10-minute break every hour of walking?",
+        "A {w}x{h} m room gets tiles of 30x30 cm, and 10% extra for cuts. How many tiles do I buy?",
+        "If I save {p} a week and get {a}% interest once a year, how much do I have after two years?",
+    ]).format(a=r.randint(4, 9), p=r.choice(["1.80", "1.65", "2.10", "25", "40"]), d=r.randint(30, 400),
+              k=r.randint(2, 6), g=r.randint(200, 600), m=r.randint(7, 15), s=r.choice([4, 5, 6]),
+              w=r.randint(3, 7), h=r.randint(2, 6))
+
+
+@template("g-hard-reasoning", "general", "reason", "premium",
+          "many interlocking constraints, one right answer", 8)
+def _(r):
+    n = r.sample(S["name"], 5)
+    return r.choice([
+        "{a}, {b}, {c}, {d} and {e} live in five houses in a row. {a} is not at either end, {b} lives right of {c}, "
+        "{d} is next to {e}, and {c} is in the middle. Who lives where? Give every possible answer.",
+        "A tournament has {k} teams and every pair plays once; a win is 3 points, a draw 1. What is the highest number of points the last-placed team can have?",
+        "Find the smallest positive integer that leaves remainders 1, 2, 3 and 4 when divided by 2, 3, 4 and 5.",
+        "On an island, {a} says '{b} is a knave', {b} says '{c} and I are the same type', {c} says nothing. Knights always tell the truth, knaves always lie. What is each?",
+    ]).format(a=n[0], b=n[1], c=n[2], d=n[3], e=n[4], k=r.randint(4, 8))
+
+
 # One-offs written by hand (each its own group) ----------------------------------------------------
 
 ONE_OFFS = [
