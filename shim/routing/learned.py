@@ -75,7 +75,7 @@ _model = None
 def load():
     """The model dict (loaded once per process): {"format", "up": {"bias", "weights"},
     "premium": {"bias", "weights"}, "heldout_scores", "heldout_premium_scores", ...}; weights
-    map a gram's key (gram_key) or a feature name to a weight."""
+    map a gram's key (gram_keys) or a feature name to a weight."""
     global _model
     if _model is None:
         with open(paths.package_data(MODEL_FILE), "rb") as fh:
