@@ -4,7 +4,7 @@
 Pure Python, deterministic (fixed seed, fixed order), not run at install. Reads
 tests/data/routing/labelled.jsonl (written by tools/gen_routing_set.py), trains a logistic
 regression on the `train` split for "needs more than the cheap tier" (label standard or
-premium), with the features of shim.routing.learned, prunes small weights, and stores the
+premium), with the features of shim.routing.router, prunes small weights, and stores the
 sorted scores of the held-out split (the `strong_share` knob picks its thresholds from them)
 and the premium share of non-cheap training labels (the second threshold).
 
@@ -27,7 +27,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from shim import paths  # noqa: E402
-from shim.routing import evaluate, learned  # noqa: E402
+from shim.routing import evaluate, router  # noqa: E402
 
 DATA = os.path.join(REPO, "tests", "data", "routing", "labelled.jsonl")
 SEED = 18
@@ -41,12 +41,12 @@ MIN_WEIGHT = 1e-3
 
 def vectors(rows):
     """Per row: {feature key: value}; grams hashed (CRC-32) and scaled by 1/sqrt(count), as
-    learned.raw_score does."""
+    router.raw_score does."""
     out = []
     for row in rows:
-        grams, names = learned.features(row["prompt"])
-        scale = len(grams) ** -learned.GRAM_SCALE_POWER if grams else 0.0
-        vec = dict.fromkeys(learned.gram_keys(grams), scale)
+        grams, names = router.features(row["prompt"])
+        scale = len(grams) ** -router.GRAM_SCALE_POWER if grams else 0.0
+        vec = dict.fromkeys(router.gram_keys(grams), scale)
         vec.update(dict.fromkeys(names, 1.0))
         out.append(vec)
     return out
@@ -99,14 +99,14 @@ def fit_both(rows):
 
 
 def scores(part, rows):
-    return [learned.raw_score(*learned.features(r["prompt"]), part)[0] for r in rows]
+    return [router.raw_score(*router.features(r["prompt"]), part)[0] for r in rows]
 
 
 def build(rows):
     train_rows = [r for r in rows if r["split"] == "train"]
     test_rows = [r for r in rows if r["split"] == "test"]
     up, premium, ratio = fit_both(train_rows)
-    model = {"format": learned.MODEL_FORMAT, "up": up, "premium": premium,
+    model = {"format": router.MODEL_FORMAT, "up": up, "premium": premium,
              "premium_ratio": round(ratio, 4),
              "heldout_scores": sorted(round(s, 6) for s in scores(up, test_rows)),
              "heldout_premium_scores": sorted(round(s, 6) for s in scores(
@@ -126,8 +126,8 @@ def grouped_cv(rows, share, folds=5):
         up, premium_part, ratio = fit_both(rest)
         up_scores = scores(up, held)
         premium_scores = scores(premium_part, held)
-        standard = learned.quantile(sorted(up_scores), share)
-        premium = learned.quantile(sorted(
+        standard = router.quantile(sorted(up_scores), share)
+        premium = router.quantile(sorted(
             s for r, s in zip(held, premium_scores) if needs_more(r)), ratio)
         for row, score, second in zip(held, up_scores, premium_scores):
             tier = "cheap" if score < standard else "premium" if second >= premium else "standard"
@@ -147,7 +147,7 @@ def main():
         rows = [json.loads(line) for line in fh]
     model, test_rows = build(rows)
     blob = marshal.dumps(model, 4)
-    target = paths.package_data(learned.MODEL_FILE)
+    target = paths.package_data(router.MODEL_FILE)
     if args.check:
         with open(target, "rb") as fh:
             same = fh.read() == blob
@@ -155,7 +155,7 @@ def main():
         return 0 if same else 1
     with open(target, "wb") as fh:
         fh.write(blob)
-    learned._model = None
+    router._model = None
     print("wrote %s: %d weights, %d bytes" % (os.path.relpath(target, REPO), len(model["up"]["weights"]) + len(model["premium"]["weights"]),
                                               len(blob)))
     print("\nheld-out set (%d prompts):" % len(test_rows))

@@ -18,7 +18,7 @@ Hot path: imports only our own modules.
 
 from shim import adapters
 from shim.routing import classify as classifier
-from shim.routing import learned
+from shim.routing import router
 
 TIER_ORDER = ("cheap", "standard", "premium")
 DEFAULT_COMPLEXITY_TO_TIER = {"simple": "cheap", "standard": "standard", "complex": "premium"}
@@ -37,12 +37,12 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])
         if cost["strong_share"] is not None:
             try:
-                verdict = learned.route(request["prompt"], request["resume"],
+                verdict = router.route(request["prompt"], request["resume"],
                                         cost["strong_share"], verdict)
             except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
                 # A damaged install must not break the call: the keyword score still works.
                 reasons.append("learned router unavailable (%s: %s): keyword score used" % (
-                    learned.MODEL_FILE, exc))
+                    router.MODEL_FILE, exc))
 
     decision = {
         "agent": agent,

@@ -3,9 +3,9 @@ agreement. Used by `llm-shim route --eval FILE.jsonl`, tools/train_router.py and
 tests/bench/classifier.py. Not on the hot path.
 """
 
-from shim.routing import learned
+from shim.routing import router
 
-TIERS = learned.TIERS
+TIERS = router.TIERS
 
 
 def read_jsonl(path):
@@ -37,7 +37,7 @@ def evaluate(rows, strong_share):
     fraction}, "agreement" (tier == label), "agreement_up" (cheap vs not cheap)}."""
     confusion = {label: dict.fromkeys(TIERS, 0) for label in TIERS}
     for row in rows:
-        tier = learned.route(row["prompt"], strong_share=strong_share)["route"]["tier"]
+        tier = router.route(row["prompt"], strong_share=strong_share)["route"]["tier"]
         confusion[row["label"]][tier] += 1
     total = len(rows)
     sent = {tier: sum(confusion[label][tier] for label in TIERS) for tier in TIERS}
@@ -47,7 +47,7 @@ def evaluate(rows, strong_share):
     return {
         "total": total,
         "strong_share": strong_share,
-        "thresholds": learned.thresholds(strong_share),
+        "thresholds": router.thresholds(strong_share),
         "confusion": confusion,
         "share": {tier: round(sent[tier] / total, 4) for tier in TIERS},
         "agreement": round(right / total, 4),

@@ -33,7 +33,7 @@ DATA = os.path.join(REPO, "tests", "data", "routing")
 
 from shim import paths  # noqa: E402
 from shim.routing import classify as classifier  # noqa: E402
-from shim.routing import evaluate, learned  # noqa: E402
+from shim.routing import evaluate, router  # noqa: E402
 from shim.routing.classify import COMPLEXITIES, classify  # noqa: E402
 
 SHARES = (0.2, 0.3, 0.35, 0.4, 0.5)
@@ -120,17 +120,17 @@ def main():
     result["index_build_ms"] = round(cpu_ms(classifier._build_index, 50)[0], 4)
     result["cost_ms"], result["cost_ms_median"] = {}, {}
     result["learned_ms"], result["learned_ms_median"] = {}, {}
-    learned.route("warm up")  # load the weights outside the timing
+    router.route("warm up")  # load the weights outside the timing
     for label, text in cost_cases():
         classify(text)  # build the keyword index outside the timing
         number = 20 if len(text) > 200000 else 100
         low, median = cpu_ms(lambda: classify(text), number)
         result["cost_ms"][label] = round(low, 4)
         result["cost_ms_median"][label] = round(median, 4)
-        low, median = cpu_ms(lambda: learned.route(text), number)
+        low, median = cpu_ms(lambda: router.route(text), number)
         result["learned_ms"][label] = round(low, 4)
         result["learned_ms_median"][label] = round(median, 4)
-    with open(paths.package_data(learned.MODEL_FILE), "rb") as fh:
+    with open(paths.package_data(router.MODEL_FILE), "rb") as fh:
         blob = fh.read()
     import marshal
     result["learned_load_ms"] = round(cpu_ms(lambda: marshal.loads(blob), 50)[0], 4)

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from shim import adapters, paths, routing
-from shim.routing import classify, evaluate, learned
+from shim.routing import classify, evaluate, router
 from tests.routing.conftest import DATA, REPO
 
 LABELLED = os.path.join(DATA, "labelled.jsonl")
@@ -28,7 +28,7 @@ def test_labelled_set_is_large_balanced_and_labelled():
     assert len(rows) >= 800
     halves = {half: sum(r["half"] == half for r in rows) for half in ("coding", "general")}
     assert abs(halves["coding"] - halves["general"]) <= 0.05 * len(rows), halves
-    assert {r["label"] for r in rows} == set(learned.TIERS)
+    assert {r["label"] for r in rows} == set(router.TIERS)
     assert all(r["reason"] and r["kind"] and r["group"] for r in rows)
     assert len({r["id"] for r in rows}) == len(rows)
     assert len({r["prompt"] for r in rows}) == len(rows)
@@ -57,15 +57,15 @@ def test_generator_reproduces_the_committed_file():
 # --- the model file ----------------------------------------------------------------------------
 
 def test_model_loads_from_package_data():
-    model = learned.load()
-    assert model["format"] == learned.MODEL_FORMAT
+    model = router.load()
+    assert model["format"] == router.MODEL_FORMAT
     for part in ("up", "premium"):
         weights = model[part]["weights"]
         assert 100 < len(weights) <= 5000
         assert any(isinstance(k, int) for k in weights) and any(isinstance(k, str) for k in weights)
     assert model["heldout_scores"] == sorted(model["heldout_scores"])
     assert len(model["heldout_scores"]) == len(_rows("test"))
-    assert os.path.isfile(paths.package_data(learned.MODEL_FILE))
+    assert os.path.isfile(paths.package_data(router.MODEL_FILE))
     with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as fh:
         assert '"data/*.marshal"' in fh.read()
 
@@ -79,8 +79,8 @@ def test_training_reproduces_the_shipped_weights():
 
 def test_scores_are_deterministic_across_processes():
     prompt = "Fix the KeyError in src/api/users.py when the email is missing"
-    code = ("import sys; sys.path.insert(0, %r); from shim.routing import learned; "
-            "print(learned.route(%r)['route']['score'])" % (REPO, prompt))
+    code = ("import sys; sys.path.insert(0, %r); from shim.routing import router; "
+            "print(router.route(%r)['route']['score'])" % (REPO, prompt))
     seen = set()
     for seed in ("0", "1", "12345"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
@@ -88,7 +88,7 @@ def test_scores_are_deterministic_across_processes():
                              text=True, timeout=60)
         assert out.returncode == 0, out.stderr
         seen.add(out.stdout.strip())
-    assert seen == {str(learned.route(prompt)["route"]["score"])}
+    assert seen == {str(router.route(prompt)["route"]["score"])}
 
 
 # --- the knob ----------------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_strong_share_sets_the_share_sent_up_on_the_held_out_set(share):
 def test_more_share_sends_more_up_and_zero_sends_nothing():
     prompts = [r["prompt"] for r in _rows("test")[:60]]
     def up(share):
-        return sum(learned.route(p, strong_share=share)["route"]["tier"] != "cheap" for p in prompts)
+        return sum(router.route(p, strong_share=share)["route"]["tier"] != "cheap" for p in prompts)
     assert up(0.0) == 0
     assert up(0.2) <= up(0.35) <= up(0.6)
     assert up(1.0) == len(prompts)
@@ -141,12 +141,12 @@ LONG_EASY = [
 
 @pytest.mark.parametrize("prompt", SHORT_HARD)
 def test_short_exact_multi_step_prompts_go_up(prompt):
-    assert learned.route(prompt)["route"]["tier"] != "cheap"
+    assert router.route(prompt)["route"]["tier"] != "cheap"
 
 
 @pytest.mark.parametrize("prompt", LONG_EASY)
 def test_wordy_open_ended_prompts_stay_cheap(prompt):
-    assert learned.route(prompt)["route"]["tier"] == "cheap"
+    assert router.route(prompt)["route"]["tier"] == "cheap"
 
 
 def test_not_decided_by_length():
@@ -156,15 +156,15 @@ def test_not_decided_by_length():
 
 
 def test_verdict_is_explained():
-    verdict = learned.route(SHORT_HARD[0])
+    verdict = router.route(SHORT_HARD[0])
     routed = verdict["route"]
     assert set(routed) == {"score", "premium_score", "tier", "thresholds", "strong_share", "kind",
                            "top_features"}
     assert 0.0 <= routed["score"] <= 1.0 and verdict["score"] == routed["score"]
     assert routed["kind"] == "compute"
-    assert 1 <= len(routed["top_features"]) <= learned.TOP_FEATURES
+    assert 1 <= len(routed["top_features"]) <= router.TOP_FEATURES
     assert "kind: compute" in [name for name, _ in routed["top_features"]]
-    assert verdict["complexity"] == learned.TIER_TO_COMPLEXITY[routed["tier"]]
+    assert verdict["complexity"] == router.TIER_TO_COMPLEXITY[routed["tier"]]
     assert json.loads(json.dumps(verdict)) == verdict
 
 
@@ -180,16 +180,16 @@ def test_task_kinds():
         "rename x to y in src/app.py": "code",
     }
     for prompt, kind in kinds.items():
-        assert learned.route(prompt)["route"]["kind"] == kind, prompt
+        assert router.route(prompt)["route"]["kind"] == kind, prompt
 
 
 def test_huge_and_odd_prompts():
     huge = "Prove the lemma.\n" + "filler words here " * 60000
-    assert learned.route(huge)["route"]["tier"] in learned.TIERS
-    assert learned.route("")["route"]["tier"] == "cheap"
+    assert router.route(huge)["route"]["tier"] in router.TIERS
+    assert router.route("")["route"]["tier"] == "cheap"
     weird = b"fix the bug in caf\xe9.py \xff".decode("utf-8", "surrogateescape")
-    assert learned.route(weird)["route"]["tier"] in learned.TIERS
-    assert learned.route(None) is None
+    assert router.route(weird)["route"]["tier"] in router.TIERS
+    assert router.route(None) is None
 
 
 # --- in the decision -------------------------------------------------------------------------------
@@ -231,9 +231,9 @@ def test_strong_share_null_falls_back_to_the_keyword_score(config):
 def test_a_damaged_model_file_falls_back_with_a_reason(cfg, tmp_path, monkeypatch):
     bad = tmp_path / "data"
     bad.mkdir()
-    (bad / learned.MODEL_FILE).write_bytes(b"\x00not marshal")
-    monkeypatch.setattr(learned, "_model", None)
-    monkeypatch.setattr(learned.paths, "package_data", lambda name: str(bad / name))
+    (bad / router.MODEL_FILE).write_bytes(b"\x00not marshal")
+    monkeypatch.setattr(router, "_model", None)
+    monkeypatch.setattr(router.paths, "package_data", lambda name: str(bad / name))
     decision = _decide(cfg, "claude", ["-p", SHORT_HARD[0]])
     assert decision["route"] is None
     assert decision["model"] is not None  # the keyword score still chose a tier
