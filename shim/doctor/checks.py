@@ -25,8 +25,14 @@ def check_config(ctx):
     """The configuration compiles: every layer parses and validates."""
     exc = ctx["cfg_error"]
     if exc is None:
-        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']})"
+        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']}"
+                   + (f", {s['trust']}" if s.get("trust") else "") + ")"
                    for s in ctx["cfg"].get("_sources") or []]
+        untrusted = [s["path"] for s in ctx["cfg"]["_sources"] if s.get("trust") == "untrusted"]
+        if untrusted:  # a warning, not a failure: ignoring it is the safe default
+            return result("config", False, "valid: " + ", ".join(sources), severity="warn",
+                          hint=f"`llm-shim trust {untrusted[0]}` applies the project file "
+                               "(docs/security.md); `llm-shim trust --list` lists trusted ones")
         return result("config", True, "valid: " + ", ".join(sources))
     if isinstance(exc, errors.ConfigError):
         lines = list(exc.problems) or [exc.why]
@@ -444,6 +450,20 @@ def check_platform(ctx):
                 f"({resolve.INSTALL_HINTS.get(tool, 'its installer')}), or set "
                 f"tools.{tool}.binary", severity="warn"))
     return results
+# -- learned grammar and other shells ----------------------------------------------------------
+
+def check_grammar(ctx):
+    """Per tool: version, pinned or not, grammar learned when, unknown flags seen recently."""
+    from shim.doctor import grammar
+
+    return grammar.check_all(ctx)
+
+
+def check_shells(ctx):
+    """How claude, codex and llm resolve in every shell install configured."""
+    from shim.doctor import shells as shell_probe
+
+    return shell_probe.check(ctx)
 
 
 # -- all of them -------------------------------------------------------------------------------
@@ -456,7 +476,8 @@ def run_all(environ=None, cwd=None, timeout=None):
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
              ("telemetry", check_telemetry), ("prices", check_prices), ("cache", check_cache),
-             ("zstd", check_zstd), ("platform", check_platform)]
+             ("zstd", check_zstd), ("platform", check_platform), ("grammar", check_grammar),
+             ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

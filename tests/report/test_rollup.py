@@ -157,8 +157,8 @@ def test_a_rollup_of_another_shape_is_ignored_then_replaced(conn):
     assert raw == rolled
 
 
-def test_migration_7_rebuilds_an_older_rollup_with_reasoning_tokens(tmp_path):
-    """A database at schema 6 (m005's rollup, no reasoning measure) is migrated: the rollup is
+def test_migration_8_rebuilds_an_older_rollup_with_reasoning_tokens(tmp_path):
+    """A database at schema 7 (m005's rollup, no reasoning measure) is migrated: the rollup is
     rebuilt from its rows and equals the row sums, reasoning included."""
     import sqlite3
 
@@ -166,10 +166,10 @@ def test_migration_7_rebuilds_an_older_rollup_with_reasoning_tokens(tmp_path):
 
     path = str(tmp_path / "old.db")
     conn = sqlite3.connect(path, isolation_level=None)
-    migrations.migrate(conn, target=6)
+    migrations.migrate(conn, target=7)
     store_mod.insert_attempts(conn, _random_rows(300, 11))
     assert not rollup.exists(conn)  # m005's rollup lacks the reasoning measure
-    assert migrations.migrate(conn) == migrations.LATEST >= 7
+    assert migrations.migrate(conn) == migrations.LATEST >= 8
     assert rollup.exists(conn)
     raw, rolled = _both(conn, "Europe/Berlin", "week", ("model",))
     assert raw == rolled and raw

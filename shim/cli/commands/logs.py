@@ -181,7 +181,7 @@ def _print_table(rows, stream, width=None, reasons=False, filtered=False):
             tool,
             fit.shorten(model if requested == model else f"{requested}->{model}",
                         MODEL_WIDTH if width else None),
-            r["tier"] or "",
+            tier_text(r),
             outcome(r),
             *token_cells(r),
             cost_text(r),
@@ -231,6 +231,13 @@ def token_cells(r):
         out += f" (r {r['reasoning_tokens']})"
     return [str(r["input_tokens"] or 0), str(r["cache_read_tokens"] or 0),
             str(r["cache_write_tokens"] or 0), out]
+
+
+def tier_text(r):
+    """The tier, with the learned router's score when it ran (`cheap 0.02`)."""
+    score = r.get("route_score")
+    tier = r["tier"] or ""
+    return tier if score is None else f"{tier} {score:.2f}".strip()
 
 
 def outcome(r):
