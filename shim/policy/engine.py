@@ -206,6 +206,8 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
         try:
             state.expire(conn, at)
             judged = judge_budgets(conn, gate["decision"], request, cfg, at)
+            if judged["error"] is None:
+                _cap(judged, request, cfg)
             gate["decision"] = judged["decision"]
             gate["estimate"] = judged["estimate"]
             gate["budgets"] = judged["budgets"]
@@ -245,6 +247,18 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
             raise
 
 
+def _cap(judged, request, cfg):
+    """A claude one-shot call under a hard budget gets `--max-budget-usd` = its reservation
+    (shim.policy.cap); one that cannot be capped (a reservation of 0) is refused."""
+    from shim.policy import cap
+
+    names = cap.hard_budgets(judged["budgets"])
+    if not names or not cap.applies(judged["decision"], request, cfg):
+        return
+    judged["decision"], judged["error"] = cap.apply(judged["decision"],
+                                                    judged["estimate"]["usd"], names)
+
+
 def _block(gate, error):
     gate["blocked"] = True
     gate["error"] = error
@@ -258,6 +272,9 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
     if applicable:
         est = estimate.estimate(decision, cfg, conn)
+        fixed = budgets.fixed_reservation(applicable)
+        if fixed is not None:
+            est = dict(est, usd=fixed, basis=f"reserve_usd {budgets.usd(fixed)}")
     else:
         est = {"usd": 0.0, "tokens": sum(estimate.tokens(decision, cfg)),
                "model": estimate.effective_model(decision), "basis": "no budget applies"}
