@@ -108,12 +108,16 @@ def estimate(decision, cfg, conn=None):
     if static is None:
         static, basis = 0.0, f"no price for {model or 'the default model'}"
     usd = static
+    history = 0
     if conn is not None and settings(cfg)["learn"]:
-        learned = recent_quantile(conn, decision)
+        costs = recent_costs(conn, decision)
+        history = len(costs)
+        learned = quantile(costs)
         if learned is not None and learned > usd:
             usd, basis = learned, (f"p{LEARN_QUANTILE * 100:.0f} of recent "
                                    f"{_subject_label(decision)} calls")
-    return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis}
+    return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis,
+            "history": history}
 
 
 def _subject_label(decision):
@@ -121,14 +125,27 @@ def _subject_label(decision):
         decision.get("model") or "tool default")
 
 
-def recent_quantile(conn, decision, limit=LEARN_FROM, quantile=LEARN_QUANTILE):
-    """The `quantile` (nearest rank) of the cost of the last `limit` paid calls of this
-    decision's agent, tool and model (None = the tool default: rows without a model or with
-    the default's), or None without history: ingested rows, and settled reservations that
-    stand in for rows not ingested yet. A call stopped at its cap counts `CAPPED_FACTOR` times."""
+def recent_quantile(conn, decision, limit=LEARN_FROM, q=LEARN_QUANTILE):
+    """The `q` quantile (nearest rank) of `recent_costs`, or None without history."""
+    return quantile(recent_costs(conn, decision, limit), q)
+
+
+def quantile(costs, q=LEARN_QUANTILE):
+    if not costs:
+        return None
+    costs = sorted(costs)
+    rank = math.ceil(q * len(costs) - 1e-9)  # nearest rank: p90 of 3 is the largest
+    return float(costs[min(max(rank, 1), len(costs)) - 1])
+
+
+def recent_costs(conn, decision, limit=LEARN_FROM):
+    """The costs of the last `limit` paid calls of this decision's agent, tool and model
+    (None = the tool default: rows without a model or with the default's): ingested rows, and
+    settled reservations that stand in for rows not ingested yet. A call stopped at its cap
+    counts `CAPPED_FACTOR` times its cost."""
     tool = decision.get("tool")
     if not tool:
-        return None
+        return []
     agent = decision.get("agent")
     model = effective_model(decision)
     tool_default = 0 if decision.get("model") else 1
@@ -150,11 +167,7 @@ def recent_quantile(conn, decision, limit=LEARN_FROM, quantile=LEARN_QUANTILE):
                AND NOT EXISTS (SELECT 1 FROM counters k WHERE k.invocation_id = r.invocation_id
                                   AND k.attempt = r.attempt)
             ORDER BY t DESC LIMIT ?)""", args * 3 + (int(limit),))]
-    if not costs:
-        return None
-    costs.sort()
-    rank = math.ceil(quantile * len(costs) - 1e-9)  # nearest rank: p90 of 3 is the largest
-    return float(costs[min(max(rank, 1), len(costs)) - 1])
+    return [float(c) for c in costs]
 
 
 def actual_cost(usage, decision, cfg):

@@ -13,7 +13,8 @@ to the spool; the end record follows when the tool is done. Ingestion pairs them
 
 `KILLED_AFTER` leaves time for another ingester that holds the end record to commit it; if a
 real end record still arrives after its call was recorded as killed, it replaces that row
-(ingest._commit). `starts.lock` serialises ingesters over `starts.log`.
+(ingest._commit). An exclusive flock on the spool directory serialises ingesters over
+`starts.log` (writers never take it: they lock their own descriptor of spool.log).
 
 Not on the hot path (only ingestion imports it).
 """
@@ -26,7 +27,6 @@ import time
 from shim import paths
 
 PENDING_NAME = "starts.log"
-LOCK_NAME = "starts.lock"
 KILLED_AFTER = 60.0            # seconds after its start before a call can be called killed
 OTHER_HOST_AFTER = 24 * 3600   # another host's pid cannot be checked: the reservation TTL
 
@@ -40,8 +40,8 @@ def split(records):
 
 
 class Pending:
-    """The start lines still waiting (spool/starts.log), held under `starts.lock` from `open`
-    until `save` or `close`, so two ingesters never lose each other's lines."""
+    """The start lines still waiting (spool/starts.log), held under a lock on the spool
+    directory from `open` until `close`, so two ingesters never lose each other's lines."""
 
     def __init__(self, spool_dir=None):
         self.directory = spool_dir or paths.spool_dir()
@@ -51,8 +51,7 @@ class Pending:
 
     def open(self):
         paths.ensure_dir(self.directory)
-        fd = os.open(os.path.join(self.directory, LOCK_NAME),
-                     os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
         self.lock_fd = fd
         try:
