@@ -4,7 +4,9 @@ The loopback stub answers every request with usage whose tokens cost about $0.10
 claude itself applies (measured first with one direct call, so the test follows claude's own
 price table), and names no model llm-shim knows a cost history for. 15 parallel
 `claude -p … --output-format json` calls go through the shims against a $0.50 hard budget:
-the recorded spend must stay within $0.50. Without the budget guarantee all 15 ran ($1.50).
+the recorded spend must stay within $0.50. Without the budget guarantee all 15 ran ($1.50);
+with --max-budget-usd alone too, since claude checks its cap only after a request, and one
+request is the whole call here: the first call of a kind must set the others' reservation.
 """
 
 import json
@@ -73,3 +75,6 @@ def test_fifteen_parallel_real_claude_calls_stay_within_a_fifty_cent_budget(real
     assert spend <= 0.50 + 1e-6, [(r[1], r[2]) for r in ran]
     assert all(any(x.startswith("budget: added --max-budget-usd ") for x in json.loads(r[3]))
                for r in ran)
+    # Only the first call ran on the static guess (and was stopped at that cap); the others
+    # waited for its cost and were reserved from it, so they finished under their caps.
+    assert sum(1 for r in ran if r[2] == "max_budget") == 1, [r[2] for r in ran]
