@@ -42,6 +42,8 @@ def test_fifteen_parallel_dime_calls_cannot_overspend_fifty_cents(shim_env):
     assert all(code in (0, 1, 75) for code in codes), codes
     rows = shim_env.attempts()
     assert len(rows) == 15
+    print(f"fake claude: {len(ran)} ran, {15 - len(ran)} refused, "
+          f"spend ${_spend(rows):.4f}")
     assert _spend(rows) <= 0.50 + 1e-9, [(r["exit_code"], r["cost_usd"]) for r in rows]
     # Every call that ran carried the cap, and the cap is what it reserved (> 0).
     caps = [_cap(call) for call in ran]
