@@ -277,9 +277,12 @@ def _first_call_in_flight(conn, judged, cfg):
     if budgets.fixed_reservation([r["budget"] for r in judged["budgets"]]) is not None:
         return False
     values = budgets.subject(decision, cfg)
+    # Another shim's call: this process's own reservations (a caller admitting several
+    # attempts itself) would only make it wait for itself.
     return conn.execute(
         "SELECT 1 FROM policy_reservations WHERE settled = 0 AND agent IS ? AND tool IS ? "
-        "AND model IS ? LIMIT 1", (values["agent"], values["tool"], values["model"])
+        "AND model IS ? AND NOT (pid IS ? AND host IS ?) LIMIT 1",
+        (values["agent"], values["tool"], values["model"], os.getpid(), state.host())
     ).fetchone() is not None
 
 

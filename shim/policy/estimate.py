@@ -8,9 +8,8 @@ price         = the model's row from the price table (shim.telemetry.prices), th
 That static guess is wrong for agentic CLIs (one `claude -p` can make many requests), so once
 the database has history the reservation comes from what calls like this one really cost:
 the `LEARN_QUANTILE` (p90) of the last `LEARN_FROM` paid calls of the same agent, tool and
-model, plus `LEARN_MARGIN` (10 %), where "model" is the one the decision names or, for a call
-that names none, the tool default (rows that recorded no model, answers that named none, count
-there). A high quantile,
+model, where "model" is the one the decision names or, for a call that names none, the tool
+default (rows that recorded no model, answers that named none, count there). A high quantile,
 not the mean: an underestimate is what lets a parallel burst overspend a hard budget. The
 larger of the static guess and the learned figure is reserved; a budget's `reserve_usd`
 replaces both (engine.judge_budgets). docs/policies.md "Budget guarantee" states the bound.
@@ -22,10 +21,6 @@ DEFAULT_OUTPUT_TOKENS = 1000
 DEFAULT_CHARS_PER_TOKEN = 4.0
 LEARN_FROM = 20
 LEARN_QUANTILE = 0.9
-# The learned quantile is reserved with this margin: claude stops a call whose spend *reaches*
-# its --max-budget-usd (the reservation), so a call costing exactly what its kind usually costs
-# must still fit under its cap.
-LEARN_MARGIN = 1.1
 # A call claude stopped at its --max-budget-usd (failure_class max_budget) wanted more than it
 # got: it is learned at this multiple of its cost, so the next reservations grow until calls
 # complete, instead of learning the cap that cut them short.
@@ -118,12 +113,9 @@ def estimate(decision, cfg, conn=None):
         costs = recent_costs(conn, decision)
         history = len(costs)
         learned = quantile(costs)
-        if learned is not None:
-            learned *= LEARN_MARGIN
         if learned is not None and learned > usd:
             usd, basis = learned, (f"p{LEARN_QUANTILE * 100:.0f} of recent "
-                                   f"{_subject_label(decision)} calls + "
-                                   f"{(LEARN_MARGIN - 1) * 100:.0f}%")
+                                   f"{_subject_label(decision)} calls")
     return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis,
             "history": history}
 

@@ -75,6 +75,6 @@ def test_fifteen_parallel_real_claude_calls_stay_within_a_fifty_cent_budget(real
     assert spend <= 0.50 + 1e-6, [(r[1], r[2]) for r in ran]
     assert all(any(x.startswith("budget: added --max-budget-usd ") for x in json.loads(r[3]))
                for r in ran)
-    # Only the first call ran on the static guess (and was stopped at that cap); the others
-    # waited for its cost and were reserved from it, so they finished under their caps.
-    assert sum(1 for r in ran if r[2] == "max_budget") == 1, [r[2] for r in ran]
+    # The first call ran on the static guess; the others waited for its cost and were
+    # reserved (and capped) at it: every run call is one of the 5 that fit.
+    assert len(ran) == 5, [(r[1], r[2]) for r in ran]
