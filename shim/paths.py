@@ -10,6 +10,8 @@ costs ~6 ms to import; `tests/test_paths.py` checks that both agree.
 import os
 import sys
 
+from shim import safefs
+
 APP = "llm-shim"
 HOME_ENV = "LLM_SHIM_HOME"
 
@@ -99,7 +101,7 @@ def embedded_default_config():
     return package_data("default.yaml")
 
 
-def ensure_dir(path, mode=0o700):
-    """Create `path` (private to the user) if needed and return it."""
-    os.makedirs(path, mode=mode, exist_ok=True)
-    return path
+def ensure_dir(path, mode=safefs.DIR_MODE):
+    """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
+    user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
+    return safefs.private_dir(path, mode=mode)

@@ -18,6 +18,8 @@ from shim import errors, exitcodes, resolve, runner
 BUILTIN_TOOLS = ("claude", "codex", "llm")
 DISABLE_ENV = "LLM_SHIM_DISABLE"
 DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
+# "0" turns off the background relearn of a changed binary's grammar (docs/adapters.md).
+LEARN_ENV = "LLM_SHIM_LEARN"
 
 
 def main(tool, args):
@@ -37,7 +39,7 @@ def main(tool, args):
         if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
             return _unknown_tool(tool, args, cfg, environ, dry_run)
         plan = plan_call(tool, args, cfg, environ)
-    except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
+    except (errors.RealBinaryNotFound, errors.RecursionDetected, errors.Blocked) as exc:
         code = errors.report(exc)
         if dry_run:
             return _print_dry_run_view({
@@ -73,8 +75,10 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
     from shim.routing import agents, decide
 
     cwd = cwd or _cwd(environ)
+    own_binary = None
     if request is None:
-        request = adapters.parse(tool, args, cfg)
+        grammar, own_binary = _grammar(tool, cfg, environ)
+        request = adapters.parse(tool, args, cfg, grammar)
     agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
     gate = None
@@ -85,7 +89,8 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:
-        real = resolve.real_binary(decision["tool"], cfg, environ)
+        real = own_binary if own_binary and decision["tool"] == tool else \
+            resolve.real_binary(decision["tool"], cfg, environ)
     except errors.RealBinaryNotFound as exc:
         # A missing primary tool is a fallback trigger (binary_missing) for a one-shot chain.
         if not (decision.get("fallbacks") and decision.get("mode") == "oneshot"):
@@ -93,6 +98,25 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
             "gate": gate, "binary_error": binary_error}
+
+
+def _grammar(tool, cfg, environ):
+    """(learned grammar or None, real binary or None) of the tool as called. Reading it is one
+    stat and one marshal file; a binary that changed since it was learned is relearned in the
+    background while this call goes on with the built-in tables."""
+    from shim import adapters
+    from shim.adapters import learned
+
+    try:
+        real = resolve.real_binary(tool, cfg, environ)
+    except errors.ShimError:
+        return None, None  # plan_call resolves again and reports it, or falls back
+    name = adapters.adapter_name(tool, cfg)
+    if name not in adapters.BUILTIN and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
+        return None, real
+    if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
+        return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help
+    return learned.load(tool, real), real
 
 
 def _policies_active(cfg):
@@ -222,20 +246,9 @@ def _ingest_in_background(module="shim.telemetry.ingest"):
     """The spool grew past its bound (nothing has read it for a long while): import it into
     SQLite in a detached process, so this call does not wait for it. In team mode
     (`module` shim.team.sync) that process also pushes the new rows to the team store."""
-    import shim
+    from shim import detach
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
-    code = ("import sys; sys.path[:0] = %r; from %s import main; main()"
-            % ([root] + [p for p in sys.path if p.endswith("site-packages")], module))
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], dict(os.environ),
-                       file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0),
-                                     (os.POSIX_SPAWN_DUP2, devnull, 1),
-                                     (os.POSIX_SPAWN_DUP2, devnull, 2)],
-                       setsid=True)
-    finally:
-        os.close(devnull)
+    detach.spawn(module)
 
 
 def _bookkeeping_warning(exc):

@@ -12,10 +12,11 @@ Hot path: imports only os, sys, marshal, zlib and the shim's light modules.
 
 import marshal
 import os
+import stat
 import sys
 import zlib
 
-from shim import __version__, paths
+from shim import __version__, paths, safefs
 
 ENV_VAR = "LLM_SHIM_CONFIG"
 PROJECT_FILE = ".llm-shim.yaml"
@@ -45,7 +46,7 @@ def discover(cwd=None, environ=None):
     if project:
         sources.append((project, "project"))
     user = paths.user_config_file()
-    if os.path.isfile(user):
+    if os.path.exists(user):  # a directory too: reading it is then the config error it is
         sources.append((user, "user"))
     sources.append((paths.embedded_default_config(), "default"))
     unique = []
@@ -65,8 +66,18 @@ def find_project_file(cwd=None):
         return None
     while True:
         candidate = os.path.join(directory, PROJECT_FILE)
-        if os.path.isfile(candidate):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):
+            mode = 0
+        if stat.S_ISREG(mode):
             return candidate
+        if stat.S_ISDIR(mode):
+            from shim import errors
+
+            errors.warn(f"config {candidate}", "is a directory, not a file, so it is ignored",
+                        f"remove it or put the project's settings in a file named {PROJECT_FILE}")
+            return None
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -151,7 +162,7 @@ def _error(fields):
 
 def _read_cache(target, key):
     try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(target, os.O_RDONLY | safefs.CLOEXEC | safefs.NOFOLLOW)  # a link: a miss
     except FileNotFoundError:
         return None, "absent"
     except OSError:
@@ -191,7 +202,10 @@ def _write_cache(target, entry):
     temp = "%s.%d.%s.tmp" % (target, os.getpid(), os.urandom(4).hex())
     try:
         paths.ensure_dir(directory)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = safefs.open_file(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except safefs.Refused as exc:
+        safefs.warn(exc, "the compiled configuration is not cached")
+        return False
     except OSError:
         return False
     try:

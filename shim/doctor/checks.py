@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from shim import __version__, errors, paths, resolve
-from shim.doctor import context, database, probe
+from shim.doctor import context, database, platform_limits, probe
 from shim.install import installer, layout, rcfiles, shells
 
 INSTALL_HINT = "run `llm-shim install`"
@@ -352,6 +352,78 @@ def check_cache(ctx):
     return result("cache", True, f"{shown} ({state})")
 
 
+def check_zstd(ctx):
+    """Compressed codex rollouts (`.jsonl.zst`, codex >= 0.137) can be read for usage."""
+    from shim.telemetry.harvest import zst
+
+    binding = zst.binding()
+    if binding:
+        return result("zstd", True, f"compressed codex rollouts are read with {binding}")
+    if "codex" not in ctx["tools"]:
+        return result("zstd", True, "no zstd decompressor, not needed: codex is not configured")
+    return result("zstd", False,
+                  "cannot read compressed codex rollouts (.jsonl.zst): this Python has neither "
+                  "compression.zstd nor the zstandard package",
+                  "pip install 'llm-shim[zstd]' (or zstandard) into llm-shim's Python, or use "
+                  "Python 3.14+; until then calls whose rollout was compressed have no usage",
+                  severity="warn")
+
+
+# -- platform (Linux-only features, WSL2) ------------------------------------------------------
+
+def check_platform(ctx):
+    """What this system cannot do (macOS: no parent-death signal, no /proc), and any real tool
+    that is a Windows program reached through WSL2 interop."""
+    sysname = platform_limits.system()
+    name = {"Linux": "Linux", "Darwin": "macOS"}.get(sysname, sysname)
+    if sysname == "Linux" and platform_limits.is_wsl(ctx["environ"]):
+        name = "Linux under WSL"
+    ok, lacks = platform_limits.limits(sysname)
+    results = []
+    if sysname not in ("Linux", "Darwin"):
+        results.append(result("platform", False, f"{name}: untested; llm-shim supports Linux "
+                              "and macOS (Windows through WSL2)", None, severity="warn"))
+    elif ok:
+        detail = f"{name}: " + ("; ".join(lacks) if lacks else
+                                "a shim killed with SIGKILL takes the real tool with it")
+        results.append(result("platform", True, detail))
+    else:
+        setpriv = platform_limits.runner.SETPRIV
+        results.append(result("platform", False, f"{name} without {setpriv}: "
+                              + "; ".join(lacks),
+                              "install util-linux (apt-get install util-linux); until then "
+                              "stop a call with `kill <pid>`, or its process group: "
+                              "kill -9 -<pgid>", severity="warn"))
+    for tool in ctx["tools"]:
+        try:
+            binary = resolve.real_binary(tool, ctx["cfg"], ctx["environ"])
+        except errors.ShimError:
+            continue  # the tool check says why
+        if platform_limits.windows_binary(binary):
+            results.append(result(
+                f"wsl:{tool}", False,
+                f"{context.tilde(binary, ctx['home'])} is a Windows program (WSL interop): it "
+                "reads Windows paths and its own Windows config and logs, so usage may go "
+                "unrecorded", f"install the Linux {tool} inside WSL so it comes first on PATH "
+                f"({resolve.INSTALL_HINTS.get(tool, 'its installer')}), or set "
+                f"tools.{tool}.binary", severity="warn"))
+    return results
+# -- learned grammar and other shells ----------------------------------------------------------
+
+def check_grammar(ctx):
+    """Per tool: version, pinned or not, grammar learned when, unknown flags seen recently."""
+    from shim.doctor import grammar
+
+    return grammar.check_all(ctx)
+
+
+def check_shells(ctx):
+    """How claude, codex and llm resolve in every shell install configured."""
+    from shim.doctor import shells as shell_probe
+
+    return shell_probe.check(ctx)
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -361,7 +433,10 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache)]
+             ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd),
+             ("platform", check_platform)]
+             ("telemetry", check_telemetry), ("cache", check_cache),
+             ("grammar", check_grammar), ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

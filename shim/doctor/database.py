@@ -9,6 +9,7 @@ older schema, as the next `llm-shim logs` would; the result says so.
 import os
 import sqlite3
 
+from shim import safefs
 from shim.doctor.context import result, tilde, writable_dir
 
 NAME = "telemetry"
@@ -40,6 +41,11 @@ def check(path, home):
     from shim.telemetry import migrations, store
 
     shown = tilde(path, home)
+    try:
+        safefs.check_not_link(*(path + suffix for suffix in ("",) + store.SIDE_FILES))
+    except safefs.Refused as exc:
+        return result(NAME, False, f"{tilde(exc.path, home)} is a symlink: llm-shim neither "
+                                   "opens nor chmods it, so calls are not counted", safefs.HINT)
     if not os.path.exists(path):
         ok, where = writable_dir(os.path.dirname(path))
         if not ok:

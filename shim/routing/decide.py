@@ -15,6 +15,7 @@ Hot path: imports only our own modules.
 """
 
 from shim import adapters
+from shim.routing import agents
 from shim.routing import classify as classifier
 
 TIER_ORDER = ("cheap", "standard", "premium")
@@ -28,6 +29,8 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     cost = cost_settings(cfg, settings)
     tool_requested = request["tool"]
     reasons = []
+    if agent_reason and agent_reason.startswith(agents.UNKNOWN_MARK):
+        reasons.append(agent_reason)  # the recorded row keeps the name that was asked for
     verdict = None
     if request["understood"] and request["mode"] == "oneshot" and request["prompt"] is not None:
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])

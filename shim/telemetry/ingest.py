@@ -120,7 +120,7 @@ class _ClaimLookup:
                     self.own = store.connect(self.db_path, timeout=self.timeout)
                 conn = self.own
             return store.claimed_keys(conn, tool, keys)
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, errors.TelemetryError):
             self.failed = True
             return set()
 
@@ -174,6 +174,9 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
     except OSError as exc:
         errors.warn("telemetry", f"{db_path or paths.database_file()}: {exc.strerror or exc}",
                     "the rows stay in the spool and are imported by the next `llm-shim logs`")
+        return None
+    except errors.TelemetryError as exc:  # a refused (symlinked) database: the spool keeps them
+        errors.warn("telemetry", f"{exc.why}; the rows stay in the spool", exc.hint)
         return None
     finally:
         if own and conn is not None:

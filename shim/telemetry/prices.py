@@ -2,10 +2,13 @@
 
 Where prices come from, highest precedence first:
 
-1. the imported table `data_dir()/prices.json`, written by `llm-shim prices import FILE`
-   (LiteLLM's `model_prices_and_context_window.json` format, or the shipped snapshot);
-2. `models.<id>.prices` in the compiled config (`price_source: estimate` rows give
-   `cost_source = estimated`).
+1. the imported table `data_dir()/prices.json`, written by `llm-shim prices import FILE` or
+   `llm-shim prices update` (LiteLLM's `model_prices_and_context_window.json` format);
+2. `models.<id>.prices` in the compiled config;
+3. the LiteLLM snapshot shipped with llm-shim (`prices-litellm-snapshot.json`, dated in its
+   `_llm_shim_snapshot` block), so a model the CLIs start defaulting to is priced out of the box;
+4. config rows marked `price_source: estimate` (they give `cost_source = estimated`): a
+   published price beats a guess.
 
 A price row is `{input, output, cache_read, cache_write}` in USD per million tokens, plus
 optional tiers `<kind>_above_<N>k` (e.g. `input_above_200k`): when the prompt of one request
@@ -22,13 +25,19 @@ import re
 import time
 import zlib
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 TOKENS = {"input": "input_tokens", "output": "output_tokens",
           "cache_read": "cache_read_tokens", "cache_write": "cache_write_tokens"}
 IMPORTED_NAME = "prices.json"
 SNAPSHOT_NAME = "prices-litellm-snapshot.json"
+SNAPSHOT_META = "_llm_shim_snapshot"
+# LiteLLM's published price file, which `llm-shim prices update` fetches by default.
+LITELLM_PRICES_URL = ("https://raw.githubusercontent.com/BerriAI/litellm/main/"
+                      "model_prices_and_context_window.json")
+MAX_DOWNLOAD_BYTES = 64 * 1024 * 1024
+FETCH_TIMEOUT_SECONDS = 30
 _TIER_KEY = re.compile(r"^(input|output|cache_read|cache_write)_above_(\d+)k$")
 _LITELLM_KIND = {
     "input_cost_per_token": "input",
@@ -54,15 +63,29 @@ def snapshot_file():
 
 def load_table(cfg, imported_path=None):
     """{"rows": {name: row}, "aliases": {...}, "version": str} for `cost` and `lookup`."""
-    rows = {}
+    rows, estimates = {}, {}
     for model_id, spec in (cfg.get("models") or {}).items():
         prices = (spec or {}).get("prices")
         if isinstance(prices, dict):
             row = normalise_row(prices)
             if row is not None:
-                row["source"] = "estimate" if spec.get("price_source") == "estimate" else "config"
-                rows[model_id] = row
-    label = "config"
+                if spec.get("price_source") == "estimate":
+                    row["source"] = "estimate"
+                    estimates[model_id] = row
+                else:
+                    row["source"] = "config"
+                    rows[model_id] = row
+    aliases = cfg.get("_aliases") or {}
+    snapshot = shipped_snapshot()
+    for name, prices in select_litellm(snapshot, cfg).items():
+        row = normalise_row(prices)
+        # a name the config calls an alias is priced as the configured model it means
+        if row is not None and name not in rows and aliases.get(name, name) == name:
+            row["source"] = "snapshot"
+            rows[name] = row
+    for model_id, row in estimates.items():
+        rows.setdefault(model_id, row)  # a published price beats an estimate
+    label = "config+snapshot-" + str(snapshot_meta(snapshot).get("taken") or "?")
     imported = read_imported(imported_path)
     if imported:
         for name, prices in (imported.get("models") or {}).items():
@@ -90,6 +113,27 @@ def normalise_row(prices):
     if "input" not in base or "output" not in base:
         return None
     return {"base": base, "tiers": sorted(tiers.items())}
+
+
+_shipped = []
+
+
+def shipped_snapshot():
+    """The LiteLLM rows shipped with llm-shim (parsed once per process); {} if unreadable."""
+    if not _shipped:
+        try:
+            with open(snapshot_file(), encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            data = {}
+        _shipped.append(data if isinstance(data, dict) else {})
+    return _shipped[0]
+
+
+def snapshot_meta(data):
+    """The `_llm_shim_snapshot` block of a LiteLLM-format file llm-shim wrote ({} if none)."""
+    meta = data.get(SNAPSHOT_META) if isinstance(data, dict) else None
+    return meta if isinstance(meta, dict) else {}
 
 
 def read_imported(path=None):
@@ -273,18 +317,64 @@ def import_litellm(path, cfg, dest=None):
     except ValueError as exc:
         raise errors.ShimError("prices import", f"{path} is not JSON: {exc}",
                                "expected LiteLLM's model_prices_and_context_window.json")
+    return write_imported(data, cfg, os.path.abspath(path), snapshot_meta(data).get("taken")
+                          if isinstance(data, dict) else None, dest, "prices import")
+
+
+def update_litellm(source, cfg, dest=None):
+    """`llm-shim prices update`: fetch LiteLLM's file (a URL, or a local path), check it, and
+    replace the imported table with it. Nothing is replaced unless the new file is valid."""
+    what = "prices update"
+    if source.startswith(("http://", "https://")):
+        raw = _fetch(source, what)
+    else:
+        try:
+            with open(source, "rb") as fh:
+                raw = fh.read(MAX_DOWNLOAD_BYTES + 1)
+        except OSError as exc:
+            raise errors.ShimError(what, f"cannot read {source}: {exc.strerror or exc}")
+        source = os.path.abspath(source)
+    if len(raw) > MAX_DOWNLOAD_BYTES:
+        raise errors.ShimError(what, f"{source} is larger than {MAX_DOWNLOAD_BYTES >> 20} MB",
+                               "expected LiteLLM's model_prices_and_context_window.json")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.ShimError(what, f"{source} is not JSON: {exc}",
+                               "expected LiteLLM's model_prices_and_context_window.json; "
+                               "the prices in use are unchanged")
+    taken = snapshot_meta(data).get("taken") if isinstance(data, dict) else None
+    return write_imported(data, cfg, source,
+                          taken or time.strftime("%Y-%m-%d", time.gmtime()), dest, what)
+
+
+def _fetch(url, what):
+    from urllib import error, request
+
+    try:
+        with request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as resp:
+            return resp.read(MAX_DOWNLOAD_BYTES + 1)
+    except error.HTTPError as exc:
+        raise errors.ShimError(what, f"{url}: HTTP {exc.code} {exc.reason}",
+                               "check the URL, or download the file and pass it with --from")
+    except (error.URLError, OSError, ValueError) as exc:
+        why = getattr(exc, "reason", None) or exc
+        raise errors.ShimError(what, f"cannot fetch {url}: {why}",
+                               "are you online? Or download the file and pass it with --from")
+
+
+def write_imported(data, cfg, source, source_date, dest=None, what="prices import"):
+    """Validate LiteLLM-format `data`, then write its selected rows to the imported table."""
+    hint = "expected LiteLLM's model_prices_and_context_window.json"
     if not isinstance(data, dict):
-        raise errors.ShimError("prices import", f"{path}: expected a JSON object of models")
+        raise errors.ShimError(what, f"{source}: expected a JSON object of models", hint)
     rows = select_litellm(data, cfg)
     if not rows:
-        raise errors.ShimError("prices import", f"{path}: no usable price rows",
-                               "expected LiteLLM's model_prices_and_context_window.json")
-    meta = data.get("_llm_shim_snapshot") if isinstance(data.get("_llm_shim_snapshot"),
-                                                        dict) else {}
+        raise errors.ShimError(what, f"{source}: no usable price rows", hint)
     doc = {
         "format": 1,
-        "source": os.path.abspath(path),
-        "source_date": meta.get("taken"),
+        "source": source,
+        "source_date": source_date,
         "imported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "models": dict(sorted(rows.items())),
     }
@@ -298,13 +388,9 @@ def import_litellm(path, cfg, dest=None):
                        for k in ("input", "output", "cache_read", "cache_write")
                        if k in new):
             changed.append(model_id)
-    return {"path": dest, "rows": len(rows), "changed": changed}
+    return {"path": dest, "rows": len(rows), "changed": changed, "source": source,
+            "source_date": source_date}
 
 
 def _write_atomic(path, text):
-    paths.ensure_dir(os.path.dirname(path))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
-              encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    safefs.write_atomic(path, text.encode("utf-8"))

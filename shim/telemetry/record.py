@@ -3,7 +3,7 @@
 Privacy is applied here, before anything is written, so no later stage can leak text:
 
 * `metadata` (default): no prompt or response text; `prompt_chars` and a salted sha256 only;
-* `full`: prompt and response text kept;
+* `full`: prompt and response text kept, with secrets (API keys, tokens) redacted first;
 * `off`: no attempt row. A *counter* record (`"kind": "counter"`) keeps only what budgets and
   rate limits need (time, agent, tool, provider, model, tokens, cost); it lands in the
   `counters` table, not in `attempts`.
@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from shim import __version__, paths
+from shim import __version__, paths, safefs
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
@@ -147,9 +147,14 @@ def _prompt_fields(mode, decision, outcome):
         except OSError:
             pass  # no salt, no hash: never a reason to fail the call
     if mode == "full":
-        fields["prompt_text"] = prompt if isinstance(prompt, str) else None
+        # Redacted before the line is written, not only at ingestion: the spool is a file too.
+        # (privacy imports re: paid only by `full`, which stores text anyway.)
+        from shim.telemetry import privacy
+
         response = outcome.get("response_text")
-        fields["response_text"] = response if isinstance(response, str) else None
+        fields["prompt_text"] = privacy.scrub_text(prompt) if isinstance(prompt, str) else None
+        fields["response_text"] = privacy.scrub_text(response) \
+            if isinstance(response, str) else None
     return fields
 
 
@@ -191,6 +196,8 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         "tool": adapter,
         "cwd": cwd,
         "claude_config_dir": environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude"),
+        # claude >= 2.1.234 writes its transcripts under this name instead of the cwd's
+        "claude_project_dir_name": environ.get("CLAUDE_CODE_PROJECT_DIR_NAME") or None,
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
         "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
         "session_id": session_id,
@@ -229,8 +236,11 @@ def _salt():
     path = os.path.join(directory, SALT_NAME)
     for _ in range(2):
         try:
-            with open(path, "rb") as fh:
-                salt = fh.read()
+            fd = safefs.open_file(path, os.O_RDONLY)  # a symlinked salt is refused
+            try:
+                salt = os.read(fd, SALT_BYTES + 1)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             _create_salt(directory, path)
             continue
@@ -244,7 +254,7 @@ def _create_salt(directory, path):
     """Write the salt to a private temp file, then link it in: readers never see a partial one."""
     paths.ensure_dir(directory)
     tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         os.write(fd, os.urandom(SALT_BYTES))
         os.fsync(fd)

@@ -24,7 +24,7 @@ import fcntl
 import os
 import time
 
-from shim import paths
+from shim import paths, safefs
 
 PENDING_NAME = "starts.log"
 KILLED_AFTER = 60.0            # seconds after its start before a call can be called killed
@@ -50,15 +50,24 @@ class Pending:
         self.lines = []
 
     def open(self):
-        paths.ensure_dir(self.directory)
-        fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        safefs.private_dir(self.directory)  # ours, never through a link (docs/security.md)
+        fd = safefs.open_file(self.directory, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(fd, fcntl.LOCK_EX)
         self.lock_fd = fd
+        data = b""
         try:
-            with open(self.path, "rb") as fh:
-                data = fh.read()
+            pending = safefs.open_file(self.path, os.O_RDONLY)
         except FileNotFoundError:
-            data = b""
+            pending = None
+        if pending is not None:
+            try:
+                while True:
+                    chunk = os.read(pending, 1 << 20)
+                    if not chunk:
+                        break
+                    data += chunk
+            finally:
+                os.close(pending)
         for raw in data.splitlines():
             try:
                 rec = ast.literal_eval(raw.decode("utf-8"))
@@ -69,16 +78,10 @@ class Pending:
         return self
 
     def save(self, lines):
-        """Replace starts.log with `lines` (atomically: temp file, then rename)."""
-        tmp = f"{self.path}.{os.getpid()}.tmp"
+        """Replace starts.log with `lines` (atomically: private temp file, then rename)."""
         if lines:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-            try:
-                os.write(fd, b"".join((repr(r) + "\n").encode("utf-8", "backslashreplace")
-                                      for r in lines))
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
+            safefs.write_atomic(self.path, b"".join(
+                (repr(r) + "\n").encode("utf-8", "backslashreplace") for r in lines))
         else:
             try:
                 os.unlink(self.path)

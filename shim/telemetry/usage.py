@@ -12,7 +12,7 @@ What is read (see ../shared/REAL_CLIS.md section 8 for the traps):
   `total_cost_usd`, the model is the `modelUsage` key without `[1m]`. `subtype` says "success"
   on errors; `is_error`, `api_error_status` and the `result`/`errors` text are the hints.
 * Codex `exec --json`: `turn.completed.usage` summed over turns (`input_tokens` includes the
-  cached ones), `thread.started.thread_id` as session id, `turn.failed`/`error` messages as hints.
+  cache reads and cache writes: see `codex_part`), `thread.started.thread_id` as session id, `turn.failed`/`error` messages as hints.
   No cost and no model are reported.
 * Both: the answer as `text` (Claude's `result`, Codex's last `agent_message`), which only
   `privacy: full` stores.
@@ -313,16 +313,7 @@ class CodexTap(_LineTap):
         out = _empty(session_id=self.session_id)
         parts = []
         for usage in self._turns:
-            total_in = _int(usage.get("input_tokens"))
-            cached = _int(usage.get("cached_input_tokens"))
-            parts.append({
-                "model": None,
-                "input_tokens": max(total_in - cached, 0),
-                "output_tokens": _int(usage.get("output_tokens")),
-                "cache_read_tokens": cached,
-                "cache_write_tokens": _int(usage.get("cache_write_input_tokens")),
-                "reasoning_tokens": _int(usage.get("reasoning_output_tokens")),
-            })
+            parts.append(codex_part(usage))
         if parts:
             for key in ("input_tokens", "output_tokens", "cache_read_tokens",
                         "cache_write_tokens", "reasoning_tokens"):
@@ -334,6 +325,25 @@ class CodexTap(_LineTap):
                         "messages": list(self._errors)}
         out["text"] = self._answer
         return out
+
+
+def codex_part(usage, model=None):
+    """One request's tokens from Codex usage (`exec --json` or a rollout's token count).
+
+    `input_tokens` includes both `cached_input_tokens` (cache reads) and, from codex 0.145,
+    `cache_write_input_tokens` (cache writes): fresh input is what is left. Older logs
+    without the write field count 0 writes."""
+    total_in = _int(usage.get("input_tokens"))
+    cached = _int(usage.get("cached_input_tokens"))
+    written = _int(usage.get("cache_write_input_tokens"))
+    return {
+        "model": model,
+        "input_tokens": max(total_in - cached - written, 0),
+        "output_tokens": _int(usage.get("output_tokens")),
+        "cache_read_tokens": cached,
+        "cache_write_tokens": written,
+        "reasoning_tokens": _int(usage.get("reasoning_output_tokens")),
+    }
 
 
 def _empty(session_id=None, model=None):

@@ -14,6 +14,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO / "config" / "default.yaml"
+SNAPSHOT = REPO / "config" / "prices-litellm-snapshot.json"
 SHIM_MARKER = "# llm-shim shim"
 
 
@@ -74,24 +75,36 @@ def jsonl(text):
 
 
 def model_prices(model):
-    """USD per million tokens of `model` in the embedded default config."""
-    return yaml.safe_load(DEFAULT_CONFIG.read_text())["models"][model]["prices"]
+    """USD per million tokens of `model`: the default config's, unless they are an estimate and
+    the LiteLLM snapshot shipped next to it has the model (docs/telemetry.md "Which prices")."""
+    spec = yaml.safe_load(DEFAULT_CONFIG.read_text())["models"][model]
+    if spec.get("price_source") == "estimate":
+        row = json.loads(SNAPSHOT.read_text()).get(model)
+        if row:
+            per_m = {"input": "input_cost_per_token", "output": "output_cost_per_token",
+                     "cache_read": "cache_read_input_token_cost",
+                     "cache_write": "cache_creation_input_token_cost"}
+            return {kind: row[key] * 1_000_000 for kind, key in per_m.items() if key in row}
+    return spec["prices"]
 
 
 def priced(tokens, prices):
-    """Cost in USD of a token dict (input/output/cache_read/cache_write) at `prices`."""
-    return sum(tokens.get(kind, 0) * prices[kind] for kind in (
+    """Cost in USD of a token dict (input/output/cache_read/cache_write) at `prices`; a kind
+    without a price costs what input does."""
+    return sum(tokens.get(kind, 0) * prices.get(kind, prices["input"]) for kind in (
         "input", "output", "cache_read", "cache_write")) / 1_000_000
 
 
 def tokens_the_stub_reported(api, usage):
     """The tokens one successful stub reply carries, in llm-shim's convention (input never
-    includes cached tokens; OpenAI's cached tokens are part of its input, Anthropic's not)."""
+    includes cached tokens; OpenAI's cached and cache-write tokens are part of its input,
+    Anthropic's not)."""
     if api == "anthropic":
         return {"input": usage["input"], "output": usage["output"],
                 "cache_read": usage["cache_read"], "cache_write": usage["cache_creation"]}
-    return {"input": usage["input"] - usage["cached"], "output": usage["output"],
-            "cache_read": usage["cached"], "cache_write": 0}
+    written = usage.get("cache_write", 0) if api == "responses" else 0
+    return {"input": usage["input"] - usage["cached"] - written, "output": usage["output"],
+            "cache_read": usage["cached"], "cache_write": written}
 
 
 def rc_snapshot(home, names):

@@ -120,7 +120,10 @@ def _anthropic_stream(model, reply, usage, tag, body, failing=False):
 
 # --- OpenAI Responses ----------------------------------------------------------------------
 def _responses_usage(usage):
-    return {"input_tokens": usage["input"], "input_tokens_details": {"cached_tokens": usage["cached"]},
+    details = {"cached_tokens": usage["cached"]}
+    if usage.get("cache_write"):
+        details["cache_write_tokens"] = usage["cache_write"]
+    return {"input_tokens": usage["input"], "input_tokens_details": details,
             "output_tokens": usage["output"],
             "output_tokens_details": {"reasoning_tokens": usage["reasoning"]},
             "total_tokens": usage["input"] + usage["output"]}

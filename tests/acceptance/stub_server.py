@@ -56,6 +56,9 @@ DEFAULT_USAGE = {
     "input": 11, "output": 7,             # every API
     "cache_creation": 5, "cache_read": 3,  # Anthropic
     "cached": 4, "reasoning": 2,           # OpenAI input/output token details
+    # OpenAI Responses `input_tokens_details.cache_write_tokens` (a part of input, like
+    # cached_tokens); sent only when non-zero, as codex >= 0.145 meets it
+    "cache_write": 0,
 }
 API_PATHS = {
     "/v1/messages": "anthropic",

@@ -284,6 +284,31 @@ def test_7_back_to_back_calls_are_each_counted_once(real_env, stub, shims_dir, a
     assert [{k: r[f"{k}_tokens"] for k in ("input", "output", "cache_read", "cache_write")}
             for r in rows] == expected
 
+@pytest.mark.parametrize("json_mode", [True, False], ids=["exec-json", "rollout"])
+def test_7_codex_cache_writes_are_split_exactly_and_priced(real_env, stub, shims_dir,
+                                                           json_mode):
+    """Given the Responses API reporting 100 input tokens of which 40 are cache reads and 30
+    cache writes (`input_tokens_details.cache_write_tokens`, codex >= 0.145),
+    when `codex exec` runs through the shim (its --json usage, or its rollout in text mode),
+    then the row holds 30 fresh input, 40 cache read, 30 cache write and 10 output tokens, and
+    its cost prices the cache writes at gpt-5-mini's input rate (it has no cache-write rate):
+    no token is billed twice."""
+    stub.reset()
+    stub.set_usage(input=100, cached=40, cache_write=30, output=10)
+    argv = ["codex", "exec", *(["--json"] if json_mode else []), "--skip-git-repo-check",
+            "-m", "gpt-5-mini", "cache me"]
+    result = real_env.run(argv, path_prefix=[shims_dir])
+    assert result.returncode == 0, result.stderr
+    (call,) = model_calls(stub)
+    assert call["api"] == "responses"
+    (row,) = kit.attempts(real_env, shims_dir)
+    tokens = {k: row[f"{k}_tokens"] for k in ("input", "output", "cache_read", "cache_write")}
+    assert tokens == {"input": 30, "output": 10, "cache_read": 40, "cache_write": 30}
+    assert tokens == kit.tokens_the_stub_reported("responses", stub.usage)
+    assert row["cost_usd"] == pytest.approx(kit.priced(tokens, kit.model_prices("gpt-5-mini"))), {k: row[k] for k in ("model", "price_version", "cost_source", "computed_cost_usd", "reported_cost_usd")}
+    assert row["cost_usd"] == pytest.approx((30 * 0.25 + 40 * 0.025 + 30 * 0.25 + 10 * 2) / 1e6)
+
+
 # --- 8 ------------------------------------------------------------------------------------------
 RC_FILES = (".profile", ".bashrc", ".bash_profile", ".bash_login", ".zshrc", ".zprofile",
             ".config/fish/conf.d/llm-shim.fish")

@@ -55,6 +55,23 @@ def test_anthropic_json_reply_carries_the_known_usage(server):
     assert (entry["model"], entry["prompt"], entry["status"]) == ("m1", "hello there", 200)
 
 
+def test_responses_usage_carries_cache_writes_only_when_set(server):
+    """Given the Responses API, when no cache writes are set, then input_tokens_details has only
+    cached_tokens (as before codex 0.145 met the field); when set_usage(cache_write=30), then
+    the JSON and the streamed response.completed both carry cache_write_tokens 30."""
+    body = {"model": "gpt-5-mini", "input": "x"}
+    _, _, plain = call(server, "/v1/responses", body)
+    assert json.loads(plain)["usage"]["input_tokens_details"] == {"cached_tokens": 4}
+    server.set_usage(input=100, cached=40, cache_write=30, output=10)
+    _, _, text = call(server, "/v1/responses", body)
+    assert json.loads(text)["usage"]["input_tokens_details"] == {
+        "cached_tokens": 40, "cache_write_tokens": 30}
+    _, _, stream = call(server, "/v1/responses", dict(body, stream=True))
+    completed = [json.loads(d) for d in sse_data(stream)
+                 if json.loads(d).get("type") == "response.completed"]
+    assert completed[0]["response"]["usage"]["input_tokens_details"]["cache_write_tokens"] == 30
+
+
 def test_chat_stream_sends_a_usage_chunk_only_when_asked(server):
     """Given a streaming Chat Completions call, when include_usage is set, then a usage chunk
     precedes [DONE]; without it there is none."""

@@ -132,7 +132,8 @@ def test_defaults_are_filled_for_new_entries(write_yaml):
     """)
     cfg = build.compile_sources([(path, "env"), (DEFAULT, "default")])
     assert cfg["models"]["mine"]["aliases"] == []
-    assert cfg["models"]["mine"]["prices"]["cache_read"] == 0.0
+    # no default for the cache prices: an absent one is the input price (telemetry/prices.py)
+    assert cfg["models"]["mine"]["prices"] == {"input": 0, "output": 0}
     assert cfg["models"]["mine"]["context_window"] is None
     assert cfg["agents"]["bot"] == {"tool": "llm", "description": None, "model": None,
                                     "tier": None, "cost_optimization": None,

@@ -12,7 +12,8 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "cache"}
+               "tool:llm", "config", "telemetry", "cache", "zstd", "platform",
+               "help:claude", "help:codex", "help:llm"}
 
 
 def doctor_json(cli):
@@ -225,6 +226,19 @@ def test_telemetry_database_states(cli, installed, all_tools):
     assert code == exitcodes.ERROR
     assert checks["telemetry"]["status"] == "fail"
     assert "llm-shim logs repair" in checks["telemetry"]["hint"]
+
+
+def test_symlinked_database_fails_and_its_target_is_untouched(cli, installed, all_tools,
+                                                              tmp_path):
+    victim = tmp_path / "victim.db"
+    victim.write_bytes(b"precious")
+    victim.chmod(0o644)
+    os.makedirs(paths.data_dir(), exist_ok=True)
+    os.symlink(victim, paths.database_file())
+    code, checks, _ = doctor_json(cli)
+    assert code == exitcodes.ERROR and checks["telemetry"]["status"] == "fail"
+    assert "is a symlink" in checks["telemetry"]["detail"]
+    assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
 
 
 def test_unwritable_cache_fails(cli, installed, all_tools):

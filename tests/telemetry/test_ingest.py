@@ -47,7 +47,7 @@ def test_ingest_prices_and_stores_every_record(make_record, cfg):
     assert row["computed_cost_usd"] == pytest.approx(0.00026275)
     assert (row["provider"], row["tier"]) == ("anthropic", "premium")  # from the model run
     assert row["baseline_cost_usd"] == pytest.approx(0.00026275)
-    assert row["price_version"].startswith("config:")
+    assert row["price_version"].startswith("config+snapshot-")
     assert os.listdir(paths.spool_dir()) == []
 
 

@@ -86,7 +86,9 @@ def test_computed_estimated_unknown(table):
     computed = prices.price_record({"model": "gpt-4o", "input_tokens": 1_000_000,
                                     "output_tokens": 0}, None, table)
     assert computed["cost_source"] == "computed" and computed["cost_usd"] == pytest.approx(2.5)
-    estimated = prices.price_record({"model": "gpt-5.5", "input_tokens": 1000}, None, table)
+    guess = dict(table, rows=dict(table["rows"], **{"gpt-9": dict(
+        prices.normalise_row({"input": 1, "output": 2}), source="estimate")}))
+    estimated = prices.price_record({"model": "gpt-9", "input_tokens": 1000}, None, guess)
     assert estimated["cost_source"] == "estimated"  # `price_source: estimate` in the config
     unknown = prices.price_record({"model": "mystery", "input_tokens": 1}, None, table)
     assert unknown["cost_source"] == "unknown" and unknown["cost_usd"] is None
@@ -156,7 +158,7 @@ def test_shipped_snapshot_imports_and_covers_the_defaults(cfg):
     result = prices.import_litellm(prices.snapshot_file(), cfg)
     table = prices.load_table(cfg)
     assert result["rows"] >= 20
-    assert table["version"] == "imported-2026-11-22:" + table["version"].split(":")[1]
+    assert table["version"] == "imported-2026-12-06:" + table["version"].split(":")[1]
     for model in ("claude-opus-4-8", "claude-sonnet-5", "claude-haiku-4-5-20251001",
                   "claude-fable-5", "gpt-5-mini", "gpt-5.5", "gpt-4o", "gpt-4o-mini", "o3"):
         assert prices.lookup(table, model)["source"] == "imported", model

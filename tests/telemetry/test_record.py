@@ -121,7 +121,8 @@ def test_harvest_hint_for_text_mode(make_record, tmp_path):
     environ = {"HOME": "/h", "CLAUDE_CONFIG_DIR": "/cfg", "LLM_USER_PATH": "/llm"}
     rec = make_record(outcome={"usage": None}, environ=environ)
     assert rec["harvest"] == {"tool": "claude", "cwd": str(tmp_path),
-                              "claude_config_dir": "/cfg", "codex_home": "/h/.codex",
+                              "claude_config_dir": "/cfg", "claude_project_dir_name": None,
+                              "codex_home": "/h/.codex",
                               "llm_user_path": "/llm", "session_id": None, "oneshot": True}
     assert rec["input_tokens"] is None and rec["usage_source"] is None
 

@@ -201,9 +201,10 @@ def repair_logs(force=False, stream=None):
                      "(use --force to rebuild anyway)\n")
     else:
         salvaged = result["salvaged"]
+        ways = "; ".join(result.get("ways") or ()) or "no readable rows"
         stream.write(f"moved the damaged database to {result['quarantined']} "
-                     f"({result['problem']}); salvaged {salvaged.get('attempts', 0)} attempts "
-                     f"and {salvaged.get('counters', 0)} counter rows\n")
+                     f"({result['problem']}); kept {salvaged.get('attempts', 0)} attempts "
+                     f"and {salvaged.get('counters', 0)} counter rows ({ways})\n")
     imported = ingest.ingest()
     stream.write(f"imported {imported} rows from the spool\n")
     return 0

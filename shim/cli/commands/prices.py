@@ -1,6 +1,7 @@
-"""`llm-shim prices import|show|clear`: the price table used to compute costs.
+"""`llm-shim prices import|update|show|clear`: the price table used to compute costs.
 
-Precedence (docs/telemetry.md): rows imported here override the config's `models.*.prices`.
+Precedence (docs/telemetry.md): rows imported here override the config's `models.*.prices`,
+which override the LiteLLM snapshot shipped with llm-shim.
 """
 
 import json
@@ -15,10 +16,10 @@ def add_parser(subparsers, common):
 
     p = add_command(
         subparsers, common, "prices",
-        help="import, show or clear model prices (LiteLLM format)",
+        help="import, update, show or clear model prices (LiteLLM format)",
         description="Prices turn token counts into USD. Imported rows override the config's "
                     "`models.*.prices`; see docs/telemetry.md.",
-        examples=["llm-shim prices show",
+        examples=["llm-shim prices show", "llm-shim prices update",
                   "llm-shim prices import model_prices_and_context_window.json",
                   "llm-shim prices import --snapshot", "llm-shim prices clear"])
     p.set_defaults(func=lambda args: show_prices())
@@ -33,6 +34,19 @@ def add_parser(subparsers, common):
     imp.add_argument("--snapshot", action="store_true",
                      help="import the dated snapshot shipped with llm-shim")
     imp.set_defaults(func=lambda args: import_prices(args.file, snapshot=args.snapshot))
+
+    upd = add_command(
+        sub, common, "update",
+        help="refresh prices from LiteLLM's published file (or a local copy of it)",
+        description="Fetches LiteLLM's model_prices_and_context_window.json, checks it and "
+                    "replaces the imported prices with it; the prices in use are unchanged "
+                    "if anything is wrong with the new file.",
+        examples=["llm-shim prices update",
+                  "llm-shim prices update --from ~/Downloads/model_prices_and_context_window.json",
+                  "llm-shim prices update --from https://example.org/prices.json"])
+    upd.add_argument("--from", dest="source", metavar="URL|FILE",
+                     help="where to read it (default: LiteLLM's file on GitHub)")
+    upd.set_defaults(func=lambda args: update_prices(args.source))
 
     show = add_command(sub, common, "show", help="print the effective price table",
                        examples=["llm-shim prices show", "llm-shim prices show --json"])
@@ -60,6 +74,48 @@ def import_prices(path=None, snapshot=False, stream=None):
     return 0
 
 
+def update_prices(source=None, stream=None):
+    from shim.telemetry import ingest, prices
+
+    stream = stream or sys.stdout
+    source = source or prices.LITELLM_PRICES_URL
+    result = prices.update_litellm(source, ingest.load_config())
+    stream.write(f"updated {result['rows']} price rows from {result['source']} "
+                 f"(dated {result['source_date']}) into {result['path']}\n")
+    if result["changed"]:
+        stream.write("these configured models now use the updated prices, which differ from "
+                     f"the config: {', '.join(result['changed'])}\n")
+    return 0
+
+
+def sources(prices):
+    """Which price data is in use: {"imported": {...} or None, "snapshot": {...}}."""
+    imported = prices.read_imported()
+    meta = prices.snapshot_meta(prices.shipped_snapshot())
+    return {
+        "imported": None if not imported else {
+            "path": prices.imported_file(), "source": imported.get("source"),
+            "source_date": imported.get("source_date"),
+            "imported_at": imported.get("imported_at")},
+        "snapshot": {"path": prices.snapshot_file(), "taken": meta.get("taken"),
+                     "litellm_version": meta.get("litellm_version")},
+    }
+
+
+def _describe(src):
+    snap = src["snapshot"]
+    lines = [f"shipped LiteLLM snapshot: taken {snap['taken'] or '?'}"
+             + (f" (litellm {snap['litellm_version']})" if snap["litellm_version"] else "")
+             + "; prices models neither an import nor the config prices"]
+    imp = src["imported"]
+    if imp:
+        lines.insert(0, f"imported prices: {imp['source']}, dated {imp['source_date'] or '?'}, "
+                        f"imported {imp['imported_at'] or '?'}; they win over the config")
+    else:
+        lines.insert(0, "imported prices: none (`llm-shim prices update` fetches LiteLLM's)")
+    return "".join(line + "\n" for line in lines)
+
+
 def show_prices(as_json=False, stream=None):
     from shim.telemetry import ingest, prices
 
@@ -73,12 +129,14 @@ def show_prices(as_json=False, stream=None):
                  for threshold, tier in row["tiers"] for kind, value in tier.items()}
         rows.append({"model": name, **row["base"], "tiers": tiers, "source": row["source"]})
     if as_json:
-        json.dump({"version": table["version"], "models": rows}, stream, indent=1)
+        json.dump({"version": table["version"], "sources": sources(prices), "models": rows},
+                  stream, indent=1)
         stream.write("\n")
         return 0
     from tabulate import tabulate
 
     stream.write(f"price table {table['version']} (USD per million tokens)\n")
+    stream.write(_describe(sources(prices)))
     stream.write(tabulate(
         [[r["model"], r.get("input"), r.get("output"), r.get("cache_read"), r.get("cache_write"),
           ", ".join(f"{k}={v:g}" for k, v in r["tiers"].items()), r["source"]] for r in rows],

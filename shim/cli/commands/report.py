@@ -93,6 +93,7 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
+    unpriced_note = _unpriced_note(doc)
     message = render.empty_message(doc, database_empty) if not doc["rows"] else None
     if html_file:
         from shim.report import html
@@ -105,7 +106,7 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     elif message:
         text = message + "\n"
     else:
-        text = render.table(doc)
+        text = render.table(doc) + (unpriced_note + "\n" if unpriced_note else "")
         if chart if chart is not None else (output is None and _isatty(stream)):
             text += "\n" + render.bar_chart(doc)
     if message and (fmt != "table" or output):
@@ -117,8 +118,16 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     return 0
 
 
+def _unpriced_note(doc):
+    """The footnote naming models with tokens but no price, under the table (the --json and
+    --csv documents keep their schema: `unknown_cost_attempts` counts these rows)."""
+    from shim.report import unpriced
+
+    return unpriced.note(doc.pop("_unpriced", None))
+
+
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
-    from shim.report import api, query
+    from shim.report import api, query, unpriced
     from shim.telemetry import ingest, store
 
     path = db_path or paths.database_file()
@@ -139,6 +148,7 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
             by_model = api.breakdown(conn, periods, "model", query_filters)
             by_agent = api.breakdown(conn, periods, "agent", query_filters)
         database_empty = not doc["rows"] and not query.has_rows(conn)
+        doc["_unpriced"] = unpriced.models(conn, periods, query_filters)
     except sqlite3.Error as exc:
         raise _db_error(exc, path) from None
     finally:

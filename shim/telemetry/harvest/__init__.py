@@ -34,7 +34,8 @@ def collect(harvest, started_at, ended_at, claims=None):
 
             return claude.harvest(harvest.get("claude_config_dir"), harvest.get("cwd"),
                                   started_at, ended_at, session_id=harvest.get("session_id"),
-                                  oneshot=bool(harvest.get("oneshot")), claims=claims)
+                                  oneshot=bool(harvest.get("oneshot")), claims=claims,
+                                  dir_name=harvest.get("claude_project_dir_name"))
         if tool == "codex":
             from shim.telemetry.harvest import codex
 
@@ -135,7 +136,17 @@ def recent_files(candidates, started_at, slack=SLACK_SECONDS):
 
 
 def read_lines(path, limit=MAX_FILE_BYTES):
-    """The file's complete lines, at most `limit` bytes from its end."""
+    """The file's complete lines, at most `limit` bytes from its end (decompressed, for a
+    `.zst` file; none when this Python cannot decompress it: see harvest.zst)."""
+    if path.endswith(".zst"):
+        from shim.telemetry.harvest import zst
+
+        try:
+            data, cut = zst.tail_bytes(path, limit)
+        except ImportError:
+            return []
+        lines = data.splitlines()
+        return lines[1:] if cut else lines  # drop the partial first line
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size
         if size > limit:

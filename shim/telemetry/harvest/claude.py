@@ -1,9 +1,11 @@
 """Claude Code transcripts: `<config dir>/projects/<munged cwd>/<session id>.jsonl`.
 
-The project directory is the cwd with every non-alphanumeric character replaced by '-'.
+The project directory is the cwd with every non-alphanumeric character replaced by '-', or
+`$CLAUDE_CODE_PROJECT_DIR_NAME` when it was set (claude >= 2.1.234).
 Only `assistant` entries count; Claude Code writes one line per content block of a streamed
 message, each repeating the usage of that moment, so entries are deduplicated by
-(message.id, requestId) keeping the largest. `isApiErrorMessage` entries (model `<synthetic>`)
+(message.id, requestId) keeping the largest, whichever session file holds them (resumed and
+forked sessions copy earlier messages). `isApiErrorMessage` entries (model `<synthetic>`)
 carry no real usage. Subagent transcripts under `<session id>/subagents/` are included.
 """
 
@@ -22,27 +24,45 @@ def project_dir_name(cwd):
     return _NON_ALNUM.sub("-", cwd)
 
 
-def transcript_candidates(config_dir, cwd, session_id):
+def transcript_candidates(config_dir, cwd, session_id, dir_name=None):
+    """`dir_name`: CLAUDE_CODE_PROJECT_DIR_NAME as it was when the call was made (claude >=
+    2.1.234 writes the transcripts to `projects/<that name>/` instead of the cwd's)."""
     projects = os.path.join(config_dir, "projects")
     if session_id:
         safe = glob.escape(session_id)
         return (glob.glob(os.path.join(projects, "*", safe + ".jsonl"))
                 + glob.glob(os.path.join(projects, "*", safe, "**", "*.jsonl"), recursive=True))
-    if not cwd:
+    if _plain_name(dir_name):
+        # used as given; its munged form too, in case claude munges it as it does a cwd
+        names = sorted({dir_name, project_dir_name(dir_name)})
+    elif cwd:
+        names = [project_dir_name(cwd)]
+    else:
         return []
-    base = os.path.join(projects, glob.escape(project_dir_name(cwd)))
-    return (glob.glob(os.path.join(base, "*.jsonl"))
-            + glob.glob(os.path.join(base, "*", "subagents", "*.jsonl")))
+    found = []
+    for name in names:
+        base = os.path.join(projects, glob.escape(name))
+        found += (glob.glob(os.path.join(base, "*.jsonl"))
+                  + glob.glob(os.path.join(base, "*", "subagents", "*.jsonl")))
+    return found
+
+
+def _plain_name(name):
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name \
+        and os.sep not in name
 
 
 def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=False,
-            claims=None):
+            claims=None, dir_name=None):
     """Usage of the assistant messages in the window (`claims`, `oneshot`: see
-    harvest.select_sessions)."""
+    harvest.select_sessions; `dir_name`: see transcript_candidates)."""
     if not config_dir:
         return None
-    files = recent_files(transcript_candidates(config_dir, cwd, session_id), started_at)
-    best = {}  # (session, message id, request id) -> (part, timestamp) of the largest snapshot
+    files = recent_files(transcript_candidates(config_dir, cwd, session_id, dir_name),
+                         started_at)
+    # (message id, request id) -> (part, timestamp, session) of the largest snapshot. Not keyed
+    # by session: a resumed or forked session copies earlier messages into its own file.
+    best = {}
     for path in files:
         for line in read_lines(path):
             if b'"assistant"' not in line or b'"usage"' not in line:
@@ -53,12 +73,13 @@ def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=Fals
             key, part, session, ts = entry
             if session_id and session and session != session_id:
                 continue
-            key = (session,) + key
-            if key not in best or _size(part) > _size(best[key][0]):
-                best[key] = (part, min(ts, best[key][1]) if key in best else ts)
+            if key not in best:
+                best[key] = (part, ts, session)
+            elif _size(part) > _size(best[key][0]):
+                best[key] = (part, min(ts, best[key][1]), best[key][2])
     found = {}
-    for key, (part, ts) in best.items():
-        found.setdefault(key[0], []).append(("%s:%s:%s" % key, part, ts))
+    for key, (part, ts, session) in best.items():
+        found.setdefault(session, []).append(("%s:%s" % key, part, ts))
     chosen = select_sessions("claude", found, oneshot and not session_id, claims)
     sessions = [s for s in chosen if s]
     session = session_id or (sessions[0] if len(sessions) == 1 else None)
