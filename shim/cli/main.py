@@ -16,6 +16,7 @@ from shim import __version__, errors, exitcodes
 COMMAND_MODULES = (
     "version",
     "config",
+    "trust",
     "install",
     "uninstall",
     "shell_init",

@@ -25,8 +25,14 @@ def check_config(ctx):
     """The configuration compiles: every layer parses and validates."""
     exc = ctx["cfg_error"]
     if exc is None:
-        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']})"
+        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']}"
+                   + (f", {s['trust']}" if s.get("trust") else "") + ")"
                    for s in ctx["cfg"].get("_sources") or []]
+        untrusted = [s["path"] for s in ctx["cfg"]["_sources"] if s.get("trust") == "untrusted"]
+        if untrusted:  # a warning, not a failure: ignoring it is the safe default
+            return result("config", False, "valid: " + ", ".join(sources), severity="warn",
+                          hint=f"`llm-shim trust {untrusted[0]}` applies the project file "
+                               "(docs/security.md); `llm-shim trust --list` lists trusted ones")
         return result("config", True, "valid: " + ", ".join(sources))
     if isinstance(exc, errors.ConfigError):
         lines = list(exc.problems) or [exc.why]
@@ -434,9 +440,7 @@ def run_all(environ=None, cwd=None, timeout=None):
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
              ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd),
-             ("platform", check_platform)]
-             ("telemetry", check_telemetry), ("cache", check_cache),
-             ("grammar", check_grammar), ("shells", check_shells)]
+             ("platform", check_platform), ("grammar", check_grammar), ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

@@ -7,7 +7,8 @@ the version under that lock, so concurrent first runs apply each step exactly on
 Never edit a released migration: append a new one.
 """
 
-# The attempts columns, in table order (docs/internals.md "Attempt record" plus usage_source).
+# The attempts columns, in table order (docs/internals.md "Attempt record" plus usage_source
+# and route_score).
 ATTEMPT_COLUMNS = (
     "invocation_id", "attempt", "started_at", "ended_at", "duration_ms", "host", "agent",
     "tool_requested", "tool", "model_requested", "model", "provider", "tier", "complexity",
@@ -16,7 +17,7 @@ ATTEMPT_COLUMNS = (
     "reasoning_tokens", "cost_usd", "cost_source", "reported_cost_usd", "computed_cost_usd",
     "price_version", "baseline_model", "baseline_cost_usd", "session_id", "project",
     "blocked", "block_reason", "budget_override", "prompt_chars", "prompt_hash",
-    "prompt_text", "response_text", "shim_version", "usage_source",
+    "prompt_text", "response_text", "shim_version", "usage_source", "route_score",
 )
 
 COUNTER_COLUMNS = (
@@ -166,8 +167,14 @@ def m006_harvest_claims(conn):
     conn.execute("CREATE INDEX harvest_claims_claimed_at ON harvest_claims (claimed_at)")
 
 
+def m007_route_score(conn):
+    """The learned router's score of the prompt (issue 18), so `llm-shim logs` can show why a
+    call went to its tier."""
+    conn.execute("ALTER TABLE attempts ADD COLUMN route_score REAL")
+
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
-              m004_policy_state, m005_report_rollup, m006_harvest_claims]
+              m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_route_score]
 LATEST = len(MIGRATIONS)
 
 

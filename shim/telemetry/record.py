@@ -86,6 +86,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "model_requested": decision.get("model_requested"), "model": model,
             "provider": decision.get("provider"), "tier": decision.get("tier"),
             "complexity": decision.get("complexity"), "mode": decision.get("mode"),
+            "route_score": (decision.get("route") or {}).get("score"),
             "reasons": [str(r) for r in (decision.get("reasons") or ())],
             "exit_code": outcome.get("exit_code"),
             "failure_class": outcome.get("failure_class"),

@@ -122,6 +122,25 @@ def test_invalid_config_is_flagged_with_its_lines(cli, installed, all_tools):
     assert checks["tool:claude"]["status"] == "ok"
 
 
+def test_a_project_file_shows_its_trust_state(cli, installed, all_tools, tmp_path,
+                                             monkeypatch):
+    from shim.config import trust
+
+    project = tmp_path / "repo" / ".llm-shim.yaml"
+    project.parent.mkdir()
+    project.write_text("schema_version: 1\n")
+    monkeypatch.chdir(project.parent)
+    code, checks, _ = doctor_json(cli)
+    assert code == exitcodes.OK  # a warning: ignoring it is the safe default
+    assert checks["config"]["status"] == "warn"
+    assert "(project, untrusted)" in checks["config"]["detail"]
+    assert f"`llm-shim trust {project}`" in checks["config"]["hint"]
+    trust.trust(str(project))
+    code, checks, _ = doctor_json(cli)
+    assert checks["config"]["status"] == "ok"
+    assert "(project, trusted)" in checks["config"]["detail"]
+
+
 def _rewrite_line(path, index, text):
     lines = open(path).read().split("\n")
     lines[index] = text

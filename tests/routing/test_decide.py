@@ -112,7 +112,8 @@ def test_null_agent_settings_follow_the_policy(config):
 
 
 def test_partial_thresholds(config):
-    cfg = config({"policies": {"cost_optimization": {"thresholds": {"complex": 99}}}})
+    # The keyword thresholds decide only when the learned router is off (strong_share: null).
+    cfg = config({"policies": {"cost_optimization": {"strong_share": None, "thresholds": {"complex": 99}}}})
     assert route(cfg, "claude", ["-p", STANDARD], "auto")["complexity"] == "standard"
     assert route(cfg, "claude", ["-p", COMPLEX], "auto")["complexity"] == "standard"
 

@@ -119,7 +119,7 @@ def _print_table(rows, stream):
             r["agent"] or "",
             tool,
             model if requested == model else f"{requested}->{model}",
-            r["tier"] or "",
+            _tier(r),
             _outcome(r),
             _tokens(r),
             _cost(r),
@@ -128,6 +128,13 @@ def _print_table(rows, stream):
     stream.write(tabulate(table, headers=["time", "id", "agent", "tool", "model", "tier",
                                           "result", "tokens in/out", "cost", "reasons"],
                           disable_numparse=True) + "\n")
+
+
+def _tier(r):
+    """The tier, with the learned router's score when it ran (`cheap 0.02`)."""
+    score = r.get("route_score")
+    tier = r["tier"] or ""
+    return tier if score is None else f"{tier} {score:.2f}".strip()
 
 
 def _outcome(r):
