@@ -235,9 +235,11 @@ def record_start(plan, decision, cfg, environ, attempt):
         if invocation_id is None:
             invocation_id = plan["invocation_id"] = record.new_invocation_id()
         prompt = (plan.get("request") or {}).get("prompt")
+        # Quiet on failure: the end record's append warns once, and records the call anyway.
         spool.append(record.make_start(decision, cfg or {}, invocation_id=invocation_id,
                                        attempt=attempt, cwd=plan["cwd"], environ=environ,
-                                       prompt=prompt if isinstance(prompt, str) else None))
+                                       prompt=prompt if isinstance(prompt, str) else None),
+                     warn=False)
     except Exception as exc:
         _bookkeeping_warning(exc)
 
