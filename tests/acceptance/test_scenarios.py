@@ -187,7 +187,9 @@ def test_5_over_a_soft_budget_the_call_runs_with_a_warning(real_env, stub, shims
 
 
 def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stub, shims_dir):
-    """Given a hard global day budget of $0.05 and a first call that spent $0.15,
+    """Given a hard global day budget of $0.05 and a first call that spent $0.15 (one request,
+    more than its reservation: claude ran it under `--max-budget-usd` = that reservation and
+    stopped after it with `error_max_budget_usd`, exit 1),
     when the next `claude -p` runs through the shim,
     then the stub receives nothing more, the exit code is 75 with one llm-shim line on stderr
     and nothing on stdout, and the refused call is recorded as blocked."""
@@ -195,7 +197,8 @@ def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stu
     stub.set_usage(**EXPENSIVE_USAGE)
     first = real_env.run(["claude", "-p", "first review", *CLAUDE_JSON],
                          path_prefix=[shims_dir], extra_env=env)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr
+    assert kit.claude_result(first)["subtype"] == "error_max_budget_usd"
     assert kit.claude_result(first)["total_cost_usd"] > BUDGET_USD
     second = real_env.run(["claude", "-p", "second review", *CLAUDE_JSON],
                           path_prefix=[shims_dir], extra_env=env)
@@ -207,7 +210,8 @@ def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stu
     calls = model_calls(stub)
     assert len(calls) == 1 and "first review" in calls[0]["prompt"], calls
     rows = kit.attempts(real_env, shims_dir)
-    assert [(r["exit_code"], r["blocked"]) for r in rows] == [(0, 0), (75, 1)]
+    assert [(r["exit_code"], r["blocked"]) for r in rows] == [(1, 0), (75, 1)]
+    assert rows[0]["failure_class"] == "max_budget"
     blocked = rows[1]
     assert (blocked["agent"], blocked["tool"]) == ("reviewer", "claude")
     assert blocked["block_reason"] and "budget" in blocked["block_reason"]
