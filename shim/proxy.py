@@ -14,8 +14,8 @@ import sys
 import time
 
 from shim import errors, exitcodes, resolve, runner
+from shim.tools import BUILTIN_TOOLS
 
-BUILTIN_TOOLS = ("claude", "codex", "llm")
 DISABLE_ENV = "LLM_SHIM_DISABLE"
 DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
 # "0" turns off the background relearn of a changed binary's grammar (docs/adapters.md).
@@ -112,7 +112,7 @@ def _grammar(tool, cfg, environ):
     except errors.ShimError:
         return None, None  # plan_call resolves again and reports it, or falls back
     name = adapters.adapter_name(tool, cfg)
-    if name not in adapters.BUILTIN and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
+    if name not in BUILTIN_TOOLS and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
         return None, real
     if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
         return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help

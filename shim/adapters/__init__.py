@@ -10,8 +10,7 @@ Hot path: imports only `os` and our own modules; each adapter module loads on fi
 import os
 
 from shim.adapters import base
-
-BUILTIN = ("claude", "codex", "llm")
+from shim.tools import BUILTIN_TOOLS
 
 
 def adapter_name(tool, cfg):
@@ -21,8 +20,8 @@ def adapter_name(tool, cfg):
         name = entry.get("adapter")
         if name:
             return name
-        return tool if tool in BUILTIN else ("generic" if entry.get("generic") is not None else None)
-    return tool if tool in BUILTIN else None
+        return tool if tool in BUILTIN_TOOLS else ("generic" if entry.get("generic") is not None else None)
+    return tool if tool in BUILTIN_TOOLS else None
 
 
 def _module(name):

@@ -20,6 +20,7 @@ from shim import adapters
 from shim.routing import agents
 from shim.routing import classify as classifier
 from shim.routing import router
+from shim.tools import BUILTIN_TOOLS
 
 TIER_ORDER = ("cheap", "standard", "premium")
 DEFAULT_COMPLEXITY_TO_TIER = {"simple": "cheap", "standard": "standard", "complex": "premium"}
@@ -179,7 +180,7 @@ def _target_tool(cfg, settings, agent, tool_requested, reasons):
     wanted = settings.get("tool")
     if not wanted or wanted == tool_requested:
         return tool_requested
-    if wanted not in (cfg.get("tools") or {}) and wanted not in adapters.BUILTIN:
+    if wanted not in (cfg.get("tools") or {}) and wanted not in BUILTIN_TOOLS:
         reasons.append("agent %s asks for tool %s, which is not configured" % (agent, wanted))
         return tool_requested
     reasons.append("agent %s runs tool %s" % (agent, wanted))
