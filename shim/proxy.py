@@ -355,6 +355,9 @@ def _print_dry_run(plan):
     return _print_dry_run_view(view)
 
 
+print_dry_run = _print_dry_run  # public: `llm-shim exec` prints a plan's dry run the same way
+
+
 def _print_dry_run_view(view):
     """Print a dry run's view on stdout as JSON; exit 0, or 1 when stdout cannot take it."""
     import json

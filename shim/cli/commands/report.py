@@ -9,6 +9,7 @@ import sqlite3
 import sys
 
 from shim import errors, paths
+from shim.cli.common import open_store, store_error
 
 EXAMPLES = [
     "llm-shim report                          # last 30 days, one row per day",
@@ -24,7 +25,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "report", aliases=["stats"],
@@ -141,16 +142,10 @@ def _unpriced_note(doc):
 
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
     from shim.report import api, query, unpriced
-    from shim.telemetry import ingest, store
+    from shim.telemetry import ingest
 
     path = db_path or paths.database_file()
-    try:
-        conn = store.connect(path)
-    except sqlite3.Error as exc:
-        raise _db_error(exc, path) from None
-    except OSError as exc:
-        raise errors.TelemetryError("report", f"{path}: {exc.strerror or exc}",
-                                    "check the permissions of its directory") from None
+    conn = open_store("report", path)
     try:
         ingest.ingest(conn, db_path=path)
         doc, periods, query_filters = api.compute(
@@ -166,7 +161,7 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
         doc["_unpriced"] = unpriced.models(conn, periods, query_filters) \
             if doc["totals"]["unpriced_attempts"] else []
     except sqlite3.Error as exc:
-        raise _db_error(exc, path) from None
+        raise store_error("report", exc, path) from None
     finally:
         conn.close()
     return doc, by_model, by_agent, per_period, database_empty
@@ -183,13 +178,6 @@ def _compute_team(db_path, granularity, since, until, group_by, filters, timezon
         settings, cfg, granularity=granularity, since=since, until=until, group_by=group_by,
         filters=filters, timezone=timezone, with_charts=with_charts)
     return doc, by_model, by_agent, (), empty
-
-
-def _db_error(exc, path):
-    from shim.telemetry import store
-
-    kind = store.classify(exc)
-    return errors.TelemetryError("report", f"{path}: {exc}", store.HINTS[kind].format(path=path))
 
 
 def _write(path, text):

@@ -20,7 +20,7 @@ USAGE = ("usage: llm-shim route [--json|--explain] [--agent NAME] -- TOOL ARGS..
 def add_parser(subparsers, common):
     import argparse
 
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "route",

@@ -22,7 +22,7 @@ USAGE = "usage: llm-shim which [--json] [--agent NAME] TOOL [ARGS...]"
 def add_parser(subparsers, common):
     import argparse
 
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "which",
