@@ -101,12 +101,6 @@ def open_file(path, flags, mode=FILE_MODE):
         raise
 
 
-def open_in(directory, name, flags, mode=FILE_MODE):
-    """`open_file(directory/name)` after checking `directory` is ours (creating it if missing)."""
-    private_dir(directory)
-    return open_file(os.path.join(directory, name), flags, mode)
-
-
 def check_not_link(*candidates):
     """Raise `Refused` for the first of `candidates` that is a symlink (a missing one is fine)."""
     for path in candidates:

@@ -55,14 +55,6 @@ def evaluate(rows, strong_share):
     }
 
 
-def relative_cost(share, prices):
-    """Cost of a routed mix relative to sending every call to premium, given {tier: price per
-    call}; None when a tier's price is unknown (unknown is not zero)."""
-    if any(prices.get(tier) is None for tier in TIERS) or not prices["premium"]:
-        return None
-    return sum(share[tier] * prices[tier] for tier in TIERS) / prices["premium"]
-
-
 def format_report(result):
     """The result of evaluate() as a few lines for people."""
     width = max(len(t) for t in TIERS)

@@ -24,9 +24,8 @@ import time
 
 from shim import errors, paths
 from shim.telemetry import harvest, prices, privacy, spool, starts, store
+from shim.telemetry.record import TOKEN_KEYS
 
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-              "reasoning_tokens")
 _RECORD_START = b"{'v': "
 
 
