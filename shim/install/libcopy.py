@@ -77,7 +77,8 @@ def _digest(files, python):
     h.update(f"{python}\0{sys.version}\0".encode())
     for rel, full in files:
         h.update(rel.encode() + b"\0")
-        h.update(_read(full))
+        with open(full, "rb") as fh:
+            h.update(fh.read())
         h.update(b"\0")
     return h.hexdigest()
 
@@ -168,11 +169,6 @@ def lib_size(path):
             except OSError:
                 pass
     return total
-
-
-def _read(path):
-    with open(path, "rb") as fh:
-        return fh.read()
 
 
 def _unlink_quietly(path):
