@@ -114,6 +114,21 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     return record
 
 
+def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=None):
+    """The *start line* of an attempt, appended just before the tool starts: what ingestion
+    records as a `killed` attempt if no end record ever follows (the shim was SIGKILLed) and
+    the shim's process is gone (shim.telemetry.starts). `record` is that attempt, already
+    built (privacy applied, harvest hint included), so nothing about the call is lost."""
+    now = time.time()
+    rec = make_attempt(decision, {"exit_code": None, "started_at": now, "ended_at": now,
+                                  "failure_class": "killed", "prompt_text": prompt},
+                       cfg, invocation_id=invocation_id, attempt=attempt, cwd=cwd,
+                       environ=environ)
+    return {"v": RECORD_VERSION, "kind": "start", "invocation_id": invocation_id,
+            "attempt": int(attempt), "started_at": now, "host": _host(), "pid": os.getpid(),
+            "record": rec}
+
+
 def _host():
     try:
         return os.uname().nodename

@@ -78,13 +78,29 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
     request = adapters.parse(tool, args, cfg)
     name, reason = agents.identify(tool, cfg, environ, cwd)
     decision = routing.decide(request, cfg, name, agent_reason=reason)
+    policy = _policy(decision, request, cfg, environ)
+    decision = policy.pop("decision", None) or decision
     out = dict(decision)
+    if policy:
+        out["policy"] = policy
     out["args"] = decision["argv"]
     out["argv"] = [decision["tool"]] + decision["argv"]
     out["fallbacks"] = [dict(f, args=f["argv"], argv=[f["tool"]] + f["argv"])
                         for f in decision["fallbacks"]]
     out["understood"] = request["understood"]
     return out
+
+
+def _policy(decision, request, cfg, environ):
+    """The policy gate's view as a dry run (reserves nothing): a budget may change the argv
+    (claude's --max-budget-usd, shim.policy.cap) or refuse the call. {} when none applies."""
+    from shim.policy import engine
+
+    if not engine.active(cfg):
+        return {}
+    gate = engine.admit_or_open(decision, request, cfg, dict(environ, LLM_SHIM_DRY_RUN="1"))
+    return {"decision": gate.get("decision"), "blocked": gate.get("blocked"),
+            "block_reason": gate.get("block_reason"), "warnings": gate.get("warnings")}
 
 
 def redacted(result):
