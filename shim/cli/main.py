@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "route",
     "exec",
     "budget",
+    "watch",
     "sync",
     "completion",
 )
