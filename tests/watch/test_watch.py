@@ -1,0 +1,190 @@
+"""`llm-shim watch`: one frame (`--once`, plain and rich) and the live view under a pty,
+against the store and spool filled by real shims in front of a fake claude."""
+
+import io
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.watch.conftest import TEN_CENTS_MODEL
+
+ARGV = ["claude", "-p", "hi", "--model", "dime", "--output-format", "json"]
+
+
+def config(shim_env, limit=1.0, **policies):
+    shim_env.config({"models": {"dime": TEN_CENTS_MODEL},
+                     "agents": {"reviewer": {"tool": "claude"}},
+                     "policies": {"budgets": {"daily": {
+                         "scope": "global", "period": "day",
+                         "limit": {"usd": limit, "type": "soft"}}}, **policies}})
+
+
+def watch_once(shim_env, *extra):
+    proc = shim_env.run(["llm-shim", "watch", "--once", *extra])
+    assert proc.returncode == 0, proc.stderr.decode()
+    return proc.stdout.decode()
+
+
+def section(text, title):
+    """The indented lines under the heading that starts with `title`."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    out = []
+    for line in lines[start + 1:]:
+        if not line.startswith("  "):
+            break
+        out.append(line.strip())
+    return lines[start], out
+
+
+def test_once_plain_shows_spend_blocks_budget_and_refusals(shim_env):
+    config(shim_env, limit=0.30)
+    for _ in range(3):
+        assert shim_env.run(ARGV, env={"LLM_SHIM_AGENT": "reviewer"}).returncode == 0
+    text = watch_once(shim_env)  # stdout is a pipe: plain text
+    assert "\x1b[" not in text
+    head, rows = section(text, "Today")
+    assert head.endswith(": $0.30")
+    assert rows == ["reviewer  claude-dime  3 calls  $0.30"] or \
+        any(r.startswith("reviewer") and "3 calls  $0.30" in r for r in rows), rows
+    _, blocks = section(text, "5-hour blocks")
+    assert len(blocks) == 1 and blocks[0].startswith("claude") and "3 calls" in blocks[0]
+    assert "$0.30" in blocks[0] and "left" in blocks[0]
+    _, budgets = section(text, "Budgets")
+    assert budgets[0].startswith("daily  [" + "#" * 24 + "]  100%"), budgets
+    assert "headroom $0.00" in budgets[0]
+    _, running = section(text, "Running now")
+    assert running == ["nothing running"]
+
+
+def test_once_lists_refused_calls_and_budget_headroom(shim_env):
+    shim_env.config({"models": {"dime": TEN_CENTS_MODEL},
+                     "policies": {"budgets": {"tight": {
+                         "scope": "global", "period": "day",
+                         "limit": {"usd": 0.25, "type": "hard"}, "reserve_usd": 0.10}}}})
+    codes = [shim_env.run(ARGV).returncode for _ in range(3)]
+    assert codes == [0, 0, 75]
+    text = watch_once(shim_env)
+    _, budgets = section(text, "Budgets")
+    assert budgets[0].startswith("tight  [" + "#" * 19 + "-" * 5 + "]  80%"), budgets
+    assert "headroom $0.05" in budgets[0]
+    _, events = section(text, "Recent fallbacks and blocks")
+    assert len(events) == 1 and "blocked  claude" in events[0], events
+
+
+def _start_line(pid, age, invocation):
+    from shim.telemetry import spool
+
+    now = time.time()
+    spool.append({"v": 1, "kind": "start", "invocation_id": invocation, "attempt": 1,
+                  "started_at": now - age, "host": os.uname().nodename, "pid": pid,
+                  "record": {"invocation_id": invocation, "attempt": 1, "tool": "codex",
+                             "model": "gpt-5.5", "agent": "auto", "mode": "oneshot",
+                             "started_at": now - age}})
+
+
+def test_once_shows_running_calls_and_the_one_whose_shim_died(shim_env):
+    config(shim_env)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        time.sleep(1.1)  # the start line must not predate its process (pid reuse check)
+        _start_line(sleeper.pid, 0.0, "alive0001")
+        _start_line(dead.pid, 20.0, "dead0002")
+        _start_line(dead.pid, 90.0, "dead0003")  # past KILLED_AFTER: ingestion records it
+        text = watch_once(shim_env)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    head, running = section(text, "Running now")
+    assert head == "Running now (2)"
+    assert running[0].startswith("codex  gpt-5.5  agent auto") and \
+        f"died (pid {dead.pid} gone)" in running[0], running
+    assert "  running " in running[1] and f"pid {sleeper.pid}" in running[1], running
+    _, events = section(text, "Recent fallbacks and blocks")
+    assert len(events) == 1 and "killed  codex  gpt-5.5  killed" in events[0], events
+
+
+def test_a_call_with_its_end_record_is_not_running(shim_env):
+    config(shim_env)
+    assert shim_env.run(ARGV).returncode == 0  # start line and end record both spooled
+    from shim.cli.commands import watch
+    from shim.config import compiled
+
+    conn = shim_env.db()
+    try:
+        frame = watch.frame(conn, compiled.load())
+    finally:
+        conn.close()
+    assert frame["running"] == [] and frame["problems"] == []
+    assert frame["today"]["rows"][0]["calls"] == 1
+
+
+def test_once_rich_draws_bars(shim_env):
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    from shim.cli.commands import watch
+    from shim.config import compiled
+    from shim.watch import render
+
+    config(shim_env, limit=0.40)
+    assert shim_env.run(ARGV).returncode == 0
+    conn = shim_env.db()
+    try:
+        frame = watch.frame(conn, compiled.load())
+    finally:
+        conn.close()
+    sink = io.StringIO()
+    Console(file=sink, force_terminal=True, width=130).print(render.rich_view(frame))
+    out = sink.getvalue()
+    assert "\x1b[" in out and "━" in out  # a drawn progress bar, in colour
+    assert "daily" in out and "25%" in out and "headroom $0.30" in out
+    assert "Today" in out and "$0.10" in out
+
+
+def test_interval_too_short_is_a_usage_error(shim_env):
+    config(shim_env)
+    proc = shim_env.run(["llm-shim", "watch", "--interval", "0.01"])
+    assert proc.returncode == 2
+    assert proc.stderr.decode().startswith("llm-shim: watch: --interval 0.01 is too short")
+
+
+def test_block_starts_follow_ccusage():
+    from shim.watch.blocks import block_starts
+
+    h = 3600
+    base = 1_700_000_000 - 1_700_000_000 % h  # a whole hour
+    times = [base + 20 * 60, base + 2 * h, base + 5 * h + 10 * 60,  # 3rd: past 5h -> new
+             base + 5 * h + 30 * 60, base + 16 * h + 59 * 60]        # a 10h gap -> new
+    assert block_starts(times) == [base, base, base + 5 * h, base + 5 * h, base + 16 * h]
+
+
+def test_current_block_from_the_rollup(shim_env):
+    from shim.telemetry import store
+    from shim.watch import blocks
+
+    h = 3600
+    now = 1_800_000_000 - 1_800_000_000 % h + 40 * 60  # hh:40
+    conn = store.connect()
+    try:
+        for i, (at, cost) in enumerate([(now - 9 * h, 1.0), (now - 2 * h - 10 * 60, 0.25),
+                                        (now - 30 * 60, 0.5)]):
+            conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, tool, "
+                         "cost_usd, input_tokens, output_tokens) VALUES (?, 1, ?, 'claude', "
+                         "?, 100, 10)", (f"inv{i}", at, cost))
+        current = blocks.current(conn, now)
+        ended = blocks.current(conn, now + 4 * h)
+    finally:
+        conn.close()
+    block = current["claude"]
+    start = now - 40 * 60 - 2 * h  # the hour of the 2nd call: the 9h-old one ended long ago
+    assert (block["start"], block["end"]) == (start, start + 5 * h)
+    assert block["calls"] == 2 and block["tokens"] == 220
+    assert block["cost_usd"] == pytest.approx(0.75)
+    assert block["burn_per_hour"] == pytest.approx(0.75 / (now - start) * h)
+    assert ended == {}
