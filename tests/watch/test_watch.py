@@ -188,3 +188,51 @@ def test_current_block_from_the_rollup(shim_env):
     assert block["cost_usd"] == pytest.approx(0.75)
     assert block["burn_per_hour"] == pytest.approx(0.75 / (now - start) * h)
     assert ended == {}
+
+
+# --- the live view under a pty --------------------------------------------------------------
+
+def _display(session):
+    """What the emulated terminal shows now (not the scrollback of earlier frames)."""
+    session._pump(0.1)
+    return "\n".join(session._terminal.display)
+
+
+def _wait_for(session, predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate(_display(session)):
+            return True
+    return predicate(_display(session))
+
+
+@pytest.mark.parametrize("mode", ["rich", "plain"])
+def test_live_view_follows_calls_and_quits_on_q(shim_env, mode):
+    if mode == "rich":
+        pytest.importorskip("rich")
+    from tests.acceptance.pty_driver import PtySession
+
+    config(shim_env)
+    argv = [str(shim_env.shims / "llm-shim"), "watch", "--interval", "0.3"]
+    if mode == "plain":
+        argv.append("--plain")
+    env = shim_env.env({"TERM": "xterm-256color", "COLUMNS": "150", "LINES": "50"})
+    session = PtySession(argv, env, str(shim_env.tmp), rows=50, cols=150)
+    call = None
+    try:
+        assert _wait_for(session, lambda s: "Running now (0)" in s and "(q quits)" in s, 20), \
+            _display(session)
+        call = shim_env.popen(ARGV, env={"FAKE_CLAUDE_SLEEP": "4"})
+        assert _wait_for(session, lambda s: "Running now (1)" in s, 20), _display(session)
+        shown = _display(session)
+        assert "claude" in shown and "running" in shown
+        assert call.wait(timeout=60) == 0
+        # the call ended: it leaves the running list and its cost reaches today and the budget
+        assert _wait_for(session, lambda s: "Running now (0)" in s and "$0.10" in s
+                         and "10%" in s, 20), _display(session)
+        session.send("q")
+        assert session.wait(10) == 0
+    finally:
+        if call is not None and call.poll() is None:
+            call.kill()
+        session.close()
