@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "exec",
     "budget",
     "watch",
+    "alerts",
     "sync",
     "completion",
 )

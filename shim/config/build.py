@@ -132,6 +132,9 @@ def _project_only_problems(path, value, marks):
                       if isinstance(tool, dict) and "binary" in tool]
     if "team" in value:
         forbidden.append(("team",))
+    policies = value.get("policies")
+    if isinstance(policies, dict) and "alerts" in policies:  # alerts run programs
+        forbidden.append(("policies", "alerts"))
     return [f"{path}:{marks.get(where, 1)}: {dotted(where)}: not allowed in a project file; "
             f"set it in your user config ({paths.user_config_file()}) or $LLM_SHIM_CONFIG"
             for where in forbidden]
