@@ -17,12 +17,16 @@ BLOCK_SECONDS = 5 * 3600
 HOUR = 3600
 BUCKET = 900  # the fine rollup level (rollup.LEVELS[0])
 LOOKBACK_HOURS = 7 * 24
+RECENT_SECONDS = 6 * 3600  # between full scans: this far back, from the known block starts
+RESCAN_SECONDS = 60.0      # a full scan again (rows ingested late, a clock change)
 TABLE = "report_rollup_15m"
+TOKENS = "input_tokens + output_tokens + cache_read_tokens + cache_write_tokens"
 
 
-def block_starts(times):
-    """The start of the block holding each time of the sorted `times` (epoch seconds)."""
-    out, start = [], None
+def block_starts(times, start=None):
+    """The start of the block holding each time of the sorted `times` (epoch seconds);
+    `start`: the block already running before the first of them, if any."""
+    out = []
     for t in times:
         if start is None or t >= start + BLOCK_SECONDS:
             start = t - t % HOUR
@@ -30,33 +34,58 @@ def block_starts(times):
     return out
 
 
+class Tracker:
+    """Follows each tool's blocks from frame to frame. The first frame (and one a minute)
+    reads which quarter hours had calls over LOOKBACK_HOURS; the frames between read only the
+    last RECENT_SECONDS, continuing from the block starts found before. Sums are read for
+    the current blocks alone."""
+
+    def __init__(self):
+        self.starts = {}
+        self.scanned_at = None
+
+    def current(self, conn, now):
+        """{tool: {"start", "end", "calls", "tokens", "cost_usd", "unknown_cost",
+        "burn_per_hour", "projected_usd"}} for every tool whose latest block runs at `now`."""
+        full = self.scanned_at is None or not 0 <= now - self.scanned_at < RESCAN_SECONDS
+        seeds = {} if full else dict(self.starts)
+        since = now - (LOOKBACK_HOURS * HOUR if full else RECENT_SECONDS)
+        # a bucket counts when one of its calls ran (a refused call started nothing)
+        rows = conn.execute(f"SELECT DISTINCT tool, bucket FROM {TABLE} WHERE bucket >= ? "
+                            f"AND attempts > blocked ORDER BY tool, bucket",
+                            (int(since // BUCKET),)).fetchall()
+        times = {}
+        for tool, bucket in rows:
+            times.setdefault(tool, []).append(bucket * BUCKET)
+        starts = dict(seeds) if not full else {}
+        for tool, found in times.items():
+            seed = seeds.get(tool)
+            found = [t for t in found if seed is None or t >= seed]
+            if found:
+                starts[tool] = block_starts(found, seed)[-1]
+        self.starts = starts
+        if full:
+            self.scanned_at = now
+        out = {}
+        for tool, start in sorted(starts.items()):
+            if now < start + BLOCK_SECONDS:
+                out[tool or "?"] = _sums(conn, tool, start, now)
+        return out
+
+
+def _sums(conn, tool, start, now):
+    calls, tokens, nusd, unknown = conn.execute(
+        f"SELECT SUM(attempts) - SUM(blocked), SUM({TOKENS}), SUM(cost_nusd), "
+        f"SUM(unknown_cost) FROM {TABLE} WHERE bucket >= ? AND bucket < ? AND tool = ?",
+        (int(start // BUCKET), int((start + BLOCK_SECONDS) // BUCKET), tool)).fetchone()
+    cost = (nusd or 0) / 1e9
+    burn = cost / (max(now - start, 60.0) / HOUR)
+    return {"start": start, "end": start + BLOCK_SECONDS, "calls": calls or 0,
+            "tokens": tokens or 0, "cost_usd": cost, "unknown_cost": unknown or 0,
+            "burn_per_hour": burn,
+            "projected_usd": cost + burn * (start + BLOCK_SECONDS - now) / HOUR}
+
+
 def current(conn, now):
-    """{tool: {"start", "end", "calls", "tokens", "cost_usd", "unknown_cost", "burn_per_hour",
-    "projected_usd"}} for every tool whose latest block is still running at `now`."""
-    since = int((now - LOOKBACK_HOURS * HOUR) // BUCKET)
-    rows = conn.execute(
-        f"SELECT tool, bucket, SUM(attempts) - SUM(blocked), "
-        f"SUM(input_tokens + output_tokens + cache_read_tokens + cache_write_tokens), "
-        f"SUM(cost_nusd), SUM(unknown_cost) FROM {TABLE} WHERE bucket >= ? "
-        f"GROUP BY tool, bucket ORDER BY tool, bucket", (since,)).fetchall()
-    per_tool = {}
-    for tool, bucket, calls, tokens, nusd, unknown in rows:
-        if calls:  # a refused call started nothing at the provider
-            per_tool.setdefault(tool or "?", []).append((bucket * BUCKET, calls, tokens,
-                                                         nusd, unknown))
-    out = {}
-    for tool, buckets in per_tool.items():
-        starts = block_starts([b[0] for b in buckets])
-        last = starts[-1]
-        if now >= last + BLOCK_SECONDS:
-            continue  # the latest block has ended: no block is active
-        inside = [b for b, s in zip(buckets, starts) if s == last]
-        cost = sum(b[3] for b in inside) / 1e9
-        elapsed_h = max(now - last, 60.0) / HOUR
-        burn = cost / elapsed_h
-        out[tool] = {"start": last, "end": last + BLOCK_SECONDS,
-                     "calls": sum(b[1] for b in inside), "tokens": sum(b[2] for b in inside),
-                     "cost_usd": cost, "unknown_cost": sum(b[4] for b in inside),
-                     "burn_per_hour": burn,
-                     "projected_usd": cost + burn * (last + BLOCK_SECONDS - now) / HOUR}
-    return out
+    """The current blocks, read afresh (one frame, `watch --once`)."""
+    return Tracker().current(conn, now)

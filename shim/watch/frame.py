@@ -12,15 +12,16 @@ RECENT_EVENTS = 8         # fallbacks, refusals and killed calls shown
 RECENT_SECONDS = 24 * 3600
 
 
-def collect(conn, cfg, now=None, spool_dir=None):
+def collect(conn, cfg, now=None, spool_dir=None, tracker=None):
     """{"now", "running", "blocks", "today", "budgets", "events", "problems"}.
 
-    A part that cannot be read is None (shown as unknown, never as zero) with its reason in
+    `tracker`: a blocks.Tracker kept from frame to frame (the live view) so that only the
+    first frame reads a week of the rollup. A part that cannot be read is None (shown as unknown, never as zero) with its reason in
     `problems`."""
     now = time.time() if now is None else now
     frame = {"now": now, "problems": []}
     for name, read in (("running", lambda: running.running(conn, now, spool_dir)),
-                       ("blocks", lambda: blocks.current(conn, now)),
+                       ("blocks", lambda: (tracker or blocks.Tracker()).current(conn, now)),
                        ("today", lambda: today(conn, cfg, now)),
                        ("budgets", lambda: budgets(conn, cfg, now)),
                        ("events", lambda: recent_events(conn, now))):

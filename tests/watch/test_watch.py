@@ -236,3 +236,43 @@ def test_live_view_follows_calls_and_quits_on_q(shim_env, mode):
         if call is not None and call.poll() is None:
             call.kill()
         session.close()
+
+
+def test_the_tracker_continues_blocks_across_frames(shim_env):
+    """Later frames read only the last hours, from the block starts found before, and agree
+    with a fresh full read; a block that ends gives way to the next call's block."""
+    from shim.telemetry import store
+    from shim.watch import blocks
+
+    h = 3600
+    t0 = 1_800_000_000 - 1_800_000_000 % h
+    conn = store.connect()
+
+    def call(i, at, tool="claude"):
+        conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, tool, cost_usd) "
+                     "VALUES (?, 1, ?, ?, 0.5)", (f"c{i}", at, tool))
+
+    try:
+        # a long busy day: calls every 50 minutes for 20 hours, so no 5-hour gap, and the
+        # blocks are 0-5h, 5h50-10h50 (floored: 5h-10h), ...
+        for i in range(24):
+            call(i, t0 + i * 50 * 60)
+        tracker = blocks.Tracker()
+        now = t0 + 23 * 50 * 60 + 60
+        first = tracker.current(conn, now)
+        assert first == blocks.current(conn, now)
+        # a frame later: a new call inside the block, another tool starts
+        call(100, now + 30)
+        call(101, now + 40, tool="codex")
+        later = tracker.current(conn, now + 60)
+        assert later == blocks.current(conn, now + 60)
+        assert later["claude"]["calls"] == first["claude"]["calls"] + 1
+        assert later["codex"]["calls"] == 1
+        # hours later the claude block has ended; a new call opens a new block
+        end = later["claude"]["end"]
+        call(102, end + 2 * h + 10 * 60)
+        after = tracker.current(conn, end + 2 * h + 20 * 60)
+        assert after["claude"]["start"] == end + 2 * h and after["claude"]["calls"] == 1
+        assert after == blocks.current(conn, end + 2 * h + 20 * 60)
+    finally:
+        conn.close()

@@ -74,7 +74,7 @@ def _spool_waiting():
         return False
 
 
-def frame(conn, cfg, now=None):
+def frame(conn, cfg, now=None, tracker=None):
     """Ingest what waits in the spool (so today's figures are current), then read a frame."""
     from shim.watch import frame as frame_mod
 
@@ -82,7 +82,7 @@ def frame(conn, cfg, now=None):
         from shim.telemetry import ingest
 
         ingest.ingest(conn, cfg=cfg)
-    return frame_mod.collect(conn, cfg, now)
+    return frame_mod.collect(conn, cfg, now, tracker=tracker)
 
 
 def watch(once=False, plain=False, interval=DEFAULT_INTERVAL, stream=None):
@@ -119,11 +119,12 @@ def _print_once(data, stream, use_rich):
 
 
 def _live_plain(conn, cfg, interval, stream, tty):
-    from shim.watch import render
+    from shim.watch import blocks, render
 
+    tracker = blocks.Tracker()
     with _Keys() as keys:
         while True:
-            text = render.plain(frame(conn, cfg), live=keys.active)
+            text = render.plain(frame(conn, cfg, tracker=tracker), live=keys.active)
             stream.write((CLEAR + text) if tty else (text + "\n"))
             stream.flush()
             if keys.wait_for_quit(interval):
@@ -134,12 +135,14 @@ def _live_rich(conn, cfg, interval, stream):
     from rich.console import Console
     from rich.live import Live
 
-    from shim.watch import render
+    from shim.watch import blocks, render
 
+    tracker = blocks.Tracker()
     console = Console(file=stream)
     with _Keys() as keys, Live(console=console, screen=True, auto_refresh=False) as live:
         while True:
-            live.update(render.rich_view(frame(conn, cfg), live=keys.active), refresh=True)
+            live.update(render.rich_view(frame(conn, cfg, tracker=tracker), live=keys.active),
+                        refresh=True)
             if keys.wait_for_quit(interval):
                 return exitcodes.OK
 
