@@ -25,10 +25,11 @@ def add_parser(subparsers, common):
                   "llm-shim alerts test spend"])
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=20, help="deliveries shown (default 20)")
-    sub = p.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND")
-    t = sub.add_parser("test", help="send a sample alert now", parents=[common],
-                       description="Send a sample alert (a made-up budget at 80%) through "
-                                   "every configured alert, or NAME, and print the result.")
+    sub = p.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND", parser_class=type(p))
+    t = add_command(sub, common, "test", help="send a sample alert now",
+                    description="Send a sample alert (a made-up budget at 80 percent) through every "
+                                "configured alert, or NAME, now, and print how each went.",
+                    examples=["llm-shim alerts test", "llm-shim alerts test spend"])
     t.add_argument("name", nargs="?", help="the alert to test (default: all)")
     t.set_defaults(func=lambda args: send_test(args.name))
     p.set_defaults(func=lambda args: show(as_json=args.json, limit=args.limit))
