@@ -276,3 +276,26 @@ def test_the_tracker_continues_blocks_across_frames(shim_env):
         assert after == blocks.current(conn, end + 2 * h + 20 * 60)
     finally:
         conn.close()
+
+
+def test_ctrl_c_ends_the_plain_view_with_status_0(shim_env):
+    import signal
+
+    config(shim_env)
+    proc = subprocess.Popen(["llm-shim", "watch", "--interval", "0.3"], env=shim_env.env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        first = b""
+        while b"Recent fallbacks and blocks" not in first and time.monotonic() < deadline:
+            first += proc.stdout.read1(4096)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and err == b""
+    text = first.decode()
+    assert "\x1b[" not in text and text.startswith("llm-shim watch  ")  # a pipe: plain frames
+    assert "(q quits)" not in text  # stdin is not a terminal: only Ctrl-C stops it

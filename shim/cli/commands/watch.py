@@ -100,9 +100,12 @@ def watch(once=False, plain=False, interval=DEFAULT_INTERVAL, stream=None):
         if once:
             _print_once(frame(conn, cfg), stream, use_rich)
             return exitcodes.OK
-        if use_rich:
-            return _live_rich(conn, cfg, interval, stream)
-        return _live_plain(conn, cfg, interval, stream, tty)
+        try:
+            if use_rich:
+                return _live_rich(conn, cfg, interval, stream)
+            return _live_plain(conn, cfg, interval, stream, tty)
+        except KeyboardInterrupt:  # Ctrl-C is the usual way out of a live view, not an error
+            return exitcodes.OK
     finally:
         conn.close()
 
