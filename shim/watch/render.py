@@ -23,6 +23,18 @@ def bar(fraction, width=BAR_WIDTH):
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
+def money(cost, unknown, calls=None):
+    """A cost with its unpriced calls said, never hidden: `$1.20`, `$1.20 + 2 unpriced`, or
+    `unknown` when no call of it had a price."""
+    if unknown and not cost and (calls is None or unknown >= calls):
+        return "unknown"
+    return usd(cost) + (f" + {unknown} unpriced" if unknown else "")
+
+
+def count(n, word):
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def headroom(row):
     """What is left of a budget: its limit less spend and reservations in flight."""
     return row["limit_usd"] - row["spent_usd"] - row["in_flight_usd"]
@@ -50,10 +62,10 @@ def sections(frame):
     else:
         lines = []
         for tool, b in sorted(current.items()):
-            unknown = f" + {b['unknown_cost']} unpriced" if b["unknown_cost"] else ""
             lines.append(f"{tool}  {hour(b['start'])}-{hour(b['end'])}  "
-                         f"{duration(b['end'] - now)} left  {b['calls']} calls  "
-                         f"{b['tokens']:,} tokens  {usd(b['cost_usd'])}{unknown}  "
+                         f"{duration(b['end'] - now)} left  {count(b['calls'], 'call')}  "
+                         f"{count(b['tokens'], 'token')}  "
+                         f"{money(b['cost_usd'], b['unknown_cost'], b['calls'])}  "
                          f"{usd(b['burn_per_hour'])}/h  ~{usd(b['projected_usd'])} at end")
         out.append(("5-hour blocks", lines or ["no active block"]))
     day = frame["today"]
@@ -62,11 +74,12 @@ def sections(frame):
     else:
         lines = []
         for r in day["rows"]:
-            unknown = f" + {r['unknown_cost']} unpriced" if r["unknown_cost"] else ""
             lines.append(f"{r['agent'] or '(no agent)'}  {r['model'] or '(unknown model)'}  "
-                         f"{r['calls']} calls  {usd(r['cost_usd'])}{unknown}")
-        unknown = f" + {day['unknown_cost']} unpriced" if day["unknown_cost"] else ""
-        out.append((f"Today ({day['label']}): {usd(day['total_usd'])}{unknown}",
+                         f"{count(r['calls'], 'call')}  "
+                         f"{money(r['cost_usd'], r['unknown_cost'], r['calls'])}")
+        total_calls = sum(r["calls"] for r in day["rows"])
+        out.append((f"Today ({day['label']}): "
+                    f"{money(day['total_usd'], day['unknown_cost'], total_calls)}",
                     lines or ["no calls today"]))
     rows = frame["budgets"]
     if rows is None:

@@ -48,8 +48,7 @@ def test_once_plain_shows_spend_blocks_budget_and_refusals(shim_env):
     assert "\x1b[" not in text
     head, rows = section(text, "Today")
     assert head.endswith(": $0.30")
-    assert rows == ["reviewer  claude-dime  3 calls  $0.30"] or \
-        any(r.startswith("reviewer") and "3 calls  $0.30" in r for r in rows), rows
+    assert rows == ["reviewer  dime  3 calls  $0.30"], rows
     _, blocks = section(text, "5-hour blocks")
     assert len(blocks) == 1 and blocks[0].startswith("claude") and "3 calls" in blocks[0]
     assert "$0.30" in blocks[0] and "left" in blocks[0]
@@ -299,3 +298,12 @@ def test_ctrl_c_ends_the_plain_view_with_status_0(shim_env):
     text = first.decode()
     assert "\x1b[" not in text and text.startswith("llm-shim watch  ")  # a pipe: plain frames
     assert "(q quits)" not in text  # stdin is not a terminal: only Ctrl-C stops it
+
+
+def test_unknown_cost_is_said_not_shown_as_zero():
+    from shim.watch.render import money
+
+    assert money(0.0, 2, 2) == "unknown"
+    assert money(0.0, 1, 3) == "$0.00 + 1 unpriced"
+    assert money(1.5, 1, 3) == "$1.50 + 1 unpriced"
+    assert money(0.0, 0, 3) == "$0.00"
