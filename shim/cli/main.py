@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "route",
     "exec",
     "budget",
+    "watch",
+    "alerts",
     "sync",
     "completion",
 )
