@@ -174,3 +174,33 @@ def latest(conn, tool, window, now=None):
 
 def window_label(window):
     return {"five_hour": "5h", "seven_day": "7d"}.get(window, window)
+
+
+def record_events(events, session_id=None, now=None):
+    """Store the snapshots in stream-json `rate_limit_event` lines a tap saw, after the call.
+    Never raises: the call already ran, and a lost snapshot only leaves quotas on the previous
+    one (one warning line says why)."""
+    snaps = []
+    for event in events or ():
+        snaps.extend(from_rate_limit_event(event))
+    if not snaps:
+        return 0
+    latest_by_window = {}
+    for snap in snaps:  # in stream order: the last one of each window is the newest
+        latest_by_window[(snap["tool"], snap["window"])] = snap
+    try:
+        from shim.telemetry import store
+
+        conn = store.connect(timeout=2.0)
+        try:
+            return record(conn, list(latest_by_window.values()), "stream", session_id, now)
+        finally:
+            conn.close()
+    except Exception as exc:
+        from shim import errors
+
+        if errors.debug_enabled():
+            raise
+        errors.warn("plan snapshot", f"not recorded: {type(exc).__name__}: {exc}",
+                    "quota routing uses the previous snapshot")
+        return 0

@@ -78,6 +78,10 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
     request = adapters.parse(tool, args, cfg)
     name, reason = agents.identify(tool, cfg, environ, cwd)
     decision = routing.decide(request, cfg, name, agent_reason=reason)
+    if (cfg.get("policies") or {}).get("quotas"):  # plan windows move calls (docs/plans.md)
+        from shim.policy import quotas
+
+        decision = quotas.explain(decision, request, cfg)
     out = dict(decision)
     out["args"] = decision["argv"]
     out["argv"] = [decision["tool"]] + decision["argv"]
