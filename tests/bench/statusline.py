@@ -72,8 +72,10 @@ def main():
     conn.close()
     stdin = json.dumps(SAMPLE).encode()
     py = sys.executable
-    cmd = [py, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); from shim.entry import "
-           "main; sys.exit(main(['llm-shim', 'statusline']))" % REPO]
+    # As an installed shim starts: `python -I -S`, the code and its dependencies on sys.path.
+    paths = [REPO] + [p for p in sys.path if p.endswith("site-packages")]
+    cmd = [py, "-I", "-S", "-c", "import sys; sys.path[:0] = %r; from shim.entry import "
+           "main; sys.exit(main(['llm-shim', 'statusline']))" % paths]
     cache = os.path.join(home, "cache", "statusline.marshal")
 
     def drop_cache():
