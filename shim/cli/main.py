@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "statusline",
     "prices",
     "route",
     "exec",

@@ -110,7 +110,7 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
         if row["used"] + 1e-9 < quota["at"]:
             decision.setdefault("reasons", []).append(reason + f", under {quota['at']:.0%}")
             continue
-        row["reason"] = reason + f", at or over {quota['at']:.0%}"
+        row["reason"] = describe(quota, row)
         triggered.append(row)
     if not triggered:
         return
@@ -121,7 +121,7 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
     action = top["quota"]["action"]
     if action == "redirect" and not may_redirect:
         action = "warn"
-    why = top["reason"]
+    why = describe(top["quota"], top)
     if action == "block":
         if not override:
             decision.setdefault("reasons", []).append(why + ": blocked")
@@ -168,6 +168,13 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
     result["decision"] = moved
     result["warnings"].append(("quota", why, f"running {target.get('tool')} instead"))
     _judge_tool(conn, result, request, cfg, now, override, may_redirect=False)
+
+
+def describe(quota, row):
+    """`quota 'claude-5h': claude five_hour window at 87% (as claude reported it 2m ago), at or
+    over 85%`: what a triggered quota says, in its warning, its block and the reasons."""
+    return (f"quota '{quota['name']}': {quota['tool']} {quota['window']} window at "
+            f"{row['detail']}, at or over {quota['at']:.0%}")
 
 
 def _resets(row, now):

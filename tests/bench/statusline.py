@@ -85,9 +85,12 @@ def main():
             pass
 
     _time(cmd, env, stdin, 3)  # warm the config cache, the .pyc files and the figures
-    warm = _time(cmd, env, stdin, opts.runs)
+    # Interleaved, so a load change on a shared machine hits both series alike.
+    warm, bare = [], []
+    for _ in range(opts.runs):
+        warm += _time(cmd, env, stdin, 1)
+        bare += _time([py, "-I", "-S", "-c", "pass"], env, b"", 1)
     cold = _time(cmd, env, stdin, max(5, opts.runs // 4), before=drop_cache)
-    bare = _time([py, "-I", "-S", "-c", "pass"], env, b"", opts.runs)
     result = {"warm_ms": _ms(warm), "cache_miss_ms": _ms(cold), "python_pass_ms": _ms(bare),
               "ratio_warm": round(_ms(warm) / _ms(bare), 2),
               "ratio_cache_miss": round(_ms(cold) / _ms(bare), 2), "runs": opts.runs,
