@@ -11,7 +11,7 @@ import shutil
 import sys
 
 from shim import __version__, completions, errors, paths
-from shim.install import layout, rcfiles, shells, state
+from shim.install import layout, rcfiles, shells, state, statusline
 
 
 def _home(environ):
@@ -200,8 +200,6 @@ def uninstall(shims_dir=None, purge=False, environ=None):
         if os.path.isdir(lib):
             shutil.rmtree(lib)
             removed_dirs.append(lib)
-    from shim.install import statusline
-
     statusline_report = statusline.uninstall(recorded.get("statusline"))
     state.remove(data_dir)
 
