@@ -147,3 +147,46 @@ def test_route_explain_shows_the_quota(shim_env, snapshot):
     out = proc.stdout.decode()
     assert "tool:       codex  (called as claude)" in out
     assert "quota 'claude-5h': claude five_hour window at 88%" in out
+
+
+STREAM_CLAUDE = r'''#!{python} -S
+import json, sys, time
+reset = time.time() + 3600
+for line in (
+    {{"type": "system", "subtype": "init", "session_id": "s-1", "model": "claude-opus-4-6"}},
+    {{"type": "rate_limit_event", "rate_limit_info": {{"status": "allowed_warning",
+      "resetsAt": reset, "rateLimitType": "five_hour", "utilization": 0.9}}}},
+    {{"type": "result", "subtype": "success", "is_error": False, "session_id": "s-1",
+      "total_cost_usd": 0.01, "result": "done", "modelUsage": {{"claude-opus-4-6": {{
+      "inputTokens": 10, "outputTokens": 5, "cacheReadInputTokens": 0,
+      "cacheCreationInputTokens": 0, "costUSD": 0.01}}}}}},
+):
+    sys.stdout.write(json.dumps(line) + "\n")
+'''
+
+
+def test_stream_json_rate_limit_events_feed_the_quota_without_a_status_line(shim_env):
+    """A one-shot stream-json call's rate_limit_event is recorded as it passes; the next call
+    meets the quota it reached."""
+    import sys
+
+    shim_env.fake_cli("claude", script=STREAM_CLAUDE.format(python=sys.executable))
+    shim_env.config(quota(action="block"))
+    call = ["claude", "-p", "hi", "--output-format", "stream-json", "--verbose"]
+    first = shim_env.run(call)
+    assert first.returncode == 0, first.stderr
+    assert b'"rate_limit_event"' in first.stdout  # passed through untouched
+    second = shim_env.run(call)
+    assert second.returncode == 75
+    assert second.stderr.decode().startswith(
+        "llm-shim: quota: quota 'claude-5h': claude five_hour window at 90% (as claude "
+        "reported it ")
+    from shim.telemetry import store
+
+    conn = store.connect()
+    try:
+        rows = conn.execute("SELECT plan_window, used_pct, status, source, session_id "
+                            "FROM plan_snapshots").fetchall()
+    finally:
+        conn.close()
+    assert rows == [("five_hour", 90.0, "allowed_warning", "stream", "s-1")]
