@@ -26,7 +26,7 @@ import sys
 import time
 
 CACHE_NAME = "statusline.marshal"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_SECONDS = 20.0     # time-dependent figures (today, the active block) go stale
 CHAIN_TIMEOUT = 2.0
 SEP = " · "
@@ -185,7 +185,7 @@ def _figure_parts(figures, now):
         return [figures["error"]]
     today = figures.get("today_usd")
     if today is not None:
-        parts.append(f"today {_usd(today)}")
+        parts.append(f"today {'>=' if figures.get('today_unpriced') else ''}{_usd(today)}")
     tight = figures.get("budget")
     if tight:
         parts.append(f"budget {tight['name']} {_usd(tight['spent'])}/{_usd(tight['limit'])} "
@@ -274,9 +274,11 @@ def _read_store(conn, cfg, now, model_id, agent, fresh, session_id):
         snapshots.record(conn, fresh, "statusline", session_id, now)
     _ingest_if_stale(now)
     start = _midnight(cfg or {}, now)
-    row = conn.execute("SELECT TOTAL(cost_usd) FROM spend WHERE blocked = 0 AND started_at >= ?",
+    row = conn.execute("SELECT TOTAL(cost_usd), TOTAL(cost_usd IS NULL AND (input_tokens > 0 "
+                       "OR output_tokens > 0)) FROM spend WHERE blocked = 0 AND started_at >= ?",
                        (start,)).fetchone()
-    figures = {"today_usd": float(row[0] or 0.0)}
+    # Unknown is not zero: calls with tokens but no price make the figure a lower bound.
+    figures = {"today_usd": float(row[0] or 0.0), "today_unpriced": int(row[1] or 0)}
     rows = blocks.load_rows(conn, now - 2 * blocks.BLOCK_SECONDS, ["claude"])
     block = blocks.current(rows, now, "claude")
     if block:

@@ -236,3 +236,20 @@ def test_recorded_events_feed_the_quota(isolated_env):
         assert snapshots.latest(conn, "claude", "five_hour", now=future + 1) is None
     finally:
         conn.close()
+
+
+def test_unpriced_calls_make_today_a_lower_bound(isolated_env):
+    from shim.telemetry import store
+
+    now = time.time()
+    conn = store.connect()
+    with store.transaction(conn):
+        store.insert_attempts(conn, [
+            {"invocation_id": "priced", "attempt": 1, "started_at": now - 60, "tool": "claude",
+             "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.30, "cost_source": "computed"},
+            {"invocation_id": "unpriced", "attempt": 1, "started_at": now - 30, "tool": "claude",
+             "model": "mystery-model", "input_tokens": 10, "output_tokens": 5,
+             "cost_usd": None, "cost_source": "unknown"}])
+    conn.close()
+    line = statusline(sample("api_key.json")).stdout.decode()
+    assert " · today >=$0.30 · " in line
