@@ -127,7 +127,7 @@ def _judge_quotas(gate, request, cfg, dry, override):
     if judged["error"] is not None:
         _block(gate, judged["error"])
         return []
-    if override and any(w[0] == "quota" and "OVERRIDE" in (w[2] or "") for w in judged["warnings"]):
+    if judged["overridden"]:
         gate["budget_override"] = True
     return judged["warnings"]
 

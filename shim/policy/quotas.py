@@ -88,10 +88,12 @@ def _ago(seconds):
 
 def judge(conn, decision, request, cfg, now=None, override=False):
     """Apply the quotas of the call's tool. Returns {"decision", "warnings": [(what, why,
-    hint)], "error": errors.Blocked or None, "quotas": [rows]}; the decision's reasons say
+    hint)], "error": errors.Blocked or None, "quotas": [rows], "overridden": a block let
+    through by the budget override}; the decision's reasons say
     what each quota found, estimates labelled as such."""
     now = time.time() if now is None else now
-    result = {"decision": decision, "warnings": [], "error": None, "quotas": []}
+    result = {"decision": decision, "warnings": [], "error": None, "quotas": [],
+              "overridden": False}
     _judge_tool(conn, result, request, cfg, now, override, may_redirect=True)
     return result
 
@@ -129,6 +131,7 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
             result["error"] = errors.Blocked("quota", why, hint)
             return
         decision.setdefault("reasons", []).append(why + ": block overridden")
+        result["overridden"] = True
         result["warnings"].append(("quota", why, "LLM_SHIM_BUDGET_OVERRIDE=1: running it anyway"))
         return
     if action == "warn":

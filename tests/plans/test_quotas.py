@@ -190,3 +190,14 @@ def test_stream_json_rate_limit_events_feed_the_quota_without_a_status_line(shim
     finally:
         conn.close()
     assert rows == [("five_hour", 90.0, "allowed_warning", "stream", "s-1")]
+
+
+def test_an_overridden_block_is_recorded_as_overridden(shim_env, snapshot):
+    shim_env.install("claude")
+    shim_env.config(quota(action="block"))
+    snapshot("five_hour", 95.0)
+    proc = shim_env.run(ONESHOT, {"LLM_SHIM_BUDGET_OVERRIDE": "1"})
+    assert proc.returncode == 0
+    assert "LLM_SHIM_BUDGET_OVERRIDE=1: running it anyway" in proc.stderr.decode()
+    [row] = shim_env.attempts()
+    assert row["budget_override"] == 1 and row["blocked"] == 0
