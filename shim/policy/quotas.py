@@ -126,16 +126,16 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
     why = describe(top["quota"], top)
     if action == "block":
         if not override:
-            decision.setdefault("reasons", []).append(why + ": blocked")
+            decision.setdefault("reasons", []).insert(0, why + ": blocked")
             hint = _resets(top, now) + "LLM_SHIM_BUDGET_OVERRIDE=1 runs it anyway (recorded)"
             result["error"] = errors.Blocked("quota", why, hint)
             return
-        decision.setdefault("reasons", []).append(why + ": block overridden")
+        decision.setdefault("reasons", []).insert(0, why + ": block overridden")
         result["overridden"] = True
         result["warnings"].append(("quota", why, "LLM_SHIM_BUDGET_OVERRIDE=1: running it anyway"))
         return
     if action == "warn":
-        decision.setdefault("reasons", []).append(why + ": warning only")
+        decision.setdefault("reasons", []).insert(0, why + ": warning only")
         result["warnings"].append(("quota", why, "running it anyway (action: warn)"))
         return
     if action == "downgrade":
@@ -151,8 +151,8 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
         return
     target = top["quota"]["to"] or {}
     if decision.get("mode") != "oneshot":
-        decision.setdefault("reasons", []).append(
-            why + f": not redirected to {target.get('tool')} ({decision.get('mode')} call; "
+        decision.setdefault("reasons", []).insert(
+            0, why + f": not redirected to {target.get('tool')} ({decision.get('mode')} call; "
                   "one-shot calls only)")
         result["warnings"].append(("quota", why, f"an {decision.get('mode')} call is not "
                                                   f"redirected: running {decision.get('tool')}"))
@@ -160,7 +160,7 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
     moved = _redecide(decision, request, cfg, {"redirect": target,
                                                 "reason": f"quota '{top['quota']['name']}'"})
     if moved.get("tool") != target.get("tool"):
-        decision.setdefault("reasons", []).append(why + ": not redirected")
+        decision.setdefault("reasons", []).insert(0, why + ": not redirected")
         decision["reasons"].extend(r for r in moved.get("reasons") or () if r.startswith(
             ("cannot", "model ", "agent ")) and r not in decision["reasons"])
         result["warnings"].append(("quota", why, f"cannot redirect to {target.get('tool')}: "
@@ -176,7 +176,8 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
 def describe(quota, row):
     """`quota 'claude-5h': claude five_hour window at 87% (as claude reported it 2m ago), at or
     over 85%`: what a triggered quota says, in its warning, its block and the reasons."""
-    return (f"quota '{quota['name']}': {quota['tool']} {quota['window']} window at "
+    label = " (estimate)" if row.get("source") == "estimate" else ""
+    return (f"quota '{quota['name']}'{label}: {quota['tool']} {quota['window']} window at "
             f"{row['detail']}, at or over {quota['at']:.0%}")
 
 

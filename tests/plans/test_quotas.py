@@ -133,9 +133,11 @@ def test_estimate_from_recorded_tokens_is_labelled(shim_env):
     proc = shim_env.run(ONESHOT)
     assert proc.returncode == 0
     err = proc.stderr.decode()
-    assert "at 90% (estimate: 900 of 1,000 tokens recorded in the window)" in err
+    assert err.startswith("llm-shim: warning: quota: quota 'claude-5h' (estimate): claude "
+                          "five_hour window at 90% (estimate: 900 of 1,000 tokens recorded in "
+                          "the window)")
     rows = [r for r in shim_env.attempts() if r["invocation_id"] != "earlier"]
-    assert any("(estimate: 900 of 1,000" in r for r in reasons(rows[0]))
+    assert reasons(rows[0])[0].startswith("quota 'claude-5h' (estimate): ")  # first in `logs`
 
 
 def test_route_explain_shows_the_quota(shim_env, snapshot):
