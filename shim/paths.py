@@ -88,6 +88,11 @@ def database_file():
     return os.path.join(data_dir(), "telemetry.db")
 
 
+def trust_file():
+    """The project files you trust (`llm-shim trust`): resolved path and sha256 of each."""
+    return os.path.join(data_dir(), "trusted-projects")
+
+
 def spool_dir():
     return os.path.join(data_dir(), "spool")
 

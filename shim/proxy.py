@@ -151,6 +151,7 @@ def execute(plan, cfg, environ):
 
         return attempts.run(plan, cfg, environ)
     tap = _usage_tap(decision)
+    record_start(plan, decision, cfg, environ, attempt=1)
     outcome = runner.run(plan["real_binary"], [decision["tool"]] + list(decision["argv"]),
                          child_env(environ, plan["real_binary"]), tap=tap)
     if tap is not None:
@@ -228,6 +229,26 @@ def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=N
         return None
 
 
+def record_start(plan, decision, cfg, environ, attempt):
+    """Append the attempt's start line (record.make_start) just before the tool starts, so a
+    shim killed outright still leaves its call behind: ingestion records it as `killed`.
+    Never raises, never stops the call."""
+    try:
+        from shim.telemetry import record, spool
+
+        invocation_id = plan.get("invocation_id")
+        if invocation_id is None:
+            invocation_id = plan["invocation_id"] = record.new_invocation_id()
+        prompt = (plan.get("request") or {}).get("prompt")
+        # Quiet on failure: the end record's append warns once, and records the call anyway.
+        spool.append(record.make_start(decision, cfg or {}, invocation_id=invocation_id,
+                                       attempt=attempt, cwd=plan["cwd"], environ=environ,
+                                       prompt=prompt if isinstance(prompt, str) else None),
+                     warn=False)
+    except Exception as exc:
+        _bookkeeping_warning(exc)
+
+
 def _ingest_in_background(module="shim.telemetry.ingest"):
     """The spool grew past its bound (nothing has read it for a long while): import it into
     SQLite in a detached process, so this call does not wait for it. In team mode
@@ -272,17 +293,45 @@ def _fail_open(tool, args, cfg, environ, exc, dry_run=False):
         errors.warn(what, why, f"dry run: the real {tool} would run unchanged; nothing was run")
         return _dry_run_unchanged(tool, args, cfg, environ, f"{what}: {why}")
     errors.warn(what, why, f"running the real {tool} unchanged (LLM_SHIM_DEBUG=1 for details)")
-    return _passthrough(tool, args, cfg, environ)
+    failure = "config" if isinstance(exc, errors.ConfigError) else "internal"
+    return _passthrough(tool, args, cfg, environ,
+                        fell_open=(failure, f"fail open ({failure}): {what}: {why}"))
 
 
-def _passthrough(tool, args, cfg, environ):
-    """The real tool with the original argv: no routing, no telemetry."""
+def _passthrough(tool, args, cfg, environ, fell_open=None):
+    """The real tool with the original argv: no routing, no telemetry, except after a fail
+    open (`fell_open` = (failure class, reason)): that call is still recorded, start line and
+    end record, with the failure class `config` or `internal`, so `logs` and budgets see it."""
     try:
         real = resolve.real_binary(tool, cfg, environ)
     except errors.ShimError as exc:
         return errors.report(exc)
+    plan = _fail_open_plan(tool, args, cfg, environ, fell_open) if fell_open else None
+    if plan is not None:
+        record_start(plan, plan["decision"], cfg, environ, attempt=1)
     outcome = runner.run(real, [tool] + list(args), child_env(environ, real))
+    if plan is not None:
+        _record(plan, cfg or {}, environ, outcome, fell_open[0], attempt=1)
     return outcome["exit_code"]
+
+
+def _fail_open_plan(tool, args, cfg, environ, fell_open):
+    """A plan for recording a call our machinery could not route: the tool, the argv's length
+    and, where the adapter can still read the argv, its mode and prompt; no agent (unknown)."""
+    request = {}
+    try:
+        from shim import adapters
+
+        request = adapters.parse(tool, args, cfg or {}) or {}
+    except Exception:
+        pass  # the record then has no mode (and no harvest hint): still a row
+    reason = f"{fell_open[1]}; ran {tool} unchanged with {len(args)} argument(s)"
+    decision = {"agent": None, "tool_requested": tool, "tool": tool,
+                "model_requested": request.get("model"), "model": request.get("model"),
+                "mode": request.get("mode"), "reasons": [reason], "changed": False,
+                "prompt_chars": len(request["prompt"]) if isinstance(
+                    request.get("prompt"), str) else None}
+    return {"decision": decision, "request": request, "cwd": _cwd(environ), "gate": None}
 
 
 def _dry_run_unchanged(tool, args, cfg, environ, because):

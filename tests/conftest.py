@@ -106,3 +106,19 @@ def fake_cli(tmp_path):
 
     make.bin_dir = bin_dir
     return make
+
+
+@pytest.fixture
+def trust_project():
+    """trust_project(path) -> path: `llm-shim trust` a project .llm-shim.yaml (a file or its
+    directory), as a user would before it applies (docs/security.md)."""
+    from shim.config import trust
+
+    def do(path):
+        path = str(path)
+        if os.path.isdir(path):
+            path = os.path.join(path, ".llm-shim.yaml")
+        trust.trust(path)
+        return path
+
+    return do

@@ -183,13 +183,19 @@ def build_oneshot(prompt, model, output_format, system, portable_output=False, c
 
 
 def _fill(part, values, used):
-    """Substitute placeholders in one template string; returns (text, missing_name)."""
+    """Substitute placeholders in one template string; returns (text, missing_name).
+
+    `{prompt}` and `{system}` fill only an element that is exactly the placeholder (config
+    validation refuses any other use, shim.config.checks.template_problem); should one slip
+    through, it is left unfilled rather than spliced into a longer string."""
     text = part
     for name, value in values.items():
         mark = "{" + name + "}"
         if mark in text:
             if value is None:
                 return None, name
+            if name != "model" and text != mark:
+                continue
             text = text.replace(mark, value)
             used.add(name)
     return text, None

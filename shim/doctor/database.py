@@ -81,3 +81,26 @@ def check(path, home):
                       "run `llm-shim logs` to migrate it; LLM_SHIM_DEBUG=1 shows why it fails")
     migrated = f", migrated just now from {before}" if before < after else ""
     return result(NAME, True, f"{shown} writable, schema {after} (current{migrated})")
+
+
+def unpriced_models(path):
+    """[(model or None, attempts)] that ran with no known cost, most first; read-only."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
+    except sqlite3.Error:
+        return []  # the telemetry check reports why the database cannot be opened
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        counts = {}
+        for table in ("attempts", "counters"):
+            if table not in tables:
+                continue
+            for model, n in conn.execute(
+                    f"SELECT NULLIF(model, ''), COUNT(*) FROM {table} WHERE cost_usd IS NULL "
+                    "AND IFNULL(blocked, 0) = 0 GROUP BY 1"):
+                counts[model] = counts.get(model, 0) + n
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))

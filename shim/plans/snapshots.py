@@ -9,7 +9,7 @@ Two sources, one shape (`{"tool", "window", "used_pct", "resets_at", "status"}`)
   `resetsAt`, `status`, and a 0-1 `utilization` only when the status is not plain `allowed`
   (a `rejected` window without one is full: 100 %).
 
-Snapshots go to the `plan_snapshots` table (migration 7). A snapshot whose window has reset
+Snapshots go to the `plan_snapshots` table (migration 9). A snapshot whose window has reset
 since (`resets_at` passed) says nothing about the new window: `latest` returns None for it.
 No import beyond the standard library's cheap modules: the status line runs this after every
 assistant message.

@@ -197,15 +197,3 @@ def _redecide(decision, request, cfg, budget_state):
     again["reasons"] = list(again.get("reasons") or [])
     return again
 
-
-def explain(decision, request, cfg, now=None):
-    """`route --explain`: the decision after the quotas, read-only (a block is a reason)."""
-    if not applicable(cfg, decision):
-        return decision
-    from shim.policy import engine
-
-    result = judge(engine.connect(), decision, request, cfg, now)
-    if result["error"] is not None:
-        result["decision"].setdefault("reasons", []).append(
-            f"a call now would be refused (exit 75): {result['error'].why}")
-    return result["decision"]

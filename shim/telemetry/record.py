@@ -86,6 +86,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "model_requested": decision.get("model_requested"), "model": model,
             "provider": decision.get("provider"), "tier": decision.get("tier"),
             "complexity": decision.get("complexity"), "mode": decision.get("mode"),
+            "route_score": (decision.get("route") or {}).get("score"),
             "reasons": [str(r) for r in (decision.get("reasons") or ())],
             "exit_code": outcome.get("exit_code"),
             "failure_class": outcome.get("failure_class"),
@@ -112,6 +113,21 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     if harvest is not None:
         record["harvest"] = harvest
     return record
+
+
+def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=None):
+    """The *start line* of an attempt, appended just before the tool starts: what ingestion
+    records as a `killed` attempt if no end record ever follows (the shim was SIGKILLed) and
+    the shim's process is gone (shim.telemetry.starts). `record` is that attempt, already
+    built (privacy applied, harvest hint included), so nothing about the call is lost."""
+    now = time.time()
+    rec = make_attempt(decision, {"exit_code": None, "started_at": now, "ended_at": now,
+                                  "failure_class": "killed", "prompt_text": prompt},
+                       cfg, invocation_id=invocation_id, attempt=attempt, cwd=cwd,
+                       environ=environ)
+    return {"v": RECORD_VERSION, "kind": "start", "invocation_id": invocation_id,
+            "attempt": int(attempt), "started_at": now, "host": _host(), "pid": os.getpid(),
+            "record": rec}
 
 
 def _host():

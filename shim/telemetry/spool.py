@@ -45,8 +45,9 @@ def encode(record):
     return (repr(record) + "\n").encode("utf-8", "backslashreplace")
 
 
-def append(record, spool_dir=None):
-    """Append `record` as one line. True on success; never raises (one warning line instead)."""
+def append(record, spool_dir=None, warn=True):
+    """Append `record` as one line. True on success; never raises (one warning line instead,
+    unless `warn` is False: a call's start line, whose end record says the same thing)."""
     global last_size
     directory = spool_dir or paths.spool_dir()
     path = os.path.join(directory, SPOOL_NAME)
@@ -67,11 +68,13 @@ def append(record, spool_dir=None):
             os.close(fd)  # also releases the shared lock
         return True
     except safefs.Refused as exc:
-        safefs.warn(exc, "this call was not recorded (it ran as usual)")
+        if warn:
+            safefs.warn(exc, "this call was not recorded (it ran as usual)")
         return False
     except (OSError, ValueError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        errors.warn("telemetry", f"cannot write {path}: {why}", "this call was not recorded")
+        if warn:
+            why = getattr(exc, "strerror", None) or str(exc)
+            errors.warn("telemetry", f"cannot write {path}: {why}", "this call was not recorded")
         return False
 
 

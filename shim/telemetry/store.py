@@ -177,13 +177,19 @@ def insert_claims(conn, claims, now):
     conn.execute("DELETE FROM harvest_claims WHERE claimed_at < ?", (now - CLAIMS_TTL,))
 
 
-def recent(conn, limit=20):
-    """The newest attempts, newest first, as dicts (reasons decoded to a list)."""
+def recent(conn, limit=20, filters=None):
+    """The newest attempts, newest first, as dicts (reasons decoded to a list).
+
+    `filters` (all optional): since/until (epoch seconds, [since, until)), agent/tool/model
+    (lists; a model matches the model run or the one asked for), failed/blocked (True keeps
+    only failed attempts that ran / only blocked ones).
+    """
+    where, params = _recent_where(filters or {})
     conn.row_factory = sqlite3.Row
     try:
         cur = conn.execute(
-            "SELECT * FROM attempts ORDER BY started_at DESC, invocation_id, attempt DESC "
-            "LIMIT ?", (int(limit),))
+            f"SELECT * FROM attempts{where} ORDER BY started_at DESC, invocation_id, "
+            "attempt DESC LIMIT ?", (*params, int(limit)))
         rows = [dict(r) for r in cur]
     finally:
         conn.row_factory = None
@@ -193,6 +199,28 @@ def recent(conn, limit=20):
         except ValueError:
             row["reasons"] = [row["reasons"]]
     return rows
+
+
+def _recent_where(filters):
+    clauses, params = [], []
+    if filters.get("since") is not None:
+        clauses.append("started_at >= ?")
+        params.append(filters["since"])
+    if filters.get("until") is not None:
+        clauses.append("started_at < ?")
+        params.append(filters["until"])
+    for key, columns in (("agent", ("agent",)), ("tool", ("tool", "tool_requested")),
+                         ("model", ("model", "model_requested"))):
+        values = list(filters.get(key) or ())
+        if values:
+            marks = ", ".join("?" * len(values))
+            clauses.append("(" + " OR ".join(f"{c} IN ({marks})" for c in columns) + ")")
+            params += values * len(columns)
+    if filters.get("failed"):
+        clauses.append("IFNULL(exit_code, 0) != 0 AND IFNULL(blocked, 0) = 0")
+    if filters.get("blocked"):
+        clauses.append("IFNULL(blocked, 0) != 0")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def prune(conn, before):
