@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "statusline",
     "dashboard",
     "prices",
     "route",

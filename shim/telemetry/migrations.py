@@ -223,9 +223,30 @@ def m009_alerts(conn):
     conn.execute("CREATE INDEX alerts_created_at ON alerts (created_at)")
 
 
+def m010_plan_snapshots(conn):
+    """The plan windows' used % as the tools report them (Claude's status line JSON, its
+    stream-json `rate_limit_event`), each with the time it was seen: quota routing decides
+    from the newest one, `report --blocks` shows it (docs/plans.md)."""
+    conn.execute("""
+        CREATE TABLE plan_snapshots (
+            id INTEGER PRIMARY KEY,
+            seen_at REAL NOT NULL,
+            tool TEXT NOT NULL,
+            plan_window TEXT NOT NULL,
+            used_pct REAL,
+            resets_at REAL,
+            status TEXT,
+            source TEXT NOT NULL,
+            session_id TEXT
+        )""")
+    conn.execute("CREATE INDEX plan_snapshots_latest ON plan_snapshots "
+                 "(tool, plan_window, seen_at)")
+
+
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
               m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_route_score,
-              m008_report_rollup_reasoning, m009_alerts]
+              m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots]
 LATEST = len(MIGRATIONS)
 
 
