@@ -125,11 +125,36 @@ def write_atomic(path, data, mode=FILE_MODE, durable=False):
     return replace_file(path, data, mode, durable)
 
 
+def create_once(path, data, mode=FILE_MODE, durable=False):
+    """Create `path` holding `data` unless it exists: a private temp file, then linked in, so a
+    reader never sees a partial file and of two concurrent writers the first wins. True when
+    this call created it, False when it was there already."""
+    tmp = _write_temp(path, data, mode, durable)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        _unlink_quietly(tmp)
+    return True
+
+
 def replace_file(path, data, mode, durable=False):
     """The one write-then-rename: `data` goes to a new temp file next to `path` (mode exactly
     `mode`, whatever the umask), then replaces `path`, so readers see the old bytes or the new,
     never half. `durable` fsyncs before the rename (a store whose loss would matter). A failure
     leaves no temp file behind. Checks nothing about the directory: callers do."""
+    tmp = _write_temp(path, data, mode, durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return path
+
+
+def _write_temp(path, data, mode, durable):
+    """A new private temp file next to `path` holding `data` (mode exactly `mode`); its name."""
     tmp = "%s.%d.%s.tmp" % (path, os.getpid(), os.urandom(4).hex())
     fd = open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -142,11 +167,14 @@ def replace_file(path, data, mode, durable=False):
                 os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
-    return path
+    return tmp
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -255,16 +255,4 @@ def _salt():
 def _create_salt(directory, path):
     """Write the salt to a private temp file, then link it in: readers never see a partial one."""
     paths.ensure_dir(directory)
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    try:
-        os.write(fd, os.urandom(SALT_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    safefs.create_once(path, os.urandom(SALT_BYTES), durable=True)  # a concurrent one may win
