@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "imports",
     "prices",
     "route",
     "exec",

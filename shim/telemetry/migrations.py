@@ -19,6 +19,11 @@ ATTEMPT_COLUMNS = (
     "prompt_text", "response_text", "shim_version", "usage_source",
 )
 
+# Columns added by m007 (not in ATTEMPT_COLUMNS, which is also the team store's schema):
+# `source` 'import' for a row `llm-shim import` read from a tool's own logs (NULL: a shim call),
+# and the git branch and HEAD of the cwd at call time (or the transcript's gitBranch).
+IMPORT_COLUMNS = ("source", "git_branch", "git_head")
+
 COUNTER_COLUMNS = (
     "invocation_id", "attempt", "started_at", "ended_at", "agent", "tool", "provider", "tier",
     "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -166,8 +171,31 @@ def m006_harvest_claims(conn):
     conn.execute("CREATE INDEX harvest_claims_claimed_at ON harvest_claims (claimed_at)")
 
 
+def m007_import(conn):
+    """`llm-shim import` (docs/telemetry.md "Import"): where each row came from, the git branch
+    and HEAD, and what was read of each log file (identity and byte offset), so a second run
+    reads only what is new."""
+    for column in IMPORT_COLUMNS:
+        conn.execute(f"ALTER TABLE attempts ADD COLUMN {column} TEXT")
+    conn.execute("""
+        CREATE TABLE import_files (
+            path TEXT PRIMARY KEY,
+            tool TEXT NOT NULL,
+            dev INTEGER,
+            inode INTEGER,
+            size INTEGER,
+            mtime_ns INTEGER,
+            offset INTEGER NOT NULL DEFAULT 0,
+            tail BLOB,        -- the bytes just before offset: a rewrite changes them
+            state TEXT,       -- per-file parser state (JSON), e.g. a rollout's last total
+            imported_at REAL
+        )""")
+    conn.execute("CREATE INDEX attempts_session ON attempts (session_id, started_at) "
+                 "WHERE session_id IS NOT NULL")
+
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
-              m004_policy_state, m005_report_rollup, m006_harvest_claims]
+              m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_import]
 LATEST = len(MIGRATIONS)
 
 

@@ -15,7 +15,7 @@ import time
 
 from shim import errors, paths
 from shim.telemetry import migrations
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
 DEFAULT_TIMEOUT = 5.0
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).
@@ -131,7 +131,7 @@ def _encode(column, value):
 def insert_attempts(conn, records):
     """Insert attempt records; ones already present (same invocation_id, attempt) are ignored.
     Returns the number of new rows."""
-    return _insert(conn, "attempts", ATTEMPT_COLUMNS, records, _encode)
+    return _insert(conn, "attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS, records, _encode)
 
 
 def insert_counters(conn, records):
@@ -242,7 +242,8 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
         salvaged = {}
         conn = connect(path, timeout=timeout)
         try:
-            for table, columns in (("attempts", ATTEMPT_COLUMNS), ("counters", COUNTER_COLUMNS)):
+            for table, columns in (("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS),
+                                   ("counters", COUNTER_COLUMNS)):
                 rows = _salvage(quarantined, table, columns)
                 salvaged[table] = _insert_raw(conn, table, columns, rows)
         finally:
