@@ -43,13 +43,14 @@ def _open():
 def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
     from shim.config import compiled
     from shim.policy import state, status
-    from shim.telemetry import ingest
+    from shim.telemetry import imports, ingest
 
     stream = stream or sys.stdout
     cfg = cfg if cfg is not None else compiled.load()
     conn = _open()
     try:
         ingest.ingest(conn, cfg=cfg)
+        imports.refresh(conn, cfg, what="budget")
         if clear_cooldowns:
             conn.execute("BEGIN IMMEDIATE")
             cleared = state.clear_cooldowns(conn)

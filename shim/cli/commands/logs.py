@@ -64,12 +64,13 @@ def _open():
 
 
 def show_logs(as_json=False, limit=20, stream=None):
-    from shim.telemetry import ingest, store
+    from shim.telemetry import imports, ingest, store
 
     stream = stream or sys.stdout
     conn = _open()
     try:
         ingest.ingest(conn)
+        imports.refresh(conn, what="logs")
         rows = store.recent(conn, limit if limit and limit > 0 else -1)
     finally:
         conn.close()

@@ -128,7 +128,7 @@ def _unpriced_note(doc):
 
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
     from shim.report import api, query, unpriced
-    from shim.telemetry import ingest, store
+    from shim.telemetry import imports, ingest, store
 
     path = db_path or paths.database_file()
     try:
@@ -140,6 +140,7 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
                                     "check the permissions of its directory") from None
     try:
         ingest.ingest(conn, db_path=path)
+        imports.refresh(conn, what="report")
         doc, periods, query_filters = api.compute(
             conn, granularity=granularity, since=since, until=until, group_by=group_by,
             filters=filters, timezone=timezone)
