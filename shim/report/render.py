@@ -1,6 +1,6 @@
 """The terminal forms of a report document: an aligned table and a unicode bar chart."""
 
-from shim.report.measures import KEYS
+from shim.report.measures import GROUP_KEYS as KEYS
 
 BLOCKS = " ▏▎▍▌▋▊▉█"  # 0..8 eighths of a character cell
 COLUMNS = (  # (header, field, formatter name); "calls" are invocations

@@ -289,3 +289,25 @@ def test_budget_admission_counts_imported_ide_spend(env, monkeypatch):
     finally:
         del os.environ["LLM_SHIM_IMPORT"]
     assert not gate["blocked"]
+
+
+def test_report_by_branch_and_session(env, capsys):
+    from shim.cli import main
+
+    env["transcript"].write_text(claude_line("m1", NOW - 60, out=5, branch="main") +
+                                 claude_line("m2", NOW - 50, out=6, branch="feat/y"))
+    other = env["claude"] / "projects" / "-p" / "s-9.jsonl"
+    other.write_text(claude_line("m3", NOW - 40, out=7, session="s-9", branch="main"))
+    assert main.main(["report", "--json", "--since", "2d", "--by", "branch"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    by_branch = {}
+    for row in rows:
+        by_branch[row["branch"]] = by_branch.get(row["branch"], 0) + row["output_tokens"]
+    assert by_branch == {"main": 12, "feat/y": 6}
+    assert main.main(["report", "--json", "--since", "2d", "--by", "session,source"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    by_session = {}
+    for row in rows:
+        assert row["source"] == "import"
+        by_session[row["session"]] = by_session.get(row["session"], 0) + row["output_tokens"]
+    assert by_session == {"s-1": 11, "s-9": 7}

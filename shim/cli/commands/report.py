@@ -45,7 +45,11 @@ def add_parser(subparsers, common):
     p.add_argument("--until", metavar="DATE",
                    help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
     p.add_argument("--by", metavar="KEYS", default="",
-                   help="group by a comma list of agent, model, tool, provider, project")
+                   help="group by a comma list of agent, model, tool, provider, project, "
+                        "session, branch, source")
+    p.add_argument("--source", choices=("shim", "import", "all"), default="all",
+                   help="calls made through a shim, usage `llm-shim import` read from the "
+                        "tools' own logs, or both (default)")
     p.add_argument("--agent", action="append", metavar="NAME",
                    help="only these agents (repeat or comma list)")
     p.add_argument("--tool", action="append", metavar="NAME",
@@ -76,12 +80,12 @@ def _run(args):
         granularity=args.granularity, since=args.since, until=args.until, by=args.by,
         agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
         fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart,
-        team=args.team)
+        team=args.team, source=args.source)
 
 
 def run_report(*, granularity="day", since=None, until=None, by="", agents=(), tools=(),
                models=(), timezone=None, fmt="table", output=None, html_file=None, chart=None,
-               stream=None, err=None, db_path=None, team=False):
+               stream=None, err=None, db_path=None, team=False, source="all"):
     """Compute the report and print or write it. Returns the exit code."""
     from shim.report import api, export, render
 
@@ -89,7 +93,8 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     err = err or sys.stderr
     group_by = api.parse_keys(by)
     filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
-               "model": api.split_values(models)}
+               "model": api.split_values(models),
+               "source": [source] if source in ("shim", "import") else []}
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
