@@ -68,9 +68,19 @@ def totals():
 
 
 def count_rows():
+    """Imported entries (each message, token count or llm row once)."""
     conn = store.connect()
     try:
-        return conn.execute("SELECT count(*) FROM attempts").fetchone()[0]
+        return conn.execute("SELECT count(*) FROM import_entries").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def count_import_rows():
+    conn = store.connect()
+    try:
+        return conn.execute("SELECT count(*), SUM(entry_count) FROM attempts "
+                            "WHERE source = 'import'").fetchone()
     finally:
         conn.close()
 
@@ -89,6 +99,8 @@ def test_import_equals_what_was_written_and_a_second_run_reads_nothing(env):
     assert first["new"] == first["entries"] > 0
     assert totals() == written
     rows = count_rows()
+    import_rows, entries = count_import_rows()
+    assert entries == rows == first["entries"] and import_rows < rows / 2  # summed per 15 min
     again = do_import()
     assert again["changed"] == 0 and again["read"] == 0 and again["new"] == 0
     assert count_rows() == rows
@@ -311,3 +323,15 @@ def test_report_by_branch_and_session(env, capsys):
         assert row["source"] == "import"
         by_session[row["session"]] = by_session.get(row["session"], 0) + row["output_tokens"]
     assert by_session == {"s-1": 11, "s-9": 7}
+
+
+@pytest.mark.parametrize("text", [
+    "2026-12-06T10:00:00.123Z", "2026-12-06T10:00:59Z", "2026-12-06T10:00:00.5Z",
+    "2026-12-06 10:00:00", "2026-12-06T10:00:00+02:00", "2026-02-30T10:00:00.000Z",
+    "2026-12-06T10:00:61.000Z", "2026-12-06T10:00:00.1x3Z", "2024-02-29T23:59:59.999Z", "x",
+    None, 1796551200])
+def test_fast_timestamps_agree_with_the_harvest_parser(text):
+    from shim.telemetry.harvest import parse_time
+    from shim.telemetry.imports.timestamps import epoch
+
+    assert epoch(text) == parse_time(text)

@@ -53,7 +53,7 @@ def test_schema_matches_the_contract():
     assert cols == list(ATTEMPT_COLUMNS + IMPORT_COLUMNS)
     assert counters == list(COUNTER_COLUMNS)
     # every key of docs/internals.md's attempt record is a column, except the spool-only ones
-    assert set(contract_keys()) - {"v", "harvest"} == set(cols) - {"usage_source", "source"}
+    assert set(contract_keys()) - {"v", "harvest"} == set(cols) - {"usage_source", "source", "entry_count"}
 
 
 def test_up_to_date_database_runs_no_ddl_and_takes_no_lock():

@@ -7,15 +7,18 @@ truncated or rewritten (another inode, shorter, or other bytes before the offset
 from the start. When no file's identity changed nothing is parsed at all: that check (one
 stat per file) is what `report`, `logs`, `budget` and budget admission pay before answering.
 
-Idempotent: an imported entry is the attempts row `import:<tool>:<key>` (attempt 0), inserted
-or, for a Claude message whose later lines carry a larger usage, updated; never twice. Rows
-and the offsets that produced them are committed in one transaction, so an import killed half
-way resumes with no duplicate and no gap.
+Idempotent: each imported entry is a row of `import_entries` keyed by (tool, key), summed into
+an import row of `attempts` (`import:<tool>:<session>:<quarter hour>:<model>:<branch>:<cwd>`,
+attempt 0; one per session, model, branch and project per UTC quarter hour, so reports and
+budgets read few rows). An entry seen again adds only what it grew by (a Claude message whose
+later lines carry a larger usage), never twice. Entries, rows and the offsets that produced
+them are committed in one transaction, so an import killed half way resumes with no duplicate
+and no gap.
 
 Counted once: an entry the shim already counted is skipped — its key is in `harvest_claims`
 (the call-time harvest's claim), or it belongs to a shim call's session inside that call's
-time window. The other way round, `supersede` (called by ingestion) deletes the import rows a
-shim call's harvest or session now accounts for.
+time window. The other way round, `supersede` (called by ingestion) takes out of the import
+rows the entries a shim call's harvest or session now accounts for.
 """
 
 import fcntl
@@ -35,7 +38,8 @@ SOURCE = "import"
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
 # `off` turns the automatic import before report/logs/budget/admission off.
 AUTO_ENV = "LLM_SHIM_IMPORT"
-BATCH_ROWS = 20000
+BATCH_ENTRIES = 50000
+BUCKET_SECONDS = 900   # an import row sums one UTC quarter hour (the report's finest bucket)
 WINDOW_SLACK_SECONDS = 2.0
 LOCK_NAME = "import.lock"
 # Budget admission imports at most this much per call (the rest on later calls or reports).
@@ -44,21 +48,16 @@ ADMISSION_BYTES = 4 * 1024 * 1024
 ADMISSION_LLM_ROWS = 2000
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
               "reasoning_tokens")
-_UPDATED = ("ended_at", "model", "provider", "tier", "input_tokens", "output_tokens",
-            "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd",
-            "cost_source", "computed_cost_usd", "price_version")
-_LARGER = ("excluded.output_tokens > attempts.output_tokens OR "
-           "(excluded.output_tokens = attempts.output_tokens AND "
-           "excluded.input_tokens + excluded.cache_read_tokens + excluded.cache_write_tokens > "
-           "attempts.input_tokens + attempts.cache_read_tokens + attempts.cache_write_tokens)")
+_SUMMED = TOKEN_KEYS + ("cost_usd", "computed_cost_usd", "entry_count")
 
 
 def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=None,
         max_bytes=None, found=None):
     """Import every log file that changed since the last run. Returns a summary dict:
-    files (seen), changed, read, entries, new (rows written), counted_by_shim, before_since,
-    remaining (changed files left for later: past `deadline` or not readable in a slice),
-    tokens {tool: [input, output, cache read, cache write]}, cost_usd, unreadable [paths].
+    files (seen), changed, read, entries, new (entries stored or grown), counted_by_shim,
+    before_since, remaining (changed files left for later: past `deadline` or not readable in
+    a slice), tokens {tool: [input, output, cache read, cache write]}, cost_usd, unpriced,
+    unreadable [paths].
 
     `since` (epoch seconds) drops older entries; `dry_run` writes nothing; `deadline`
     (time.monotonic()) and `max_bytes` (per file) bound a slice."""
@@ -75,11 +74,10 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         from shim.telemetry import ingest
 
         cfg = ingest.load_config()
-    table = prices.load_table(cfg)
     counted = _Counted(conn)
-    make_row = _RowMaker(cfg, table)
+    writer = _Writer(conn, cfg, prices.load_table(cfg), summary)
     crash_after = int(environ.get(CRASH_ENV) or 0)
-    rows, done_files, committed = [], [], 0
+    done_files, committed = [], 0
     for n, (tool, path, ident) in enumerate(changed):
         if deadline is not None and time.monotonic() > deadline:
             summary["remaining"] = len(changed) - n
@@ -97,33 +95,22 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
             summary["entries"] += 1
             if since is not None and entry["ts"] < since:
                 summary["before_since"] += 1
-                continue
-            if counted.covers(entry):
+            elif counted.covers(entry):
                 summary["counted_by_shim"] += 1
-                continue
-            row = make_row(entry)
-            rows.append(row)
-            _tally(summary, row)
+            else:
+                writer.add(entry)
         done_files.append(file_row)
-        if not dry_run and (len(rows) >= BATCH_ROWS or crash_after):
-            summary["new"] += _commit(conn, rows, done_files, make_row.counters)
+        if not dry_run and (writer.pending >= BATCH_ENTRIES or crash_after):
+            writer.commit(done_files)
             committed += len(done_files)
-            rows, done_files = [], []
+            done_files = []
             if crash_after and committed >= crash_after:
                 os._exit(9)
-    if not dry_run and (rows or done_files):
-        summary["new"] += _commit(conn, rows, done_files, make_row.counters)
+    if dry_run:
+        writer.tally_only()
+    elif writer.pending or done_files:
+        writer.commit(done_files)
     return summary
-
-
-def _tally(summary, row):
-    cell = summary["tokens"].setdefault(row["tool"], [0, 0, 0, 0])
-    for i, key in enumerate(TOKEN_KEYS[:4]):
-        cell[i] += row.get(key) or 0
-    if row.get("cost_usd") is None:
-        summary["unpriced"] += 1
-    else:
-        summary["cost_usd"] += row["cost_usd"]
 
 
 def _known(conn):
@@ -206,92 +193,262 @@ class _Counted:
             self._windows.setdefault(session, []).append((start, end))
 
 
-class _RowMaker:
-    """An import entry -> an attempts row (or a counters row under `privacy: off`), priced."""
+class _Writer:
+    """Prices entries, sums them into import rows and writes both (`import_entries` and the
+    `attempts` rows, or `counters` rows under `privacy: off`).
 
-    def __init__(self, cfg, table):
+    An entry seen before (another file holding the same message, a file read again) adds
+    only what it grew by; one that did not grow adds nothing."""
+
+    def __init__(self, conn, cfg, table, summary):
         from shim.telemetry import ingest, record
 
-        self.cfg, self.table = cfg, table
+        self.conn, self.cfg, self.table, self.summary = conn, cfg, table, summary
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = ingest._model_facts
         self._project = record._project
-        self._projects = {}
+        self._projects, self._models, self._price_rows = {}, {}, {}
+        self.batch = {}        # (tool, key) -> entry, the largest of this batch
+        self.seen = {}         # (tool, key) -> stored values, this run
+        self.stored_empty = conn.execute(
+            "SELECT 1 FROM import_entries LIMIT 1").fetchone() is None
         try:
             self.host = socket.gethostname()
         except OSError:
             self.host = None
 
-    def __call__(self, entry):
-        row = {"invocation_id": PREFIX + entry["tool"] + ":" + entry["key"], "attempt": 0,
-               "started_at": entry["ts"], "ended_at": entry["ts"], "tool": entry["tool"],
-               "model": entry.get("model"), "agent": None, "provider": None, "tier": None,
-               "blocked": 0}
-        for key in TOKEN_KEYS:
-            row[key] = entry.get(key)
-        self._facts(row, self.cfg)
-        part = {key: entry.get(key) for key in TOKEN_KEYS}
-        part["model"] = entry.get("model")
+    @property
+    def pending(self):
+        return len(self.batch)
+
+    def add(self, entry):
+        ident = (entry["tool"], entry["key"])
+        old = self.batch.get(ident)
+        if old is None or _larger(entry, old):
+            self.batch[ident] = entry
+
+    def tally_only(self):
+        for entry in self.batch.values():
+            self._tally(entry, self._price(entry))
+
+    def commit(self, files):
+        entries, self.batch = self.batch, {}
+        previous = self._stored(entries)
+        rows, stored = {}, []
+        for ident, entry in entries.items():
+            old = previous.get(ident)
+            if old is not None and not _larger(entry, old):
+                continue
+            cost = self._price(entry)
+            self._tally(entry, cost, old)
+            values = [entry.get(k) for k in TOKEN_KEYS] + [cost]
+            if old is None:
+                row_id = self._row_id(entry)
+                delta = values + [1]
+                ts = entry["ts"]
+            else:
+                row_id, ts = old["row_id"], old["ts"]
+                delta = [_minus(a, b) for a, b in zip(values, old["values"])] + [0]
+            self.seen[ident] = {"row_id": row_id, "ts": ts, "values": values}
+            stored.append((*ident, row_id, ts, entry.get("session_id"), *values))
+            self._sum_into(rows, row_id, entry, ts, delta)
+        with store.transaction(self.conn):
+            self.conn.executemany(
+                "INSERT INTO import_entries (tool, key, row_id, ts, session_id, input_tokens, "
+                "output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
+                "cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool, key) "
+                "DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = "
+                "excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
+                "cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = "
+                "excluded.reasoning_tokens, cost_usd = excluded.cost_usd", stored)
+            for row in rows.values():
+                sums = row.pop("sums")
+                row.update(zip(_SUMMED, sums[:6] + [sums[5], sums[6]]))
+            _upsert_rows(self.conn, list(rows.values()), self.counters)
+            self.conn.executemany(
+                "INSERT INTO import_files (path, tool, dev, inode, size, mtime_ns, offset, "
+                "tail, state, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (path) DO UPDATE SET tool = excluded.tool, dev = excluded.dev, "
+                "inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+                "offset = excluded.offset, tail = excluded.tail, state = excluded.state, "
+                "imported_at = excluded.imported_at", files)
+        self.stored_empty = False
+        self.summary["new"] += len(stored)
+
+    def _stored(self, entries):
+        """{ident: {"row_id", "ts", "values"}} of the batch's entries stored before."""
+        found = {i: self.seen[i] for i in entries if i in self.seen}
+        if self.stored_empty:
+            return found
+        rest = [i for i in entries if i not in found]
+        for i in range(0, len(rest), 400):
+            chunk = rest[i:i + 400]
+            where = " OR ".join(["(tool = ? AND key = ?)"] * len(chunk))
+            for row in self.conn.execute(
+                    "SELECT tool, key, row_id, ts, input_tokens, output_tokens, "
+                    "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd "
+                    f"FROM import_entries WHERE {where}", [v for c in chunk for v in c]):
+                found[(row[0], row[1])] = {"row_id": row[2], "ts": row[3],
+                                           "values": list(row[4:])}
+        return found
+
+    def _price(self, entry):
+        model = entry.get("model")
         try:
-            prices.price_record(row, [part], self.table)
+            row = self._price_rows[model]
+        except KeyError:
+            row = self._price_rows[model] = prices.lookup(self.table, model) if model else None
+        if row is None:
+            return None
+        try:
+            return prices.part_cost(entry, row)
         except (TypeError, ValueError, KeyError):
-            row["cost_usd"], row["cost_source"] = None, "unknown"
+            return None
+
+    def _tally(self, entry, cost, old=None):
+        cell = self.summary["tokens"].get(entry["tool"])
+        if cell is None:
+            cell = self.summary["tokens"][entry["tool"]] = [0, 0, 0, 0]
+        cell[0] += entry["input_tokens"] or 0
+        cell[1] += entry["output_tokens"] or 0
+        cell[2] += entry["cache_read_tokens"] or 0
+        cell[3] += entry["cache_write_tokens"] or 0
+        if old is not None:
+            before = old["values"]
+            for i in range(4):
+                cell[i] -= before[i] or 0
+        if cost is None:
+            self.summary["unpriced"] += 1
+        else:
+            self.summary["cost_usd"] += cost - ((old["values"][5] or 0) if old else 0)
+
+    def _row_id(self, entry):
+        bucket = int(entry["ts"] // BUCKET_SECONDS)
+        return "%s%s:%s:%d:%s:%s:%s" % (PREFIX, entry["tool"], entry.get("session_id") or "",
+                                        bucket, entry.get("model") or "",
+                                        entry.get("git_branch") or "", entry.get("cwd") or "")
+
+    def _sum_into(self, rows, row_id, entry, ts, delta):
+        """`delta`: the 5 token counts, the cost and the entry count to add to the row."""
+        row = rows.get(row_id)
+        if row is None:
+            row = rows[row_id] = self._new_row(row_id, entry, ts)
+            row["sums"] = list(delta)
+            return
+        if ts < row["started_at"]:
+            row["started_at"] = ts
+        elif ts > row["ended_at"]:
+            row["ended_at"] = ts
+        sums = row["sums"]
+        for i, value in enumerate(delta):
+            if value is not None:
+                sums[i] = value if sums[i] is None else sums[i] + value
+
+    def _new_row(self, row_id, entry, ts):
+        model = entry.get("model")
+        facts = self._models.get(model)
+        if facts is None:
+            facts = {"model": model, "provider": None, "tier": None}
+            self._facts(facts, self.cfg)
+            row = prices.lookup(self.table, model) if model else None
+            facts["cost_source"] = ("unknown" if row is None else
+                                    "estimated" if row.get("source") == "estimate" else
+                                    "computed")
+            self._models[model] = facts
+        row = {"invocation_id": row_id, "attempt": 0, "started_at": ts, "ended_at": ts,
+               "tool": entry["tool"], "model": model, "provider": facts["provider"],
+               "tier": facts["tier"], "cost_source": facts["cost_source"],
+               "price_version": self.table.get("version"), "blocked": 0}
         if self.counters:
             return row
         cwd = entry.get("cwd")
         if cwd not in self._projects:
             self._projects[cwd] = self._project(self.cfg, cwd)
-        row.update(host=self.host, session_id=entry.get("session_id"),
+        row.update(host=self.host, agent=None, session_id=entry.get("session_id"),
                    project=self._projects[cwd], prompt_chars=entry.get("prompt_chars"),
                    usage_source=SOURCE, source=SOURCE, git_branch=entry.get("git_branch"),
                    shim_version=__version__)
         return row
 
 
-def _commit(conn, rows, files, counters):
-    with store.transaction(conn):
-        written = _upsert(conn, rows, counters)
-        conn.executemany(
-            "INSERT INTO import_files (path, tool, dev, inode, size, mtime_ns, offset, tail, "
-            "state, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO "
-            "UPDATE SET tool = excluded.tool, dev = excluded.dev, inode = excluded.inode, "
-            "size = excluded.size, mtime_ns = excluded.mtime_ns, offset = excluded.offset, "
-            "tail = excluded.tail, state = excluded.state, imported_at = excluded.imported_at",
-            files)
-    return written
+def _larger(entry, old):
+    """True when `entry` carries more usage than `old` (an entry or stored values)."""
+    values = old["values"] if "values" in old else [old.get(k) for k in TOKEN_KEYS]
+    out, was_out = entry.get("output_tokens") or 0, values[1] or 0
+    if out != was_out:
+        return out > was_out
+    size = sum(entry.get(k) or 0 for k in ("input_tokens", "cache_read_tokens",
+                                           "cache_write_tokens"))
+    return size > (values[0] or 0) + (values[2] or 0) + (values[3] or 0)
 
 
-def _upsert(conn, rows, counters):
+def _minus(a, b):
+    return None if a is None and b is None else (a or 0) - (b or 0)
+
+
+def _plus(a, b):
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+def _upsert_rows(conn, rows, counters):
+    """Insert import rows, or add to the ones there (the rollup triggers follow)."""
     if not rows:
-        return 0
-    if counters:
-        return store.insert_counters(conn, rows)
-    from shim.telemetry.migrations import ATTEMPT_COLUMNS, IMPORT_COLUMNS
+        return
+    from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
-    columns = ATTEMPT_COLUMNS + IMPORT_COLUMNS
-    updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATED)
-    sql = (f"INSERT INTO attempts ({', '.join(columns)}) "
+    table, columns = (("counters", COUNTER_COLUMNS) if counters
+                      else ("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS))
+    summed = [c for c in _SUMMED if c in columns]
+    sets = ["started_at = MIN(started_at, excluded.started_at)",
+            "ended_at = MAX(ended_at, excluded.ended_at)"]
+    sets += [f"{c} = CASE WHEN {c} IS NULL AND excluded.{c} IS NULL THEN NULL "
+             f"ELSE IFNULL({c}, 0) + IFNULL(excluded.{c}, 0) END" for c in summed]
+    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' * len(columns))}) "
-           f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {updates} WHERE {_LARGER}")
-    values = [tuple(row.get(c) if c not in ("blocked", "budget_override") else 0
-                    for c in columns) for row in rows]
-    return conn.executemany(sql, values).rowcount
+           f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}")
+    conn.executemany(sql, [tuple(row.get(c) if c not in ("blocked", "budget_override") else 0
+                                 for c in columns) for row in rows])
 
 
 def supersede(conn, attempts, claims):
-    """Delete the import rows that shim attempts being ingested now account for: the entries
-    their harvest claimed, and their sessions' entries inside their time windows. Call it in
-    ingestion's transaction, after the inserts."""
-    keys = [(PREFIX + tool + ":" + key,) for (tool, key), owner in (claims or {}).items()
-            if owner is not None]
-    if keys:
-        conn.executemany("DELETE FROM attempts WHERE invocation_id = ? AND attempt = 0", keys)
-    windows = [(a["session_id"], a["started_at"] - WINDOW_SLACK_SECONDS,
-                (a.get("ended_at") or a["started_at"]) + WINDOW_SLACK_SECONDS)
-               for a in attempts if a.get("session_id") and a.get("started_at") is not None]
-    if windows:
-        conn.executemany("DELETE FROM attempts WHERE session_id = ? AND started_at >= ? "
-                         "AND started_at <= ? AND source = 'import'", windows)
+    """Take out of the import rows what shim attempts being ingested now account for: the
+    entries their harvest claimed, and their sessions' entries inside their time windows.
+    Call it in ingestion's transaction, after the inserts."""
+    victims = {}
+    columns = ("tool, key, row_id, input_tokens, output_tokens, cache_read_tokens, "
+               "cache_write_tokens, reasoning_tokens, cost_usd")
+    for (tool, key), owner in (claims or {}).items():
+        if owner is not None:
+            for row in conn.execute(f"SELECT {columns} FROM import_entries WHERE tool = ? "
+                                    "AND key = ?", (tool, key)):
+                victims[row[:2]] = row
+    for attempt in attempts:
+        if attempt.get("session_id") and attempt.get("started_at") is not None:
+            end = attempt.get("ended_at") or attempt["started_at"]
+            for row in conn.execute(
+                    f"SELECT {columns} FROM import_entries WHERE session_id = ? AND ts >= ? "
+                    "AND ts <= ?", (attempt["session_id"],
+                                    attempt["started_at"] - WINDOW_SLACK_SECONDS,
+                                    end + WINDOW_SLACK_SECONDS)):
+                victims[row[:2]] = row
+    if not victims:
+        return
+    for table in ("attempts", "counters"):
+        has_count = table == "attempts"
+        conn.executemany(
+            f"UPDATE {table} SET input_tokens = input_tokens - IFNULL(?, 0), "
+            "output_tokens = output_tokens - IFNULL(?, 0), "
+            "cache_read_tokens = cache_read_tokens - IFNULL(?, 0), "
+            "cache_write_tokens = cache_write_tokens - IFNULL(?, 0), "
+            "reasoning_tokens = reasoning_tokens - IFNULL(?, 0), "
+            "cost_usd = cost_usd - IFNULL(?, 0)"
+            + (", computed_cost_usd = computed_cost_usd - IFNULL(?, 0), "
+               "entry_count = entry_count - 1" if has_count else "")
+            + " WHERE invocation_id = ? AND attempt = 0",
+            [(*v[3:9], *((v[8],) if has_count else ()), v[2]) for v in victims.values()])
+    conn.executemany("DELETE FROM import_entries WHERE tool = ? AND key = ?", list(victims))
+    conn.executemany("DELETE FROM attempts WHERE invocation_id = ? AND attempt = 0 AND "
+                     "entry_count <= 0", [(v[2],) for v in victims.values()])
 
 
 # --- automatic refresh ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ before a message is kept as its `prompt_chars` (`report --by session`).
 
 import json
 
-from shim.telemetry.harvest import parse_time
+from shim.telemetry.imports.timestamps import epoch as parse_time
 
 _ASSISTANT = b'"assistant"'
 _USAGE = b'"usage"'

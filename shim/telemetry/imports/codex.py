@@ -10,7 +10,7 @@ total, model, thread and cwd are kept in `state` so an import can start mid-file
 
 import json
 
-from shim.telemetry.harvest import parse_time
+from shim.telemetry.imports.timestamps import epoch as parse_time
 from shim.telemetry.usage import codex_part
 
 _KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens",

@@ -5,7 +5,7 @@ The key (thread:id) is the call-time harvest's claim key; the token split is har
 import sqlite3
 from urllib.parse import quote
 
-from shim.telemetry.harvest import parse_time
+from shim.telemetry.imports.timestamps import epoch as parse_time
 from shim.telemetry.harvest.llm import _part
 
 TABLES = (("turns", "thread_id"), ("responses", "conversation_id"))
