@@ -8,9 +8,8 @@ from the start. When no file's identity changed nothing is parsed at all: that c
 stat per file) is what `report`, `logs`, `budget` and budget admission pay before answering.
 
 Idempotent: each imported entry is a row of `import_entries` keyed by (tool, key), summed into
-an import row of `attempts` (`import:<tool>:<session>:<quarter hour>:<model>:<branch>:<cwd>`,
-attempt 0; one per session, model, branch and project per UTC quarter hour, so reports and
-budgets read few rows). An entry seen again adds only what it grew by (a Claude message whose
+an import row of `attempts` (`import:<tool>:<hash>`, attempt 0): one per session, model,
+branch and project per UTC quarter hour, so reports and budgets read few rows. An entry seen again adds only what it grew by (a Claude message whose
 later lines carry a larger usage), never twice. Entries, rows and the offsets that produced
 them are committed in one transaction, so an import killed half way resumes with no duplicate
 and no gap.
@@ -22,6 +21,7 @@ rows the entries a shim call's harvest or session now accounts for.
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -207,7 +207,7 @@ class _Writer:
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = ingest._model_facts
         self._project = record._project
-        self._projects, self._models, self._price_rows = {}, {}, {}
+        self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
         self.seen = {}         # (tool, key) -> stored values, this run
         self.stored_empty = conn.execute(
@@ -252,6 +252,7 @@ class _Writer:
             self.seen[ident] = {"row_id": row_id, "ts": ts, "values": values}
             stored.append((*ident, row_id, ts, entry.get("session_id"), *values))
             self._sum_into(rows, row_id, entry, ts, delta)
+        stored.sort()  # in key order: the B-tree is appended to, not scattered over
         with store.transaction(self.conn):
             self.conn.executemany(
                 "INSERT INTO import_entries (tool, key, row_id, ts, session_id, input_tokens, "
@@ -323,10 +324,16 @@ class _Writer:
             self.summary["cost_usd"] += cost - ((old["values"][5] or 0) if old else 0)
 
     def _row_id(self, entry):
-        bucket = int(entry["ts"] // BUCKET_SECONDS)
-        return "%s%s:%s:%d:%s:%s:%s" % (PREFIX, entry["tool"], entry.get("session_id") or "",
-                                        bucket, entry.get("model") or "",
-                                        entry.get("git_branch") or "", entry.get("cwd") or "")
+        """`import:<tool>:<hash>` of the session, quarter hour, model, branch and cwd: the
+        same for every entry of one row, in every run."""
+        group = (entry["tool"], entry.get("session_id") or "", int(entry["ts"] // BUCKET_SECONDS),
+                 entry.get("model") or "", entry.get("git_branch") or "", entry.get("cwd") or "")
+        row_id = self._row_ids.get(group)
+        if row_id is None:
+            digest = hashlib.blake2b(repr(group).encode("utf-8", "surrogatepass"),
+                                     digest_size=10).hexdigest()
+            row_id = self._row_ids[group] = f"{PREFIX}{entry['tool']}:{digest}"
+        return row_id
 
     def _sum_into(self, rows, row_id, entry, ts, delta):
         """`delta`: the 5 token counts, the cost and the entry count to add to the row."""
