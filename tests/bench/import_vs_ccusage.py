@@ -14,6 +14,7 @@ within 1.5x ccusage, a later report at most 0.1x.
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,13 +30,21 @@ from tests.bench import gen_transcripts  # noqa: E402
 
 
 def timed(argv, env):
+    """(wall seconds, CPU seconds: user + system of the process and its threads/children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{argv[0]} failed: {proc.stderr.strip()[:500]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def add(a, b):
+    return (a[0] + b[0], a[1] + b[1])
 
 
 def default_ccusage():
@@ -76,16 +85,20 @@ def main():
     for n in range(args.repeat):
         ccusage.append(timed([args.ccusage, "daily", "--offline", "--json"], env))
         store = dict(env, LLM_SHIM_HOME=os.path.join(work, f"store-{n}"))
-        first.append(timed(shim + ["import"], store) +
-                     timed(shim + ["report", "--json", "--since", "90d"], store))
+        first.append(add(timed(shim + ["import"], store),
+                         timed(shim + ["report", "--json", "--since", "90d"], store)))
         later.append(timed(shim + ["report", "--json", "--since", "90d"], store))
     shutil.rmtree(work, ignore_errors=True)
     result = {"set": dict(wanted, bytes=size), "repeat": args.repeat,
-              "ccusage_s": round(statistics.median(ccusage), 3),
-              "first_import_and_report_s": round(statistics.median(first), 3),
-              "later_report_s": round(statistics.median(later), 3)}
-    result["first_ratio"] = round(result["first_import_and_report_s"] / result["ccusage_s"], 2)
-    result["later_ratio"] = round(result["later_report_s"] / result["ccusage_s"], 3)
+              "load_average": os.getloadavg()[0]}
+    for kind, index in (("wall", 0), ("cpu", 1)):
+        figures = {name: round(statistics.median(r[index] for r in runs), 3)
+                   for name, runs in (("ccusage_s", ccusage), ("first_import_and_report_s", first),
+                                      ("later_report_s", later))}
+        figures["first_ratio"] = round(figures["first_import_and_report_s"]
+                                       / figures["ccusage_s"], 2)
+        figures["later_ratio"] = round(figures["later_report_s"] / figures["ccusage_s"], 3)
+        result[kind] = figures
     print(json.dumps(result, indent=2))
 
 
