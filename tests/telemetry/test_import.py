@@ -335,3 +335,29 @@ def test_fast_timestamps_agree_with_the_harvest_parser(text):
     from shim.telemetry.imports.timestamps import epoch
 
     assert epoch(text) == parse_time(text)
+
+
+def test_report_by_session_lists_first_prompt_duration_models_and_cost(env, capsys):
+    from shim.cli import main
+
+    prompt = json.dumps({"type": "user", "sessionId": "s-1", "cwd": "/p",
+                         "timestamp": _iso(NOW - 120),
+                         "message": {"role": "user", "content": "x" * 42}}) + "\n"
+    env["transcript"].write_text(
+        prompt + claude_line("m1", NOW - 100, out=1000)
+        + claude_line("m2", NOW - 40, out=500, model="claude-haiku-4-5-20251001"))
+    assert main.main(["report", "--json", "--since", "2d", "--by", "session"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    import jsonschema
+
+    with open(os.path.join(REPO, "docs", "report-schema.json"), encoding="utf-8") as fh:
+        jsonschema.validate(doc, json.load(fh))
+    (item,) = doc["sessions"]
+    assert item["session"] == "s-1" and item["first_prompt_chars"] == 42
+    assert item["duration_s"] == pytest.approx(60, abs=0.01)
+    assert set(item["models"]) == {"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"}
+    assert item["cost_usd"] == pytest.approx(sum(item["models"].values()))
+    assert item["output_tokens"] == 1500
+    assert main.main(["report", "--since", "2d", "--by", "session"]) == 0
+    out = capsys.readouterr().out
+    assert "sessions" in out and "42 chars" in out and "1m00s" in out

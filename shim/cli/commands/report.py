@@ -112,6 +112,10 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
         text = message + "\n"
     else:
         text = render.table(doc) + (unpriced_note + "\n" if unpriced_note else "")
+        if doc.get("sessions"):
+            from shim.report import sessions
+
+            text += sessions.table(doc["sessions"])
         if chart if chart is not None else (output is None and _isatty(stream)):
             text += "\n" + render.bar_chart(doc)
     if message and (fmt != "table" or output):
@@ -154,6 +158,10 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
             by_model = api.breakdown(conn, periods, "model", query_filters)
             by_agent = api.breakdown(conn, periods, "agent", query_filters)
         database_empty = not doc["rows"] and not query.has_rows(conn)
+        if "session" in group_by:
+            from shim.report import sessions
+
+            doc["sessions"] = sessions.collect(conn, periods, query_filters)
         doc["_unpriced"] = unpriced.models(conn, periods, query_filters)
     except sqlite3.Error as exc:
         raise _db_error(exc, path) from None
