@@ -186,3 +186,18 @@ def test_difference_codex_total_moving_more_than_the_last_request(tmp_path, caps
     (key,) = ours
     assert ours[key] == [800 + 300, 80, 400, 0]             # first + (second - first)
     assert theirs[key] == [800 + 100, 50 + 5, 200 + 0, 0]   # first + second's last request
+
+
+@needs_ccusage
+def test_difference_claude_cache_writes_total_not_the_breakdown(tmp_path, capsys):
+    """DIFFERENCE, on purpose: a Claude usage has `cache_creation_input_tokens` (the cache
+    writes the API bills) and a `cache_creation` breakdown by lifetime (5 min / 1 h). When the
+    two disagree (a proxy or stub that does not split them; the real acceptance run shows it),
+    ccusage counts the breakdown's sum and llm-shim the total."""
+    line = json.loads(_claude("msg_1", "req_1", time.time() - 3600, 40))
+    line["message"]["usage"].update(cache_creation_input_tokens=20, cache_creation={
+        "ephemeral_1h_input_tokens": 4, "ephemeral_5m_input_tokens": 3})
+    _transcript(tmp_path, json.dumps(line, separators=(",", ":")) + "\n")
+    ours, theirs = compare(tmp_path, capsys)
+    (key,) = ours
+    assert ours[key] == [3, 40, 0, 20] and theirs[key] == [3, 40, 0, 4 + 3]
