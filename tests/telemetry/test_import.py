@@ -94,7 +94,7 @@ def generate(env, **kw):
 
 
 def test_import_equals_what_was_written_and_a_second_run_reads_nothing(env):
-    _, written = generate(env, sessions=12, messages=600, days=5, codex_share=0.4, seed=3)
+    _, written = generate(env, sessions=20, messages=600, days=5, codex_share=0.4, seed=3)
     first = do_import()
     assert first["new"] == first["entries"] > 0
     assert totals() == written
@@ -361,3 +361,16 @@ def test_report_by_session_lists_first_prompt_duration_models_and_cost(env, caps
     assert main.main(["report", "--since", "2d", "--by", "session"]) == 0
     out = capsys.readouterr().out
     assert "sessions" in out and "42 chars" in out and "1m00s" in out
+
+
+def test_logs_json_with_import_rows_matches_the_documented_schema(env, capsys):
+    import jsonschema
+
+    from shim.cli import main
+    from tests.telemetry.test_cli import logs_schema
+
+    env["transcript"].write_text(claude_line("m1", NOW - 60))
+    assert main.main(["logs", "--json"]) == 0  # imports first
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["source"] for r in rows] == ["import"] and rows[0]["entry_count"] == 1
+    jsonschema.validate(rows, logs_schema())

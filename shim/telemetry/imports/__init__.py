@@ -26,6 +26,7 @@ import json
 import os
 import socket
 import sqlite3
+import sys
 import time
 
 from shim import __version__, errors, paths
@@ -39,6 +40,8 @@ CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
 # `off` turns the automatic import before report/logs/budget/admission off.
 AUTO_ENV = "LLM_SHIM_IMPORT"
 BATCH_ENTRIES = 50000
+PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
+PARALLEL_MAX_WORKERS = 4
 BUCKET_SECONDS = 900   # an import row sums one UTC quarter hour (the report's finest bucket)
 WINDOW_SLACK_SECONDS = 2.0
 LOCK_NAME = "import.lock"
@@ -78,15 +81,16 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     writer = _Writer(conn, cfg, prices.load_table(cfg), summary)
     crash_after = int(environ.get(CRASH_ENV) or 0)
     done_files, committed = [], 0
-    for n, (tool, path, ident) in enumerate(changed):
+    jobs = [(tool, path, ident, known.get(path), max_bytes) for tool, path, ident in changed]
+    parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
+    for n, (path, result) in enumerate(_parsed(jobs, parallel)):
         if deadline is not None and time.monotonic() > deadline:
             summary["remaining"] = len(changed) - n
             break
-        try:
-            entries, file_row = _read(tool, path, ident, known.get(path), max_bytes)
-        except (OSError, ImportError, sqlite3.Error, ValueError, EOFError):
+        if result is None:
             summary["unreadable"].append(path)
             continue
+        entries, file_row = result
         if file_row is None:  # a compressed file in a bounded slice
             summary["remaining"] += 1
             continue
@@ -111,6 +115,33 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     elif writer.pending or done_files:
         writer.commit(done_files)
     return summary
+
+
+def _parsed(jobs, parallel):
+    """(path, (entries, import_files row) or None when unreadable) per job, in order: read in
+    worker processes (one per core, as the files are independent) when `parallel`, so the
+    parsing of the next files overlaps the writing of the last ones."""
+    workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
+    if not parallel or workers < 2:
+        for job in jobs:
+            yield job[1], _read_job(job)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
+                                          else None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for job, result in zip(jobs, pool.map(_read_job, jobs)):
+            yield job[1], result
+
+
+def _read_job(job):
+    try:
+        return _read(*job)
+    except (OSError, ImportError, sqlite3.Error, ValueError, EOFError):
+        return None
 
 
 def _known(conn):
