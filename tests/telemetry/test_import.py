@@ -374,3 +374,22 @@ def test_logs_json_with_import_rows_matches_the_documented_schema(env, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["source"] for r in rows] == ["import"] and rows[0]["entry_count"] == 1
     jsonschema.validate(rows, logs_schema())
+
+
+def test_budget_admission_imports_a_bounded_slice_and_says_so(env, monkeypatch, capsys):
+    cfg = copy.deepcopy(ingest.embedded_config())
+    lines = "".join(claude_line(f"m{i}", NOW - 100 + i, out=1) for i in range(40))
+    env["transcript"].write_text(lines)
+    monkeypatch.setattr(imports, "ADMISSION_BYTES", len(lines) // 4)
+    conn = store.connect()
+    try:
+        summary = imports.refresh(conn, cfg, bounded=True, what="budget")
+    finally:
+        conn.close()
+    assert 0 < count_rows() < 40 and summary["remaining"] == 1
+    assert "changed log files not imported yet" in capsys.readouterr().err
+    for _ in range(8):  # later calls take the next slices
+        conn = store.connect()
+        imports.refresh(conn, cfg, bounded=True)
+        conn.close()
+    assert count_rows() == 40

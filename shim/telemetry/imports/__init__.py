@@ -90,10 +90,12 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         if result is None:
             summary["unreadable"].append(path)
             continue
-        entries, file_row = result
+        entries, file_row, more = result
         if file_row is None:  # a compressed file in a bounded slice
             summary["remaining"] += 1
             continue
+        if more:  # a slice stopped short of the end: the rest next time
+            summary["remaining"] += 1
         summary["read"] += 1
         for entry in entries:
             summary["entries"] += 1
@@ -159,7 +161,8 @@ def _same(known, ident):
 
 
 def _read(tool, path, ident, known, max_bytes):
-    """(entries, import_files row) of what is new in one file; (…, None) when it must wait."""
+    """(entries, import_files row, more) of what is new in one file: `more` when a slice
+    (`max_bytes`) left some for later; the row is None when the file must wait."""
     if tool == "llm":
         from shim.telemetry.imports import llm
 
@@ -167,10 +170,11 @@ def _read(tool, path, ident, known, max_bytes):
         state = json.loads(known["state"]) if same_db and known["state"] else {}
         limit = ADMISSION_LLM_ROWS if max_bytes else None
         entries, state = llm.read(path, state, limit)
-        stored = ident if not (limit and len(entries) >= limit) else (*ident[:2], -1, ident[3])
-        return entries, _file_row(path, tool, stored, 0, None, state)
+        more = bool(limit and len(entries) >= limit)
+        stored = ident if not more else (*ident[:2], -1, ident[3])
+        return entries, _file_row(path, tool, stored, 0, None, state), more
     if max_bytes and path.endswith(".zst"):
-        return [], None
+        return [], None, True
     if logfile.still_appended(path, known, ident):
         offset, state = known["offset"], json.loads(known["state"] or "{}")
     else:
@@ -187,7 +191,8 @@ def _read(tool, path, ident, known, max_bytes):
     stored = ident
     if not path.endswith(".zst") and new_offset < ident[2]:
         stored = (*ident[:2], new_offset, ident[3])  # a partial line or a slice: look again
-    return entries, _file_row(path, tool, stored, new_offset, tail, state)
+    more = bool(max_bytes) and ident[2] - offset > max_bytes
+    return entries, _file_row(path, tool, stored, new_offset, tail, state), more
 
 
 def _file_row(path, tool, ident, offset, tail, state):
