@@ -118,7 +118,9 @@ def test_imported_rows_are_marked_priced_and_carry_project_branch_and_session(en
     conn = store.connect()
     row = conn.execute("SELECT source, usage_source, project, git_branch, session_id, cost_usd, "
                        "baseline_cost_usd, attempt FROM attempts").fetchone()
+    provider = conn.execute("SELECT provider FROM attempts").fetchone()[0]
     conn.close()
+    assert provider == "anthropic"  # a dated model id the config does not list: the tool's
     assert row[:5] == ("import", "import", "/work/app", "feat/x", "s-1")
     assert row[5] > 0 and row[6] is None and row[7] == 0  # priced; no savings claimed
 

@@ -389,15 +389,20 @@ class _Writer:
 
     def _new_row(self, row_id, entry, ts):
         model = entry.get("model")
-        facts = self._models.get(model)
+        facts = self._models.get((entry["tool"], model))
         if facts is None:
             facts = {"model": model, "provider": None, "tier": None}
             self._facts(facts, self.cfg)
+            if facts["provider"] is None:  # a model the config does not list (a dated id):
+                # the tool's provider when it has one, so provider budgets count it
+                providers = ((self.cfg.get("tools") or {}).get(entry["tool"]) or {}).get(
+                    "providers") or ()
+                facts["provider"] = providers[0] if len(providers) == 1 else None
             row = prices.lookup(self.table, model) if model else None
             facts["cost_source"] = ("unknown" if row is None else
                                     "estimated" if row.get("source") == "estimate" else
                                     "computed")
-            self._models[model] = facts
+            self._models[(entry["tool"], model)] = facts
         row = {"invocation_id": row_id, "attempt": 0, "started_at": ts, "ended_at": ts,
                "tool": entry["tool"], "model": model, "provider": facts["provider"],
                "tier": facts["tier"], "cost_source": facts["cost_source"],
