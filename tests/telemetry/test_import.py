@@ -395,3 +395,19 @@ def test_budget_admission_imports_a_bounded_slice_and_says_so(env, monkeypatch, 
         imports.refresh(conn, cfg, bounded=True)
         conn.close()
     assert count_rows() == 40
+
+
+def test_messages_inside_a_shim_calls_session_window_are_not_imported(env):
+    """A `claude -p --output-format json` call through the shim got its usage from the stream
+    (no harvest claim); its transcript is skipped inside the call's window, not after."""
+    start = NOW - 300
+    conn = store.connect()
+    store.insert_attempts(conn, [{"invocation_id": "a" * 32, "attempt": 1, "started_at": start,
+                                  "ended_at": start + 20, "tool": "claude", "session_id": "s-1",
+                                  "output_tokens": 40}])
+    conn.close()
+    env["transcript"].write_text(claude_line("m1", start + 10, out=40)
+                                 + claude_line("m2", start + 100, out=3))
+    summary = do_import()
+    assert summary["counted_by_shim"] == 1 and count_rows() == 1
+    assert sum(v[1] for v in totals().values()) == 43

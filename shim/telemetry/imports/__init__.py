@@ -209,24 +209,25 @@ class _Counted:
         self._windows = None
 
     def covers(self, entry):
-        if self._claims is None:
-            self._load()
+        if self._claims is None:  # kept a week (store.CLAIMS_TTL): a bounded set
+            self._claims = set(self.conn.execute(
+                "SELECT tool, key FROM harvest_claims WHERE invocation_id NOT LIKE 'import:%'"))
+            self._windows = {}
         if (entry["tool"], entry["key"]) in self._claims:
             return True
+        session = entry.get("session_id")
+        if not session:
+            return False
+        windows = self._windows.get(session)
+        if windows is None:  # the shim calls of this session (index attempts_session)
+            windows = self._windows[session] = self.conn.execute(
+                "SELECT started_at, IFNULL(ended_at, started_at) FROM attempts "
+                "WHERE session_id = ? AND source IS NULL", (session,)).fetchall()
         ts = entry["ts"]
-        for start, end in self._windows.get(entry.get("session_id"), ()):
+        for start, end in windows:
             if start - WINDOW_SLACK_SECONDS <= ts <= end + WINDOW_SLACK_SECONDS:
                 return True
         return False
-
-    def _load(self):
-        self._claims = set(self.conn.execute(
-            "SELECT tool, key FROM harvest_claims WHERE invocation_id NOT LIKE 'import:%'"))
-        self._windows = {}
-        for session, start, end in self.conn.execute(
-                "SELECT session_id, started_at, IFNULL(ended_at, started_at) FROM attempts "
-                "WHERE session_id IS NOT NULL AND source IS NULL"):
-            self._windows.setdefault(session, []).append((start, end))
 
 
 class _Writer:
