@@ -120,7 +120,7 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
 
 
 def _parsed(jobs, parallel):
-    """(path, (entries, import_files row) or None when unreadable) per job, in order: read in
+    """(path, _read's result or None when unreadable) per job, in order: read in
     worker processes (one per core, as the files are independent) when `parallel`, so the
     parsing of the next files overlaps the writing of the last ones."""
     workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
