@@ -411,3 +411,33 @@ def test_messages_inside_a_shim_calls_session_window_are_not_imported(env):
     summary = do_import()
     assert summary["counted_by_shim"] == 1 and count_rows() == 1
     assert sum(v[1] for v in totals().values()) == 43
+
+
+def test_llm_logs_db_turns_and_responses_incrementally(env, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from tests.telemetry.test_harvest import make_llm_db
+
+    user = tmp_path / "llm-user"
+    monkeypatch.setenv("LLM_USER_PATH", str(user))
+    conn = make_llm_db(str(user / "logs.db"))
+    details = json.dumps({"prompt_tokens_details": {"cached_tokens": 4}})
+    when = datetime.fromtimestamp(NOW - 60, timezone.utc).isoformat()
+    conn.execute("INSERT INTO turns (id, thread_id, model, input_tokens, output_tokens, "
+                 "token_details, datetime_utc) VALUES ('t1', 'th1', 'gpt-4o-mini', 11, 7, ?, ?)",
+                 (details, when))
+    conn.execute("INSERT INTO turns (id, thread_id, model, input_tokens, output_tokens, "
+                 "datetime_utc) VALUES ('t2', 'th1', 'gpt-4o-mini', NULL, NULL, ?)", (when,))
+    conn.execute("INSERT INTO responses (id, model, input_tokens, output_tokens, datetime_utc, "
+                 "conversation_id) VALUES ('r1', 'gpt-4o', 100, 50, ?, 'c1')", (when,))
+    conn.commit()
+    first = do_import()
+    assert first["tokens"]["llm"] == [(11 - 4) + 100, 7 + 50, 4, 0]  # t2: no usage, no row
+    conn.execute("INSERT INTO turns (id, thread_id, model, input_tokens, output_tokens, "
+                 "datetime_utc) VALUES ('t3', 'th1', 'gpt-4o-mini', 5, 5, ?)", (when,))
+    conn.commit()
+    conn.close()
+    second = do_import()
+    assert second["tokens"]["llm"] == [5, 5, 0, 0] and second["new"] == 1
+    assert do_import()["changed"] == 0
+    assert count_rows() == 3
