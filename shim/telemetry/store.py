@@ -223,7 +223,8 @@ def _repair_lock(path):
 def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
     """Move a damaged database aside, start a fresh one and copy over every readable row.
 
-    Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {...}}. Nothing is
+    Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {...},
+    "imports": see _salvage_imports}. Nothing is
     deleted: the damaged file stays as `telemetry.db.corrupt-<UTC time>` (with its -wal).
     """
     path = path or paths.database_file()
@@ -246,10 +247,51 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
                                    ("counters", COUNTER_COLUMNS)):
                 rows = _salvage(quarantined, table, columns)
                 salvaged[table] = _insert_raw(conn, table, columns, rows)
+            imported = _salvage_imports(conn, quarantined)
         finally:
             conn.close()
     return {"status": "repaired", "problem": problem or "forced", "quarantined": quarantined,
-            "salvaged": salvaged}
+            "salvaged": salvaged, "imports": imported}
+
+
+IMPORT_TABLES = ("import_entries", "import_files")
+
+
+def _salvage_imports(conn, quarantined):
+    """What `llm-shim import` read (shim/telemetry/imports): copied whole, or not at all. A
+    partial copy would make the next import add again entries whose sums the salvaged import
+    rows already hold; so when the tables cannot be read whole, the import rows go too and
+    the next import reads every log file again (an entry whose log the tool has deleted since
+    is then lost). Returns "copied", "rebuilt" or "none" (no import tables in the old file)."""
+    try:
+        conn.execute("ATTACH DATABASE ? AS damaged", (quarantined,))
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    try:
+        present = {r[0] for r in conn.execute(
+            "SELECT name FROM damaged.sqlite_master WHERE type = 'table'")}
+        if not set(IMPORT_TABLES) <= present:
+            return "none"
+        with transaction(conn):
+            for table in IMPORT_TABLES:
+                conn.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+        return "copied"
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    finally:
+        try:
+            conn.execute("DETACH DATABASE damaged")
+        except sqlite3.Error:
+            pass
+
+
+def _drop_imports(conn):
+    with transaction(conn):
+        conn.execute("DELETE FROM attempts WHERE source = 'import'")
+        conn.execute("DELETE FROM counters WHERE invocation_id LIKE 'import:%'")
+        for table in IMPORT_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+    return "rebuilt"
 
 
 def _insert_raw(conn, table, columns, rows):

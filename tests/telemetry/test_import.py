@@ -441,3 +441,21 @@ def test_llm_logs_db_turns_and_responses_incrementally(env, tmp_path, monkeypatc
     assert second["tokens"]["llm"] == [5, 5, 0, 0] and second["new"] == 1
     assert do_import()["changed"] == 0
     assert count_rows() == 3
+
+
+def test_repair_keeps_what_was_imported_so_nothing_counts_twice(env):
+    from shim import paths
+
+    env["transcript"].write_text(claude_line("m1", NOW - 60, out=9))
+    do_import()
+    before = totals()
+    result = store.repair(force=True)
+    assert result["imports"] == "copied"
+    assert do_import()["new"] == 0 and totals() == before
+    # a damaged copy of the import tables: the import rows go, the next import rebuilds them
+    conn = store.connect()
+    assert store._drop_imports(conn) == "rebuilt"
+    conn.close()
+    do_import()
+    assert totals() == before
+    assert os.path.exists(paths.database_file())
