@@ -459,3 +459,10 @@ def test_repair_keeps_what_was_imported_so_nothing_counts_twice(env):
     do_import()
     assert totals() == before
     assert os.path.exists(paths.database_file())
+
+
+def test_import_since_an_unreadable_date_is_a_usage_error(env, capsys):
+    from shim.cli import main
+
+    assert main.main(["import", "--since", "someday"]) == 2
+    assert "llm-shim: import: cannot read the date 'someday'" in capsys.readouterr().err

@@ -82,7 +82,13 @@ def _since(text):
     from shim.report import periods
 
     zone = periods.resolve_zone("local")
-    return periods.day_start(periods.parse_day(text, zone), zone)
+    try:
+        day = periods.parse_day(text, zone)
+    except errors.UsageError:
+        raise errors.UsageError("import", f"cannot read the date {text!r}",
+                                "use YYYY-MM-DD, today, yesterday, or a count like 7d, 4w, "
+                                "3m") from None
+    return periods.day_start(day, zone)
 
 
 def _text(summary):
