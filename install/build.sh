@@ -75,6 +75,11 @@ while todo:
 print("build: staged shim +", ", ".join(sorted(seen)), file=sys.stderr)
 PY
 
+# The commit this is built from, for `llm-shim version --json` (the checkout's copy says null).
+if commit=$(git -C "$root" rev-parse HEAD 2>/dev/null) && [ -n "$commit" ]; then
+    printf '{"commit": "%s"}\n' "$commit" >"$stage/site-packages/shim/data/build.json"
+fi
+
 mkdir -p "$(dirname "$out")"
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-315532800}
 "$venv/bin/shiv" --site-packages "$stage/site-packages" \

@@ -13,7 +13,8 @@
 # 3. runs `llm-shim doctor`;
 # 4. shows two routing decisions of the built-in `auto` agent (a simple and a complex prompt);
 # 5. in a temporary demo directory, writes a project `.llm-shim.yaml` with a `demo` agent that
-#    runs llm on the `echo` model, shows its decision, and calls `llm "hello from llm-shim"`
+#    runs llm on the `echo` model, trusts it (`llm-shim trust`: a project file applies only
+#    once trusted; `untrust` on exit), shows its decision, and calls `llm "hello from llm-shim"`
 #    (no -m) as that agent: the shim adds `-m echo` and records the call with its reasons;
 # 6. shows the call in `llm-shim logs` and `llm-shim report`.
 # POSIX sh; $PYTHON picks the interpreter (default python3); $LLM_SHIM_PYZ installs that zipapp
@@ -75,7 +76,7 @@ step rollout plan with rollback at every step."
 
 # A project configuration in a throwaway directory: agent `demo` runs llm on the echo model.
 demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/llm-shim-demo.XXXXXX")
-trap 'rm -rf "$demo_dir"' EXIT
+trap 'llm-shim untrust "$demo_dir" >/dev/null 2>&1 || :; rm -rf "$demo_dir"' EXIT
 cat >"$demo_dir/.llm-shim.yaml" <<'YAML'
 schema_version: 1
 agents:
@@ -87,6 +88,7 @@ cd "$demo_dir"
 
 say "A project config with a 'demo' agent ($demo_dir/.llm-shim.yaml), and its decision for a call"
 cat .llm-shim.yaml
+llm-shim trust .
 LLM_SHIM_AGENT=demo llm-shim route --explain -- llm "hello from llm-shim"
 
 if [ "$have_llm" = yes ]; then

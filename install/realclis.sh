@@ -26,11 +26,18 @@ status_file=$cache/install-status
 python=${PYTHON:-python3}
 mkdir -p "$cache" "$bin"
 
-# Two test runs at once must not install over each other.
+# Two test runs at once must not install over each other. util-linux's flock(1) where there is
+# one; else (macOS) Python takes the same flock(2) on fd 9, which stays held by this shell's fd.
 exec 9>"$cache/.lock"
-flock 9
+if command -v flock >/dev/null 2>&1; then
+    flock 9
+else
+    "$python" -c 'import fcntl; fcntl.flock(9, fcntl.LOCK_EX)'
+fi
 
 say() { echo "realclis: $*" >&2; }
+# GNU timeout where there is one (macOS has none without coreutils): npm has its own timeouts.
+with_timeout() { if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi; }
 npm_status=ok
 pypi_status=ok
 
@@ -78,7 +85,7 @@ elif ! npm_ready; then
         "ccusage@$CCUSAGE_VERSION" >"$log" 2>&1; then
         why=$(reason "$log")
         # Tell "no registry" from "broken install": can npm see the package at all?
-        if timeout 60 npm view --fetch-retries=0 "@openai/codex@$CODEX_VERSION" version >/dev/null 2>&1; then
+        if with_timeout 60 npm view --fetch-retries=0 "@openai/codex@$CODEX_VERSION" version >/dev/null 2>&1; then
             npm_status="failed: npm install: $why"
         else
             npm_status="unreachable: npm registry $(npm config get registry 2>/dev/null): $why"
@@ -112,11 +119,21 @@ link() { ln -sfn "$1" "$bin/$2"; echo "realclis: $2 $3 $1"; }
 mods=$npm_prefix/node_modules
 if [ "$npm_status" = ok ]; then
     claude=$mods/@anthropic-ai/claude-code/bin/claude.exe
-    # The postinstall hard-links the native ELF over bin/claude.exe; if scripts were blocked
-    # the placeholder stays, and the platform package's binary is the real thing.
-    if [ "$(head -c 4 "$claude" 2>/dev/null | od -An -c | tr -d ' ')" != '177ELF' ]; then
-        claude=$mods/@anthropic-ai/claude-code-linux-x64/claude
-    fi
+    # The postinstall hard-links the native binary (ELF on Linux, Mach-O on macOS) over
+    # bin/claude.exe; if scripts were blocked the placeholder stays, and the platform package's
+    # binary (claude-code-linux-x64, -darwin-arm64, ...) is the real thing.
+    case $(head -c 4 "$claude" 2>/dev/null | od -An -tx1 | tr -d ' \n') in
+        7f454c46 | cffaedfe | cefaedfe | cafebabe) ;;
+        *)
+            case $(uname -s)-$(uname -m) in
+                Darwin-arm64) platform=darwin-arm64 ;;
+                Darwin-*) platform=darwin-x64 ;;
+                Linux-aarch64 | Linux-arm64) platform=linux-arm64 ;;
+                *) platform=linux-x64 ;;
+            esac
+            claude=$mods/@anthropic-ai/claude-code-$platform/claude
+            ;;
+    esac
     link "$claude" claude "$CLAUDE_CODE_VERSION"
     link "$mods/@openai/codex/bin/codex.js" codex "$CODEX_VERSION"
     link "$mods/ccusage/src/cli.js" ccusage "$CCUSAGE_VERSION"

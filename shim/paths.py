@@ -10,6 +10,8 @@ costs ~6 ms to import; `tests/test_paths.py` checks that both agree.
 import os
 import sys
 
+from shim import safefs
+
 APP = "llm-shim"
 HOME_ENV = "LLM_SHIM_HOME"
 
@@ -86,6 +88,11 @@ def database_file():
     return os.path.join(data_dir(), "telemetry.db")
 
 
+def trust_file():
+    """The project files you trust (`llm-shim trust`): resolved path and sha256 of each."""
+    return os.path.join(data_dir(), "trusted-projects")
+
+
 def spool_dir():
     return os.path.join(data_dir(), "spool")
 
@@ -99,7 +106,7 @@ def embedded_default_config():
     return package_data("default.yaml")
 
 
-def ensure_dir(path, mode=0o700):
-    """Create `path` (private to the user) if needed and return it."""
-    os.makedirs(path, mode=mode, exist_ok=True)
-    return path
+def ensure_dir(path, mode=safefs.DIR_MODE):
+    """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
+    user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
+    return safefs.private_dir(path, mode=mode)

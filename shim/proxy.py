@@ -18,6 +18,8 @@ from shim import errors, exitcodes, resolve, runner
 BUILTIN_TOOLS = ("claude", "codex", "llm")
 DISABLE_ENV = "LLM_SHIM_DISABLE"
 DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
+# "0" turns off the background relearn of a changed binary's grammar (docs/adapters.md).
+LEARN_ENV = "LLM_SHIM_LEARN"
 
 
 def main(tool, args):
@@ -37,7 +39,7 @@ def main(tool, args):
         if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
             return _unknown_tool(tool, args, cfg, environ, dry_run)
         plan = plan_call(tool, args, cfg, environ)
-    except (errors.RealBinaryNotFound, errors.RecursionDetected) as exc:
+    except (errors.RealBinaryNotFound, errors.RecursionDetected, errors.Blocked) as exc:
         code = errors.report(exc)
         if dry_run:
             return _print_dry_run_view({
@@ -73,8 +75,10 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
     from shim.routing import agents, decide
 
     cwd = cwd or _cwd(environ)
+    own_binary = None
     if request is None:
-        request = adapters.parse(tool, args, cfg)
+        grammar, own_binary = _grammar(tool, cfg, environ)
+        request = adapters.parse(tool, args, cfg, grammar)
     agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
     gate = None
@@ -85,7 +89,8 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:
-        real = resolve.real_binary(decision["tool"], cfg, environ)
+        real = own_binary if own_binary and decision["tool"] == tool else \
+            resolve.real_binary(decision["tool"], cfg, environ)
     except errors.RealBinaryNotFound as exc:
         # A missing primary tool is a fallback trigger (binary_missing) for a one-shot chain.
         if not (decision.get("fallbacks") and decision.get("mode") == "oneshot"):
@@ -93,6 +98,25 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
             "gate": gate, "binary_error": binary_error}
+
+
+def _grammar(tool, cfg, environ):
+    """(learned grammar or None, real binary or None) of the tool as called. Reading it is one
+    stat and one marshal file; a binary that changed since it was learned is relearned in the
+    background while this call goes on with the built-in tables."""
+    from shim import adapters
+    from shim.adapters import learned
+
+    try:
+        real = resolve.real_binary(tool, cfg, environ)
+    except errors.ShimError:
+        return None, None  # plan_call resolves again and reports it, or falls back
+    name = adapters.adapter_name(tool, cfg)
+    if name not in adapters.BUILTIN and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
+        return None, real
+    if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
+        return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help
+    return learned.load(tool, real), real
 
 
 def _policies_active(cfg):
@@ -127,6 +151,7 @@ def execute(plan, cfg, environ):
 
         return attempts.run(plan, cfg, environ)
     tap = _usage_tap(decision)
+    record_start(plan, decision, cfg, environ, attempt=1)
     outcome = runner.run(plan["real_binary"], [decision["tool"]] + list(decision["argv"]),
                          child_env(environ, plan["real_binary"]), tap=tap)
     if tap is not None:
@@ -199,24 +224,33 @@ def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=N
         return None
 
 
+def record_start(plan, decision, cfg, environ, attempt):
+    """Append the attempt's start line (record.make_start) just before the tool starts, so a
+    shim killed outright still leaves its call behind: ingestion records it as `killed`.
+    Never raises, never stops the call."""
+    try:
+        from shim.telemetry import record, spool
+
+        invocation_id = plan.get("invocation_id")
+        if invocation_id is None:
+            invocation_id = plan["invocation_id"] = record.new_invocation_id()
+        prompt = (plan.get("request") or {}).get("prompt")
+        # Quiet on failure: the end record's append warns once, and records the call anyway.
+        spool.append(record.make_start(decision, cfg or {}, invocation_id=invocation_id,
+                                       attempt=attempt, cwd=plan["cwd"], environ=environ,
+                                       prompt=prompt if isinstance(prompt, str) else None),
+                     warn=False)
+    except Exception as exc:
+        _bookkeeping_warning(exc)
+
+
 def _ingest_in_background(module="shim.telemetry.ingest"):
     """The spool grew past its bound (nothing has read it for a long while): import it into
     SQLite in a detached process, so this call does not wait for it. In team mode
     (`module` shim.team.sync) that process also pushes the new rows to the team store."""
-    import shim
+    from shim import detach
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
-    code = ("import sys; sys.path[:0] = %r; from %s import main; main()"
-            % ([root] + [p for p in sys.path if p.endswith("site-packages")], module))
-    devnull = os.open(os.devnull, os.O_RDWR)
-    try:
-        os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", code], dict(os.environ),
-                       file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 0),
-                                     (os.POSIX_SPAWN_DUP2, devnull, 1),
-                                     (os.POSIX_SPAWN_DUP2, devnull, 2)],
-                       setsid=True)
-    finally:
-        os.close(devnull)
+    detach.spawn(module)
 
 
 def _bookkeeping_warning(exc):
@@ -254,17 +288,45 @@ def _fail_open(tool, args, cfg, environ, exc, dry_run=False):
         errors.warn(what, why, f"dry run: the real {tool} would run unchanged; nothing was run")
         return _dry_run_unchanged(tool, args, cfg, environ, f"{what}: {why}")
     errors.warn(what, why, f"running the real {tool} unchanged (LLM_SHIM_DEBUG=1 for details)")
-    return _passthrough(tool, args, cfg, environ)
+    failure = "config" if isinstance(exc, errors.ConfigError) else "internal"
+    return _passthrough(tool, args, cfg, environ,
+                        fell_open=(failure, f"fail open ({failure}): {what}: {why}"))
 
 
-def _passthrough(tool, args, cfg, environ):
-    """The real tool with the original argv: no routing, no telemetry."""
+def _passthrough(tool, args, cfg, environ, fell_open=None):
+    """The real tool with the original argv: no routing, no telemetry, except after a fail
+    open (`fell_open` = (failure class, reason)): that call is still recorded, start line and
+    end record, with the failure class `config` or `internal`, so `logs` and budgets see it."""
     try:
         real = resolve.real_binary(tool, cfg, environ)
     except errors.ShimError as exc:
         return errors.report(exc)
+    plan = _fail_open_plan(tool, args, cfg, environ, fell_open) if fell_open else None
+    if plan is not None:
+        record_start(plan, plan["decision"], cfg, environ, attempt=1)
     outcome = runner.run(real, [tool] + list(args), child_env(environ, real))
+    if plan is not None:
+        _record(plan, cfg or {}, environ, outcome, fell_open[0], attempt=1)
     return outcome["exit_code"]
+
+
+def _fail_open_plan(tool, args, cfg, environ, fell_open):
+    """A plan for recording a call our machinery could not route: the tool, the argv's length
+    and, where the adapter can still read the argv, its mode and prompt; no agent (unknown)."""
+    request = {}
+    try:
+        from shim import adapters
+
+        request = adapters.parse(tool, args, cfg or {}) or {}
+    except Exception:
+        pass  # the record then has no mode (and no harvest hint): still a row
+    reason = f"{fell_open[1]}; ran {tool} unchanged with {len(args)} argument(s)"
+    decision = {"agent": None, "tool_requested": tool, "tool": tool,
+                "model_requested": request.get("model"), "model": request.get("model"),
+                "mode": request.get("mode"), "reasons": [reason], "changed": False,
+                "prompt_chars": len(request["prompt"]) if isinstance(
+                    request.get("prompt"), str) else None}
+    return {"decision": decision, "request": request, "cwd": _cwd(environ), "gate": None}
 
 
 def _dry_run_unchanged(tool, args, cfg, environ, because):

@@ -29,6 +29,9 @@ def isolated_env(tmp_path, monkeypatch):
     shim_home = tmp_path / "shim-home"
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("LLM_SHIM_HOME", str(shim_home))
+    # Fake CLIs record every run: no background grammar relearn running them with --help
+    # (tests/routing/test_learned.py turns it back on where it is the subject).
+    monkeypatch.setenv("LLM_SHIM_LEARN", "0")
     monkeypatch.chdir(tmp_path)
     return {"home": home, "shim_home": shim_home, "tmp": tmp_path}
 
@@ -103,3 +106,19 @@ def fake_cli(tmp_path):
 
     make.bin_dir = bin_dir
     return make
+
+
+@pytest.fixture
+def trust_project():
+    """trust_project(path) -> path: `llm-shim trust` a project .llm-shim.yaml (a file or its
+    directory), as a user would before it applies (docs/security.md)."""
+    from shim.config import trust
+
+    def do(path):
+        path = str(path)
+        if os.path.isdir(path):
+            path = os.path.join(path, ".llm-shim.yaml")
+        trust.trust(path)
+        return path
+
+    return do

@@ -33,3 +33,30 @@ def test_embedded_default_is_shipped_in_the_package():
             os.path.join(os.path.dirname(os.path.dirname(paths.__file__)), "config",
                          "default.yaml")) as b:
         assert a.read() == b.read(), "config/default.yaml and shim/data/default.yaml differ"
+
+
+def test_ensure_dir_creates_home_and_every_missing_parent_0700(monkeypatch, tmp_path):
+    home = tmp_path / "a" / "b" / "home"
+    monkeypatch.setenv("LLM_SHIM_HOME", str(home))
+    old = os.umask(0o022)
+    try:
+        paths.ensure_dir(paths.spool_dir())
+        paths.ensure_dir(paths.cache_dir())
+    finally:
+        os.umask(old)
+    for directory in (tmp_path / "a", tmp_path / "a" / "b", home, home / "spool", home / "cache"):
+        assert os.stat(directory).st_mode & 0o777 == 0o700, directory
+
+
+def test_ensure_dir_refuses_a_symlinked_subdirectory_but_not_a_linked_root(monkeypatch,
+                                                                           tmp_path):
+    from shim import safefs
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "linked").symlink_to(real)
+    monkeypatch.setenv("LLM_SHIM_HOME", str(tmp_path / "linked"))
+    assert paths.ensure_dir(paths.data_dir()) == str(tmp_path / "linked")
+    os.symlink(tmp_path, os.path.join(paths.data_dir(), "spool"))
+    with pytest.raises(safefs.Refused, match="is a symlink"):
+        paths.ensure_dir(paths.spool_dir())

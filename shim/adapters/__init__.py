@@ -39,8 +39,11 @@ def _module(name):
     return module
 
 
-def parse(tool, args, cfg):
-    """argv (without argv0) → Request. Unknown tools and unreadable argv pass through."""
+def parse(tool, args, cfg, grammar=None):
+    """argv (without argv0) → Request. Unknown tools and unreadable argv pass through.
+
+    `grammar` is the real binary's learned table (shim.adapters.learned) or None: it adds
+    the subcommands and flags the built-in tables do not know (what exists), never meaning."""
     args = list(args)
     name = adapter_name(tool, cfg)
     module = _module(name) if name else None
@@ -48,7 +51,9 @@ def parse(tool, args, cfg):
         why = "no adapter for tool %s" % tool if not name else "unknown adapter %r" % name
         return base.passthrough(tool, args, why, name)
     try:
-        return module.parse(tool, args, cfg)
+        if grammar is None:
+            return module.parse(tool, args, cfg)
+        return module.parse(tool, args, cfg, grammar)
     except Exception as exc:  # an adapter bug must never break the user's call
         if os.environ.get("LLM_SHIM_DEBUG") == "1":
             raise

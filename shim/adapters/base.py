@@ -224,6 +224,19 @@ def passthrough(tool, args, reason, adapter=None):
                    model_insert_at=None)
 
 
+def unknown(tool, args, reason, adapter, grammar=None):
+    """A pass-through for argv with a flag neither the built-in nor the learned table knows:
+    the reason names the tool version that was learned, and `unknown_flag` the flag, so
+    `llm-shim logs` and `doctor` can say which release turned routing off."""
+    version = (grammar or {}).get("version")
+    if version and reason.startswith("unknown flag"):
+        reason += " (not in the --help of %s %s either)" % (tool, version)
+    req = passthrough(tool, args, reason, adapter)
+    if reason.startswith("unknown flag "):
+        req["unknown_flag"] = reason.split()[2]
+    return req
+
+
 def replace_model(args, site, model):
     """A copy of `args` with the model at `site` replaced by `model`, keeping the form."""
     out = list(args)

@@ -6,7 +6,7 @@ swallow following words up to the next option, exactly as commander does, so
 `claude -p --allowedTools Read "fix it"` has no prompt on argv (claude then reads stdin).
 """
 
-from shim.adapters import base
+from shim.adapters import base, learned
 
 NAME = "claude"
 MODEL_FLAG = "--model"
@@ -27,8 +27,11 @@ SPEC = {
         "-r": "?", "--resume": "?", "--session-id": 1, "--setting-sources": 1,
         "--settings": 1, "--system-prompt": 1, "--system-prompt-file": 1, "--tools": "*",
         "-w": "?", "--worktree": "?", "--plugin-url": 1, "--remote-control": "?",
+        # New in 2.1.332.
+        "--autocompact": 1, "--cloud": "?", "--environment": 1, "--permission-prompts": 1,
+        "--system-prompt-snapshot": 1, "--teleport": "?",
     },
-    # Every boolean flag of `claude --help` (2.1.197) plus hidden ones people use.
+    # Every boolean flag of `claude --help` (2.1.197, 2.1.332) plus hidden ones people use.
     "booleans": frozenset((
         "-p", "--print", "-c", "--continue", "--fork-session", "--verbose", "--ide",
         "--dangerously-skip-permissions", "--allow-dangerously-skip-permissions",
@@ -37,13 +40,18 @@ SPEC = {
         "--include-hook-events", "--include-partial-messages", "--no-session-persistence",
         "--replay-user-messages", "--safe-mode", "--strict-mcp-config", "--tmux", "--mcp-debug",
         "-h", "--help", "-v", "--version",
+        "--background", "--desktop", "--forward-subagent-text", "--restricted",
     )),
 }
 
 META_FLAGS = frozenset(("-v", "--version", "-h", "--help"))
+# Every subcommand of `claude --help` (2.1.197 and 2.1.332) plus older hidden ones: a call of
+# one is a meta call, passed through untouched (never a --model in front of it).
 SUBCOMMANDS = frozenset((
     "agents", "auth", "auto-mode", "config", "doctor", "install", "login", "logout", "mcp",
     "migrate-installer", "plugin", "plugins", "setup-token", "update", "upgrade",
+    "attach", "gateway", "import", "kill", "logs", "project", "purge", "respawn", "rm", "stop",
+    "ultrareview",
 ))
 ONESHOT_FLAGS = frozenset(("-p", "--print"))
 MODEL_FLAGS = frozenset(("--model",))
@@ -53,22 +61,26 @@ PORTABLE = frozenset(("-p", "--print", "--model", "--output-format", "--system-p
 OUTPUT_FORMATS = ("text", "json", "stream-json")
 
 
-def parse(tool, args, cfg=None):
-    tokens, _ = base.scan(args, SPEC)
+def parse(tool, args, cfg=None, grammar=None):
+    spec, subcommands = SPEC, SUBCOMMANDS
+    if grammar:
+        spec = learned.merge_spec(SPEC, learned.flags(grammar))
+        subcommands = SUBCOMMANDS | learned.subcommands(grammar)
+    tokens, _ = base.scan(args, spec)
     for token in tokens:
         if token["kind"] == "dashdash":
             break
         if token["kind"] == "flag" and token["name"] in META_FLAGS:
             return base.request(tool, args, mode="meta", adapter=NAME, model_insert_at=None)
     pos = base.positionals(tokens)
-    if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in SUBCOMMANDS:
+    if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in subcommands:
         return base.request(tool, args, mode="meta", subcommand=pos[0]["value"], adapter=NAME,
                             model_insert_at=None)
+    unreadable = base.unknown_flag(tokens, spec)
+    if unreadable:
+        return base.unknown(tool, args, unreadable, NAME, grammar)
     if len(pos) > 1:
         return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
-    unreadable = base.unknown_flag(tokens, SPEC)
-    if unreadable:
-        return base.passthrough(tool, args, unreadable, NAME)
 
     oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
     model_token = base.last_flag(tokens, MODEL_FLAGS)
@@ -88,7 +100,7 @@ def parse(tool, args, cfg=None):
         untranslatable.append("unknown --output-format %r" % output_format)
     input_token = base.last_flag(tokens, ("--input-format",))
     prompt = pos[0]["value"] if pos else None
-    if prompt is not None and prompt in SUBCOMMANDS:
+    if prompt is not None and prompt in subcommands:
         untranslatable.append("the prompt is a claude subcommand name")
 
     return base.request(

@@ -5,7 +5,7 @@ The model comes from `-m/--model`, or from a config override `-c model="o3"` (`-
 `-c`, as in codex). clap reads `-mX`, `-m=X`, `--model=X` and `--model X` alike.
 """
 
-from shim.adapters import base
+from shim.adapters import base, learned
 
 NAME = "codex"
 MODEL_FLAG = "-m"
@@ -34,12 +34,16 @@ EXEC_SPEC = {"short_equals": True, "arity": dict(_COMMON, **{
 META_FLAGS = frozenset(("-h", "--help", "-V", "--version"))
 EXEC_COMMANDS = frozenset(("exec", "e"))
 RESUME_COMMANDS = frozenset(("resume", "fork"))
+# Every other subcommand of `codex --help` (0.169.0, 0.171.0) plus older hidden ones.
 META_COMMANDS = frozenset((
     "login", "logout", "mcp", "mcp-server", "app-server", "completion", "sandbox", "debug",
     "apply", "a", "cloud", "cloud-tasks", "features", "help", "proto", "review",
     "responses-api-proxy", "stdio-to-uds", "execpolicy", "generate-ts",
+    "agents", "archive", "delete", "doctor", "exec-server", "migrate-nfs-db",
+    "migrate-rollouts", "plugin", "queue", "remote-control", "unarchive", "update",
 ))
-EXEC_SUBCOMMANDS = frozenset(("resume", "review", "help"))
+# `codex exec --help` commands; all but `resume` are meta calls.
+EXEC_SUBCOMMANDS = frozenset(("resume", "fork", "review", "help"))
 MODEL_FLAGS = frozenset(("-m", "--model"))
 CONFIG_FLAGS = frozenset(("-c", "--config"))
 JSON_FLAGS = frozenset(("--json", "--experimental-json"))
@@ -66,26 +70,39 @@ def _config_model(token):
     return raw, "model=", ""
 
 
-def parse(tool, args, cfg=None):
-    top, stop = base.scan(args, TOP_SPEC, stop_at_positional=True)
+def _tables(grammar):
+    """(top spec, exec spec, meta commands, exec subcommands), with what `grammar` learned."""
+    if not grammar:
+        return TOP_SPEC, EXEC_SPEC, META_COMMANDS, EXEC_SUBCOMMANDS
+    every = learned.flags(grammar, tuple(grammar.get("commands") or ()))
+    meta = META_COMMANDS | (learned.subcommands(grammar) - EXEC_COMMANDS - RESUME_COMMANDS)
+    return (learned.merge_spec(TOP_SPEC, learned.flags(grammar)),
+            learned.merge_spec(EXEC_SPEC, every), meta,
+            EXEC_SUBCOMMANDS | learned.subcommands(grammar, "exec"))
+
+
+def parse(tool, args, cfg=None, grammar=None):
+    top_spec, exec_spec, meta_commands, exec_subcommands = _tables(grammar)
+    top, stop = base.scan(args, top_spec, stop_at_positional=True)
     if base.has_flag(top, META_FLAGS):
         return base.request(tool, args, mode="meta", adapter=NAME, model_insert_at=None)
     subcommand = args[stop] if stop is not None else None
-    if subcommand in META_COMMANDS:
+    if subcommand in meta_commands:
         return base.request(tool, args, mode="meta", subcommand=subcommand, adapter=NAME,
                             model_insert_at=None)
     if subcommand in EXEC_COMMANDS:
-        rest, _ = base.scan(args, EXEC_SPEC, start=stop + 1)
-        return _exec(tool, args, top, rest, stop)
+        rest, _ = base.scan(args, exec_spec, start=stop + 1)
+        return _exec(tool, args, top, rest, stop, exec_spec, exec_subcommands, grammar)
     if subcommand in RESUME_COMMANDS:
-        rest, _ = base.scan(args, TOP_SPEC, start=stop + 1)
+        rest, _ = base.scan(args, top_spec, start=stop + 1)
         if base.has_flag(rest, META_FLAGS):
             return base.request(tool, args, mode="meta", subcommand=subcommand, adapter=NAME,
                                 model_insert_at=None)
         return _finish(tool, args, top + rest, mode="interactive", subcommand=subcommand,
-                       prompt_token=None, resume=True, insert_at=stop + 1, output_format=None)
+                       prompt_token=None, resume=True, insert_at=stop + 1, output_format=None,
+                       spec=exec_spec, grammar=grammar)
     # The TUI, with an optional first prompt.
-    tokens, _ = base.scan(args, TOP_SPEC)
+    tokens, _ = base.scan(args, top_spec)
     if base.has_flag(tokens, META_FLAGS):
         return base.request(tool, args, mode="meta", adapter=NAME, model_insert_at=None)
     pos = base.positionals(tokens)
@@ -93,17 +110,18 @@ def parse(tool, args, cfg=None):
         return base.passthrough(tool, args, "codex takes one prompt argument; got %d" % len(pos), NAME)
     return _finish(tool, args, tokens, mode="interactive", subcommand=None,
                    prompt_token=pos[0] if pos else None, resume=False, insert_at=0,
-                   output_format=None)
+                   output_format=None, spec=exec_spec, grammar=grammar)
 
 
-def _exec(tool, args, top, rest, at):
+def _exec(tool, args, top, rest, at, spec=EXEC_SPEC, exec_subcommands=EXEC_SUBCOMMANDS,
+          grammar=None):
     if base.has_flag(rest, META_FLAGS):
         return base.request(tool, args, mode="meta", subcommand="exec", adapter=NAME,
                             model_insert_at=None)
     pos = base.positionals(rest)
     subcommand = "exec"
     resume = False
-    if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in EXEC_SUBCOMMANDS:
+    if pos and not pos[0]["after_dashdash"] and pos[0]["value"] in exec_subcommands:
         nested = pos.pop(0)["value"]
         if nested != "resume":
             return base.request(tool, args, mode="meta", subcommand="exec " + nested,
@@ -121,13 +139,14 @@ def _exec(tool, args, top, rest, at):
     output_format = "jsonl" if base.has_flag(rest, JSON_FLAGS) else "text"
     return _finish(tool, args, top + rest, mode="oneshot", subcommand=subcommand,
                    prompt_token=prompt_token, resume=resume, insert_at=at + 1,
-                   output_format=output_format)
+                   output_format=output_format, spec=spec, grammar=grammar)
 
 
-def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_at, output_format):
-    unreadable = base.unknown_flag(tokens, EXEC_SPEC)
+def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_at, output_format,
+            spec=EXEC_SPEC, grammar=None):
+    unreadable = base.unknown_flag(tokens, spec)
     if unreadable:
-        return base.passthrough(tool, args, unreadable, NAME)
+        return base.unknown(tool, args, unreadable, NAME, grammar)
     model = site = chooser = None
     config_model = None
     untranslatable = []

@@ -7,9 +7,13 @@ Every key is optional; a tool with an empty `generic:` is understood only as far
     meta_flags, meta_subcommands, prompt_flags, prompt_positional, model_flags, value_flags,
     resume_flags, resume_subcommands, output_flags, output_formats, default_output,
     portable_flags, short_equals, render, render_output, failures
+
+With `tools.<name>.help` the tool's grammar is learned from its `--help` (shim.grammar.learn):
+a learned flag is read at its learned arity, and a learned subcommand that none of the keys
+above classifies is a meta call, passed through untouched.
 """
 
-from shim.adapters import base
+from shim.adapters import base, learned
 
 NAME = "generic"
 DEFAULT_META_FLAGS = ("--help", "-h", "--version")
@@ -28,11 +32,14 @@ def _spec(g):
     return {"arity": arity, "short_equals": bool(g.get("short_equals", False))}
 
 
-def parse(tool, args, cfg=None):
+def parse(tool, args, cfg=None, grammar=None):
     g = settings(tool, cfg)
     if g is None:
         return base.passthrough(tool, args, "tool %s has no `generic:` description" % tool, NAME)
-    tokens, _ = base.scan(args, _spec(g))
+    spec = _spec(g)
+    if grammar:
+        spec = learned.merge_spec(spec, learned.flags(grammar))
+    tokens, _ = base.scan(args, spec)
     meta_flags = g.get("meta_flags")
     meta_flags = set(DEFAULT_META_FLAGS if meta_flags is None else meta_flags)
     for token in tokens:
@@ -57,6 +64,9 @@ def parse(tool, args, cfg=None):
             subcommand, interactive_sub = word, True
         elif word in (g.get("resume_subcommands") or ()):
             subcommand, resume = word, True
+        elif grammar and word in learned.subcommands(grammar):
+            return base.request(tool, args, mode="meta", subcommand=word, adapter=NAME,
+                                model_insert_at=None)
         if subcommand is not None:
             insert_at = pos.pop(0)["index"] + 1
 
@@ -173,13 +183,19 @@ def build_oneshot(prompt, model, output_format, system, portable_output=False, c
 
 
 def _fill(part, values, used):
-    """Substitute placeholders in one template string; returns (text, missing_name)."""
+    """Substitute placeholders in one template string; returns (text, missing_name).
+
+    `{prompt}` and `{system}` fill only an element that is exactly the placeholder (config
+    validation refuses any other use, shim.config.checks.template_problem); should one slip
+    through, it is left unfilled rather than spliced into a longer string."""
     text = part
     for name, value in values.items():
         mark = "{" + name + "}"
         if mark in text:
             if value is None:
                 return None, name
+            if name != "model" and text != mark:
+                continue
             text = text.replace(mark, value)
             used.add(name)
     return text, None

@@ -6,7 +6,7 @@ anything else (an option, the prompt text, a plugin's command we do not know) go
 plugin command like `llm cmd ...` into a prompt.
 """
 
-from shim.adapters import base
+from shim.adapters import base, learned
 
 NAME = "llm"
 MODEL_FLAG = "-m"
@@ -40,18 +40,22 @@ SYSTEM_FLAGS = frozenset(("-s", "--system"))
 PORTABLE = frozenset(("-m", "--model", "-s", "--system", "--no-stream"))
 
 
-def parse(tool, args, cfg=None):
+def parse(tool, args, cfg=None, grammar=None):
+    spec, meta_commands = PROMPT_SPEC, META_COMMANDS
+    if grammar:
+        spec = learned.merge_spec(PROMPT_SPEC, learned.flags(grammar, ("prompt", "chat")))
+        meta_commands = META_COMMANDS | (learned.subcommands(grammar) - COMMANDS)
     first = args[0] if args else None
     if first in META_FLAGS:
         return base.request(tool, args, mode="meta", adapter=NAME, model_insert_at=None)
-    if first in META_COMMANDS:
+    if first in meta_commands:
         return base.request(tool, args, mode="meta", subcommand=first, adapter=NAME,
                             model_insert_at=None)
     if first in INTERACTIVE_COMMANDS or first == "prompt":
         start, subcommand = 1, first
     else:
         start, subcommand = 0, None
-    tokens, _ = base.scan(args, PROMPT_SPEC, start=start)
+    tokens, _ = base.scan(args, spec, start=start)
     for token in tokens:
         if token["kind"] == "dashdash":
             break
@@ -60,13 +64,13 @@ def parse(tool, args, cfg=None):
                                 model_insert_at=None)
     pos = base.positionals(tokens)
     interactive = subcommand == "chat"
+    unreadable = base.unknown_flag(tokens, spec)
+    if unreadable:
+        return base.unknown(tool, args, unreadable, NAME, grammar)
     if len(pos) > (0 if interactive else 1):
         # A plugin command (`llm cmd ...`), or a call llm itself would reject.
         return base.passthrough(tool, args, "llm %s takes %s prompt argument; got %d" % (
             subcommand or "prompt", "no" if interactive else "one", len(pos)), NAME)
-    unreadable = base.unknown_flag(tokens, PROMPT_SPEC)
-    if unreadable:
-        return base.passthrough(tool, args, unreadable, NAME)
     untranslatable = []
     for token in tokens:
         if token["kind"] == "flag" and token["name"] not in PORTABLE:

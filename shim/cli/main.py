@@ -16,6 +16,7 @@ from shim import __version__, errors, exitcodes
 COMMAND_MODULES = (
     "version",
     "config",
+    "trust",
     "install",
     "uninstall",
     "shell_init",
@@ -24,6 +25,7 @@ COMMAND_MODULES = (
     "logs",
     "report",
     "imports",
+    "dashboard",
     "prices",
     "route",
     "exec",

@@ -20,21 +20,34 @@ from shim.errors import ConfigError
 SCHEMA_DEFAULT = "(schema default)"
 
 
-def compile_sources(sources, contents=None):
+# How the builder learns whether a project file is trusted: `compiled.load` passes
+# {"env": $LLM_SHIM_TRUST_PROJECT_FILES, "store": the trust store's bytes} (both in its cache
+# key); None reads them from this process; ASSUME_TRUSTED checks a project file as if it were
+# trusted, so `config validate` says what it would do.
+ASSUME_TRUSTED = "assume-trusted"
+
+
+def compile_sources(sources, contents=None, trust=None):
     """The compiled config of `sources` ([(path, layer)], highest precedence first).
 
     `contents` may map a path to the bytes already read (the cache key was computed from them,
     so the config must be built from the same bytes). Raises ConfigError with every problem.
+    A project file that is not trusted, or would make the merge invalid, is left out and its
+    warning lines go to `_notices` (printed by `compiled.load`, at most hourly).
     """
-    merged, origins, problems, on_error = _merge(sources, contents)
-    if problems:
-        raise _config_error(sources, problems, on_error)
-    return normalise(merged, origins, sources)
+    found = _merge(sources, contents, trust)
+    if found["problems"]:
+        raise _config_error(sources, found["problems"], found["on_error"])
+    return _finish(found, sources)
 
 
 def check_sources(sources, contents=None):
-    """Every problem of these sources merged together, as lines; [] when valid."""
-    return _merge(sources, contents)[2]
+    """Every problem of these sources merged together, as lines; [] when valid.
+
+    A project file is checked as if trusted: what it may not set is a problem here."""
+    found = _merge(sources, contents, ASSUME_TRUSTED)
+    return _in_file_order(found["problems"] + found["project_problems"],
+                          [p for p, _ in sources])
 
 
 def validate_file(path):
@@ -45,7 +58,7 @@ def validate_file(path):
     """
     path = os.path.abspath(path)
     # A project file is checked as one, so `config validate .llm-shim.yaml` says what a shim
-    # would refuse in it (tools.<name>.binary).
+    # would refuse in it.
     sources = [(path, "project" if os.path.basename(path) == PROJECT_FILE else "file")]
     default = paths.embedded_default_config()
     if os.path.abspath(default) != path:
@@ -55,10 +68,19 @@ def validate_file(path):
 
 def explain(sources):
     """(compiled config, origins {path tuple: (file, line)}) for `config show --origin`."""
-    merged, origins, problems, on_error = _merge(sources, None)
-    if problems:
-        raise _config_error(sources, problems, on_error)
-    return normalise(merged, origins, sources), origins
+    found = _merge(sources, None)
+    if found["problems"]:
+        raise _config_error(sources, found["problems"], found["on_error"])
+    return _finish(found, sources), found["origins"]
+
+
+def _finish(found, sources):
+    config = normalise(found["merged"], found["origins"], sources)
+    for source in config["_sources"]:
+        if source["layer"] == "project":
+            source["trust"] = found["project_state"]
+    config["_notices"] = found["notices"]
+    return config
 
 
 # What to check when a source cannot be read, by the layer it came from.
@@ -69,20 +91,27 @@ READ_HINTS = {
 READ_HINT = "check the file and its permissions; `llm-shim config path` lists the files in use"
 
 
-def _merge(sources, contents):
-    """(merged, origins, problems, on_error) of the sources.
+def _merge(sources, contents, trust=None):
+    """{merged, origins, problems, on_error, notices, project_problems, project_state}.
 
-    `on_error` is `policies.on_error` as the layers that parse set it (highest precedence
-    wins), so that `block` holds even when the merged config is invalid. A source that cannot
-    be read raises its ConfigError, carrying that `on_error` too.
+    `on_error` is `policies.on_error` as the non-project layers that parse set it (highest
+    precedence wins), so that `block` holds even when the merged config is invalid; a project
+    file never sets it. A source that cannot be read raises its ConfigError, carrying that
+    `on_error` too. A project layer is judged apart (`_with_project`): its problems never make
+    the configuration unusable, they leave the project file out.
     """
     layers = []
     problems = []
     unreadable = False
     read_error = None
     on_error = None
+    setting = None
+    project = None
     for path, layer in reversed(sources):  # lowest precedence first
         data = (contents or {}).get(path)
+        if layer == "project":
+            project = _read_project(path, data, len(layers))
+            continue
         try:
             text = decode(path, data) if data is not None else \
                 read_text(path, READ_HINTS.get(layer, READ_HINT))
@@ -99,18 +128,126 @@ def _merge(sources, contents):
             unreadable = True
         else:
             on_error = _on_error(value) or on_error
-            if layer == "project":
-                problems.extend(_project_only_problems(path, value, marks))
+            setting = _trust_setting(value, setting)
             layers.append((path, value, marks))
     if read_error is not None:
         read_error.on_error = on_error
         raise read_error
+    found = {"merged": None, "origins": {}, "problems": problems, "on_error": on_error,
+             "notices": [], "project_problems": [], "project_state": None}
     if unreadable:  # a file we could not read as a mapping: checking the rest would only add noise
-        return None, {}, problems, on_error
+        if project is not None:
+            found["project_problems"] = project["problems"]
+        return found
     merged, origins = merge_layers(layers)
-    found = validate(merged, origins)
-    return (merged, origins, _in_file_order(problems + found.lines(), [p for p, _ in sources]),
-            on_error)
+    found["problems"] = _in_file_order(problems + validate(merged, origins).lines(),
+                                       [p for p, _ in sources])
+    found["merged"], found["origins"] = merged, origins
+    if project is not None:
+        _with_project(found, project, layers, trust, setting)
+    return found
+
+
+def _read_project(path, data, at):
+    """The project layer parsed: {path, value, marks, data, at, problems}."""
+    project = {"path": path, "value": None, "marks": {}, "data": data, "at": at, "problems": []}
+    try:
+        if data is None:
+            with open(path, "rb") as fh:
+                project["data"] = data = fh.read()
+        text = decode(path, data)
+    except (OSError, ConfigError) as exc:
+        why = exc.why if isinstance(exc, ConfigError) else (exc.strerror or str(exc))
+        project["problems"].append(f"{path}:1: (file): cannot be read: {why}")
+        return project
+    value, marks, file_problems = parse(path, text)
+    project["problems"].extend(file_problems)
+    if value is not None and not isinstance(value, dict):
+        project["problems"].append(f"{path}:1: (top level): expected a mapping of keys, got "
+                                   f"{type(value).__name__}")
+        value = None
+    project["value"], project["marks"] = value, marks
+    return project
+
+
+def _trust_setting(value, below):
+    """`policies.trust_project_files` of a non-project layer when it is a boolean."""
+    policies = value.get("policies")
+    found = policies.get("trust_project_files") if isinstance(policies, dict) else None
+    return found if isinstance(found, bool) else below
+
+
+def _with_project(found, project, layers, trust, setting):
+    """Apply a project layer to `found` if it is trusted, minus the keys it may not set; leave
+    it out whole when it cannot be parsed or its keys would make the merge invalid."""
+    from shim.config import narrow, trust as trust_mod
+
+    path, data = project["path"], project["data"]
+    sha = trust_mod.digest(data) if data is not None else "-"
+    checking = trust == ASSUME_TRUSTED
+    if not checking:
+        if trust is None:
+            trust = {"env": os.environ.get(trust_mod.ENV_VAR), "store": trust_mod.read_store()}
+        mode = trust_mod.mode({trust_mod.ENV_VAR: trust.get("env")}, setting)
+        if mode == "none":
+            found["project_state"] = "ignored (trust_project_files off)"
+            return
+        if mode == "store" and (data is None or not trust_mod.is_trusted(path, data,
+                                                                          trust.get("store"))):
+            found["project_state"] = "untrusted"
+            warnings = []
+            warnings.append((f"project config {path}", "not trusted, so not applied",
+                             f"`llm-shim trust {path}` applies it (docs/security.md)"))
+            found["notices"].append(_notice("untrusted", path, sha, [], warnings))
+            return
+        found["project_state"] = "trusted" if mode == "store" else \
+            f"trusted (${trust_mod.ENV_VAR} or policies.trust_project_files)"
+    own = list(project["problems"])
+    refused = []
+    value = project["value"]
+    below = layers[:project["at"]]
+    if value is not None:
+        # Compared with every layer of yours, $LLM_SHIM_CONFIG's too: a key it sets over the
+        # project file merges key by key, so a project's `type: soft` could survive beneath it.
+        base, _ = merge_layers(layers)
+        refusals = narrow.refusals(base, value)
+        refused = narrow.lines(path, project["marks"], refusals)
+        value = narrow.without(value, [where for where, _ in refusals])
+    if checking:
+        found["project_problems"] = own + refused
+    if value is None or (found["problems"] and not checking):
+        if own and not checking:  # it does not parse (the rest is applied without it)
+            _ignored(found, path, sha, own)
+        return
+    merged, origins = merge_layers(below + [(path, value, project["marks"])]
+                                   + layers[project["at"]:])
+    invalid = validate(merged, origins).lines()
+    if checking:  # everything the whole merge would say, the rest's problems included
+        found["problems"] = invalid
+        found["merged"], found["origins"] = merged, origins
+        return
+    if invalid or own:  # the project's keys make it invalid: the rest still holds without them
+        _ignored(found, path, sha, own + refused + invalid)
+        return
+    found["merged"], found["origins"] = merged, origins
+    if refused and not checking:
+        found["notices"].append(_notice("refused", path, sha, refused, []))
+
+
+def _ignored(found, path, sha, lines):
+    found["project_state"] = "ignored (invalid)"
+    count = f"{len(lines)} problem{'s' if len(lines) != 1 else ''}"
+    warnings = []
+    warnings.append((f"project config {path}", f"{count}, so none of it applies",
+                     f"fix them and check with `llm-shim config validate {path}`"))
+    found["notices"].append(_notice("invalid", path, sha, lines, warnings))
+
+
+def _notice(kind, path, sha, problems, warnings):
+    """[stamp id, lines]: `compiled.load` prints the lines at most once an hour per id."""
+    lines = [f"llm-shim: {problem}" for problem in problems]
+    lines += [f"llm-shim: warning: {what}: {why}; {hint}" for what, why, hint in warnings]
+    return [f"{kind} {sha} {path}", lines]
 
 
 def _on_error(value):
@@ -118,23 +255,6 @@ def _on_error(value):
     policies = value.get("policies")
     found = policies.get("on_error") if isinstance(policies, dict) else None
     return found if found in ("block", "passthrough") else None
-
-
-def _project_only_problems(path, value, marks):
-    """Keys a project file may not set. A `.llm-shim.yaml` comes with whatever repository you
-    cloned: if it could set `tools.<name>.binary`, running `claude` there would run the
-    repository's own program; if it could set `team`, your calls' telemetry would go to a
-    database the repository chose. Both are yours to choose: the user file or $LLM_SHIM_CONFIG."""
-    forbidden = []
-    tools = value.get("tools")
-    if isinstance(tools, dict):
-        forbidden += [("tools", name, "binary") for name, tool in tools.items()
-                      if isinstance(tool, dict) and "binary" in tool]
-    if "team" in value:
-        forbidden.append(("team",))
-    return [f"{path}:{marks.get(where, 1)}: {dotted(where)}: not allowed in a project file; "
-            f"set it in your user config ({paths.user_config_file()}) or $LLM_SHIM_CONFIG"
-            for where in forbidden]
 
 
 def _in_file_order(problems, files):

@@ -227,7 +227,44 @@ def check_identify_rules(config, refs, problems):
             problems.add(path + ("parent",), "parent needs name or cmdline")
 
 
+# Placeholders that carry text from the call (the prompt, the system prompt): each must be a
+# whole argv element of a `render` template, never part of a longer string, so no template can
+# hand it to a shell (`["-c", "echo {prompt}"]`). `{model}` may also close a `--flag=` element
+# (`--model={model}`), the one form a model id needs.
+TEXT_PLACEHOLDERS = ("{prompt}", "{system}")
+MODEL_PLACEHOLDER = "{model}"
+
+
+def template_problem(part):
+    """Why one template string may not be used, or None."""
+    if not isinstance(part, str):
+        return None
+    for mark in TEXT_PLACEHOLDERS + (MODEL_PLACEHOLDER,):
+        if mark in part and part != mark:
+            if mark == MODEL_PLACEHOLDER and part.endswith("=" + mark) \
+                    and part.startswith("-") and part.count("{") == 1 and " " not in part:
+                continue
+            return (f"{mark} must be a whole argument of its own, not part of {part!r} (a "
+                    "program reading it as a script would run what the call carries)")
+    return None
+
+
+def check_render_templates(config, refs, problems):
+    for name, tool in _mapping(config.get("tools")).items():
+        render = _get(tool, "generic", "render")
+        if not isinstance(render, list):
+            continue
+        for index, item in enumerate(render):
+            group = item if isinstance(item, list) else [item]
+            for inner, part in enumerate(group):
+                why = template_problem(part)
+                if why:
+                    where = ("tools", name, "generic", "render", index)
+                    problems.add(where + ((inner,) if isinstance(item, list) else ()), why)
+
+
 CHECKS = [
+    check_render_templates,
     check_references,
     check_duplicate_aliases,
     check_fallback_loops,

@@ -7,20 +7,31 @@ builder, compiles from those same bytes, and replaces the cache atomically (priv
 the cache dir + `os.replace`), so concurrent shims either see the old file or the new one.
 The CRC makes an edit that keeps size and mtime (same clock tick) a miss too.
 
+A project `.llm-shim.yaml` applies only once trusted (shim.config.trust). Whether it is follows
+from its bytes and the trust store's, so when there is a project file the key also holds the
+store's bytes, $LLM_SHIM_TRUST_PROJECT_FILES and the project file's inode and ctime (which no
+one but root can set back): `llm-shim trust`/`untrust` and any edit are misses, and a hit
+needs no sha256. The warnings the builder left in `_notices` (a file not trusted, keys it may
+not set) are printed at most once an hour per file and content (`_print_notices`).
+
 Hot path: imports only os, sys, marshal, zlib and the shim's light modules.
 """
 
 import marshal
 import os
+import stat
 import sys
+import time
 import zlib
 
-from shim import __version__, paths
+from shim import __version__, paths, safefs
 
 ENV_VAR = "LLM_SHIM_CONFIG"
 PROJECT_FILE = ".llm-shim.yaml"
+TRUST_ENV = "LLM_SHIM_TRUST_PROJECT_FILES"  # the same name as shim.config.trust.ENV_VAR
+NOTICE_SECONDS = 3600  # a notice about a project file is repeated at most this often
 # Bump when the compiled shape changes; old caches then miss instead of being misread.
-FORMAT = 2  # 2: a cached error carries policies.on_error
+FORMAT = 3  # 2: a cached error carries policies.on_error; 3: _notices, a project file's trust
 _MAGIC = b"LSCC"  # llm-shim compiled config
 _HEADER = 8       # magic + CRC32 of the marshalled payload
 
@@ -45,7 +56,7 @@ def discover(cwd=None, environ=None):
     if project:
         sources.append((project, "project"))
     user = paths.user_config_file()
-    if os.path.isfile(user):
+    if os.path.exists(user):  # a directory too: reading it is then the config error it is
         sources.append((user, "user"))
     sources.append((paths.embedded_default_config(), "default"))
     unique = []
@@ -65,8 +76,18 @@ def find_project_file(cwd=None):
         return None
     while True:
         candidate = os.path.join(directory, PROJECT_FILE)
-        if os.path.isfile(candidate):
+        try:
+            mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):
+            mode = 0
+        if stat.S_ISREG(mode):
             return candidate
+        if stat.S_ISDIR(mode):
+            from shim import errors
+
+            errors.warn(f"config {candidate}", "is a directory, not a file, so it is ignored",
+                        f"remove it or put the project's settings in a file named {PROJECT_FILE}")
+            return None
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
@@ -83,7 +104,7 @@ def read_sources(sources):
     """({path: bytes}, key) for the sources; a file that cannot be read gets None and (path, -1, -1, errno)."""
     contents = {}
     key = [FORMAT, __version__, sys.hexversion]
-    for path, _layer in sources:
+    for path, layer in sources:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
@@ -106,8 +127,30 @@ def read_sources(sources):
             os.close(fd)
         data = b"".join(chunks)
         contents[path] = data
-        key.append((path, st.st_size, st.st_mtime_ns, zlib.crc32(data)))
+        key.append((path, st.st_size, st.st_mtime_ns, zlib.crc32(data))
+                   + ((st.st_ino, st.st_ctime_ns) if layer == "project" else ()))
     return contents, tuple(key)
+
+
+def trust_state(sources, environ):
+    """What decides whether the project file is trusted ({"env", "store"}), or None when
+    there is no project file (then nothing more is read)."""
+    if not any(layer == "project" for _, layer in sources):
+        return None
+    env = os.environ if environ is None else environ
+    store = None
+    try:
+        fd = os.open(paths.trust_file(), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        pass
+    else:
+        try:
+            store = os.read(fd, 1 << 20)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return {"env": env.get(TRUST_ENV), "store": store}
 
 
 def load(cwd=None, environ=None):
@@ -119,17 +162,23 @@ def load(cwd=None, environ=None):
     global last_status
     sources = discover(cwd, environ)
     contents, key = read_sources(sources)
+    trust = trust_state(sources, environ)
+    if trust is not None:
+        key += ((trust["env"], trust["store"]),)
     target = cache_file(sources)
     entry, last_status = _read_cache(target, key)
     if entry is not None:
         if "error" in entry:
             raise _error(entry["error"])
+        if entry["config"].get("_notices"):
+            _print_notices(entry["config"]["_notices"])
         return entry["config"]
     from shim.config import build
     from shim.errors import ConfigError
 
     try:
-        config = build.compile_sources(sources, {p: d for p, d in contents.items() if d is not None})
+        config = build.compile_sources(sources, {p: d for p, d in contents.items() if d is not None},
+                                       trust=trust)
     except ConfigError as exc:
         # on_error as the layers that parse set it, so the next call can honour `block`
         # without YAML (docs/internals.md).
@@ -138,7 +187,40 @@ def load(cwd=None, environ=None):
         raise
     _write_cache(target, {"key": key, "config": config})
     build.remove_stale_temp_files(os.path.dirname(target))
+    if config.get("_notices"):
+        _print_notices(config["_notices"])
     return config
+
+
+def notice_stamp(stamp_id):
+    """The file whose mtime says when the notice `stamp_id` was last printed."""
+    digest = zlib.crc32(stamp_id.encode("utf-8", "surrogateescape"))
+    return os.path.join(paths.cache_dir(), "notices", "%08x-%d" % (digest, len(stamp_id)))
+
+
+def _print_notices(notices, now=None):
+    """Print each notice's lines unless its stamp is younger than NOTICE_SECONDS, so a busy
+    pipeline sees a project file's warning once an hour, not once a call. The stamp is created
+    with O_EXCL, so of many shims starting together one prints. Never raises."""
+    now = time.time() if now is None else now
+    for stamp_id, lines in notices:
+        stamp = notice_stamp(stamp_id)
+        try:
+            try:
+                paths.ensure_dir(os.path.dirname(stamp))
+                os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                                 | getattr(os, "O_NOFOLLOW", 0), 0o600))
+            except FileExistsError:
+                if now - os.stat(stamp).st_mtime < NOTICE_SECONDS:
+                    continue
+                os.utime(stamp, (now, now))
+        except OSError:
+            pass  # no stamp: print every time rather than never
+        try:
+            sys.stderr.write("".join(line + "\n" for line in lines))
+            sys.stderr.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _error(fields):
@@ -151,7 +233,7 @@ def _error(fields):
 
 def _read_cache(target, key):
     try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(target, os.O_RDONLY | safefs.CLOEXEC | safefs.NOFOLLOW)  # a link: a miss
     except FileNotFoundError:
         return None, "absent"
     except OSError:
@@ -191,7 +273,10 @@ def _write_cache(target, entry):
     temp = "%s.%d.%s.tmp" % (target, os.getpid(), os.urandom(4).hex())
     try:
         paths.ensure_dir(directory)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fd = safefs.open_file(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except safefs.Refused as exc:
+        safefs.warn(exc, "the compiled configuration is not cached")
+        return False
     except OSError:
         return False
     try:

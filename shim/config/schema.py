@@ -15,7 +15,7 @@ Three extension keywords carry what JSON Schema cannot say:
 import json
 import os
 
-from shim import paths
+from shim import paths, safefs
 
 SCHEMA_FILE = "schema.json"
 
@@ -131,14 +131,11 @@ def user_schema_file():
 
 def write_user_schema(target=None):
     """Copy the packaged schema to `target` (default `user_schema_file()`), atomically; return
-    the path. Raises OSError."""
-    from shim.install import rcfiles
-
+    the path. Raises OSError (`safefs.Refused` for a symlink there)."""
     target = target or user_schema_file()
     with open(paths.package_data(SCHEMA_FILE), "rb") as fh:
         data = fh.read()
-    paths.ensure_dir(os.path.dirname(target))
-    rcfiles.write_bytes(target, data)
+    safefs.write_atomic(target, data)
     return target
 
 

@@ -11,7 +11,7 @@ import os
 import tempfile
 
 from shim import __version__, errors, paths, resolve
-from shim.doctor import context, database, probe
+from shim.doctor import context, database, platform_limits, probe
 from shim.install import installer, layout, rcfiles, shells
 
 INSTALL_HINT = "run `llm-shim install`"
@@ -25,8 +25,14 @@ def check_config(ctx):
     """The configuration compiles: every layer parses and validates."""
     exc = ctx["cfg_error"]
     if exc is None:
-        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']})"
+        sources = [context.tilde(s["path"], ctx["home"]) + f" ({s['layer']}"
+                   + (f", {s['trust']}" if s.get("trust") else "") + ")"
                    for s in ctx["cfg"].get("_sources") or []]
+        untrusted = [s["path"] for s in ctx["cfg"]["_sources"] if s.get("trust") == "untrusted"]
+        if untrusted:  # a warning, not a failure: ignoring it is the safe default
+            return result("config", False, "valid: " + ", ".join(sources), severity="warn",
+                          hint=f"`llm-shim trust {untrusted[0]}` applies the project file "
+                               "(docs/security.md); `llm-shim trust --list` lists trusted ones")
         return result("config", True, "valid: " + ", ".join(sources))
     if isinstance(exc, errors.ConfigError):
         lines = list(exc.problems) or [exc.why]
@@ -67,6 +73,13 @@ def check_shims(ctx):
         return result("shims", False,
                       f"configured tools without a shim: {', '.join(unshimmed)}",
                       f"{INSTALL_HINT} to add them", severity="warn")
+    if ctx.get("copied_from"):
+        return result("shims", False,
+                      f"{shown}: this LLM_SHIM_HOME is a copy of "
+                      f"{context.tilde(ctx['copied_from'], ctx['home'])} (its install state "
+                      "names the shims there)",
+                      f"{INSTALL_HINT} with this LLM_SHIM_HOME to make its shims its own",
+                      severity="warn")
     return result("shims", True, f"{shown}: {' '.join(sorted(ctx['expected_shims']))}")
 
 
@@ -352,6 +365,35 @@ def check_cache(ctx):
     return result("cache", True, f"{shown} ({state})")
 
 
+# -- prices ------------------------------------------------------------------------------------
+
+PRICE_HINT = ("give each a price: `llm-shim prices update` if LiteLLM's price data has it, "
+              "else models.<id>.prices in the config ({input, output, cache_read, "
+              "cache_write} in USD per million tokens; docs/configuration.md). Until then "
+              "`llm-shim report` shows their cost as a lower bound (≥ $x*)")
+
+
+def check_prices(ctx):
+    """Models recorded with no known cost that the current price table still cannot price."""
+    from shim.telemetry import prices
+
+    path = paths.database_file()
+    if not os.path.exists(path):
+        return result("prices", True, "no calls recorded yet")
+    found = database.unpriced_models(path)
+    table = prices.load_table(ctx["cfg"] or {})
+    missing = [(m, n) for m, n in found if m and prices.lookup(table, m) is None]
+    unknown_model = sum(n for m, n in found if not m)
+    if not missing:
+        detail = "every recorded model has a price"
+        if unknown_model:
+            detail += f" ({unknown_model} attempts recorded no model: their cost stays unknown)"
+        return result("prices", True, detail)
+    listed = ", ".join(f"{m} ({n} attempts)" for m, n in missing)
+    return result("prices", False, f"recorded models with no price: {listed}", PRICE_HINT,
+                  severity="warn")
+
+
 def check_zstd(ctx):
     """Compressed codex rollouts (`.jsonl.zst`, codex >= 0.137) can be read for usage."""
     from shim.telemetry.harvest import zst
@@ -369,6 +411,61 @@ def check_zstd(ctx):
                   severity="warn")
 
 
+# -- platform (Linux-only features, WSL2) ------------------------------------------------------
+
+def check_platform(ctx):
+    """What this system cannot do (macOS: no parent-death signal, no /proc), and any real tool
+    that is a Windows program reached through WSL2 interop."""
+    sysname = platform_limits.system()
+    name = {"Linux": "Linux", "Darwin": "macOS"}.get(sysname, sysname)
+    if sysname == "Linux" and platform_limits.is_wsl(ctx["environ"]):
+        name = "Linux under WSL"
+    ok, lacks = platform_limits.limits(sysname)
+    results = []
+    if sysname not in ("Linux", "Darwin"):
+        results.append(result("platform", False, f"{name}: untested; llm-shim supports Linux "
+                              "and macOS (Windows through WSL2)", None, severity="warn"))
+    elif ok:
+        detail = f"{name}: " + ("; ".join(lacks) if lacks else
+                                "a shim killed with SIGKILL takes the real tool with it")
+        results.append(result("platform", True, detail))
+    else:
+        setpriv = platform_limits.runner.SETPRIV
+        results.append(result("platform", False, f"{name} without {setpriv}: "
+                              + "; ".join(lacks),
+                              "install util-linux (apt-get install util-linux); until then "
+                              "stop a call with `kill <pid>`, or its process group: "
+                              "kill -9 -<pgid>", severity="warn"))
+    for tool in ctx["tools"]:
+        try:
+            binary = resolve.real_binary(tool, ctx["cfg"], ctx["environ"])
+        except errors.ShimError:
+            continue  # the tool check says why
+        if platform_limits.windows_binary(binary):
+            results.append(result(
+                f"wsl:{tool}", False,
+                f"{context.tilde(binary, ctx['home'])} is a Windows program (WSL interop): it "
+                "reads Windows paths and its own Windows config and logs, so usage may go "
+                "unrecorded", f"install the Linux {tool} inside WSL so it comes first on PATH "
+                f"({resolve.INSTALL_HINTS.get(tool, 'its installer')}), or set "
+                f"tools.{tool}.binary", severity="warn"))
+    return results
+# -- learned grammar and other shells ----------------------------------------------------------
+
+def check_grammar(ctx):
+    """Per tool: version, pinned or not, grammar learned when, unknown flags seen recently."""
+    from shim.doctor import grammar
+
+    return grammar.check_all(ctx)
+
+
+def check_shells(ctx):
+    """How claude, codex and llm resolve in every shell install configured."""
+    from shim.doctor import shells as shell_probe
+
+    return shell_probe.check(ctx)
+
+
 # -- all of them -------------------------------------------------------------------------------
 
 def run_all(environ=None, cwd=None, timeout=None):
@@ -378,7 +475,9 @@ def run_all(environ=None, cwd=None, timeout=None):
     steps = [("shims", check_shims), ("shims-current", check_shims_current),
              ("path", check_path), ("rc-blocks", check_rc_blocks),
              ("tools", lambda c: check_tools(c, timeout)), ("config", check_config),
-             ("telemetry", check_telemetry), ("cache", check_cache), ("zstd", check_zstd)]
+             ("telemetry", check_telemetry), ("prices", check_prices), ("cache", check_cache),
+             ("zstd", check_zstd), ("platform", check_platform), ("grammar", check_grammar),
+             ("shells", check_shells)]
     results = []
     for name, step in steps:
         try:

@@ -17,6 +17,7 @@ def gather(environ=None, cwd=None):
     environ, home, cwd, data_dir (the running shim's install's, else `paths.data_dir()`),
     state (its install state file, {} if none), shims_dir (the running
     shim's dir, else the recorded one, else the default), installed (a state file exists),
+    copied_from (the data dir the state file was written in, when this one is a copy of it),
     cfg (compiled config or None), cfg_error (the exception or None), tools (the tools that get
     a shim), expected_shims (the shim names install wrote, else tools + llm-shim), path (PATH
     entries in order).
@@ -27,7 +28,10 @@ def gather(environ=None, cwd=None):
     # whatever $LLM_SHIM_HOME this shell has.
     data_dir = installer.running_data_dir() or paths.data_dir()
     recorded = state.load(data_dir)
-    shims_dir = installer.running_shims_dir() or recorded.get("shims_dir") or paths.shims_dir()
+    running = installer.running_shims_dir()
+    copied_from = None if running else copied_home(recorded.get("shims_dir"), data_dir)
+    shims_dir = running or (copied_from and os.path.join(data_dir, "shims")) \
+        or recorded.get("shims_dir") or paths.shims_dir()
     cfg, cfg_error = _load_config(cwd, environ)
     tools = layout.tool_names(cfg) if cfg is not None else list(layout.BUILTIN_TOOLS)
     expected = list(recorded.get("shims") or tools + [layout.CLI_NAME])
@@ -39,12 +43,25 @@ def gather(environ=None, cwd=None):
         "data_dir": data_dir,
         "installed": bool(recorded),
         "shims_dir": os.path.abspath(shims_dir),
+        "copied_from": copied_from,
         "cfg": cfg,
         "cfg_error": cfg_error,
         "tools": tools,
         "expected_shims": expected,
         "path": environ.get("PATH", os.defpath).split(os.pathsep),
     }
+
+
+def copied_home(recorded_shims, data_dir):
+    """The other data dir whose default shims dir the state file names, when `data_dir` has
+    its own `shims` (a copied or moved LLM_SHIM_HOME): the checks then look at this home's
+    shims, not the old home's."""
+    if not recorded_shims or os.path.basename(recorded_shims.rstrip(os.sep)) != "shims":
+        return None
+    old_home = os.path.dirname(recorded_shims.rstrip(os.sep))
+    if same_dir(old_home, data_dir) or not os.path.isdir(os.path.join(data_dir, "shims")):
+        return None
+    return old_home
 
 
 def _load_config(cwd, environ):

@@ -9,6 +9,7 @@ older schema, as the next `llm-shim logs` would; the result says so.
 import os
 import sqlite3
 
+from shim import safefs
 from shim.doctor.context import result, tilde, writable_dir
 
 NAME = "telemetry"
@@ -40,6 +41,11 @@ def check(path, home):
     from shim.telemetry import migrations, store
 
     shown = tilde(path, home)
+    try:
+        safefs.check_not_link(*(path + suffix for suffix in ("",) + store.SIDE_FILES))
+    except safefs.Refused as exc:
+        return result(NAME, False, f"{tilde(exc.path, home)} is a symlink: llm-shim neither "
+                                   "opens nor chmods it, so calls are not counted", safefs.HINT)
     if not os.path.exists(path):
         ok, where = writable_dir(os.path.dirname(path))
         if not ok:
@@ -75,3 +81,26 @@ def check(path, home):
                       "run `llm-shim logs` to migrate it; LLM_SHIM_DEBUG=1 shows why it fails")
     migrated = f", migrated just now from {before}" if before < after else ""
     return result(NAME, True, f"{shown} writable, schema {after} (current{migrated})")
+
+
+def unpriced_models(path):
+    """[(model or None, attempts)] that ran with no known cost, most first; read-only."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
+    except sqlite3.Error:
+        return []  # the telemetry check reports why the database cannot be opened
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        counts = {}
+        for table in ("attempts", "counters"):
+            if table not in tables:
+                continue
+            for model, n in conn.execute(
+                    f"SELECT NULLIF(model, ''), COUNT(*) FROM {table} WHERE cost_usd IS NULL "
+                    "AND IFNULL(blocked, 0) = 0 GROUP BY 1"):
+                counts[model] = counts.get(model, 0) + n
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))

@@ -99,16 +99,35 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
                 chosen, home, environ, new_state["completions"])
     finally:
         state.save(new_state)
+    grammar = learn_grammars(environ)
     login = shells.login_shell(environ) or "bash"
     return {
         "version": __version__, "python": python, "shims_dir": target_dir,
         "lib": {"path": lib_path, "changed": lib_changed, "bytes": layout.lib_size(lib_path)},
         "pruned": pruned, "shims": shim_result, "shells": chosen, "rc": rc_report,
-        "manual": manual, "completions": completion_report,
+        "manual": manual, "completions": completion_report, "grammar": grammar,
         "moved_from": moved_from if moved_from != target_dir else None,
         "activate": shells.activation_line(login, target_dir),
         "first_on_path": environ.get("PATH", "").split(os.pathsep)[0] == target_dir,
     }
+
+
+def learn_grammars(environ):
+    """{tool: "VERSION" or "error: why"}: each real tool's grammar learned from its --help now
+    (when absent or stale: a second install changes nothing),
+    so the first shim call need not start the background relearn. Never fails the install;
+    LLM_SHIM_LEARN=0 skips it."""
+    if environ.get("LLM_SHIM_LEARN") == "0":
+        return {}
+    try:
+        from shim.config import compiled
+        from shim.grammar import learn
+
+        tables = learn.learn_all(compiled.load(), environ, only_stale=True)
+    except Exception:  # a broken config or tool: the shims still work with built-in tables
+        return {}
+    return {tool: ("error: " + table["error"]) if table.get("error") else
+            (table.get("version") or "?") for tool, table in tables.items() if table}
 
 
 def block_body(path, shims_dir, home, environ):

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from shim import errors
+from shim import errors, paths
 
 # Line 2 of every shim starts with this; `shim.resolve` skips files carrying it.
 SHIM_MARKER = b"# llm-shim shim"
@@ -202,6 +202,7 @@ def write_shims(shims_dir, names, script):
     data = script.encode()
     result = {"created": [], "updated": [], "unchanged": [], "removed": []}
     check_shims_dir(shims_dir, names)
+    _private_parent(shims_dir)
     os.makedirs(shims_dir, mode=0o755, exist_ok=True)
     for name in names:
         path = os.path.join(shims_dir, name)
@@ -355,6 +356,7 @@ def install_lib(lib_root, version, python, sources=None):
     digest = _digest(files, python)
     if read_manifest(target) == digest:
         return target, False
+    _private_parent(lib_root)
     os.makedirs(lib_root, mode=0o755, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{version}-", dir=lib_root)
     try:
@@ -419,3 +421,10 @@ def lib_size(path):
                 pass
     return total
 
+
+def _private_parent(path):
+    """Our data dir (`$LLM_SHIM_HOME`) is created 0700 even when the shims inside it are 0755:
+    os.makedirs would give it the umask's 0755."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if parent == os.path.abspath(paths.data_dir()):
+        paths.ensure_dir(parent)

@@ -45,14 +45,21 @@ def snippet(shell, shims_dir):
     """
     check_dir(shims_dir)
     if shell == "fish":
+        # conf.d runs before config.fish, so a `set -gx PATH ~/.local/bin $PATH` or
+        # `fish_add_path` there would put a real tool first: the function also runs on every
+        # change of PATH and moves the shims back in front with one `set` (which re-fires it
+        # once, with the shims already first).
         word = fish_word(shims_dir)
-        return ("# llm-shim: put the shims first on PATH (`llm-shim uninstall` removes this)\n"
-                f"if test \"$PATH[1]\" != {word}\n"
-                f"    while contains -- {word} $PATH\n"
-                f"        set -e PATH[(contains -i -- {word} $PATH)[1]]\n"
+        return ("# llm-shim: keep the shims first on PATH (`llm-shim uninstall` removes this)\n"
+                "function __llm_shim_first --on-variable PATH\n"
+                f"    test \"$PATH[1]\" = {word}; and return\n"
+                "    set -l __llm_shim_rest\n"
+                "    for __llm_shim_dir in $PATH\n"
+                f"        test \"$__llm_shim_dir\" = {word}; or set -a __llm_shim_rest $__llm_shim_dir\n"
                 "    end\n"
-                f"    set -gx PATH {word} $PATH\n"
-                "end\n")
+                f"    set -gx PATH {word} $__llm_shim_rest\n"
+                "end\n"
+                "__llm_shim_first\n")
     if shell not in SHELLS:
         raise errors.UsageError("shell", f"unsupported shell {shell!r}",
                                 "use one of " + ", ".join(SHELLS))

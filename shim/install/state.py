@@ -8,8 +8,7 @@ sorted keys and atomically, so an unchanged install rewrites nothing.
 import json
 import os
 
-from shim import paths
-from shim.install import rcfiles
+from shim import paths, safefs
 
 FILE_NAME = "install-state.json"
 FORMAT = 1
@@ -44,8 +43,7 @@ def save(state):
                 return False
     except OSError:
         pass
-    paths.ensure_dir(os.path.dirname(path))
-    rcfiles.write_bytes(path, text.encode("utf-8"), mode=0o600)
+    safefs.write_atomic(path, text.encode("utf-8"))
     return True
 
 

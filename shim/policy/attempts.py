@@ -163,6 +163,7 @@ def run(plan, cfg, environ):
         if ran and replay is not None:
             replay.rewind()
         ran += 1
+        proxy.record_start(plan, decision, cfg, environ, attempt=number)
         outcome, diagnosis = _run_one(decision, real, proxy, environ, cfg,
                                       hold=more, watch=len(chain) > 1,
                                       deadline=started + opts["deadline"]

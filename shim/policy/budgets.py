@@ -86,7 +86,28 @@ def _normalise(name, origin, spec, cfg):
         "type": limit.get("type") or "hard",
         "action": spec.get("action") or "block",
         "downgrade_at": float(spec.get("downgrade_at") or DEFAULT_DOWNGRADE_AT),
+        "reserve_usd": _reserve_usd(spec.get("reserve_usd"), origin),
     }
+
+
+def _reserve_usd(value, origin):
+    """`reserve_usd`: a fixed per-call reservation (None: the learned estimate)."""
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        value = -1.0
+    if not value > 0:
+        raise errors.ConfigError("config", f"{origin}.reserve_usd must be a number > 0",
+                                 "e.g. reserve_usd: 0.25, or leave it out to learn it")
+    return value
+
+
+def fixed_reservation(applicable_budgets):
+    """The largest `reserve_usd` of the budgets a call falls under, or None."""
+    values = [b["reserve_usd"] for b in applicable_budgets if b.get("reserve_usd")]
+    return max(values) if values else None
 
 
 def patterns(scope, match, cfg):

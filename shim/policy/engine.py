@@ -31,6 +31,10 @@ NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "bina
 # The spool is ingested before admitting once its oldest record is this old (see _ingest).
 INGEST_AFTER = 30.0
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
+# A one-shot call under a hard budget with no recorded cost for its kind waits this long at
+# most for the first such call to finish (see _first_call_in_flight), polling every slice.
+FIRST_CALL_WAIT = 120.0
+FIRST_CALL_SLICE = 0.1
 # Indirections so tests can run the rate-limit wait on a fake clock.
 clock = time.time
 sleep = time.sleep
@@ -216,12 +220,26 @@ def _first_started_at(head, now):
 
 def _admit_locked(conn, gate, request, cfg, dry, override):
     waited = 0.0
+    first_wait = 0.0  # waiting for the first call of a kind with no recorded cost
     while True:
         at = clock()
         conn.execute("BEGIN IMMEDIATE")
         try:
             state.expire(conn, at)
             judged = judge_budgets(conn, gate["decision"], request, cfg, at)
+            if (not dry and first_wait < FIRST_CALL_WAIT and judged["error"] is None
+                    and _first_call_in_flight(conn, judged, cfg)):
+                conn.execute("ROLLBACK")
+                sleep(FIRST_CALL_SLICE)
+                first_wait += FIRST_CALL_SLICE
+                continue
+            if first_wait:
+                judged["decision"] = dict(judged["decision"], reasons=list(
+                    judged["decision"].get("reasons") or ()) + [
+                    f"budget: waited {first_wait:.1f}s for the first call like this one to "
+                    f"record its cost (reserving {budgets.usd(judged['estimate']['usd'])})"])
+            if judged["error"] is None:
+                _cap(judged, request, cfg)
             gate["decision"] = judged["decision"]
             gate["estimate"] = judged["estimate"]
             gate["budgets"] = judged["budgets"]
@@ -261,6 +279,41 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
             raise
 
 
+def _first_call_in_flight(conn, judged, cfg):
+    """True when this one-shot call falls under a hard budget, nothing like it (same agent,
+    tool, model) has a recorded cost yet, no `reserve_usd` fixes its reservation, and such a
+    call is already running: its cost, once settled, is a far better reservation than the
+    static guess, so a parallel burst waits for it (at most FIRST_CALL_WAIT) instead of
+    all starting on a guess that may be far too low."""
+    est = judged["estimate"]
+    decision = judged["decision"]
+    if est.get("history") or decision.get("mode") != "oneshot" or not any(
+            r["budget"].get("type") == "hard" for r in judged["budgets"]):
+        return False
+    if budgets.fixed_reservation([r["budget"] for r in judged["budgets"]]) is not None:
+        return False
+    values = budgets.subject(decision, cfg)
+    # Another shim's call: this process's own reservations (a caller admitting several
+    # attempts itself) would only make it wait for itself.
+    return conn.execute(
+        "SELECT 1 FROM policy_reservations WHERE settled = 0 AND agent IS ? AND tool IS ? "
+        "AND model IS ? AND NOT (pid IS ? AND host IS ?) LIMIT 1",
+        (values["agent"], values["tool"], values["model"], os.getpid(), state.host())
+    ).fetchone() is not None
+
+
+def _cap(judged, request, cfg):
+    """A claude one-shot call under a hard budget gets `--max-budget-usd` = its reservation
+    (shim.policy.cap); one that cannot be capped (a reservation of 0) is refused."""
+    from shim.policy import cap
+
+    names = cap.hard_budgets(judged["budgets"])
+    if not names or not cap.applies(judged["decision"], request, cfg):
+        return
+    judged["decision"], judged["error"] = cap.apply(judged["decision"],
+                                                    judged["estimate"]["usd"], names)
+
+
 def _block(gate, error):
     gate["blocked"] = True
     gate["error"] = error
@@ -274,6 +327,9 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
     if applicable:
         est = estimate.estimate(decision, cfg, conn)
+        fixed = budgets.fixed_reservation(applicable)
+        if fixed is not None:
+            est = dict(est, usd=fixed, basis=f"reserve_usd {budgets.usd(fixed)}")
     else:
         est = {"usd": 0.0, "tokens": sum(estimate.tokens(decision, cfg)),
                "model": estimate.effective_model(decision), "basis": "no budget applies"}

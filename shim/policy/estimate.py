@@ -5,15 +5,26 @@ output tokens = `output_tokens` (1000), a flat guess, since nobody knows the ans
 price         = the model's row from the price table (shim.telemetry.prices), the tool's
                 premium model when none is named (the CLIs default to it).
 
-When the database has history, the mean actual cost of the last `LEARN_FROM` calls of the
-same tool and model is a better guess for agentic CLIs (one `claude -p` can make many
-requests); the larger of the two is reserved. A parallel burst can overspend a hard budget
-by at most the error of these estimates (docs/policies.md).
+That static guess is wrong for agentic CLIs (one `claude -p` can make many requests), so once
+the database has history the reservation comes from what calls like this one really cost:
+the `LEARN_QUANTILE` (p90) of the last `LEARN_FROM` paid calls of the same agent, tool and
+model, where "model" is the one the decision names or, for a call that names none, the tool
+default (rows that recorded no model, answers that named none, count there). A high quantile,
+not the mean: an underestimate is what lets a parallel burst overspend a hard budget. The
+larger of the static guess and the learned figure is reserved; a budget's `reserve_usd`
+replaces both (engine.judge_budgets). docs/policies.md "Budget guarantee" states the bound.
 """
+
+import math
 
 DEFAULT_OUTPUT_TOKENS = 1000
 DEFAULT_CHARS_PER_TOKEN = 4.0
 LEARN_FROM = 20
+LEARN_QUANTILE = 0.9
+# A call claude stopped at its --max-budget-usd (failure_class max_budget) wanted more than it
+# got: it is learned at this multiple of its cost, so the next reservations grow until calls
+# complete, instead of learning the cap that cut them short.
+CAPPED_FACTOR = 2
 
 _table_cache = {}
 
@@ -97,33 +108,66 @@ def estimate(decision, cfg, conn=None):
     if static is None:
         static, basis = 0.0, f"no price for {model or 'the default model'}"
     usd = static
+    history = 0
     if conn is not None and settings(cfg)["learn"]:
-        learned = recent_mean(conn, decision.get("tool"), model)
+        costs = recent_costs(conn, decision)
+        history = len(costs)
+        learned = quantile(costs)
         if learned is not None and learned > usd:
-            usd, basis = learned, f"mean of recent {decision.get('tool')} {model} calls"
-    return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis}
+            usd, basis = learned, (f"p{LEARN_QUANTILE * 100:.0f} of recent "
+                                   f"{_subject_label(decision)} calls")
+    return {"usd": float(usd), "tokens": tokens_in + tokens_out, "model": model, "basis": basis,
+            "history": history}
 
 
-def recent_mean(conn, tool, model, limit=LEARN_FROM):
-    """Mean cost of the last `limit` paid calls of this tool and model, or None: ingested
-    rows, and settled reservations that stand in for rows not ingested yet."""
-    if not tool:
+def _subject_label(decision):
+    return f"{decision.get('agent')}/{decision.get('tool')}/" + (
+        decision.get("model") or "tool default")
+
+
+def recent_quantile(conn, decision, limit=LEARN_FROM, q=LEARN_QUANTILE):
+    """The `q` quantile (nearest rank) of `recent_costs`, or None without history."""
+    return quantile(recent_costs(conn, decision, limit), q)
+
+
+def quantile(costs, q=LEARN_QUANTILE):
+    if not costs:
         return None
-    row = conn.execute("""
-        SELECT AVG(c), COUNT(*) FROM (
-            SELECT cost_usd AS c, started_at AS t FROM spend
-             WHERE tool = ? AND model IS ? AND blocked = 0 AND cost_usd > 0
+    costs = sorted(costs)
+    rank = math.ceil(q * len(costs) - 1e-9)  # nearest rank: p90 of 3 is the largest
+    return float(costs[min(max(rank, 1), len(costs)) - 1])
+
+
+def recent_costs(conn, decision, limit=LEARN_FROM):
+    """The costs of the last `limit` paid calls of this decision's agent, tool and model
+    (None = the tool default: rows without a model or with the default's): ingested rows, and
+    settled reservations that stand in for rows not ingested yet. A call stopped at its cap
+    counts `CAPPED_FACTOR` times its cost."""
+    tool = decision.get("tool")
+    if not tool:
+        return []
+    agent = decision.get("agent")
+    model = effective_model(decision)
+    tool_default = 0 if decision.get("model") else 1
+    match = "tool = ? AND agent IS ? AND (model IS ? OR (? = 1 AND model IS NULL))"
+    args = (tool, agent, model, tool_default)
+    costs = [row[0] for row in conn.execute(f"""
+        SELECT c FROM (
+            SELECT CASE WHEN failure_class = 'max_budget' THEN cost_usd * {CAPPED_FACTOR}
+                        ELSE cost_usd END AS c, started_at AS t FROM attempts
+             WHERE {match} AND blocked = 0 AND cost_usd > 0
+            UNION ALL
+            SELECT cost_usd, started_at FROM counters
+             WHERE {match} AND blocked = 0 AND cost_usd > 0
             UNION ALL
             SELECT cost_usd, created_at FROM policy_reservations r
-             WHERE settled = 1 AND tool = ? AND model IS ? AND cost_usd > 0
+             WHERE settled = 1 AND {match} AND cost_usd > 0
                AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
                                   AND a.attempt = r.attempt)
                AND NOT EXISTS (SELECT 1 FROM counters k WHERE k.invocation_id = r.invocation_id
                                   AND k.attempt = r.attempt)
-            ORDER BY t DESC LIMIT ?)""", (tool, model, tool, model, int(limit))).fetchone()
-    if not row or not row[1]:
-        return None
-    return float(row[0])
+            ORDER BY t DESC LIMIT ?)""", args * 3 + (int(limit),))]
+    return [float(c) for c in costs]
 
 
 def actual_cost(usage, decision, cfg):

@@ -19,7 +19,9 @@ Not on the hot path: imported only when an attempt failed or a fallback is possi
 import re
 
 CLASSES = ("rate_limited", "overloaded", "auth", "quota", "network", "timeout",
-           "binary_missing", "context_too_long", "error")
+           "binary_missing", "context_too_long", "max_budget", "error")
+# claude stopped itself at --max-budget-usd (shim.policy.cap): not a fallback trigger.
+MAX_BUDGET_SUBTYPE = "error_max_budget_usd"
 # Classes that put a tool or model into cooldown for every shim on the machine.
 COOLDOWN_CLASSES = ("rate_limited", "overloaded")
 
@@ -31,6 +33,7 @@ TAIL_BYTES = 8192
 
 # (class, pattern) in priority order, first match wins. Lower-cased text is matched.
 _PATTERNS = (
+    ("max_budget", r"reached maximum budget"),
     ("context_too_long", r"prompt is too long|context_length_exceeded|maximum context length"
                          r"|exceeds the context window|input is too long|context window exceeded"
                          r"|too many tokens|request too large"),
@@ -115,6 +118,8 @@ def diagnose(exit_code, stdout_tail=None, stderr_tail=None, usage_hints=None, to
     retry_after = parse_retry_after(lowered)
     status = _status(err)
     cls, evidence = None, None
+    if (err or {}).get("subtype") == MAX_BUDGET_SUBTYPE:
+        return {"class": "max_budget", "retry_after": None, "evidence": MAX_BUDGET_SUBTYPE}
     if status is not None:
         cls = _STATUS_CLASSES.get(status)
         if cls is None and 500 <= status <= 599:

@@ -40,6 +40,14 @@ def parse_keys(text):
     return keys
 
 
+def hour_view(granularity, by):
+    """`--by hour` is the day view: (granularity "hour", the other --by keys)."""
+    parts = [part.strip() for part in (by or "").split(",")]
+    if "hour" not in (part.lower() for part in parts):
+        return granularity, by
+    return "hour", ",".join(part for part in parts if part and part.lower() != "hour")
+
+
 def split_values(values):
     """Repeatable, comma-separated option values -> a flat list without duplicates."""
     out = []
@@ -71,10 +79,10 @@ def select_periods(granularity, since, until, zone, week_starts, now=None):
     """The periods for --since/--until (texts or None); the default range when both are None."""
     if granularity not in periods_mod.GRANULARITIES:
         raise errors.UsageError("report", f"unknown period {granularity!r}",
-                                "use --daily, --weekly or --monthly")
+                                "use --hourly, --daily, --weekly or --monthly")
     first, last = periods_mod.default_range(granularity, zone, week_starts, now)
     if since:
-        first = periods_mod.parse_day(since, zone, now)
+        first = periods_mod.parse_day(since, zone, now, week_starts=week_starts)
     if until:
         last = periods_mod.parse_day(until, zone, now, end=True)
         if not since:
@@ -82,7 +90,8 @@ def select_periods(granularity, since, until, zone, week_starts, now=None):
     if last < first:
         raise errors.UsageError("report", f"--since {first} is after --until {last}",
                                 "swap them or widen the range")
-    return periods_mod.build(first, last, granularity, zone, week_starts)
+    return periods_mod.build(first, last, granularity, zone, week_starts,
+                             current=periods_mod.today(zone, now))
 
 
 def compute(conn, *, granularity="day", since=None, until=None, group_by=(), filters=None,
@@ -105,11 +114,38 @@ def compute(conn, *, granularity="day", since=None, until=None, group_by=(), fil
     doc = summary.build(
         periods, sums, group_by=group_by, granularity=granularity, zone=zone,
         zone_name=periods_mod.zone_name(zone) if zone_text == "local" else zone_text,
-        week_starts=week_starts, filters=filters, source=source)
+        week_starts=week_starts, filters=filters, source=source,
+        unpriced=unpriced(conn, periods, sums, group_by, query_filters, use_rollup))
     return doc, periods, query_filters
+
+
+def unpriced(conn, periods, sums, group_by, filters, use_rollup=True):
+    """{(period index, keys): {model: unpriced attempts}} for the cells of `sums` that have
+    unpriced attempts. A second, per-model sum runs only when there are any, so a fully
+    priced report costs nothing more."""
+    column = query.MEASURE_NAMES.index("unknown_cost")
+    if not any(vector[column] for vector in sums.values()):
+        return {}
+    group_by = list(group_by)
+    with_model = group_by + ([] if "model" in group_by else ["model"])
+    detail, _ = query.collect(conn, periods, with_model, filters, use_rollup=use_rollup)
+    model_at = with_model.index("model")
+    out = {}
+    for (index, keys), vector in detail.items():
+        if vector[column]:
+            cell = out.setdefault((index, keys[:len(group_by)]), {})
+            cell[keys[model_at]] = cell.get(keys[model_at], 0) + vector[column]
+    return out
 
 
 def breakdown(conn, periods, key, filters, use_rollup=True):
     """[(key tuple, measures)] for one key over `periods`, most expensive first."""
     sums, _ = query.collect(conn, periods, [key], filters, use_rollup=use_rollup)
     return summary.breakdown(sums, [key])
+
+
+def models(conn, periods, filters, use_rollup=True):
+    """(by model over the range, per period by model): one sum for the HTML page's
+    "spend by model" bars and its per-period breakdown table."""
+    sums, _ = query.collect(conn, periods, ["model"], filters, use_rollup=use_rollup)
+    return summary.breakdown(sums, ["model"]), summary.per_period(sums, periods)

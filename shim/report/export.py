@@ -12,7 +12,14 @@ def to_json(doc):
 
 
 def csv_header(doc):
-    return ["period", *doc["group_by"], *FIELDS]
+    return ["period", *doc["group_by"], *FIELDS, "unpriced_models"]
+
+
+def _field(row, name):
+    value = row.get(name)
+    if name == "unpriced_models":  # a list: names joined with ";" ((none) for no model)
+        return ";".join("(none)" if m is None else m for m in value or ())
+    return "" if value is None else value
 
 
 def to_csv(doc):
@@ -20,12 +27,12 @@ def to_csv(doc):
 
     No totals line: spreadsheets and scripts sum the column themselves, and a totals line
     would be counted twice by anything that does. Unknown values (no latency, no baseline)
-    are empty fields.
+    are empty fields; `unpriced_models` joins the names with ";".
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     header = csv_header(doc)
     writer.writerow(header)
     for row in doc["rows"]:
-        writer.writerow(["" if row.get(name) is None else row.get(name) for name in header])
+        writer.writerow([_field(row, name) for name in header])
     return out.getvalue()

@@ -34,6 +34,9 @@ MEASURES = {
     "output_tokens": "IFNULL({output_tokens}, 0)",
     "cache_read_tokens": "IFNULL({cache_read_tokens}, 0)",
     "cache_write_tokens": "IFNULL({cache_write_tokens}, 0)",
+    # The part of output_tokens that was reasoning, where the tool reports it (never added
+    # to the output again: docs/telemetry.md, "One token model").
+    "reasoning_tokens": "IFNULL({reasoning_tokens}, 0)",
     "cost_nusd": "IFNULL(CAST(round({cost_usd} * 1e9) AS INTEGER), 0)",
     "unknown_cost": "({cost_usd} IS NULL AND IFNULL({blocked}, 0) = 0)",
     "latency_ms": "(CASE WHEN {duration_ms} IS NOT NULL AND IFNULL({blocked}, 0) = 0 "
@@ -49,7 +52,8 @@ MEASURES = {
 
 # Columns the measures and keys read; a table lacking one (e.g. `counters`) reads NULL.
 COLUMNS = ("started_at", "attempt", "exit_code", "blocked", "input_tokens", "output_tokens",
-           "cache_read_tokens", "cache_write_tokens", "cost_usd", "duration_ms",
+           "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd",
+           "duration_ms",
            "baseline_cost_usd") + KEYS
 
 

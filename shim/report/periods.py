@@ -15,10 +15,11 @@ import zoneinfo
 
 from shim import errors
 
-GRANULARITIES = ("day", "week", "month")
+GRANULARITIES = ("hour", "day", "week", "month")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # How far back a report goes without --since: the current period and the ones before it.
-DEFAULT_SPAN = {"day": 30, "week": 12, "month": 12}
+# (Hours: the current day, as the day view's detail.)
+DEFAULT_SPAN = {"hour": 1, "day": 30, "week": 12, "month": 12}
 _RELATIVE = re.compile(r"^(\d+)([dwm])$")
 
 
@@ -66,11 +67,13 @@ def _now():
     return time.time()
 
 
-def parse_day(text, zone, now=None, *, end=False):
+def parse_day(text, zone, now=None, *, end=False, week_starts="monday"):
     """A local date from YYYY-MM-DD, today, yesterday, or Nd / Nw / Nm.
 
-    As a start (--since), `7d` is the last 7 days including today and `4w` the last 28; as an
-    end (--until), `7d` is the day 7 days ago. `Nm` is calendar months.
+    As a start (--since), `7d` is the last 7 days including today, `4w` the current week
+    (starting on `week_starts`) and the 3 before it, `3m` the current calendar month and the
+    2 before it: whole weeks and months, so no period is cut short. As an end (--until), `7d`
+    is the day 7 days ago, `4w` 28 days ago, `3m` the same day 3 months ago.
     """
     value = (text or "").strip().lower()
     current = today(zone, now)
@@ -82,8 +85,12 @@ def parse_day(text, zone, now=None, *, end=False):
     if match:
         count, unit = int(match.group(1)), match.group(2)
         if unit == "m":
-            day = add_months(current, -count)
-            return day if end else day + dt.timedelta(days=1)
+            if end:
+                return add_months(current, -count)
+            return add_months(current.replace(day=1), -max(count - 1, 0))
+        if unit == "w" and not end:
+            return period_start(current, "week", week_starts) - dt.timedelta(
+                days=7 * max(count - 1, 0))
         days = count * (7 if unit == "w" else 1)
         return current - dt.timedelta(days=days if end else max(days - 1, 0))
     try:
@@ -104,7 +111,7 @@ def add_months(day, months):
 
 def period_start(day, granularity, week_starts="monday"):
     """The first local date of the period holding `day`."""
-    if granularity == "day":
+    if granularity in ("hour", "day"):
         return day
     if granularity == "week":
         first = WEEKDAYS.index(week_starts)
@@ -113,7 +120,7 @@ def period_start(day, granularity, week_starts="monday"):
 
 
 def next_start(start, granularity):
-    if granularity == "day":
+    if granularity in ("hour", "day"):
         return start + dt.timedelta(days=1)
     if granularity == "week":
         return start + dt.timedelta(days=7)
@@ -134,7 +141,7 @@ def span_ending(last, granularity, week_starts="monday"):
     """(first, last): the DEFAULT_SPAN periods ending with the one holding `last`."""
     start = period_start(last, granularity, week_starts)
     span = DEFAULT_SPAN[granularity]
-    if granularity == "day":
+    if granularity in ("hour", "day"):
         first = start - dt.timedelta(days=span - 1)
     elif granularity == "week":
         first = start - dt.timedelta(days=7 * (span - 1))
@@ -153,27 +160,52 @@ def day_start(day, zone):
     return int(stamp) if stamp == int(stamp) else stamp
 
 
-def build(first, last, granularity, zone, week_starts="monday"):
+def build(first, last, granularity, zone, week_starts="monday", current=None):
     """The periods covering local dates first..last (inclusive), clipped to them.
 
     Each is {"period": label, "first": date, "last": date (inclusive), "start": epoch,
-    "end": epoch}, in order; `start`/`end` are the UTC bounds [start, end) actually counted.
+    "end": epoch, "clipped": bool}, in order; `start`/`end` are the UTC bounds [start, end)
+    actually counted. `clipped` says the range cut the period short: it starts after the
+    period's first day, or ends before its last day and before `current` (today: a period
+    still running is not clipped, it is unfinished).
     """
     if granularity not in GRANULARITIES:
         raise ValueError(granularity)
     if week_starts not in WEEKDAYS:
         week_starts = "monday"
+    if granularity == "hour":
+        return hours(first, last, zone)
     periods = []
     start = period_start(first, granularity, week_starts)
     while start <= last:
         following = next_start(start, granularity)
         lo = max(start, first)
-        hi = min(following - dt.timedelta(days=1), last)
+        natural_last = following - dt.timedelta(days=1)
+        hi = min(natural_last, last)
+        cut_end = hi < natural_last and (current is None or hi < current)
         periods.append({
             "period": label(start, granularity), "first": lo, "last": hi,
             "start": day_start(lo, zone), "end": day_start(hi + dt.timedelta(days=1), zone),
+            "clipped": lo > start or cut_end,
         })
         start = following
+    return periods
+
+
+def hours(first, last, zone):
+    """One period per hour of local dates first..last: UTC hours from each day's start,
+    labelled with their local wall-clock start (a repeated hour in autumn shows twice)."""
+    periods = []
+    day = first
+    while day <= last:
+        start, end = day_start(day, zone), day_start(day + dt.timedelta(days=1), zone)
+        while start < end:
+            following = min(start + 3600, end)
+            stamp = dt.datetime.fromtimestamp(start, zone)
+            periods.append({"period": stamp.strftime("%Y-%m-%d %H:%M"), "first": day,
+                            "last": day, "start": start, "end": following, "clipped": False})
+            start = following
+        day += dt.timedelta(days=1)
     return periods
 
 

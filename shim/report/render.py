@@ -1,5 +1,12 @@
-"""The terminal forms of a report document: an aligned table and a unicode bar chart."""
+"""The terminal forms of a report document: an aligned table and a unicode bar chart.
 
+Tokens follow the one token model of docs/telemetry.md: input (fresh), cache read, cache
+write and output, each its own column. A cost with unpriced attempts behind it is a lower
+bound and printed as `≥ 1.23*`; a period the range cuts short is labelled `2026-09*`; both
+are explained in footnotes under the table.
+"""
+
+from shim.report import fit
 from shim.report.measures import GROUP_KEYS as KEYS
 
 BLOCKS = " ▏▎▍▌▋▊▉█"  # 0..8 eighths of a character cell
@@ -8,15 +15,23 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("attempts", "attempts", "count"),
     ("failed", "failures", "count"),
     ("blocked", "blocked", "count"),
-    ("in tok", "input_tokens", "tokens"),
-    ("out tok", "output_tokens", "tokens"),
-    ("cache tok", "cache_tokens", "tokens"),
-    ("cost $", "cost_usd", "money"),
+    ("input", "input_tokens", "tokens"),
+    ("cache rd", "cache_read_tokens", "tokens"),
+    ("cache wr", "cache_write_tokens", "tokens"),
+    ("output", "output_tokens", "tokens"),
+    ("reasoning", "reasoning_tokens", "tokens"),
+    ("cost $", "cost_usd", "cost"),
+    ("unpriced", "unpriced_attempts", "count"),
     ("latency", "mean_latency_ms", "latency"),
     ("saved $", "savings_usd", "money"),
     ("saved %", "savings_pct", "percent"),
 )
-NOUN = {"day": "daily", "week": "weekly", "month": "monthly"}
+# Which columns a narrow terminal loses first (docs/report.md, "Fitting the terminal").
+DROP_ORDER = ("reasoning", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
+              "calls", "cache wr", "cache rd")
+NOUN = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
+LOWER_BOUND = "≥ "  # before a cost that leaves unpriced attempts out
+MARK = "*"
 
 
 def count(value):
@@ -39,6 +54,23 @@ def money(value):
     return f"{value:,.2f}"
 
 
+def money_precise(value):
+    """Enough decimals for a small amount to show (0.0042, 0.000031), at most 6: the HTML
+    page and dashboard, where `<0.01` everywhere would say nothing."""
+    if not value:
+        return "0.00"
+    digits = 2
+    while digits < 6 and abs(value) < 10 ** (1 - digits):
+        digits += 1
+    return f"{value:,.{digits}f}"
+
+
+def cost(measures, amount=money):
+    """The cost of a row or total: `≥ 1.23*` when unpriced attempts are left out of it."""
+    text = amount(measures["cost_usd"])
+    return f"{LOWER_BOUND}{text}{MARK}" if measures.get("unpriced_attempts") else text
+
+
 def latency(value):
     if value is None:
         return "-"
@@ -57,10 +89,23 @@ FORMATTERS = {"count": count, "tokens": tokens, "money": money, "latency": laten
               "percent": percent}
 
 
-def cells(measures):
-    values = dict(measures)
-    values["cache_tokens"] = values["cache_read_tokens"] + values["cache_write_tokens"]
-    return [FORMATTERS[kind](values[field]) for _, field, kind in COLUMNS]
+def cells(measures, columns=COLUMNS, amount=money):
+    return [cost(measures, amount) if kind == "cost" else FORMATTERS[kind](measures[field])
+            for _, field, kind in columns]
+
+
+def columns_for(doc):
+    """The columns to show: `unpriced` only when some attempt has no price, `reasoning` only
+    when some tool reported reasoning tokens."""
+    totals = doc["totals"]
+    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens")
+              if not totals.get(field)}
+    return tuple(c for c in COLUMNS if c[1] not in hidden)
+
+
+def period_label(period):
+    """A row's period, marked when the range cuts it short."""
+    return period["period"] + (MARK if period.get("clipped") else "")
 
 
 def title(doc):
@@ -72,20 +117,27 @@ def title(doc):
     return text + (f"; {filters}" if filters else "")
 
 
-def table(doc):
-    """The aligned table with a totals row, plus notes on what the numbers leave out."""
-    from tabulate import SEPARATING_LINE, tabulate
+def table(doc, width=None):
+    """The aligned table with a totals row, plus notes on what the numbers leave out.
+
+    `width` (terminal columns, None = no limit) drops columns in DROP_ORDER until it fits.
+    """
+    from tabulate import SEPARATING_LINE
 
     keys = [k for k in doc["group_by"] if k in KEYS]
-    headers = ["period", *keys, *(h for h, _, _ in COLUMNS)]
-    body = [[row["period"], *(key_text(row.get(k)) for k in keys), *cells(row)]
+    columns = columns_for(doc)
+    headers = ["period", *keys, *(h for h, _, _ in columns)]
+    body = [[period_label(row), *(key_text(row.get(k)) for k in keys), *cells(row, columns)]
             for row in doc["rows"]]
     body.append(SEPARATING_LINE)
-    body.append(["total", *("" for _ in keys), *cells(doc["totals"])])
-    align = ["left"] * (1 + len(keys)) + ["right"] * len(COLUMNS)
-    text = tabulate(body, headers=headers, tablefmt="simple", colalign=align,
-                    disable_numparse=True)
-    return title(doc) + "\n\n" + text + "\n" + "".join(f"{n}\n" for n in notes(doc))
+    body.append(["total", *("" for _ in keys), *cells(doc["totals"], columns)])
+    align = ["left"] * (1 + len(keys)) + ["right"] * len(columns)
+    text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER)
+    lines = notes(doc)
+    if dropped:
+        lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
+                     "every column)")
+    return title(doc) + "\n\n" + text + "\n" + fit.wrap(lines, width)
 
 
 def key_text(value):
@@ -93,11 +145,18 @@ def key_text(value):
 
 
 def notes(doc):
+    """Footnotes for the marks and for what the sums leave out."""
     totals = doc["totals"]
     out = []
-    if totals["unknown_cost_attempts"]:
-        out.append(f"note: {totals['unknown_cost_attempts']:,} attempts have no known cost "
-                   "and count as $0")
+    if totals["unpriced_attempts"]:
+        models = ", ".join(key_text(m) for m in totals.get("unpriced_models") or ())
+        out.append(f"{MARK} lower bound: {totals['unpriced_attempts']:,} attempts have no known "
+                   f"cost and are not in it" + (f" (models: {models})" if models else "")
+                   + "; `llm-shim doctor` says how to price them")
+    for period in doc["periods"]:
+        if period.get("clipped"):
+            out.append(f"{period['period']}{MARK} counted {clip_text(period)} only (the range "
+                       "cuts the period short)")
     priced = totals["attempts"] - totals["blocked"] - totals["unknown_cost_attempts"]
     if totals["baseline_attempts"] < priced:
         out.append(f"note: savings are measured on the {totals['baseline_attempts']:,} of "
@@ -105,11 +164,19 @@ def notes(doc):
     return out
 
 
+def clip_text(period):
+    """'from 2026-09-05 to 2026-09-30': the days of a clipped period that were counted."""
+    return f"from {period['first_day']} to {period['last_day']}"
+
+
 def bar_chart(doc, width=40, field="cost_usd"):
-    """One line per period: label, a bar in eighth-blocks, the amount."""
+    """One line per period: label, a bar in eighth-blocks, the amount. Periods before the
+    first one with a call are left out (one day of data is one line, not 30)."""
     series = doc["periods"]
-    if not series:
+    first = next((i for i, p in enumerate(series) if p.get("attempts") or p[field]), None)
+    if first is None:
         return ""
+    skipped, series = first, series[first:]
     largest = max((p[field] for p in series), default=0) or 1
     label_width = max(len(p["period"]) for p in series)
     lines = [f"{NOUN[doc['granularity']]} spend, USD"]
@@ -117,8 +184,14 @@ def bar_chart(doc, width=40, field="cost_usd"):
         eighths = round(max(p[field], 0) / largest * width * 8)
         full, part = divmod(eighths, 8)
         bar = BLOCKS[8] * full + (BLOCKS[part] if part else "")
-        lines.append(f"{p['period']:<{label_width}} {bar:<{width}} {money(p[field]):>10}")
+        amount = cost(p).replace(" ", "") if field == "cost_usd" else money(p[field])
+        lines.append(f"{p['period']:<{label_width}} {bar:<{width}} {amount:>10}")
+    if skipped:
+        lines.append(f"({skipped} earlier {UNIT[doc['granularity']]}s without calls not shown)")
     return "\n".join(lines) + "\n"
+
+
+UNIT = {"hour": "hour", "day": "day", "week": "week", "month": "month"}
 
 
 def empty_message(doc, database_empty):

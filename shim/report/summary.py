@@ -15,7 +15,7 @@ SCHEMA_VERSION = 1
 FIELDS = (
     "invocations", "attempts", "failures", "blocked",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "cost_usd", "unknown_cost_attempts", "mean_latency_ms",
+    "reasoning_tokens", "cost_usd", "unknown_cost_attempts", "unpriced_attempts", "mean_latency_ms",
     "baseline_attempts", "baseline_cost_usd", "savings_usd", "savings_pct",
 )
 
@@ -33,8 +33,12 @@ def measures(vector):
         "output_tokens": m["output_tokens"],
         "cache_read_tokens": m["cache_read_tokens"],
         "cache_write_tokens": m["cache_write_tokens"],
+        "reasoning_tokens": m["reasoning_tokens"],
         "cost_usd": usd(m["cost_nusd"]),
         "unknown_cost_attempts": m["unknown_cost"],
+        # The same count under the name the token and cost model uses (docs/telemetry.md):
+        # when it is not 0, cost_usd is a lower bound.
+        "unpriced_attempts": m["unknown_cost"],
         "mean_latency_ms": round(m["latency_ms"] / m["latency_n"], 1) if m["latency_n"] else None,
         "baseline_attempts": m["baseline_attempts"],
         "baseline_cost_usd": usd(baseline),
@@ -57,15 +61,32 @@ def _row_order(item):
     return index, -cost, tuple((k is None, k or "") for k in keys)
 
 
+def unpriced_models(unpriced, index=None, keys=None):
+    """Sorted model names with unpriced attempts in one cell (index and keys given), one
+    period (index only) or everywhere; `unpriced` is {(index, keys): {model: attempts}}."""
+    found = set()
+    for (i, k), models in unpriced.items():
+        if (index is None or i == index) and (keys is None or k == keys):
+            found.update(models)
+    return sorted(found, key=lambda m: (m is None, m or ""))
+
+
 def build(periods, sums, *, group_by, granularity, zone, zone_name, week_starts, filters,
-          source, generated_at=None):
-    """The report document for `sums` (from `query.collect`) over `periods`."""
+          source, generated_at=None, unpriced=None):
+    """The report document for `sums` (from `query.collect`) over `periods`.
+
+    `unpriced` ({(period index, keys): {model: unpriced attempts}}) names the models behind
+    the unpriced attempts of each cell (`api.unpriced`); empty when every attempt is priced.
+    """
     group_by = list(group_by)
+    unpriced = unpriced or {}
     rows = []
     for (index, keys), vector in sorted(sums.items(), key=_row_order):
         row = {"period": periods[index]["period"]}
         row.update(zip(group_by, keys))
         row.update(measures(vector))
+        row["unpriced_models"] = unpriced_models(unpriced, index, keys)
+        row["clipped"] = bool(periods[index].get("clipped"))
         rows.append(row)
     per_period = [[] for _ in periods]
     for (index, _), vector in sums.items():
@@ -74,8 +95,9 @@ def build(periods, sums, *, group_by, granularity, zone, zone_name, week_starts,
     for p, vectors in zip(periods, per_period):
         entry = {"period": p["period"], "first_day": p["first"].isoformat(),
                  "last_day": p["last"].isoformat(), "start": _iso(p["start"], zone),
-                 "end": _iso(p["end"], zone)}
+                 "end": _iso(p["end"], zone), "clipped": bool(p.get("clipped"))}
         entry.update(measures(query.total(vectors)))
+        entry["unpriced_models"] = unpriced_models(unpriced, len(series))
         series.append(entry)
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     return {
@@ -92,7 +114,8 @@ def build(periods, sums, *, group_by, granularity, zone, zone_name, week_starts,
         "source": source,
         "rows": rows,
         "periods": series,
-        "totals": measures(query.total(sums.values())),
+        "totals": dict(measures(query.total(sums.values())),
+                       unpriced_models=unpriced_models(unpriced)),
     }
 
 
@@ -103,4 +126,18 @@ def breakdown(sums, group_by):
         folded.setdefault(keys, []).append(vector)
     out = [(keys, measures(query.total(vectors))) for keys, vectors in folded.items()]
     out.sort(key=lambda item: (-item[1]["cost_usd"], tuple(str(k) for k in item[0])))
+    return out
+
+
+def per_period(sums, periods):
+    """[(period label, clipped, [(key tuple, measures)], dearest first)] for the periods with
+    calls: the per-period breakdown (e.g. cost per model per month) of the HTML page."""
+    cells = {}
+    for (index, keys), vector in sums.items():
+        cells.setdefault(index, []).append((keys, measures(vector)))
+    out = []
+    for index in sorted(cells):
+        items = sorted(cells[index], key=lambda item: (-item[1]["cost_usd"],
+                                                       tuple(str(k) for k in item[0])))
+        out.append((periods[index]["period"], bool(periods[index].get("clipped")), items))
     return out

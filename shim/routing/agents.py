@@ -1,5 +1,6 @@
 """Who is calling: `$LLM_SHIM_AGENT`, else the first matching `identify:` rule, else
-`default_agent`.
+`default_agent`. A `$LLM_SHIM_AGENT` that names no agent is a typo until proven otherwise:
+`policies.unknown_agent` maps it to `default_agent` (warn, default) or refuses the call (block).
 
 Rules (config `identify:`, first match wins; every condition in a rule must hold):
 
@@ -14,6 +15,8 @@ rule is.
 
 import os
 
+from shim import errors
+
 ENV_VAR = "LLM_SHIM_AGENT"
 MAX_PARENTS = 32
 
@@ -27,7 +30,7 @@ def identify(tool, cfg, environ=None, cwd=None, parents=None):
     if named:
         if named in agents:
             return named, "$%s=%s" % (ENV_VAR, named)
-        return named, "$%s=%s (not in config: an agent with no settings)" % (ENV_VAR, named)
+        return unknown_agent(named, cfg)
     chain = parents
     for number, rule in enumerate((cfg or {}).get("identify") or (), 1):
         agent = rule.get("agent")
@@ -52,6 +55,60 @@ def identify(tool, cfg, environ=None, cwd=None, parents=None):
             return agent, "identify rule %d: %s" % (number, "; ".join(matched))
     default = (cfg or {}).get("default_agent") or "default"
     return default, "default_agent"
+
+
+def unknown_agent(named, cfg):
+    """(agent, reason) for a `$LLM_SHIM_AGENT` that names no agent: a typo must never escape a
+    budget, so the default agent (its settings and budgets) applies, after one line naming the
+    closest agent (`policies.unknown_agent: warn`), silently (`default`), or the call is
+    refused (`block`: errors.Blocked, exit 75)."""
+    cfg = cfg or {}
+    policy = (cfg.get("policies") or {}).get("unknown_agent") or "warn"
+    default = cfg.get("default_agent") or "default"
+    guess = closest(named, cfg.get("agents") or {})
+    meant = f" (did you mean {guess}?)" if guess is not None else ""
+    if policy == "block":
+        raise errors.Blocked(
+            "agent", f"$LLM_SHIM_AGENT={named} names no configured agent{meant}",
+            "set it to an agent under `agents:` (`llm-shim config show agents`); "
+            "policies.unknown_agent is block, so nothing ran")
+    if policy != "default":
+        errors.warn("agent", f"$LLM_SHIM_AGENT={named} names no configured agent{meant}",
+                    f"the default agent {default} applies, with its budgets "
+                    "(policies.unknown_agent: default silences this line)")
+    return default, "%s%s: default_agent %s applies" % (UNKNOWN_MARK, named, default)
+
+
+# The start of the agent reason of a mapped unknown name: decide() copies that reason into the
+# recorded reasons, so the name that was asked for is kept.
+UNKNOWN_MARK = "unknown agent $%s=" % ENV_VAR
+
+
+def closest(name, known):
+    """The known agent `name` most likely meant: same name ignoring case, else the nearest by
+    edit distance (at most a third of the name's length, 1 at least), else None."""
+    lowered = name.lower()
+    for candidate in sorted(known):
+        if candidate.lower() == lowered:
+            return candidate
+    best, best_distance = None, max(1, len(name) // 3) + 1
+    for candidate in sorted(known):
+        distance = _edit_distance(lowered, candidate.lower())
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best
+
+
+def _edit_distance(a, b):
+    """Levenshtein distance (difflib is too heavy for the hot path, and ranks differently)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
 
 
 def _getcwd():

@@ -6,8 +6,10 @@ a line in `reasons`):
 1. argv not understood, or a meta call (`--version`, `mcp`, `logs`): nothing changes.
 2. Tool: the agent's `tool`, when the request can be rendered for it faithfully.
 3. Model, first that applies: a model pinned on argv (kept unless `override_explicit_model`);
-   the agent's `model`; the agent's `tier`; cost optimisation (one-shot prompts only):
-   complexity → tier → `tiers[tool][tier]`; else the tool's default (argv unchanged).
+   the agent's `model`; the agent's `tier`; cost optimisation (one-shot prompts only): the
+   learned router's score against the `strong_share` thresholds (or, with `strong_share: null`,
+   the keyword score against `thresholds`) → complexity → tier → `tiers[tool][tier]`; else the
+   tool's default (argv unchanged).
 4. A budget asking to downgrade moves the choice one tier cheaper.
 5. Fallbacks: the agent's `fallback` list, else `policies.fallback.chains[tool]`, rendered.
 
@@ -15,10 +17,13 @@ Hot path: imports only our own modules.
 """
 
 from shim import adapters
+from shim.routing import agents
 from shim.routing import classify as classifier
+from shim.routing import router
 
 TIER_ORDER = ("cheap", "standard", "premium")
 DEFAULT_COMPLEXITY_TO_TIER = {"simple": "cheap", "standard": "standard", "complex": "premium"}
+DEFAULT_STRONG_SHARE = 0.35
 
 
 def decide(request, cfg, agent, budget_state=None, agent_reason=None):
@@ -28,9 +33,19 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     cost = cost_settings(cfg, settings)
     tool_requested = request["tool"]
     reasons = []
+    if agent_reason and agent_reason.startswith(agents.UNKNOWN_MARK):
+        reasons.append(agent_reason)  # the recorded row keeps the name that was asked for
     verdict = None
     if request["understood"] and request["mode"] == "oneshot" and request["prompt"] is not None:
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])
+        if cost["strong_share"] is not None:
+            try:
+                verdict = router.route(request["prompt"], request["resume"],
+                                        cost["strong_share"], verdict)
+            except (OSError, ValueError, EOFError, TypeError, KeyError) as exc:
+                # A damaged install must not break the call: the keyword score still works.
+                reasons.append("learned router unavailable (%s: %s): keyword score used" % (
+                    router.MODEL_FILE, exc))
 
     decision = {
         "agent": agent,
@@ -43,6 +58,8 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
         "tier": None,
         "complexity": verdict["complexity"] if verdict else None,
         "features": dict(verdict["features"], why=verdict["why"]) if verdict else None,
+        "score": verdict["score"] if verdict else None,
+        "route": verdict.get("route") if verdict else None,
         "mode": request["mode"],
         "output_format": request["output_format"],
         "prompt_chars": len(request["prompt"]) if request["prompt"] is not None else None,
@@ -118,6 +135,7 @@ def cost_settings(cfg, settings):
         "complexity_to_tier": dict(policy.get("complexity_to_tier") or DEFAULT_COMPLEXITY_TO_TIER),
         "tiers": {tool: dict(row) for tool, row in (policy.get("tiers") or {}).items()},
         "thresholds": policy.get("thresholds"),
+        "strong_share": policy.get("strong_share", DEFAULT_STRONG_SHARE),
         "source": "policies.cost_optimization" if policy.get("enabled") else None,
     }
     own = settings.get("cost_optimization")
@@ -127,6 +145,8 @@ def cost_settings(cfg, settings):
             cost["override_explicit_model"] = bool(own["override_explicit_model"])
         if own.get("thresholds"):
             cost["thresholds"] = dict(cost["thresholds"] or {}, **own["thresholds"])
+        if "strong_share" in own:
+            cost["strong_share"] = own["strong_share"]
         cost["complexity_to_tier"].update(own.get("complexity_to_tier") or {})
         for tool, row in (own.get("tiers") or {}).items():
             cost["tiers"].setdefault(tool, {}).update(row)
@@ -240,8 +260,7 @@ def _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, to
             candidate = _tier_model(cost, tool, wanted) if wanted else None
             if candidate:
                 model, tier = canonical(cfg, candidate), wanted
-                source = "cost optimisation: %s prompt (score %d) → tier %s → %s" % (
-                    verdict["complexity"], verdict["score"], wanted, model)
+                source = "cost optimisation: %s → tier %s → %s" % (_verdict_text(verdict), wanted, model)
             else:
                 reasons.append("cost optimisation skipped: no %s model in tiers.%s" % (wanted, tool))
     if source:
@@ -275,6 +294,22 @@ def _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, to
         reasons.append("model %s pinned on argv: overridden by %s (override_explicit_model is on)"
                        % (request["model"], model))
     return {"model": model, "tier": tier}
+
+
+def _verdict_text(verdict):
+    """`score 0.91 >= 0.84 (strong_share 0.35): standard prompt` or, for the keyword score,
+    `simple prompt (score -3)`."""
+    routed = verdict.get("route")
+    if not routed:
+        return "%s prompt (score %d)" % (verdict["complexity"], verdict["score"])
+    limits = routed["thresholds"]
+    if routed["tier"] == "cheap":
+        compared = "score %.4f < %.4f" % (routed["score"], limits["standard"])
+    else:
+        compared = "score %.4f >= %.4f" % (routed["score"], limits["standard"])
+        compared += ", premium score %.4f %s %.4f" % (
+            routed["premium_score"], ">=" if routed["tier"] == "premium" else "<", limits["premium"])
+    return "%s (strong_share %s): %s prompt" % (compared, routed["strong_share"], verdict["complexity"])
 
 
 def _fallbacks(request, cfg, settings, decision, reasons):

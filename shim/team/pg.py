@@ -11,7 +11,7 @@ import math
 import os
 import time
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 
 DOWN_FILE = "team-down"
 DOWN_HOLD = 15.0
@@ -147,7 +147,7 @@ def recently_down(now=None):
 def mark_down():
     try:
         paths.ensure_dir(paths.cache_dir())
-        fd = os.open(_down_path(), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = safefs.open_file(_down_path(), os.O_WRONLY | os.O_CREAT)
         os.close(fd)
         os.utime(_down_path(), None)
     except OSError:
@@ -176,8 +176,9 @@ def machine_id():
         pass
     paths.ensure_dir(paths.data_dir())
     value = os.urandom(8).hex()
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="ascii") as fh:
+    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    with open(fd, "w", encoding="ascii") as fh:
         fh.write(value + "\n")
     try:
         os.link(tmp, path)  # first writer wins; a concurrent one reads the winner's id

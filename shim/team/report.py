@@ -37,6 +37,7 @@ PG_MEASURES = {
     "output_tokens": "COALESCE({output_tokens}, 0)",
     "cache_read_tokens": "COALESCE({cache_read_tokens}, 0)",
     "cache_write_tokens": "COALESCE({cache_write_tokens}, 0)",
+    "reasoning_tokens": "COALESCE({reasoning_tokens}, 0)",
     "cost_nusd": "COALESCE(" + _round("{cost_usd} * 1e9::float8") + ", 0)",
     "unknown_cost": _flag("{cost_usd} IS NULL AND " + _RAN),
     "latency_ms": "(CASE WHEN {duration_ms} IS NOT NULL AND " + _RAN + " THEN "

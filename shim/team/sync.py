@@ -23,7 +23,7 @@ import sqlite3
 import sys
 import time
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
 
 BATCH = 500
@@ -264,8 +264,7 @@ class _Lock:
     def __init__(self):
         directory = paths.ensure_dir(paths.data_dir())
         self.again = os.path.join(directory, AGAIN_FILE)
-        self.fd = os.open(os.path.join(directory, LOCK_FILE),
-                          os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self.fd = safefs.open_file(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT)
 
     def take(self, blocking):
         try:
@@ -281,8 +280,7 @@ class _Lock:
         os.close(self.fd)
 
     def flag(self):
-        with open(self.again, "w"):
-            pass
+        os.close(safefs.open_file(self.again, os.O_WRONLY | os.O_CREAT))
 
     def take_flag(self):
         try:

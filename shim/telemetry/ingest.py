@@ -2,7 +2,9 @@
 
 1. `spool.claim()` renames the spool away and locks it (plus leftovers of failed runs);
 2. each line is parsed with `ast.literal_eval`; unparseable lines go to `spool/rejected.log`
-   (a line glued to a torn fragment is recovered from its `{'v': ` start);
+   (a line glued to a torn fragment is recovered from its `{'v': ` start); start lines are
+   paired with their end records, and those of shims killed outright become `killed`
+   attempts (shim.telemetry.starts);
 3. records with a `harvest` hint get their usage from the tool's own logs, then costs are
    computed (`prices.price_record`) and free text is scrubbed of secrets;
 4. every row is inserted in ONE transaction, ignoring only primary-key conflicts
@@ -15,12 +17,13 @@ Run `python -m shim.telemetry.ingest` to ingest in a background process.
 """
 
 import ast
+import os
 import sqlite3
 import sys
 import time
 
 from shim import errors, paths
-from shim.telemetry import harvest, imports, prices, privacy, spool, store
+from shim.telemetry import harvest, imports, prices, privacy, spool, starts, store
 
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
               "reasoning_tokens")
@@ -35,8 +38,24 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
     opened and closed here. Never raises for database trouble: warns and keeps the spool.
     """
     claimed = spool.claim(spool_dir)
-    if not claimed:
+    pending = starts.Pending(spool_dir)
+    if not claimed and not os.path.exists(pending.path):
         return 0
+    try:
+        pending.open()
+    except OSError as exc:  # start lines then wait in the claimed files for the next run
+        errors.warn("telemetry", f"cannot read {pending.path}: {exc.strerror or exc}",
+                    "calls killed outright are recorded by a later ingestion")
+        for item in claimed:
+            item.keep()
+        return 0
+    try:
+        return _ingest_claimed(conn, claimed, pending, cfg, spool_dir, db_path, timeout)
+    finally:
+        pending.close()
+
+
+def _ingest_claimed(conn, claimed, pending, cfg, spool_dir, db_path, timeout):
     lookup = _ClaimLookup(conn, db_path, timeout)
     claims = harvest.Claims(lookup)
     try:
@@ -45,6 +64,11 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
             got, bad = parse(item.read())
             records.extend(got)
             rejected.extend(bad)
+        records, start_lines = starts.split(records)
+        killed, still_running = starts.resolve(
+            start_lines + pending.lines,
+            {(r.get("invocation_id"), r.get("attempt")) for r in records}, lookup.recorded)
+        records.extend(killed)
         cfg = cfg if cfg is not None else load_config()
         table = prices.load_table(cfg)
         attempts, counters = [], []
@@ -65,6 +89,11 @@ def ingest(conn=None, *, cfg=None, spool_dir=None, db_path=None,
         for item in claimed:
             item.keep()
         return 0
+    try:
+        pending.save(still_running)
+    except OSError as exc:
+        errors.warn("telemetry", f"cannot write {pending.path}: {exc.strerror or exc}",
+                    "calls running now are not recorded if their shim is killed outright")
     spool.reject(rejected, spool_dir)
     for item in claimed:
         item.done()
@@ -91,9 +120,28 @@ class _ClaimLookup:
                     self.own = store.connect(self.db_path, timeout=self.timeout)
                 conn = self.own
             return store.claimed_keys(conn, tool, keys)
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, errors.TelemetryError):
             self.failed = True
             return set()
+
+    def recorded(self, keys):
+        """The (invocation_id, attempt) of `keys` that already have a row (attempts or
+        counters), or None when the database cannot be read (their start lines then wait)."""
+        found = set()
+        try:
+            conn = self.conn
+            if conn is None:
+                if self.own is None:
+                    self.own = store.connect(self.db_path, timeout=self.timeout)
+                conn = self.own
+            for table in ("attempts", "counters"):
+                for inv, attempt in keys:
+                    if conn.execute(f"SELECT 1 FROM {table} WHERE invocation_id = ? AND "
+                                    "attempt = ?", (inv, attempt)).fetchone():
+                        found.add((inv, attempt))
+        except (sqlite3.Error, OSError):
+            return None
+        return found
 
     def close(self):
         if self.own is not None:
@@ -107,6 +155,13 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
         if own:
             conn = store.connect(db_path, timeout=timeout)
         with store.transaction(conn):
+            # A call recorded as killed (shim.telemetry.starts) whose real record turns up
+            # after all: the real record replaces it.
+            conn.executemany(
+                "DELETE FROM attempts WHERE invocation_id = ? AND attempt = ? "
+                "AND failure_class = 'killed'",
+                [(r["invocation_id"], r["attempt"]) for r in attempts
+                 if r.get("failure_class") != "killed"])
             if claims:
                 store.insert_claims(conn, claims, time.time())
             inserted = store.insert_attempts(conn, attempts) + store.insert_counters(conn,
@@ -123,6 +178,9 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
     except OSError as exc:
         errors.warn("telemetry", f"{db_path or paths.database_file()}: {exc.strerror or exc}",
                     "the rows stay in the spool and are imported by the next `llm-shim logs`")
+        return None
+    except errors.TelemetryError as exc:  # a refused (symlinked) database: the spool keeps them
+        errors.warn("telemetry", f"{exc.why}; the rows stay in the spool", exc.hint)
         return None
     finally:
         if own and conn is not None:

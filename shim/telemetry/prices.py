@@ -25,7 +25,7 @@ import re
 import time
 import zlib
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 
 KINDS = ("input", "output", "cache_read", "cache_write")
 TOKENS = {"input": "input_tokens", "output": "output_tokens",
@@ -393,18 +393,4 @@ def write_imported(data, cfg, source, source_date, dest=None, what="prices impor
 
 
 def _write_atomic(path, text):
-    paths.ensure_dir(os.path.dirname(path))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
-                  encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safefs.write_atomic(path, text.encode("utf-8"))

@@ -3,7 +3,7 @@
 Privacy is applied here, before anything is written, so no later stage can leak text:
 
 * `metadata` (default): no prompt or response text; `prompt_chars` and a salted sha256 only;
-* `full`: prompt and response text kept;
+* `full`: prompt and response text kept, with secrets (API keys, tokens) redacted first;
 * `off`: no attempt row. A *counter* record (`"kind": "counter"`) keeps only what budgets and
   rate limits need (time, agent, tool, provider, model, tokens, cost); it lands in the
   `counters` table, not in `attempts`.
@@ -19,7 +19,7 @@ import os
 import sys
 import time
 
-from shim import __version__, paths
+from shim import __version__, paths, safefs
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
@@ -86,6 +86,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "model_requested": decision.get("model_requested"), "model": model,
             "provider": decision.get("provider"), "tier": decision.get("tier"),
             "complexity": decision.get("complexity"), "mode": decision.get("mode"),
+            "route_score": (decision.get("route") or {}).get("score"),
             "reasons": [str(r) for r in (decision.get("reasons") or ())],
             "exit_code": outcome.get("exit_code"),
             "failure_class": outcome.get("failure_class"),
@@ -115,6 +116,21 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     return record
 
 
+def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=None):
+    """The *start line* of an attempt, appended just before the tool starts: what ingestion
+    records as a `killed` attempt if no end record ever follows (the shim was SIGKILLed) and
+    the shim's process is gone (shim.telemetry.starts). `record` is that attempt, already
+    built (privacy applied, harvest hint included), so nothing about the call is lost."""
+    now = time.time()
+    rec = make_attempt(decision, {"exit_code": None, "started_at": now, "ended_at": now,
+                                  "failure_class": "killed", "prompt_text": prompt},
+                       cfg, invocation_id=invocation_id, attempt=attempt, cwd=cwd,
+                       environ=environ)
+    return {"v": RECORD_VERSION, "kind": "start", "invocation_id": invocation_id,
+            "attempt": int(attempt), "started_at": now, "host": _host(), "pid": os.getpid(),
+            "record": rec}
+
+
 def _host():
     try:
         return os.uname().nodename
@@ -133,9 +149,14 @@ def _prompt_fields(mode, decision, outcome):
         except OSError:
             pass  # no salt, no hash: never a reason to fail the call
     if mode == "full":
-        fields["prompt_text"] = prompt if isinstance(prompt, str) else None
+        # Redacted before the line is written, not only at ingestion: the spool is a file too.
+        # (privacy imports re: paid only by `full`, which stores text anyway.)
+        from shim.telemetry import privacy
+
         response = outcome.get("response_text")
-        fields["response_text"] = response if isinstance(response, str) else None
+        fields["prompt_text"] = privacy.scrub_text(prompt) if isinstance(prompt, str) else None
+        fields["response_text"] = privacy.scrub_text(response) \
+            if isinstance(response, str) else None
     return fields
 
 
@@ -288,8 +309,11 @@ def _salt():
     path = os.path.join(directory, SALT_NAME)
     for _ in range(2):
         try:
-            with open(path, "rb") as fh:
-                salt = fh.read()
+            fd = safefs.open_file(path, os.O_RDONLY)  # a symlinked salt is refused
+            try:
+                salt = os.read(fd, SALT_BYTES + 1)
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             _create_salt(directory, path)
             continue
@@ -303,7 +327,7 @@ def _create_salt(directory, path):
     """Write the salt to a private temp file, then link it in: readers never see a partial one."""
     paths.ensure_dir(directory)
     tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
         os.write(fd, os.urandom(SALT_BYTES))
         os.fsync(fd)

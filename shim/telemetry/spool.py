@@ -15,14 +15,14 @@ time. The protocol that makes this exactly-once:
   ingester stay as `claimed-*.log` and are picked up by the next `claim()` (an exclusive lock
   taken without blocking tells a leftover from a file another ingester is working on).
 
-Hot module: only os, errno, fcntl and the shim's own hot modules.
+Hot module: only os, errno, fcntl and the shim's own hot modules (`safefs` opens the files).
 """
 
 import errno
 import fcntl
 import os
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 
 SPOOL_NAME = "spool.log"
 CLAIM_PREFIX = "claimed-"
@@ -45,8 +45,9 @@ def encode(record):
     return (repr(record) + "\n").encode("utf-8", "backslashreplace")
 
 
-def append(record, spool_dir=None):
-    """Append `record` as one line. True on success; never raises (one warning line instead)."""
+def append(record, spool_dir=None, warn=True):
+    """Append `record` as one line. True on success; never raises (one warning line instead,
+    unless `warn` is False: a call's start line, whose end record says the same thing)."""
     global last_size
     directory = spool_dir or paths.spool_dir()
     path = os.path.join(directory, SPOOL_NAME)
@@ -66,17 +67,24 @@ def append(record, spool_dir=None):
         finally:
             os.close(fd)  # also releases the shared lock
         return True
+    except safefs.Refused as exc:
+        if warn:
+            safefs.warn(exc, "this call was not recorded (it ran as usual)")
+        return False
     except (OSError, ValueError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        errors.warn("telemetry", f"cannot write {path}: {why}", "this call was not recorded")
+        if warn:
+            why = getattr(exc, "strerror", None) or str(exc)
+            errors.warn("telemetry", f"cannot write {path}: {why}", "this call was not recorded")
         return False
 
 
 def _open_current(path, directory):
-    """An fd on the inode currently named `path`, held under a shared lock."""
+    """An fd on the inode currently named `path`, held under a shared lock. A symlinked spool
+    or spool directory raises `safefs.Refused`: never followed (docs/security.md)."""
+    paths.ensure_dir(directory)
     for _ in range(_OPEN_ATTEMPTS):
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = safefs.open_file(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         except FileNotFoundError:
             paths.ensure_dir(directory)
             continue
@@ -156,6 +164,11 @@ def claim(spool_dir=None):
     """
     directory = spool_dir or paths.spool_dir()
     claimed = []
+    try:
+        safefs.check_not_link(directory, os.path.join(directory, SPOOL_NAME))
+    except safefs.Refused as exc:
+        safefs.warn(exc, "the spool was not imported")
+        return claimed
     fresh = _claim_current(directory)
     if fresh is not None:
         claimed.append(fresh)
@@ -169,7 +182,11 @@ def claim(spool_dir=None):
         path = os.path.join(directory, name)
         if fresh is not None and path == fresh.path:
             continue
-        taken = _lock_claimed(path, blocking=False)
+        try:
+            taken = _lock_claimed(path, blocking=False)
+        except safefs.Refused as exc:
+            safefs.warn(exc, "it was not imported")
+            continue
         if taken is not None:
             claimed.append(taken)
     return claimed
@@ -194,7 +211,7 @@ def _claim_current(directory):
 
 def _lock_claimed(path, blocking):
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = safefs.open_file(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
@@ -219,7 +236,7 @@ def reject(lines, spool_dir=None):
         return True
     path = os.path.join(spool_dir or paths.spool_dir(), REJECTED_NAME)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = safefs.open_file(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             os.write(fd, b"".join(line.rstrip(b"\n") + b"\n" for line in lines))
         finally:

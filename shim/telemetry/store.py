@@ -13,7 +13,7 @@ import os
 import sqlite3
 import time
 
-from shim import errors, paths
+from shim import errors, paths, safefs
 from shim.telemetry import migrations
 from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
@@ -25,7 +25,11 @@ _BUSY, _LOCKED, _READONLY, _CANTOPEN, _CORRUPT, _NOTADB = 5, 6, 8, 14, 11, 26
 def connect(path=None, timeout=DEFAULT_TIMEOUT):
     """An autocommit connection to the telemetry database with the schema up to date."""
     path = path or paths.database_file()
-    _create_private(path)
+    try:
+        _create_private(path)
+    except safefs.Refused as exc:
+        raise errors.TelemetryError("telemetry database", f"{exc.path}: {exc.why}, so it was "
+                                    "not opened", safefs.HINT) from None
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
@@ -39,15 +43,25 @@ def connect(path=None, timeout=DEFAULT_TIMEOUT):
     return conn
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def _create_private(path):
+    """Create the database file 0600, or tighten an existing one; SQLite follows symlinks, so
+    a link at the path or one of its side files is refused first and nothing is chmod'ed
+    through it (docs/security.md "Files and modes")."""
     paths.ensure_dir(os.path.dirname(path))
+    safefs.check_not_link(*(path + suffix for suffix in ("",) + SIDE_FILES))
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fd = safefs.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
         os.close(fd)
     except FileExistsError:
-        st = os.stat(path)
-        if st.st_mode & 0o077:
-            os.chmod(path, 0o600)
+        fd = safefs.open_file(path, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_mode & 0o077:
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
 
 
 def classify(exc):
@@ -163,13 +177,19 @@ def insert_claims(conn, claims, now):
     conn.execute("DELETE FROM harvest_claims WHERE claimed_at < ?", (now - CLAIMS_TTL,))
 
 
-def recent(conn, limit=20):
-    """The newest attempts, newest first, as dicts (reasons decoded to a list)."""
+def recent(conn, limit=20, filters=None):
+    """The newest attempts, newest first, as dicts (reasons decoded to a list).
+
+    `filters` (all optional): since/until (epoch seconds, [since, until)), agent/tool/model
+    (lists; a model matches the model run or the one asked for), failed/blocked (True keeps
+    only failed attempts that ran / only blocked ones).
+    """
+    where, params = _recent_where(filters or {})
     conn.row_factory = sqlite3.Row
     try:
         cur = conn.execute(
-            "SELECT * FROM attempts ORDER BY started_at DESC, invocation_id, attempt DESC "
-            "LIMIT ?", (int(limit),))
+            f"SELECT * FROM attempts{where} ORDER BY started_at DESC, invocation_id, "
+            "attempt DESC LIMIT ?", (*params, int(limit)))
         rows = [dict(r) for r in cur]
     finally:
         conn.row_factory = None
@@ -179,6 +199,28 @@ def recent(conn, limit=20):
         except ValueError:
             row["reasons"] = [row["reasons"]]
     return rows
+
+
+def _recent_where(filters):
+    clauses, params = [], []
+    if filters.get("since") is not None:
+        clauses.append("started_at >= ?")
+        params.append(filters["since"])
+    if filters.get("until") is not None:
+        clauses.append("started_at < ?")
+        params.append(filters["until"])
+    for key, columns in (("agent", ("agent",)), ("tool", ("tool", "tool_requested")),
+                         ("model", ("model", "model_requested"))):
+        values = list(filters.get(key) or ())
+        if values:
+            marks = ", ".join("?" * len(values))
+            clauses.append("(" + " OR ".join(f"{c} IN ({marks})" for c in columns) + ")")
+            params += values * len(columns)
+    if filters.get("failed"):
+        clauses.append("IFNULL(exit_code, 0) != 0 AND IFNULL(blocked, 0) = 0")
+    if filters.get("blocked"):
+        clauses.append("IFNULL(blocked, 0) != 0")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def prune(conn, before):
@@ -212,7 +254,7 @@ def check(path=None, timeout=DEFAULT_TIMEOUT):
 @contextlib.contextmanager
 def _repair_lock(path):
     """Serialise repairs: two processes must not both move the database away."""
-    fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = safefs.open_file(path + ".lock", os.O_RDWR | os.O_CREAT)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -223,9 +265,11 @@ def _repair_lock(path):
 def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
     """Move a damaged database aside, start a fresh one and copy over every readable row.
 
-    Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {...},
-    "imports": see _salvage_imports}. Nothing is
-    deleted: the damaged file stays as `telemetry.db.corrupt-<UTC time>` (with its -wal).
+    Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {table: rows
+    kept}, "ways": [how rows were found], "imports": see _salvage_imports}; see
+    shim.telemetry.recover for the ways tried (read as is, header rebuilt, the sqlite3 shell's
+    `.recover`). Nothing is deleted: the damaged file stays as
+    `telemetry.db.corrupt-<UTC time>` (with its -wal).
     """
     path = path or paths.database_file()
     paths.ensure_dir(os.path.dirname(path))
@@ -240,18 +284,20 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
                 os.rename(path + suffix, quarantined + suffix)
             except FileNotFoundError:
                 pass
+        from shim.telemetry import recover
+
+        tables = {"attempts": ATTEMPT_COLUMNS + IMPORT_COLUMNS, "counters": COUNTER_COLUMNS}
+        found, ways = recover.salvage(quarantined, tables, _salvage)
         salvaged = {}
         conn = connect(path, timeout=timeout)
         try:
-            for table, columns in (("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS),
-                                   ("counters", COUNTER_COLUMNS)):
-                rows = _salvage(quarantined, table, columns)
-                salvaged[table] = _insert_raw(conn, table, columns, rows)
+            for table, columns in tables.items():
+                salvaged[table] = _insert_raw(conn, table, columns, found[table])
             imported = _salvage_imports(conn, quarantined)
         finally:
             conn.close()
     return {"status": "repaired", "problem": problem or "forced", "quarantined": quarantined,
-            "salvaged": salvaged, "imports": imported}
+            "salvaged": salvaged, "ways": ways, "imports": imported}
 
 
 IMPORT_TABLES = ("import_entries", "import_files")
@@ -300,11 +346,15 @@ def _insert_raw(conn, table, columns, rows):
                    lambda col, value: (1 if value else 0) if col in _NOT_NULL_FLAGS else value)
 
 
+_SINGLE_STEPS = 1024  # rowids probed one by one past a damaged page before jumping ahead
+
+
 def _salvage(path, table, wanted, step_limit=1 << 40):
     """Every row of `table` that can still be read from a damaged database (best effort).
 
-    Reads in rowid order; past an unreadable page, probes further rowids (1, 10, 100, ...
-    ahead) to continue after the damage.
+    Reads in rowid order; past an unreadable page, probes the next rowids one at a time (a
+    damaged leaf holds a few dozen rows: stepping further would skip readable ones), then
+    ever further ahead (2, 4, 8, ...) past a damaged subtree.
     """
     try:
         src = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
@@ -320,17 +370,19 @@ def _salvage(path, table, wanted, step_limit=1 << 40):
         if "invocation_id" not in columns or "attempt" not in columns:
             return rows
         select = f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE rowid > ? ORDER BY rowid"
-        last, skip = 0, 1
+        last, skip, misses = 0, 1, 0
         while skip < step_limit:
             try:
                 for row in src.execute(select, (last,)):
                     last = row[0]
                     rows.append(dict(zip(columns, row[1:])))
-                    skip = 1
+                    skip, misses = 1, 0
                 break
             except sqlite3.Error:
                 last += skip
-                skip *= 10
+                misses += 1
+                if misses > _SINGLE_STEPS:
+                    skip *= 2
     finally:
         src.close()
     return rows

@@ -75,10 +75,11 @@ def jsonl(text):
 
 
 def model_prices(model):
-    """USD per million tokens of `model`: the default config's, unless they are an estimate and
-    the LiteLLM snapshot shipped next to it has the model (docs/telemetry.md "Which prices")."""
-    spec = yaml.safe_load(DEFAULT_CONFIG.read_text())["models"][model]
-    if spec.get("price_source") == "estimate":
+    """USD per million tokens of `model`: the default config's, unless they are an estimate (or
+    the config has no such model) and the LiteLLM snapshot shipped next to it has the model
+    (docs/telemetry.md "Which prices")."""
+    spec = yaml.safe_load(DEFAULT_CONFIG.read_text())["models"].get(model)
+    if spec is None or spec.get("price_source") == "estimate":
         row = json.loads(SNAPSHOT.read_text()).get(model)
         if row:
             per_m = {"input": "input_cost_per_token", "output": "output_cost_per_token",

@@ -18,7 +18,7 @@ from stub_server import DEFAULT_REPLY, DEFAULT_USAGE
 
 pytestmark = pytest.mark.acceptance
 
-CHEAP, STANDARD, PREMIUM = "claude-haiku-4-5-20251001", "claude-sonnet-5", "claude-opus-4-8"
+CHEAP, STANDARD, PREMIUM = "claude-haiku-4-5-20251001", "claude-sonnet-5", "claude-opus-5-5"
 SIMPLE_PROMPT = "say hi"
 COMPLEX_PROMPT = ("Prove that the scheduler's lock ordering invariant rules out a deadlock, then "
                   "analyse the time complexity step by step and design a distributed "
@@ -187,7 +187,9 @@ def test_5_over_a_soft_budget_the_call_runs_with_a_warning(real_env, stub, shims
 
 
 def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stub, shims_dir):
-    """Given a hard global day budget of $0.05 and a first call that spent $0.15,
+    """Given a hard global day budget of $0.05 and a first call that spent $0.15 (one request,
+    more than its reservation: claude ran it under `--max-budget-usd` = that reservation and
+    stopped after it with `error_max_budget_usd`, exit 1),
     when the next `claude -p` runs through the shim,
     then the stub receives nothing more, the exit code is 75 with one llm-shim line on stderr
     and nothing on stdout, and the refused call is recorded as blocked."""
@@ -195,7 +197,8 @@ def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stu
     stub.set_usage(**EXPENSIVE_USAGE)
     first = real_env.run(["claude", "-p", "first review", *CLAUDE_JSON],
                          path_prefix=[shims_dir], extra_env=env)
-    assert first.returncode == 0, first.stderr
+    assert first.returncode == 1, first.stderr
+    assert kit.claude_result(first)["subtype"] == "error_max_budget_usd"
     assert kit.claude_result(first)["total_cost_usd"] > BUDGET_USD
     second = real_env.run(["claude", "-p", "second review", *CLAUDE_JSON],
                           path_prefix=[shims_dir], extra_env=env)
@@ -207,7 +210,8 @@ def test_6_over_a_hard_budget_the_call_is_refused_before_it_starts(real_env, stu
     calls = model_calls(stub)
     assert len(calls) == 1 and "first review" in calls[0]["prompt"], calls
     rows = kit.attempts(real_env, shims_dir)
-    assert [(r["exit_code"], r["blocked"]) for r in rows] == [(0, 0), (75, 1)]
+    assert [(r["exit_code"], r["blocked"]) for r in rows] == [(1, 0), (75, 1)]
+    assert rows[0]["failure_class"] == "max_budget"
     blocked = rows[1]
     assert (blocked["agent"], blocked["tool"]) == ("reviewer", "claude")
     assert blocked["block_reason"] and "budget" in blocked["block_reason"]
@@ -223,10 +227,11 @@ def test_7_report_sums_equal_what_the_stub_reported(real_env, stub, shims_dir):
     it sent (in llm-shim's convention: OpenAI cached tokens are cache reads, not input), and
     its cost equals the sum of the recorded costs, which is Claude's own total_cost_usd plus
     the other calls' tokens at the configured prices."""
-    runs = [  # (argv, usage overrides, model for pricing; None = Claude prices it itself)
+    runs = [  # (argv, usage overrides, model for pricing; None = Claude prices it itself,
+        # "as sent" = the model the stub received: claude's default changes between releases)
         (["claude", "-p", "first", *CLAUDE_JSON], {}, None),
         (["claude", "-p", "second"], {"input": 120, "output": 45, "cache_creation": 9,
-                                      "cache_read": 30}, PREMIUM),
+                                      "cache_read": 30}, "as sent"),  # the CLI's default model
         (["codex", "exec", "--json", "--skip-git-repo-check", "-m", "gpt-5.5", "third"],
          {"input": 64, "output": 21, "cached": 16}, "gpt-5.5"),
         (["llm", "-m", "gpt-4o-mini", "fourth"], {}, "gpt-4o-mini"),
@@ -243,6 +248,8 @@ def test_7_report_sums_equal_what_the_stub_reported(real_env, stub, shims_dir):
         tokens = kit.tokens_the_stub_reported(ok[0]["api"], stub.usage)
         for kind in expected:
             expected[kind] += tokens[kind]
+        if model == "as sent":  # priced as the model the CLI asked the API for
+            model = ok[0]["model"]
         expected_cost += (kit.claude_result(result)["total_cost_usd"] if model is None
                           else kit.priced(tokens, kit.model_prices(model)))
     rows = kit.attempts(real_env, shims_dir)

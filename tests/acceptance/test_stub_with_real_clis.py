@@ -65,8 +65,9 @@ def test_claude_print_json_gets_stub_reply_and_usage(real_env, stub):
         "input_tokens": 11, "output_tokens": 7, "cache_creation_input_tokens": 5,
         "cache_read_input_tokens": 3}
     calls = stub.requests(model_calls=True)
+    # claude 2.1.332 resolves the alias `sonnet` to claude-sonnet-5-5 (2.1.197: claude-sonnet-5).
     assert [(c["route"], c["model"], c["stream"], c["status"]) for c in calls] == [
-        ("/v1/messages", "claude-sonnet-5", True, 200)]
+        ("/v1/messages", "claude-sonnet-5-5", True, 200)]
     assert "say hi" in calls[0]["prompt"]
     assert calls[0]["headers"]["user-agent"].endswith("(external, sdk-cli)")
 

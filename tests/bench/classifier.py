@@ -1,5 +1,11 @@
 #!/usr/bin/env python3
-"""Complexity-classifier benchmark (not a test): where prompts go, and what it costs.
+"""Classifier benchmark (not a test): where prompts go, and what it costs.
+
+  0. The learned router (issue 18) on the held-out split of tests/data/routing/labelled.jsonl:
+     share per tier and agreement with the labels for several `strong_share` values, and its
+     cost per call (the keyword features it reads plus its own), next to the keyword
+     classifier's. MT-Bench is deliberately not run through the learned router: an
+     independent evaluation uses it.
 
   1. MT-Bench first turns (80 prompts, 8 categories; lm-sys/FastChat, Apache-2.0; see
      tests/data/routing/README.md): how many of each category go to each class.
@@ -25,8 +31,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, REPO)
 DATA = os.path.join(REPO, "tests", "data", "routing")
 
+from shim import paths  # noqa: E402
 from shim.routing import classify as classifier  # noqa: E402
+from shim.routing import evaluate, router  # noqa: E402
 from shim.routing.classify import COMPLEXITIES, classify  # noqa: E402
+
+SHARES = (0.2, 0.3, 0.35, 0.4, 0.5)
 
 
 def rows(name):
@@ -94,6 +104,8 @@ def main():
         thresholds = {"standard": standard, "complex": complex_}
 
     result = {"thresholds": thresholds or "default"}
+    heldout = [r for r in rows("labelled.jsonl") if r["split"] == "test"]
+    result["learned_heldout"] = {str(share): evaluate.evaluate(heldout, share) for share in SHARES}
     mt = distribution(rows("mt_bench_first_turns.jsonl"), thresholds)
     result["mt_bench"] = {cat: {c: counts.get(c, 0) for c in COMPLEXITIES} for cat, counts in mt.items()}
     for name, key in (("coding_prompts.jsonl", "tuning"), ("coding_prompts_holdout.jsonl", "holdout")):
@@ -107,17 +119,33 @@ def main():
     result["calibration_ms_sum_range_1e5"] = round(calibration, 3)
     result["index_build_ms"] = round(cpu_ms(classifier._build_index, 50)[0], 4)
     result["cost_ms"], result["cost_ms_median"] = {}, {}
+    result["learned_ms"], result["learned_ms_median"] = {}, {}
+    router.route("warm up")  # load the weights outside the timing
     for label, text in cost_cases():
         classify(text)  # build the keyword index outside the timing
         number = 20 if len(text) > 200000 else 100
         low, median = cpu_ms(lambda: classify(text), number)
         result["cost_ms"][label] = round(low, 4)
         result["cost_ms_median"][label] = round(median, 4)
+        low, median = cpu_ms(lambda: router.route(text), number)
+        result["learned_ms"][label] = round(low, 4)
+        result["learned_ms_median"][label] = round(median, 4)
+    with open(paths.package_data(router.MODEL_FILE), "rb") as fh:
+        blob = fh.read()
+    import marshal
+    result["learned_load_ms"] = round(cpu_ms(lambda: marshal.loads(blob), 50)[0], 4)
+    result["learned_file_bytes"] = len(blob)
 
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    print("\nMT-Bench first turns, class by category (simple / standard / complex):")
+    print("Learned router, held-out split (%d prompts):" % len(heldout))
+    print("  strong_share  cheap  standard  premium  agreement  cheap-vs-not")
+    for share, part in result["learned_heldout"].items():
+        print("  %-12s %5.1f%% %8.1f%% %7.1f%% %9.1f%% %12.1f%%" % (
+            share, *(100 * part["share"][t] for t in evaluate.TIERS), 100 * part["agreement"],
+            100 * part["agreement_up"]))
+    print("\nMT-Bench first turns, keyword classifier, class by category (simple / standard / complex):")
     for cat, counts in result["mt_bench"].items():
         print("  %-11s %2d / %2d / %2d" % (cat, counts["simple"], counts["standard"], counts["complex"]))
     for key in ("tuning", "holdout"):
@@ -126,8 +154,13 @@ def main():
                                             ", ".join("%s %d" % kv for kv in part["confusion"].items())))
     print("\nCPU ms per call, min / median of 9 rounds; calibration sum(range(1e5)) = %.2f ms"
           % calibration)
+    print("  %-24s %-15s %s" % ("", "keyword", "learned router (includes the keyword features)"))
     for label, ms in result["cost_ms"].items():
-        print("  %-24s %.3f / %.3f" % (label, ms, result["cost_ms_median"][label]))
+        print("  %-24s %.3f / %.3f   %.3f / %.3f" % (label, ms, result["cost_ms_median"][label],
+                                                   result["learned_ms"][label],
+                                                   result["learned_ms_median"][label]))
+    print("  %-24s %.3f (%d bytes)" % ("load the weights (once)", result["learned_load_ms"],
+                                       result["learned_file_bytes"]))
     print("  %-24s %.3f" % ("keyword index (once)", result["index_build_ms"]))
     return 0
 

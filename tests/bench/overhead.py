@@ -7,7 +7,9 @@
   (d) python3 -I -S -c pass, the floor for any Python shim
 
 Target (issue 3): (b) <= 2.5 x (d). Usage:
-  .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--json]
+  .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
+Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
+`--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
 The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
 config cache is warmed first, as it is after the first call of a real install.
 """
@@ -39,8 +41,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--agent", default=None, help="LLM_SHIM_AGENT for case (b)")
+    parser.add_argument("--prompt", default=None,
+                        help="call with -p PROMPT (a one-shot call the router scores)")
     parser.add_argument("--json", action="store_true")
     opts = parser.parse_args()
+    extra = ["-p", opts.prompt] if opts.prompt is not None else []
 
     python = os.path.realpath(sys.executable)
     site = [p for p in sys.path if p.endswith("site-packages")]
@@ -71,9 +76,9 @@ def main():
             env["LLM_SHIM_AGENT"] = opts.agent
         bash_env = dict(env, PATH=os.pathsep.join([bash_dir, real_dir, "/usr/bin", "/bin"]))
         cases = {
-            "a_direct": ([real], env),
-            "b_shim": ([shim], env),
-            "c_bash_shim": ([bash_shim], bash_env),
+            "a_direct": ([real] + extra, env),
+            "b_shim": ([shim] + extra, env),
+            "c_bash_shim": ([bash_shim] + extra, bash_env),
             "d_python_floor": ([python, "-I", "-S", "-c", "pass"], env),
         }
         for argv, e in cases.values():  # warm caches (config cache, page cache)
@@ -94,6 +99,7 @@ def main():
             "telemetry_lines_recorded": recorded,
             "python": python,
             "agent": opts.agent,
+            "prompt_chars": None if opts.prompt is None else len(opts.prompt),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

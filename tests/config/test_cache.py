@@ -56,10 +56,41 @@ def test_an_edit_keeping_size_and_mtime_is_still_seen(user_file):
     assert compiled.load()["policies"]["fallback"]["max_attempts"] == 6
 
 
-def test_a_new_project_file_is_seen(user_file, tmp_path, monkeypatch):
+def test_a_new_project_file_is_seen(user_file, tmp_path, monkeypatch, trust_project):
     compiled.load()
     (tmp_path / ".llm-shim.yaml").write_text("default_agent: auto\n")
+    assert compiled.load()["default_agent"] == "default"  # not trusted yet
+    trust_project(tmp_path)
     assert compiled.load()["default_agent"] == "auto"
+
+
+def test_trusting_and_untrusting_are_cache_misses(user_file, tmp_path, trust_project):
+    """Trust enters the key through the store's bytes: no stale verdict either way."""
+    from shim.config import trust
+
+    (tmp_path / ".llm-shim.yaml").write_text("default_agent: auto\n")
+    trust_project(tmp_path)
+    assert compiled.load()["default_agent"] == "auto"
+    assert compiled.load()["default_agent"] == "auto" and compiled.last_status == "hit"
+    trust.untrust(tmp_path / ".llm-shim.yaml")
+    assert compiled.load()["default_agent"] == "default" and compiled.last_status == "stale"
+    trust_project(tmp_path)
+    assert compiled.load()["default_agent"] == "auto" and compiled.last_status == "stale"
+
+
+def test_a_cache_hit_on_a_trusted_project_imports_no_hashlib(user_file, tmp_path, trust_project):
+    (tmp_path / ".llm-shim.yaml").write_text("default_agent: auto\n")
+    trust_project(tmp_path)
+    compiled.load()
+    code = ("import sys; from shim.config import compiled; cfg = compiled.load(); "
+            "assert cfg['default_agent'] == 'auto', cfg['default_agent']; "
+            "assert compiled.last_status == 'hit', compiled.last_status; "
+            "bad = {'hashlib', 'yaml', 'json'} & set(sys.modules); assert not bad, bad")
+    env = dict(os.environ, PYTHONPATH=REPO)
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", "import sys; sys.path[:0] = %r; %s"
+                           % ([REPO] + [p for p in sys.path if p.endswith("site-packages")], code)],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage", "bad-checksum", "marshal-of-a-list"])

@@ -94,9 +94,11 @@ def test_init_never_overwrites_without_force(capsys):
 def test_validate_without_file_checks_every_discovered_source(capsys, tmp_path):
     project = tmp_path / ".llm-shim.yaml"
     project.write_text("default_agent: auto\n")
-    code, out, _ = run(capsys, "config", "validate")
+    code, out, err = run(capsys, "config", "validate")
     assert code == 0
     assert out == f"ok: {project}\nok: {DEFAULT}\n"
+    assert err.startswith(f"llm-shim: warning: project config {project}: not trusted, so not "
+                          "applied")  # valid, but the shims ignore it until trusted
     project.write_text("default_agent: nobody\n")
     code, out, err = run(capsys, "config", "validate")
     assert code == 1
@@ -111,17 +113,20 @@ def test_validate_a_missing_file_is_one_error_line(capsys, tmp_path):
     assert len(err.splitlines()) == 1 and "No such file" in err
 
 
-def test_show_prints_yaml_that_reads_back_as_the_effective_config(capsys, tmp_path):
+def test_show_prints_yaml_that_reads_back_as_the_effective_config(capsys, tmp_path,
+                                                                   trust_project):
     (tmp_path / ".llm-shim.yaml").write_text("policies: {fallback: {max_attempts: 9}}\n")
+    trust_project(tmp_path)
     code, out, _ = run(capsys, "config", "show")
     assert code == 0
     assert yaml.safe_load(out) == render.public(compiled.load())
     assert yaml.safe_load(out)["policies"]["fallback"]["max_attempts"] == 9
 
 
-def test_show_origin_annotates_each_leaf_with_its_file(capsys, tmp_path):
+def test_show_origin_annotates_each_leaf_with_its_file(capsys, tmp_path, trust_project):
     project = tmp_path / ".llm-shim.yaml"
     project.write_text("policies: {fallback: {max_attempts: 9}}\n")
+    trust_project(project)
     code, out, _ = run(capsys, "config", "show", "--origin")
     assert code == 0
     assert f"max_attempts: 9  # {project}" in out
@@ -142,12 +147,25 @@ def test_show_json_carries_the_bookkeeping(capsys):
     assert json.loads(out)["_origin"]["default_agent"] == DEFAULT
 
 
-def test_show_on_an_invalid_config_fails_with_every_problem(capsys, tmp_path):
-    (tmp_path / ".llm-shim.yaml").write_text("default_agent: nobody\ntelemetry: {enabled: maybe}\n")
+def test_show_on_an_invalid_config_fails_with_every_problem(capsys, user_file):
+    with open(user_file, "w") as fh:
+        fh.write("default_agent: nobody\ntelemetry: {enabled: maybe}\n")
     code, out, err = run(capsys, "config", "show")
     assert code == 1 and out == ""
-    assert len([l for l in err.splitlines() if ".llm-shim.yaml:" in l]) == 2
+    assert len([l for l in err.splitlines() if "config.yaml:" in l]) == 2
     assert "Traceback" not in err
+
+
+def test_show_leaves_out_an_invalid_project_file_and_says_why(capsys, tmp_path, trust_project):
+    project = tmp_path / ".llm-shim.yaml"
+    project.write_text("default_agent: nobody\nagents: {x: {tier: huge}}\n")
+    trust_project(project)
+    code, out, err = run(capsys, "config", "show")
+    assert code == 0 and yaml.safe_load(out)["default_agent"] == "default"
+    lines = err.splitlines()
+    assert [l.split(": ")[2] for l in lines[:2]] == ["default_agent", "agents.x.tier"]
+    assert lines[-1].startswith(f"llm-shim: warning: project config {project}: 2 problems, so "
+                                "none of it applies")
 
 
 def test_path_lists_sources_in_order_then_the_cache(capsys, tmp_path, monkeypatch, write_yaml):

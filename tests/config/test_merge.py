@@ -20,7 +20,7 @@ def _write(path, text):
 
 
 @pytest.fixture
-def four_layers(tmp_path, user_file, monkeypatch):
+def four_layers(tmp_path, user_file, monkeypatch, trust_project):
     """A user file, a project file two directories up from cwd, and an env file."""
     project = tmp_path / "proj"
     cwd = project / "src" / "deep"
@@ -49,6 +49,7 @@ def four_layers(tmp_path, user_file, monkeypatch):
           fallback: {max_attempts: 6}
     """)
     monkeypatch.setenv("LLM_SHIM_CONFIG", env_file)
+    trust_project(project_file)
     return {"user": user_file, "project": project_file, "env": env_file, "cwd": str(cwd)}
 
 
@@ -99,9 +100,10 @@ def test_removing_a_layer_uncovers_the_one_below(four_layers, monkeypatch):
     assert compiled.discover() == [(DEFAULT, "default")]
 
 
-def test_nearest_project_file_wins(tmp_path, write_yaml):
-    write_yaml("a/.llm-shim.yaml", "policies: {fallback: {max_attempts: 7}}\n")
-    nearer = write_yaml("a/b/.llm-shim.yaml", "policies: {fallback: {max_attempts: 8}}\n")
+def test_nearest_project_file_wins(tmp_path, write_yaml, trust_project):
+    trust_project(write_yaml("a/.llm-shim.yaml", "policies: {fallback: {max_attempts: 7}}\n"))
+    nearer = trust_project(write_yaml("a/b/.llm-shim.yaml",
+                                      "policies: {fallback: {max_attempts: 8}}\n"))
     (tmp_path / "a/b/c").mkdir()
     assert compiled.find_project_file(str(tmp_path / "a/b/c")) == nearer
     assert compiled.load(cwd=str(tmp_path / "a/b/c"))["policies"]["fallback"]["max_attempts"] == 8

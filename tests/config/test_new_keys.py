@@ -79,6 +79,7 @@ def full_config():
         "policies": {
             "cost_optimization": {
                 "tiers": {"mycli": {"cheap": "my-small", "standard": "my-mid", "premium": "my-big"}},
+                "strong_share": None,  # the keyword score and its thresholds decide (issue 18)
                 "thresholds": {"complex": 60},
             },
             "estimate": {"output_tokens": 500, "chars_per_token": 2.5, "learn": False},
@@ -125,6 +126,9 @@ def test_a_config_using_every_new_key_validates(config_file):
     "agents: {a: {cost_optimization: {tiers: {claude: {cheap: haiku}}}}}",
     "policies: {cost_optimization: {thresholds: {standard: -1, complex: 2}}}",
     "policies: {cost_optimization: {thresholds: {}}}",
+    "policies: {cost_optimization: {strong_share: 0.5}}",
+    "policies: {cost_optimization: {strong_share: null}}",
+    "agents: {a: {cost_optimization: {strong_share: 0}}}",
     "policies: {estimate: {output_tokens: 0}}",
     "policies: {estimate: {}}",
     "identify: [{agent: default, parent: 'github-runner*'}]",
@@ -179,6 +183,9 @@ WRONG = [
     (COST + "    thresholds: {standard: two}\n", "thresholds", "policies.cost_optimization.thresholds.standard", "expected integer, got string"),
     (COST + "    thresholds: {simple: 0}\n", "thresholds", "policies.cost_optimization.thresholds.simple", "unknown key"),
     (COST + "    thresholds: 4\n", "thresholds", "policies.cost_optimization.thresholds", "expected object, got integer"),
+    (COST + "    strong_share: 1.5\n", "strong_share", "policies.cost_optimization.strong_share", "must be <= 1, got 1.5"),
+    (COST + "    strong_share: half\n", "strong_share", "policies.cost_optimization.strong_share", "expected number or null, got string"),
+    (AGENT + "    cost_optimization:\n      strong_share: -0.1\n", "strong_share", "agents.a.cost_optimization.strong_share", "must be >= 0, got -0.1"),
     (ESTIMATE + "    output_tokens: -1\n", "output_tokens", "policies.estimate.output_tokens", "must be >= 0, got -1"),
     (ESTIMATE + "    output_tokens: 1.5\n", "output_tokens", "policies.estimate.output_tokens", "expected integer"),
     (ESTIMATE + "    chars_per_token: 0\n", "chars_per_token", "policies.estimate.chars_per_token", "must be > 0, got 0"),

@@ -278,7 +278,8 @@ def test_an_override_moves_the_problem_to_the_overriding_file(write_yaml):
     """)
     problems = build.check_sources([(project, "project"), (user, "user"), (DEFAULT, "default")])
     assert problems == [
-        f"{project}:3: agents.bot.tool: unknown tool 'gemini': not defined under tools",
+        f"{project}:3: agents.bot.tool: tool 'gemini' is not defined in your user config or the "
+        "default; a project file may only use those tools",
         f"{user}:2: agents.bot.model: unknown model 'sonet': not defined under models (ids and aliases); "
         "did you mean 'sonnet'?",
     ]

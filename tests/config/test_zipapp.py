@@ -62,6 +62,18 @@ def test_pyz_validates_config(pyz, tmp_path):
     assert embedded.stdout.startswith("ok: ") and embedded.stdout.rstrip().endswith("shim/data/default.yaml")
 
 
+def test_pyz_ships_the_learned_router_weights(pyz, tmp_path):
+    """The weights are package data: the auto agent routes with the learned router from the pyz."""
+    import json
+
+    proc = _run(pyz, tmp_path, "route", "--json", "--agent", "auto", "--", "claude", "-p",
+                "How many handshakes happen when 12 people each shake hands once?")
+    assert proc.returncode == 0, proc.stderr
+    decision = json.loads(proc.stdout)
+    assert decision["route"] is not None and decision["route"]["tier"] != "cheap"
+    assert not any("learned router unavailable" in r for r in decision["reasons"])
+
+
 def test_build_is_reproducible(pyz, tmp_path):
     """Fixed timestamps and modes, sorted entries; two builds of one tree are byte-identical.
 

@@ -53,10 +53,11 @@ def test_the_quickstart_fish_line_keeps_the_shims_first(cli, prebuilt_lib, isola
     assert out.stdout.strip() == "real llm", out.stderr
 
 
-def test_the_plain_universal_form_would_put_the_venv_first(cli, prebuilt_lib, isolated_env,
-                                                           monkeypatch, require_shell,
-                                                           run_shell):
-    """Why the doc does not say `fish_add_path --append DIR`: shown in a real fish."""
+def test_even_the_plain_universal_form_keeps_the_shims_first(cli, prebuilt_lib, isolated_env,
+                                                             monkeypatch, require_shell,
+                                                             run_shell):
+    """`fish_add_path --append DIR` puts the universal `fish_user_paths` ahead of PATH; the
+    conf.d function (`--on-variable PATH`) moves the shims back in front at once."""
     fish = require_shell("fish")
     home = isolated_env["home"]
     monkeypatch.setenv("SHELL", fish)
@@ -64,4 +65,4 @@ def test_the_plain_universal_form_would_put_the_venv_first(cli, prebuilt_lib, is
     assert cli("install", "--shell", "fish")[0] == 0
     out = run_shell([fish, "-c", "fish_add_path --append ~/.venvs/llm/bin; echo $PATH[1]"],
                     home)
-    assert out.stdout.strip().splitlines()[-1] == str(home / ".venvs" / "llm" / "bin")
+    assert out.stdout.strip().splitlines()[-1] == paths.shims_dir()

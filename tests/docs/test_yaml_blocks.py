@@ -7,6 +7,9 @@ Each block is written to a file and validated merged over the embedded default, 
   larger file); "unknown agent/tool/model/provider" problems are ignored, everything else
   (keys, types, values) is still checked;
 - `# not llm-shim config`: YAML that is not a configuration at all; skipped.
+
+A block whose first line is a comment naming `.llm-shim.yaml` is checked as a project file
+(what a project file may not set is a problem too, docs/security.md).
 """
 
 import os
@@ -47,7 +50,9 @@ def yaml_blocks():
 
 
 def _problems(rel, body, tmp_path):
-    target = tmp_path / "block.yaml"
+    first = body.split("\n", 1)[0]
+    project = first.lstrip().startswith("#") and ".llm-shim.yaml" in first
+    target = tmp_path / (".llm-shim.yaml" if project else "block.yaml")
     target.write_text(body, encoding="utf-8")
     problems = build.validate_file(str(target))
     if re.search(r"^\s*#.*\bfragment\b", body, re.M):

@@ -12,7 +12,8 @@ from shim.install import rcfiles
 from shim.telemetry import migrations, store
 
 EVERY_CHECK = {"shims", "shims-current", "path", "rc-blocks", "tool:claude", "tool:codex",
-               "tool:llm", "config", "telemetry", "cache", "zstd"}
+               "tool:llm", "config", "telemetry", "prices", "cache", "zstd", "platform",
+               "help:claude", "help:codex", "help:llm"}
 
 
 def doctor_json(cli):
@@ -121,6 +122,25 @@ def test_invalid_config_is_flagged_with_its_lines(cli, installed, all_tools):
     assert checks["tool:claude"]["status"] == "ok"
 
 
+def test_a_project_file_shows_its_trust_state(cli, installed, all_tools, tmp_path,
+                                             monkeypatch):
+    from shim.config import trust
+
+    project = tmp_path / "repo" / ".llm-shim.yaml"
+    project.parent.mkdir()
+    project.write_text("schema_version: 1\n")
+    monkeypatch.chdir(project.parent)
+    code, checks, _ = doctor_json(cli)
+    assert code == exitcodes.OK  # a warning: ignoring it is the safe default
+    assert checks["config"]["status"] == "warn"
+    assert "(project, untrusted)" in checks["config"]["detail"]
+    assert f"`llm-shim trust {project}`" in checks["config"]["hint"]
+    trust.trust(str(project))
+    code, checks, _ = doctor_json(cli)
+    assert checks["config"]["status"] == "ok"
+    assert "(project, trusted)" in checks["config"]["detail"]
+
+
 def _rewrite_line(path, index, text):
     lines = open(path).read().split("\n")
     lines[index] = text
@@ -227,6 +247,19 @@ def test_telemetry_database_states(cli, installed, all_tools):
     assert "llm-shim logs repair" in checks["telemetry"]["hint"]
 
 
+def test_symlinked_database_fails_and_its_target_is_untouched(cli, installed, all_tools,
+                                                              tmp_path):
+    victim = tmp_path / "victim.db"
+    victim.write_bytes(b"precious")
+    victim.chmod(0o644)
+    os.makedirs(paths.data_dir(), exist_ok=True)
+    os.symlink(victim, paths.database_file())
+    code, checks, _ = doctor_json(cli)
+    assert code == exitcodes.ERROR and checks["telemetry"]["status"] == "fail"
+    assert "is a symlink" in checks["telemetry"]["detail"]
+    assert victim.read_bytes() == b"precious" and victim.stat().st_mode & 0o777 == 0o644
+
+
 def test_unwritable_cache_fails(cli, installed, all_tools):
     cache = paths.cache_dir()
     shutil.rmtree(cache, ignore_errors=True)
@@ -269,3 +302,41 @@ def test_not_installed_says_so(cli, isolated_env, fake_bin, all_tools, set_path)
     assert "llm-shim is not installed" in checks["shims"]["detail"]
     assert checks["shims"]["hint"] == "run `llm-shim install`"
     assert checks["tool:claude"]["status"] == "ok"
+
+
+def test_recorded_models_without_a_price_are_listed_with_the_fix(cli, installed, all_tools):
+    code, checks, _ = doctor_json(cli)
+    assert checks["prices"]["ok"] and checks["prices"]["detail"] == "no calls recorded yet"
+    conn = store.connect()
+    base = {"started_at": 1.8e9, "attempt": 1, "agent": "a", "tool": "claude",
+            "exit_code": 0, "blocked": 0, "reasons": []}
+    store.insert_attempts(conn, [
+        dict(base, invocation_id="1" * 32, model="claude-sonnet-5", cost_usd=0.5),
+        dict(base, invocation_id="2" * 32, model="claude-mystery-9", cost_usd=None),
+        dict(base, invocation_id="3" * 32, model="claude-mystery-9", cost_usd=None),
+        dict(base, invocation_id="4" * 32, model="claude-mystery-9", cost_usd=None, blocked=1),
+    ])
+    conn.close()
+    code, checks, _ = doctor_json(cli)
+    assert code == 0 and checks["prices"]["status"] == "warn"
+    assert checks["prices"]["detail"] == \
+        "recorded models with no price: claude-mystery-9 (2 attempts)"
+    assert "models.<id>.prices" in checks["prices"]["hint"]
+    assert "llm-shim prices update" in checks["prices"]["hint"]
+
+
+def test_a_copied_home_is_checked_as_itself_not_mixed_with_the_old_one(
+        cli, installed, all_tools, isolated_env, monkeypatch, set_path, fake_bin):
+    old_home = paths.data_dir()
+    new_home = str(isolated_env["tmp"] / "copied-home")
+    shutil.copytree(old_home, new_home, symlinks=True)
+    monkeypatch.setenv("LLM_SHIM_HOME", new_home)
+    set_path(os.path.join(new_home, "shims"), fake_bin)
+    code, checks, _ = doctor_json(cli)
+    shims = checks["shims"]
+    assert shims["status"] == "warn"
+    assert shims["detail"].startswith(os.path.join(new_home, "shims") + ": this LLM_SHIM_HOME "
+                                      f"is a copy of {old_home}")
+    assert "llm-shim install" in shims["hint"]
+    # the PATH check looks at the same (new) shims dir, not the old one
+    assert checks["path"]["ok"], checks["path"]

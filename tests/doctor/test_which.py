@@ -48,11 +48,18 @@ def test_missing_tool_exits_127_with_the_not_found_message(cli, set_path, tmp_pa
     empty = tmp_path / "empty"
     empty.mkdir()
     set_path(empty)
-    code, out, err = cli("which", "codex")
+    code, out, err = cli("which", "codex", "exec", "fix the test")
     assert code == exitcodes.NOT_FOUND == 127
-    assert out == ""
-    assert err.startswith("llm-shim: codex: the real codex is not on PATH")
+    assert out == ""  # no path for `$(llm-shim which codex | head -n1)` to pick up
+    assert err.startswith("llm-shim: codex: the real codex is not on PATH; install it")
     assert "npm install -g @openai/codex" in err
+    # the route it would take is still shown, as `llm-shim route` shows it
+    assert "agent:" in err and "codex exec 'fix the test'" in err
+    # the shims dir is not blamed on the directory llm-shim runs from (a venv's bin)
+    assert "after the shims in" not in err
+    code, out, err = cli("which", "--json", "codex")
+    assert code == 127 and json.loads(out)["real_binary"] is None
+    assert json.loads(out)["route"]["tool"] == "codex"
 
 
 def test_behind_an_installed_shim(cli, installed, fake_tool):

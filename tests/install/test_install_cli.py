@@ -212,7 +212,7 @@ def test_shell_init_prints_the_snippet(cli, home):
     assert code == 0
     assert paths.shims_dir() in out and "export PATH" in out
     code, out, _ = cli("shell-init", "fish", "--dir", "/opt/x y/shims")
-    assert code == 0 and "set -gx PATH '/opt/x y/shims' $PATH" in out
+    assert code == 0 and "set -gx PATH '/opt/x y/shims' $__llm_shim_rest" in out
 
 
 def test_shell_init_rejects_an_unusable_dir(cli, home):

@@ -128,3 +128,39 @@ def test_eval_of_shell_init_puts_the_shims_first(installed, run_shell, require_s
         out = run_shell([exe, "-c", f"{line}; command -v claude"], installed["home"],
                         {"PATH": f"{os.path.dirname(installed['real'])}:/usr/bin:/bin"})
         assert out.stdout.strip() == installed["shim"], (shell, out.stderr)
+
+
+# fish reads conf.d (our block) BEFORE config.fish: the lines users put there to get
+# ~/.local/bin (claude's native install) first must not win over the shims.
+CONFIG_FISH_LINES = [
+    "set -gx PATH $HOME/.local/bin $PATH",
+    "fish_add_path -g ~/.local/bin",
+    "fish_add_path -gm ~/.local/bin",
+    "set -U fish_user_paths ~/.local/bin $fish_user_paths",
+]
+
+
+@pytest.mark.parametrize("line", CONFIG_FISH_LINES)
+@pytest.mark.parametrize("flags", [["-c"], ["-l", "-c"], ["-l", "-i", "-c"]],
+                         ids=["c", "lc", "lic"])
+def test_fish_config_fish_putting_local_bin_first_does_not_win(installed, line, flags,
+                                                                run_shell, require_shell):
+    config = installed["home"] / ".config" / "fish" / "config.fish"
+    config.write_text(line + "\n")
+    found, out = _command_v("fish", flags, installed["home"], run_shell, require_shell)
+    assert found == installed["shim"], out.stderr
+    out = run_shell([require_shell("fish"), *flags, "string join : $PATH"], installed["home"])
+    entries = out.stdout.strip().splitlines()[-1].split(":")
+    assert entries.count(os.path.dirname(installed["shim"])) == 1, entries
+
+
+def test_fish_uninstall_leaves_config_fish_byte_for_byte(installed, run_shell, require_shell):
+    config = installed["home"] / ".config" / "fish" / "config.fish"
+    original = b"set -gx PATH $HOME/.local/bin $PATH\n# mine\n"
+    config.write_bytes(original)
+    code, _, err = installed["cli"]("uninstall")
+    assert code == 0, err
+    assert config.read_bytes() == original
+    assert not (installed["home"] / ".config" / "fish" / "conf.d" / "llm-shim.fish").exists()
+    found, out = _command_v("fish", ["-c"], installed["home"], run_shell, require_shell)
+    assert found == installed["real"], out.stderr

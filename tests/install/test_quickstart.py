@@ -47,8 +47,10 @@ def test_the_demo_call_is_routed_by_the_demo_agent(repo, tmp_path, zipapp_factor
     (fake / "llm").chmod(0o755)
     home, out = _run(repo, tmp_path, pyz, f"{fake}:/usr/bin:/bin")
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    # The real llm ran once, without -m from the user: the demo agent added `-m echo`.
-    calls = (home / "llm-calls.txt").read_text().splitlines()
+    # The real llm ran once, without -m from the user: the demo agent added `-m echo`. (doctor
+    # also read its `--help` to learn its grammar.)
+    calls = [c for c in (home / "llm-calls.txt").read_text().splitlines()
+             if not c.endswith("--help") and c != "--version"]
     assert calls == ["hello from llm-shim -m echo"], calls
     # The log shows the rewrite and the reason.
     logs = out.stdout.split("== llm-shim logs -n 3", 1)[1]
@@ -56,6 +58,11 @@ def test_the_demo_call_is_routed_by_the_demo_agent(repo, tmp_path, zipapp_factor
     assert "pinned on argv" not in out.stdout
     assert "quickstart.sh:" not in out.stderr  # nothing went wrong
     assert not [p for p in os.listdir(tmp_path) if p.startswith("llm-shim-demo.")]
+    # The demo trusted its project file (project files apply only once trusted), and forgot
+    # it again on the way out.
+    assert "trusted " in out.stdout and "not trusted" not in out.stderr
+    trusted = home / ".local" / "share" / "llm-shim" / "trusted-projects"
+    assert not trusted.exists() or "llm-shim-demo." not in trusted.read_text()
 
 
 def test_without_pip_it_says_so_and_still_runs_doctor_and_route(repo, tmp_path,

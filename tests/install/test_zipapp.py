@@ -100,3 +100,16 @@ def test_install_sh_without_a_build_script_says_what_to_do(isolated_env, repo, t
 def test_install_sh_is_posix(repo):
     out = subprocess.run(["dash", "-n", _install_sh(repo)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_zipapp_ships_the_pinned_versions(zipapp_factory, repo, tmp_path):
+    """doctor compares the installed tools with install/versions.env: the zipapp carries it."""
+    import zipfile
+
+    pyz = zipapp_factory(tmp_path / "llm-shim.pyz")
+    with zipfile.ZipFile(pyz) as archive:
+        names = [n for n in archive.namelist() if n.endswith("shim/data/versions.env")]
+        assert len(names) == 1, names
+        shipped = archive.read(names[0])
+    with open(os.path.join(repo, "install", "versions.env"), "rb") as fh:
+        assert fh.read() == shipped

@@ -9,6 +9,11 @@ Each fake records its argv (one JSON line per call) and then, per `FAKE_<TOOL>_M
   for it (../shared/REAL_CLIS.md sections 4-6), on stdout (claude) or stderr (codex, llm);
 * `N*KIND`: the first N calls (counted per tool in a file) fail with KIND, then `ok`.
 
+claude honours `--max-budget-usd X` like the real one: 0 is a usage error (exit 1); a call
+that would cost more than X stops with `subtype: error_max_budget_usd`, reports X as its
+`total_cost_usd` and exits 1. `FAKE_CLAUDE_NO_MODEL=1` answers with an empty `modelUsage`
+(no model named), as real claude does for some answers.
+
 `FAKE_<TOOL>_SLEEP` delays the answer (for parallel tests); `FAKE_READ_STDIN=1` reads stdin
 to EOF and records it.
 """
@@ -117,6 +122,25 @@ if NAME == "claude":
     if "--output-format" in args:
         fmt = args[args.index("--output-format") + 1]
     used = model or "claude-opus-4-8"
+    cap = None
+    for i, a in enumerate(args):
+        if a == "--max-budget-usd" and i + 1 < len(args):
+            cap = args[i + 1]
+        elif a.startswith("--max-budget-usd="):
+            cap = a.split("=", 1)[1]
+    if cap is not None:  # like claude: 0 is a usage error; past the cap it stops itself
+        if float(cap) <= 0:
+            sys.stderr.write("Error: --max-budget-usd must be a positive number\n")
+            sys.exit(1)
+        if mode == "ok" and cost > float(cap):
+            result = {{"type": "result", "subtype": "error_max_budget_usd", "is_error": True,
+                      "session_id": "sess-" + str(os.getpid()), "total_cost_usd": float(cap),
+                      "usage": {{"input_tokens": 11, "output_tokens": 0}},
+                      "modelUsage": {{}},
+                      "errors": ["Reached maximum budget ($" + cap + ")"]}}
+            sys.stdout.write(json.dumps(result) + "\n" if fmt != "text"
+                             else "Error: Reached maximum budget ($" + cap + ")\n")
+            sys.exit(1)
     if mode == "ok":
         result = {{"type": "result", "subtype": "success", "is_error": False,
                   "api_error_status": None, "result": answer,
@@ -124,7 +148,8 @@ if NAME == "claude":
                   "total_cost_usd": cost,
                   "usage": {{"input_tokens": 11, "output_tokens": 7,
                             "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}},
-                  "modelUsage": {{used: {{"inputTokens": 11, "outputTokens": 7,
+                  "modelUsage": {{}} if os.environ.get("FAKE_CLAUDE_NO_MODEL") == "1" else
+                                {{used: {{"inputTokens": 11, "outputTokens": 7,
                                          "cacheReadInputTokens": 0,
                                          "cacheCreationInputTokens": 0, "costUSD": cost}}}}}}
         sys.stdout.write(json.dumps(result) + "\n" if fmt != "text" else answer + "\n")

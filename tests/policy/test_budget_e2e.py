@@ -81,9 +81,11 @@ def test_soft_budget_warns_and_runs(shim_env):
 
 def test_downgrade_routes_to_the_cheaper_tier(shim_env):
     shim_env.install("claude")
+    # Each call costs $0.30 and reserves that much (reserve_usd: a hard budget caps a claude
+    # one-shot call at its reservation); from the third one, spent + reservation reaches 80 %.
     shim_env.config({"agents": {"worker": {"model": "sonnet", "budget": {
-        "period": "day", "limit": {"usd": 1.00}, "action": "downgrade", "downgrade_at": 0.8}}}})
-    # Each call costs $0.30; from the third one, spent + estimate reaches 80 % of $1.00.
+        "period": "day", "limit": {"usd": 1.00}, "action": "downgrade", "downgrade_at": 0.8,
+        "reserve_usd": 0.30}}}})
     env = {"LLM_SHIM_AGENT": "worker", "FAKE_CLAUDE_COST": "0.30"}
     for _ in range(2):
         assert shim_env.run(["claude", "-p", "hi", "--output-format", "json"], env).returncode \

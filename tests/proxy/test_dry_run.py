@@ -10,7 +10,7 @@ import pytest
 from tests.proxy.conftest import write_launcher
 
 DRY = {"LLM_SHIM_DRY_RUN": "1"}
-BROKEN_PROJECT = "schema_version: 1\nagents: {x: {tool: nope}}\n"
+BROKEN = "schema_version: 1\nagents: {x: {tool: nope}}\n"
 
 
 @pytest.fixture
@@ -60,8 +60,9 @@ def test_dry_run_with_on_error_block_and_a_broken_config_says_it_would_refuse(
     user = isolated_env["shim_home"] / "config.yaml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
-    (tmp_path / ".llm-shim.yaml").write_text(BROKEN_PROJECT)
-    proc = run_shim(["claude", "-p", "hi"], env=DRY)
+    broken = tmp_path / "env.yaml"
+    broken.write_text(BROKEN)
+    proc = run_shim(["claude", "-p", "hi"], env={**DRY, "LLM_SHIM_CONFIG": str(broken)})
     assert proc.returncode == 0, proc.stderr
     assert claude.calls() == []
     view = _view(proc)

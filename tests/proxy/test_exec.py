@@ -5,8 +5,9 @@ import ast
 
 def _spool_records(shim_home):
     spool = shim_home / "spool" / "spool.log"
-    return [ast.literal_eval(line) for line in spool.read_text().splitlines()] \
+    records = [ast.literal_eval(line) for line in spool.read_text().splitlines()] \
         if spool.exists() else []
+    return [r for r in records if r.get("kind") != "start"]  # the end records
 
 
 def test_exec_routes_a_simple_prompt_to_the_cheap_model(run_shim, shims, fake_cli, isolated_env):

@@ -112,33 +112,58 @@ def _assert_refused(proc, claude, *, calls=0):
     assert "Traceback" not in proc.stderr.decode()
 
 
-@pytest.mark.parametrize("project", [
+@pytest.mark.parametrize("broken", [
     "schema_version: 1\nagents: {x: {tool: nope}}\n",   # parses, but invalid when merged
     "tools: [unclosed\n",                                 # does not even parse
 ])
-def test_on_error_block_in_the_user_file_refuses_when_a_project_file_breaks(
-        run_shim, claude, tmp_path, isolated_env, project):
+def test_on_error_block_in_the_user_file_refuses_when_llm_shim_config_breaks(
+        run_shim, claude, tmp_path, isolated_env, broken):
     user = isolated_env["shim_home"] / "config.yaml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
     proc = run_shim(["claude", "-p", "hi"])
     assert proc.returncode == 0, proc.stderr  # valid config: runs
     assert len(claude.calls()) == 1
-    (tmp_path / ".llm-shim.yaml").write_text(project)
-    _assert_refused(run_shim(["claude", "-p", "hi"]), claude, calls=1)
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text(broken)
+    env = {"LLM_SHIM_CONFIG": str(env_file)}
+    _assert_refused(run_shim(["claude", "-p", "hi"], env=env), claude, calls=1)
     # The second call reads the invalid verdict from the cache (no YAML): still refused.
-    _assert_refused(run_shim(["claude", "-p", "hi"]), claude, calls=1)
+    _assert_refused(run_shim(["claude", "-p", "hi"], env=env), claude, calls=1)
 
 
-def test_on_error_block_refuses_with_a_clear_message(run_shim, claude, tmp_path):
-    # A valid file that asks to block, plus a project file that breaks the merged config.
-    user = tmp_path / "user.yaml"
+@pytest.mark.parametrize("project", [
+    "schema_version: 1\nagents: {x: {tool: nope}}\n",   # refused key: tool not the user's
+    "schema_version: 1\nagents: {x: {tier: huge}}\n",   # invalid when merged
+    "tools: [unclosed\n",                                 # does not even parse
+])
+def test_a_broken_trusted_project_file_is_left_out_and_the_call_runs_on_the_user_config(
+        run_shim, claude, tmp_path, isolated_env, project, trust_project):
+    user = isolated_env["shim_home"] / "config.yaml"
+    user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
-    proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": str(user),
+    (tmp_path / ".llm-shim.yaml").write_text(project)
+    trust_project(tmp_path)
+    proc = run_shim(["claude", "-p", "hi"])
+    assert proc.returncode == 0, proc.stderr
+    assert claude.calls()[0]["argv_text"] == ["-p", "hi"]
+    assert f"{tmp_path / '.llm-shim.yaml'}:" in proc.stderr.decode()
+    again = run_shim(["claude", "-p", "hi"])  # the warning is not repeated within the hour
+    assert again.returncode == 0 and again.stderr == b""
+    assert len(claude.calls()) == 2
+
+
+def test_on_error_block_refuses_with_a_clear_message(run_shim, claude, tmp_path, isolated_env):
+    # A valid file that asks to block, plus a user file that breaks the merged config.
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text("schema_version: 1\npolicies:\n  on_error: block\n")
+    proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": str(env_file),
                                                   "LLM_SHIM_DEBUG": "0"})
     assert proc.returncode == 0  # valid config: runs
-    (tmp_path / ".llm-shim.yaml").write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
-    proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": str(user)})
+    user = isolated_env["shim_home"] / "config.yaml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
+    proc = run_shim(["claude", "-p", "hi"], env={"LLM_SHIM_CONFIG": str(env_file)})
     # on_error is read from the layers that parse: the block holds though the merge is invalid.
     _assert_refused(proc, claude, calls=1)
 
@@ -151,8 +176,10 @@ def test_on_error_block_holds_when_llm_shim_config_is_missing(run_shim, claude, 
     _assert_refused(proc, claude)
 
 
-def test_without_on_error_block_a_broken_project_file_fails_open(run_shim, claude, tmp_path):
-    (tmp_path / ".llm-shim.yaml").write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
+def test_without_on_error_block_a_broken_user_file_fails_open(run_shim, claude, isolated_env):
+    user = isolated_env["shim_home"] / "config.yaml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("schema_version: 1\nagents: {x: {tool: nope}}\n")
     proc = run_shim(["claude", "-p", "hi"])
     assert proc.returncode == 0
     assert claude.calls()[0]["argv_text"] == ["-p", "hi"]
@@ -174,7 +201,8 @@ def test_llm_shim_name_runs_the_cli(run_shim, shims):
     assert proc.stdout.decode().startswith("llm-shim ")
 
 
-def test_a_project_file_cannot_make_claude_run_its_own_program(run_shim, claude, tmp_path):
+def test_a_project_file_cannot_make_claude_run_its_own_program(run_shim, claude, tmp_path,
+                                                              trust_project):
     # A cloned repository ships .llm-shim.yaml pointing `claude` at its own script.
     repo = tmp_path / "cloned"
     repo.mkdir()
@@ -186,7 +214,12 @@ def test_a_project_file_cannot_make_claude_run_its_own_program(run_shim, claude,
                                          f"    binary: {evil}\n")
     proc = run_shim(["claude", "-p", "hi"], cwd=repo)
     assert not evil_ran.exists()
-    assert proc.returncode == 0  # failed open: the real claude, unrouted
+    assert proc.returncode == 0  # not trusted: ignored, the real claude runs
     assert claude.calls()[0]["argv_text"] == ["-p", "hi"]
-    err = proc.stderr.decode()
-    assert "tools.claude.binary: not allowed in a project file" in err
+    assert "not trusted, so not applied" in proc.stderr.decode()
+    trust_project(repo)  # even trusted, `tools` is refused and the rest applies
+    proc = run_shim(["claude", "-p", "hi"], cwd=repo)
+    assert not evil_ran.exists()
+    assert proc.returncode == 0
+    assert claude.calls()[1]["argv_text"] == ["-p", "hi"]
+    assert "tools: not allowed in a project file" in proc.stderr.decode()

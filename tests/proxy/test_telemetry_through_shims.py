@@ -39,7 +39,7 @@ def test_metadata_privacy_keeps_the_prompt_out_of_every_file(shims, fake_cli, is
                               capture_output=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
     spooled = (isolated_env["shim_home"] / "spool" / "spool.log").read_bytes()
-    assert spooled.count(b"prompt_chars") == 2
+    assert spooled.count(b"prompt_chars") == 4  # per call: its start line and its end record
     conn = store.connect()
     assert ingest.ingest(conn) == 2
     conn.close()

@@ -124,7 +124,9 @@ def test_output_file_and_html(store, report, tmp_path):
     _fill(store)
     out, page = tmp_path / "r.csv", tmp_path / "r.html"
     code, text, err = report("--csv", *RANGE, "--output", str(out), "--html", str(page))
-    assert code == 0 and text == "" and err == ""
+    assert code == 0 and text == ""
+    assert err == (f"llm-shim: wrote the HTML report to {page}\n"
+                   f"llm-shim: wrote the report to {out}\n")
     assert out.read_bytes().startswith(b"period,invocations,")
     root = ET.fromstring(page.read_text(encoding="utf-8"))  # well-formed
     assert root.tag == XHTML + "html"

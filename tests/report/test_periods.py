@@ -122,7 +122,7 @@ NOW = dt.datetime(2026, 3, 18, 12, tzinfo=dt.timezone.utc).timestamp()  # a Wedn
 
 @pytest.mark.parametrize("text, end, expected", [
     ("7d", False, "2026-03-12"), ("1d", False, "2026-03-18"), ("7d", True, "2026-03-11"),
-    ("2w", False, "2026-03-05"), ("1m", False, "2026-02-19"), ("1m", True, "2026-02-18"),
+    ("2w", False, "2026-03-09"), ("1m", False, "2026-03-01"), ("1m", True, "2026-02-18"),
     ("today", False, "2026-03-18"), ("yesterday", True, "2026-03-17"),
     ("2025-12-31", False, "2025-12-31"),
 ])

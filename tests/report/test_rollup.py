@@ -31,6 +31,7 @@ def _random_rows(count, seed):
             "input_tokens": rnd.choice([None, rnd.randint(0, 10**6)]),
             "output_tokens": rnd.randint(0, 5000), "cache_read_tokens": rnd.randint(0, 100),
             "cache_write_tokens": None, "cost_usd": cost,
+            "reasoning_tokens": rnd.choice([None, rnd.randint(0, 3000)]),
             "baseline_cost_usd": rnd.choice([None, rnd.uniform(0, 4)]),
         })
     return rows
@@ -154,3 +155,29 @@ def test_a_rollup_of_another_shape_is_ignored_then_replaced(conn):
     assert rollup.exists(conn)
     raw, rolled = _both(conn, "UTC", "day", ("agent",))
     assert raw == rolled
+
+
+def test_migration_8_rebuilds_an_older_rollup_with_reasoning_tokens(tmp_path):
+    """A database at schema 7 (m005's rollup, no reasoning measure) is migrated: the rollup is
+    rebuilt from its rows and equals the row sums, reasoning included."""
+    import sqlite3
+
+    from shim.telemetry import migrations
+
+    path = str(tmp_path / "old.db")
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrations.migrate(conn, target=7)
+    store_mod.insert_attempts(conn, _random_rows(300, 11))
+    assert not rollup.exists(conn)  # m005's rollup lacks the reasoning measure
+    assert migrations.migrate(conn) == migrations.LATEST >= 8
+    assert rollup.exists(conn)
+    raw, rolled = _both(conn, "Europe/Berlin", "week", ("model",))
+    assert raw == rolled and raw
+    column = query.MEASURE_NAMES.index("reasoning_tokens")
+    built = periods.build(dt.date(2026, 2, 18), dt.date(2026, 5, 2), "week",
+                          zoneinfo.ZoneInfo("Europe/Berlin"))
+    (expected,) = conn.execute(
+        "SELECT SUM(IFNULL(reasoning_tokens, 0)) FROM attempts WHERE started_at >= ? "
+        "AND started_at < ?", (built[0]["start"], built[-1]["end"])).fetchone()
+    assert sum(v[column] for v in rolled.values()) == expected > 0
+    conn.close()

@@ -28,10 +28,10 @@ def test_env_var_wins(rules_cfg):
     assert agent == "auto" and "LLM_SHIM_AGENT" in why
 
 
-def test_env_var_unknown_agent_is_kept_and_says_so(rules_cfg):
+def test_env_var_unknown_agent_maps_to_the_default_and_says_so(rules_cfg):
     agent, why = agents.identify("claude", rules_cfg, {"LLM_SHIM_AGENT": "nobody"}, "/", [])
-    assert agent == "nobody"
-    assert "not in config" in why
+    assert agent == "default"  # tests/routing/test_unknown_agent.py has the policies
+    assert why == "unknown agent $LLM_SHIM_AGENT=nobody: default_agent default applies"
 
 
 def test_empty_env_var_is_ignored(rules_cfg):

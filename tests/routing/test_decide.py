@@ -44,7 +44,7 @@ def test_default_agent_changes_nothing(cfg, tool, args):
     ("claude", ["-p", SIMPLE], "claude-haiku-4-5-20251001",
      ["--model", "claude-haiku-4-5-20251001", "-p", SIMPLE]),
     ("claude", ["-p", STANDARD], "claude-sonnet-5", ["--model", "claude-sonnet-5", "-p", STANDARD]),
-    ("claude", ["-p", COMPLEX], "claude-opus-4-8", ["--model", "claude-opus-4-8", "-p", COMPLEX]),
+    ("claude", ["-p", COMPLEX], "claude-opus-5-5", ["--model", "claude-opus-5-5", "-p", COMPLEX]),
     ("codex", ["exec", SIMPLE], "gpt-5-mini", ["exec", "-m", "gpt-5-mini", SIMPLE]),
     ("codex", ["exec", "--json", COMPLEX], "gpt-6.1-sol", ["exec", "-m", "gpt-6.1-sol", "--json", COMPLEX]),
     ("llm", [SIMPLE], "gpt-4o-mini", [SIMPLE, "-m", "gpt-4o-mini"]),
@@ -112,7 +112,8 @@ def test_null_agent_settings_follow_the_policy(config):
 
 
 def test_partial_thresholds(config):
-    cfg = config({"policies": {"cost_optimization": {"thresholds": {"complex": 99}}}})
+    # The keyword thresholds decide only when the learned router is off (strong_share: null).
+    cfg = config({"policies": {"cost_optimization": {"strong_share": None, "thresholds": {"complex": 99}}}})
     assert route(cfg, "claude", ["-p", STANDARD], "auto")["complexity"] == "standard"
     assert route(cfg, "claude", ["-p", COMPLEX], "auto")["complexity"] == "standard"
 
@@ -287,7 +288,7 @@ def test_meta_and_not_understood_pass_through(config, tool, args, why):
 
 
 @pytest.mark.parametrize("tool, args, baseline", [
-    ("claude", ["-p", "hi"], "claude-opus-4-8"),
+    ("claude", ["-p", "hi"], "claude-opus-5-5"),
     ("claude", ["-p", "hi", "--model", "haiku"], "claude-haiku-4-5-20251001"),
     ("codex", ["exec", "hi"], "gpt-6.1-sol"),
     ("llm", ["hi", "-m", "my-local-model"], "my-local-model"),

@@ -73,7 +73,7 @@ def test_meta_and_unknown_take_no_model(cfg, tool, args):
     ("claude", ["-p", "hi"], "codex", None, ["exec", "--skip-git-repo-check", "hi"]),
     ("claude", ["-p", "--", "-x"], "codex", None, ["exec", "--skip-git-repo-check", "--", "-x"]),
     ("claude", ["-p", "resume"], "codex", None, ["exec", "--skip-git-repo-check", "--", "resume"]),
-    ("claude", ["-p", "logs"], "llm", None, ["--", "logs"]),
+    ("claude", ["-p", "embed"], "llm", None, ["--", "embed"]),
     ("claude", ["-p"], "codex", None, ["exec", "--skip-git-repo-check"]),
     ("claude", ["-p", "hi", "--system-prompt", "terse"], "llm", None, ["-s", "terse", "hi"]),
     ("codex", ["exec", "--skip-git-repo-check", "hi"], "claude", "sonnet", ["-p", "hi", "--model", "sonnet"]),

@@ -43,7 +43,7 @@ def test_out_of_the_box_nothing_changes(capsys, argv):
 
 @pytest.mark.parametrize("argv, model", [
     (["claude", "-p", SIMPLE], "claude-haiku-4-5-20251001"),
-    (["claude", "-p", COMPLEX], "claude-opus-4-8"),
+    (["claude", "-p", COMPLEX], "claude-opus-5-5"),
     (["codex", "exec", SIMPLE], "gpt-5-mini"),
     (["codex", "exec", COMPLEX], "gpt-6.1-sol"),
     (["llm", SIMPLE], "gpt-4o-mini"),

@@ -43,7 +43,10 @@ def _pg_bin():
     found = shutil.which("pg_ctl")
     if found and shutil.which("initdb"):
         return os.path.dirname(os.path.realpath(found))
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+    # Debian's, then Homebrew's keg-only versioned formulae (install/test-deps.sh on macOS).
+    for candidate in (sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+                      + sorted(glob.glob("/opt/homebrew/opt/postgresql@*/bin"), reverse=True)
+                      + sorted(glob.glob("/usr/local/opt/postgresql@*/bin"), reverse=True)):
         if os.path.exists(os.path.join(candidate, "pg_ctl")):
             return candidate
     return None

@@ -92,13 +92,24 @@ def to_json(report):
     return out
 
 
+NO_BUDGETS = """no budgets configured. To start, add to the config file
+(`llm-shim config path` names it):
+
+policies:
+  budgets:
+    month:     {scope: global, period: month, limit: {usd: 100, type: soft}}
+    codex-day: {scope: tool, match: codex, period: day, limit: {usd: 10, type: hard}}
+
+then `llm-shim budget` shows each one's spend, headroom and reset time (docs/policies.md)
+"""
+
+
 def print_report(report, stream):
     from tabulate import tabulate
 
     usd = budget_rules.usd
     if not report["budgets"]:
-        stream.write("no budgets configured (policies.budgets, agents.<name>.budget; "
-                     "see docs/policies.md)\n")
+        stream.write(NO_BUDGETS)
     else:
         table = []
         for r in report["budgets"]:
@@ -130,6 +141,8 @@ def print_report(report, stream):
         stream.write(tabulate(table, headers=["rate limit", "scope", "calls/min", "calls/hour",
                                               "tokens/hour", "at the limit"],
                               disable_numparse=True) + "\n")
+        stream.write("tokens: input + cache read + cache write + output (reasoning inside "
+                     "output; docs/telemetry.md)\n")
     flying = [r for r in report["reservations"] if not r["settled"]]
     if flying:
         stream.write(f"\n{len(flying)} call(s) in flight: " + ", ".join(

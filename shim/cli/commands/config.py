@@ -143,7 +143,25 @@ def cmd_validate(file=None, stdout=None, stderr=None):
         return exitcodes.ERROR
     for path in checked:
         stdout.write(f"ok: {path}\n")
+    if not file:
+        _say_untrusted(sources, stderr)
     return exitcodes.OK
+
+
+def _say_untrusted(sources, stderr):
+    """Valid is not applied: say so for a project file the shims ignore (docs/security.md)."""
+    from shim import errors
+    from shim.config import build
+
+    try:  # compiled as a shim would (trust store, environment, your trust_project_files)
+        compiled_sources = build.compile_sources(sources)["_sources"]
+    except Exception:
+        return
+    for source in compiled_sources:
+        if source.get("trust") == "untrusted":
+            path = source["path"]
+            errors.warn(f"project config {path}", "not trusted, so not applied",
+                        f"`llm-shim trust {path}` applies it (docs/security.md)", stream=stderr)
 
 
 def cmd_show(origin=False, as_json=False, stdout=None):

@@ -66,6 +66,9 @@ def format_report(report):
         verb = {"created": "created with the PATH block", "appended": "PATH block appended",
                 "replaced": "PATH block updated", "unchanged": "PATH block unchanged"}
         lines.append(f"  {item['shell']:<6} {_tilde(item['path'])}: {verb[item['action']]}")
+    if report.get("grammar"):
+        learned = ", ".join(f"{tool} {v}" for tool, v in sorted(report["grammar"].items()))
+        lines.append(f"  help   grammar learned from --help: {learned}")
     from shim import completions
 
     lines += completions.report_lines(report.get("completions"), _tilde)

@@ -26,11 +26,29 @@ def add_parser(subparsers, common):
         description="Show recent attempts (newest first), after importing the spool. "
                     "`logs prune` deletes old rows; `logs repair` recovers a damaged database.",
         examples=["llm-shim logs", "llm-shim logs -n 50", "llm-shim logs --json -n 5",
+                  "llm-shim logs --since 2h --agent reviewer --reasons",
+                  "llm-shim logs --failed --tool codex --since 7d",
                   "llm-shim logs prune --older-than 90d", "llm-shim logs repair"])
     p.add_argument("--json", action="store_true", help="print a JSON array (see docs/telemetry.md)")
     p.add_argument("-n", "--count", type=int, default=20, metavar="N",
                    help="how many attempts to show (default 20; 0 = all)")
-    p.set_defaults(func=lambda args: show_logs(as_json=args.json, limit=args.count))
+    p.add_argument("--since", metavar="WHEN",
+                   help="only attempts started since: a duration ago (30m, 2h, 7d, 2w) or a "
+                        "local date or time (2026-11-05, 2026-11-05T14:00)")
+    p.add_argument("--until", metavar="WHEN", help="only attempts started before WHEN (same forms)")
+    p.add_argument("--agent", action="append", metavar="NAME",
+                   help="only these agents (repeat or comma list)")
+    p.add_argument("--tool", action="append", metavar="NAME",
+                   help="only these tools (the tool run or the one asked for)")
+    p.add_argument("--model", action="append", metavar="NAME",
+                   help="only these models (the model run or the one asked for)")
+    p.add_argument("--failed", action="store_true", help="only attempts that ran and failed")
+    p.add_argument("--blocked", action="store_true", help="only attempts a policy blocked")
+    p.add_argument("--reasons", action="store_true",
+                   help="print each attempt's routing reasons in full, on their own lines")
+    p.add_argument("--wide", action="store_true",
+                   help="every column, whatever the terminal width")
+    p.set_defaults(func=_show)
     sub = p.add_subparsers(dest="logs_command", metavar="SUBCOMMAND", parser_class=type(p))
 
     prune = add_command(sub, common, "prune", help="delete rows older than a duration",
@@ -49,6 +67,34 @@ def add_parser(subparsers, common):
     repair.set_defaults(func=lambda args: repair_logs(force=args.force))
 
 
+def _show(args):
+    from shim.report import api
+
+    filters = {"since": parse_when(args.since, "--since"),
+               "until": parse_when(args.until, "--until"),
+               "agent": api.split_values(args.agent), "tool": api.split_values(args.tool),
+               "model": api.split_values(args.model), "failed": args.failed,
+               "blocked": args.blocked}
+    return show_logs(as_json=args.json, limit=args.count, filters=filters,
+                     reasons=args.reasons, wide=args.wide)
+
+
+def parse_when(text, option, now=None):
+    """Epoch seconds for --since/--until: a duration ago, or a local date or date-time."""
+    if text is None:
+        return None
+    if _DURATION.match(str(text)):
+        return (now if now is not None else time.time()) - parse_age(text, "logs")
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(str(text).strip()).timestamp()
+    except ValueError:
+        raise errors.UsageError("logs", f"cannot read {option} {text!r}",
+                                "use a duration (30m, 2h, 7d, 2w) or a date "
+                                "(2026-11-05, 2026-11-05T14:00)") from None
+
+
 def _open():
     from shim.telemetry import store
 
@@ -63,7 +109,8 @@ def _open():
                                     "check that the llm-shim data directory is writable")
 
 
-def show_logs(as_json=False, limit=20, stream=None):
+def show_logs(as_json=False, limit=20, stream=None, filters=None, reasons=False, wide=False):
+    from shim.report import fit
     from shim.telemetry import imports, ingest, store
 
     stream = stream or sys.stdout
@@ -71,14 +118,16 @@ def show_logs(as_json=False, limit=20, stream=None):
     try:
         ingest.ingest(conn)
         imports.refresh(conn, what="logs")
-        rows = store.recent(conn, limit if limit and limit > 0 else -1)
+        rows = store.recent(conn, limit if limit and limit > 0 else -1, filters)
     finally:
         conn.close()
     if as_json:
         json.dump([to_json(row) for row in rows], stream, indent=1, ensure_ascii=False)
         stream.write("\n")
     else:
-        _print_table(rows, stream)
+        filtered = any(v for v in (filters or {}).values())
+        _print_table(rows, stream, width=fit.width_for(stream, wide), reasons=reasons,
+                     filtered=filtered)
     return 0
 
 
@@ -102,36 +151,97 @@ def iso_utc(epoch):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-def _print_table(rows, stream):
-    from tabulate import tabulate
+# Which columns a narrow terminal loses first (docs/telemetry.md, `llm-shim logs`).
+DROP_ORDER = ("reasons", "tier", "id", "agent", "result", "cache wr", "cache rd")
+HEADERS = ["time", "id", "agent", "tool", "model", "tier", "result", "input", "cache rd",
+           "cache wr", "output", "cost", "reasons"]
+LEGEND = ("cost: no mark = reported by the tool, c = computed from the price table, "
+          "~ = estimated, ? = unknown (no price: see `llm-shim doctor`); output (r N): N of "
+          "the output tokens were reasoning")
+TIME_FORMAT, SHORT_TIME_FORMAT = "%Y-%m-%d %H:%M:%S", "%m-%d %H:%M:%S"  # the latter to fit
+MODEL_WIDTH = 32  # model cells beyond this are cut (with an ellipsis) to fit a terminal
+
+
+def _print_table(rows, stream, width=None, reasons=False, filtered=False):
+    from shim.report import fit
 
     if not rows:
-        stream.write("no calls recorded yet\n")
+        stream.write("no calls match these filters\n" if filtered else "no calls recorded yet\n")
         return
     table = []
     for r in rows:
         tool = r["tool"] if r["tool"] == r["tool_requested"] or not r["tool_requested"] \
             else f"{r['tool_requested']}->{r['tool']}"
-        requested = r["model_requested"] or "(default)"
         model = r["model"] or "?"
+        requested = r["model_requested"] or model
         table.append([
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["started_at"])),
-            f"{r['invocation_id'][:8]}/{r['attempt']}",
+            time.strftime(TIME_FORMAT if width is None else SHORT_TIME_FORMAT,
+                          time.localtime(r["started_at"])),
+            attempt_id(r),
             r["agent"] or "",
             tool,
-            model if requested == model else f"{requested}->{model}",
-            r["tier"] or "",
-            _outcome(r),
-            _tokens(r),
-            _cost(r),
-            _shorten("; ".join(r["reasons"] or ()), 60),
+            fit.shorten(model if requested == model else f"{requested}->{model}",
+                        MODEL_WIDTH if width else None),
+            tier_text(r),
+            outcome(r),
+            *token_cells(r),
+            cost_text(r),
+            "; ".join(r["reasons"] or ()),
         ])
-    stream.write(tabulate(table, headers=["time", "id", "agent", "tool", "model", "tier",
-                                          "result", "tokens in/out", "cost", "reasons"],
-                          disable_numparse=True) + "\n")
+    headers = HEADERS if not reasons else HEADERS[:-1]
+    align = ["left"] * 7 + ["right"] * 5 + ["left"]
+    if reasons:
+        table = [row[:-1] for row in table]
+    elif width is not None:
+        _fit_reasons(table, headers, align, width)
+    text, dropped = fit.render(headers, table, align, width=width, drop_order=DROP_ORDER)
+    lines = [LEGEND]
+    if dropped:
+        lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
+                     "every column, --reasons the reasons)")
+    stream.write(text + "\n" + fit.wrap(lines, width))
+    if reasons:
+        for r in rows:
+            for reason in r["reasons"] or ():
+                stream.write(f"{attempt_id(r)}  {reason}\n")
 
 
-def _outcome(r):
+def _fit_reasons(table, headers, align, width):
+    """Cut the reasons (the last column) to the room the other columns leave, if any."""
+    from shim.report import fit
+
+    text, _ = fit.render(headers[:-1], [row[:-1] for row in table], align[:-1])
+    room = width - max(map(len, text.splitlines())) - 2
+    if room >= 12:
+        for row in table:
+            row[-1] = fit.shorten(row[-1], room)
+
+
+def attempt_id(r):
+    return f"{r['invocation_id'][:8]}/{r['attempt']}"
+
+
+def token_cells(r):
+    """[input, cache read, cache write, output]: the token model of docs/telemetry.md, with
+    the reasoning part of the output shown apart when the tool reported it."""
+    if all(r.get(k) is None for k in ("input_tokens", "output_tokens", "cache_read_tokens",
+                                       "cache_write_tokens")):
+        return ["?", "?", "?", "?"]
+    out = str(r["output_tokens"] or 0)
+    if r.get("reasoning_tokens"):
+        out += f" (r {r['reasoning_tokens']})"
+    return [str(r["input_tokens"] or 0), str(r["cache_read_tokens"] or 0),
+            str(r["cache_write_tokens"] or 0), out]
+
+
+def tier_text(r):
+    """The tier, with the learned router's score when it ran (`cheap 0.02`)."""
+    score = r.get("route_score")
+    tier = r["tier"] or ""
+    return tier if score is None else f"{tier} {score:.2f}".strip()
+
+
+def outcome(r):
     if r["blocked"]:
         return "blocked"
     if r["failure_class"]:
@@ -139,30 +249,18 @@ def _outcome(r):
     return str(r["exit_code"]) if r["exit_code"] is not None else ""
 
 
-def _tokens(r):
-    if r["input_tokens"] is None and r["output_tokens"] is None:
-        return "?"
-    prompt = (r["input_tokens"] or 0) + (r["cache_read_tokens"] or 0) + \
-        (r["cache_write_tokens"] or 0)
-    return f"{prompt}/{r['output_tokens'] or 0}"
-
-
-def _cost(r):
+def cost_text(r):
     if r["cost_usd"] is None:
         return "?"
     mark = {"reported": "", "computed": " c", "estimated": " ~"}.get(r["cost_source"], "")
     return f"${r['cost_usd']:.4f}{mark}"
 
 
-def _shorten(text, width):
-    return text if len(text) <= width else text[:width - 1] + "…"
-
-
-def parse_age(text):
+def parse_age(text, command="logs prune"):
     """Seconds in '90d', '2w', '12h', '30m', '45s'."""
     match = _DURATION.match(str(text))
     if not match:
-        raise errors.UsageError("logs prune", f"cannot read the age {text!r}",
+        raise errors.UsageError(command, f"cannot read the age {text!r}",
                                 "use a number and a unit: 90d, 2w, 12h, 30m, 45s")
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
@@ -202,9 +300,10 @@ def repair_logs(force=False, stream=None):
                      "(use --force to rebuild anyway)\n")
     else:
         salvaged = result["salvaged"]
+        ways = "; ".join(result.get("ways") or ()) or "no readable rows"
         stream.write(f"moved the damaged database to {result['quarantined']} "
-                     f"({result['problem']}); salvaged {salvaged.get('attempts', 0)} attempts "
-                     f"and {salvaged.get('counters', 0)} counter rows\n")
+                     f"({result['problem']}); kept {salvaged.get('attempts', 0)} attempts "
+                     f"and {salvaged.get('counters', 0)} counter rows ({ways})\n")
     imported = ingest.ingest()
     stream.write(f"imported {imported} rows from the spool\n")
     return 0

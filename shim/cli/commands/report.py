@@ -16,6 +16,7 @@ EXAMPLES = [
     "llm-shim report --weekly --by agent,tool --since 8w",
     "llm-shim report --since 2026-04-01 --until 2026-04-30 --agent reviewer",
     "llm-shim report --tz Asia/Kolkata --by provider --json",
+    "llm-shim report --by hour                # today, one row per hour",
     "llm-shim report --csv --output spend.csv",
     "llm-shim stats --monthly --html report.html",
     "llm-shim report --team --monthly --by agent   # every member's calls (team: in the config)",
@@ -33,6 +34,8 @@ def add_parser(subparsers, common):
                     "and the savings of routing. Dates are local to --tz.",
         examples=EXAMPLES)
     period = p.add_mutually_exclusive_group()
+    period.add_argument("--hourly", dest="granularity", action="store_const", const="hour",
+                        help="one row per local hour (default range: today); also --by hour")
     period.add_argument("--daily", dest="granularity", action="store_const", const="day",
                         help="one row per day (default; default range: the last 30 days)")
     period.add_argument("--weekly", dest="granularity", action="store_const", const="week",
@@ -41,12 +44,12 @@ def add_parser(subparsers, common):
                         help="one row per calendar month (default: last 12 months)")
     p.add_argument("--since", metavar="DATE",
                    help="first day: YYYY-MM-DD, today, yesterday, or 7d / 4w / 3m "
-                        "(the last 7 days, 4 weeks, 3 months, today included)")
+                        "(the last 7 days; the current week or month and the 3 or 2 before it)")
     p.add_argument("--until", metavar="DATE",
                    help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
     p.add_argument("--by", metavar="KEYS", default="",
                    help="group by a comma list of agent, model, tool, provider, project, "
-                        "session, branch, source")
+                        "session, branch, source; `hour` shows one row per hour (the day view)")
     p.add_argument("--source", choices=("shim", "import", "all"), default="all",
                    help="calls made through a shim, usage `llm-shim import` read from the "
                         "tools' own logs, or both (default)")
@@ -69,6 +72,9 @@ def add_parser(subparsers, common):
     p.add_argument("--chart", action=argparse.BooleanOptionalAction, default=None,
                    help="show or hide the spend bar chart under the table "
                         "(default: shown when printing the table to a terminal)")
+    p.add_argument("--wide", action="store_true",
+                   help="every column, whatever the terminal width (default: columns are "
+                        "dropped in a documented order to fit)")
     p.add_argument("--team", action="store_true",
                    help="report every team member's calls from the team store (team: in the "
                         "config; docs/team.md), after pushing this machine's new ones")
@@ -80,17 +86,18 @@ def _run(args):
         granularity=args.granularity, since=args.since, until=args.until, by=args.by,
         agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
         fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart,
-        team=args.team, source=args.source)
+        team=args.team, wide=args.wide, source=args.source)
 
 
 def run_report(*, granularity="day", since=None, until=None, by="", agents=(), tools=(),
                models=(), timezone=None, fmt="table", output=None, html_file=None, chart=None,
-               stream=None, err=None, db_path=None, team=False, source="all"):
+               stream=None, err=None, db_path=None, team=False, wide=False, source="all"):
     """Compute the report and print or write it. Returns the exit code."""
-    from shim.report import api, export, render
+    from shim.report import api, export, fit, render
 
     stream = stream or sys.stdout
     err = err or sys.stderr
+    granularity, by = api.hour_view(granularity, by)
     group_by = api.parse_keys(by)
     filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
                "model": api.split_values(models),
@@ -101,14 +108,15 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
                                 "or filter by --source",
                                 "the team store does not have them; drop those options")
     compute = _compute_team if team else _compute
-    doc, by_model, by_agent, database_empty = compute(
+    doc, by_model, by_agent, per_period, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
     unpriced_note = _unpriced_note(doc)
     message = render.empty_message(doc, database_empty) if not doc["rows"] else None
     if html_file:
         from shim.report import html
 
-        _write(html_file, html.page(doc, by_model, by_agent, message))
+        _write(html_file, html.page(doc, by_model, by_agent, message, per_period))
+        err.write(f"llm-shim: wrote the HTML report to {html_file}\n")
     if fmt == "json":
         text = export.to_json(doc)
     elif fmt == "csv":
@@ -116,7 +124,10 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     elif message:
         text = message + "\n"
     else:
-        text = render.table(doc) + (unpriced_note + "\n" if unpriced_note else "")
+        width = None if output else fit.width_for(stream, wide)
+        text = render.table(doc, width=width)
+        if unpriced_note:
+            text += fit.wrap([unpriced_note], width)
         if doc.get("sessions"):
             from shim.report import sessions
 
@@ -127,6 +138,7 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
         err.write(f"llm-shim: {message}\n")
     if output:
         _write(output, text)
+        err.write(f"llm-shim: wrote the report to {output}\n")
     else:
         stream.write(text)
     return 0
@@ -158,21 +170,24 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
         doc, periods, query_filters = api.compute(
             conn, granularity=granularity, since=since, until=until, group_by=group_by,
             filters=filters, timezone=timezone)
-        by_model = by_agent = ()
+        by_model = by_agent = per_period = ()
         if with_charts and doc["rows"]:
-            by_model = api.breakdown(conn, periods, "model", query_filters)
+            by_model, per_period = api.models(conn, periods, query_filters)
             by_agent = api.breakdown(conn, periods, "agent", query_filters)
         database_empty = not doc["rows"] and not query.has_rows(conn)
         if "session" in group_by:
             from shim.report import sessions
 
             doc["sessions"] = sessions.collect(conn, periods, query_filters)
-        doc["_unpriced"] = unpriced.models(conn, periods, query_filters)
+        # A scan of the rows in the range: only when the sums say some attempt is unpriced,
+        # so a fully priced report keeps reading the rollup alone (docs/report.md, "Scale").
+        doc["_unpriced"] = unpriced.models(conn, periods, query_filters) \
+            if doc["totals"]["unpriced_attempts"] else []
     except sqlite3.Error as exc:
         raise _db_error(exc, path) from None
     finally:
         conn.close()
-    return doc, by_model, by_agent, database_empty
+    return doc, by_model, by_agent, per_period, database_empty
 
 
 def _compute_team(db_path, granularity, since, until, group_by, filters, timezone,
@@ -182,9 +197,10 @@ def _compute_team(db_path, granularity, since, until, group_by, filters, timezon
     from shim.team import report as team_report
 
     settings, cfg = team.require_settings("report --team")
-    return team_report.team_report(settings, cfg, granularity=granularity, since=since,
-                                   until=until, group_by=group_by, filters=filters,
-                                   timezone=timezone, with_charts=with_charts)
+    doc, by_model, by_agent, empty = team_report.team_report(
+        settings, cfg, granularity=granularity, since=since, until=until, group_by=group_by,
+        filters=filters, timezone=timezone, with_charts=with_charts)
+    return doc, by_model, by_agent, (), empty
 
 
 def _db_error(exc, path):

@@ -3,6 +3,7 @@
 It goes through the same stages as a real call (config, adapter, agent, decision) and runs
 nothing. The JSON object is the Decision (docs/internals.md) with `argv` = [tool, *args] (the
 command line that would run, argv[0] being the tool's name) and `args` = the arguments alone.
+`llm-shim route --eval FILE.jsonl` checks the learned router against a team's labelled prompts.
 """
 
 import json
@@ -12,7 +13,8 @@ import sys
 
 from shim import errors
 
-USAGE = "usage: llm-shim route [--json|--explain] [--agent NAME] -- TOOL ARGS..."
+USAGE = ("usage: llm-shim route [--json|--explain] [--agent NAME] -- TOOL ARGS...  or  "
+         "llm-shim route --eval FILE.jsonl [--json] [--agent NAME]")
 
 
 def add_parser(subparsers, common):
@@ -31,16 +33,28 @@ def add_parser(subparsers, common):
             'LLM_SHIM_AGENT=auto llm-shim route --json -- claude -p "prove the lemma"',
             "llm-shim route --explain --agent auto -- codex exec 'fix the flaky test'",
             "llm-shim route --json -- llm -m 4o 'summarise this'",
+            "llm-shim route --eval my-prompts.jsonl",
         ])
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="print one JSON object")
     mode.add_argument("--explain", action="store_true",
                       help="print the decision for people, with every reason (the default)")
     p.add_argument("--agent", metavar="NAME", help="act as this agent (like $LLM_SHIM_AGENT)")
+    p.add_argument("--eval", metavar="FILE.jsonl", dest="eval_file",
+                   help='check the learned router against labelled prompts (lines of {"prompt": '
+                        '..., "label": "cheap|standard|premium"}): confusion matrix, share per '
+                        "tier, agreement; uses the agent's strong_share (default agent: auto)")
     p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- TOOL ARGS",
                    help="the call to route, as you would type it")
-    p.set_defaults(func=lambda args: route(_strip_dashdash(args.command), as_json=args.json,
-                                           agent=args.agent))
+    p.set_defaults(func=_run)
+
+
+def _run(args):
+    if args.eval_file:
+        if _strip_dashdash(args.command):
+            raise errors.UsageError("route", "--eval takes no command", USAGE)
+        return evaluate_file(args.eval_file, as_json=args.json, agent=args.agent)
+    return route(_strip_dashdash(args.command), as_json=args.json, agent=args.agent)
 
 
 def _strip_dashdash(command):
@@ -64,6 +78,39 @@ def route(command, as_json=False, agent=None, stream=None, environ=None, cwd=Non
     return 0
 
 
+def evaluate_file(path, as_json=False, agent=None, stream=None, environ=None, cwd=None):
+    """Route every prompt of `path` with the agent's strong_share and print how the tiers
+    compare with the labels; returns the exit code."""
+    from shim.config import compiled
+    from shim.routing import evaluate
+    from shim.routing.decide import agent_settings, cost_settings
+
+    stream = stream or sys.stdout
+    environ = dict(os.environ if environ is None else environ)
+    cfg = compiled.load(cwd=cwd, environ=environ)
+    name = agent or "auto"
+    share = cost_settings(cfg, agent_settings(cfg, name))["strong_share"]
+    if share is None:
+        raise errors.UsageError("route --eval", "strong_share is null for agent %s: the learned "
+                                "router is off" % name, "set policies.cost_optimization.strong_share")
+    try:
+        rows = evaluate.read_jsonl(path)
+    except OSError as exc:
+        raise errors.UsageError("route --eval", "%s: %s" % (path, exc.strerror or exc),
+                                "give a readable JSONL file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.UsageError("route --eval", "%s: %s" % (path, exc),
+                                'each line: {"prompt": "...", "label": "cheap|standard|premium"}') from None
+    result = evaluate.evaluate(rows, share)
+    result["agent"] = name
+    if as_json:
+        json.dump(result, stream, indent=1)
+        stream.write("\n")
+    else:
+        stream.write("agent %s: " % name + evaluate.format_report(result))
+    return 0
+
+
 def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
     """The decision for `tool args`, shaped for output (argv includes the tool name)."""
     from shim import adapters, routing
@@ -78,13 +125,29 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
     request = adapters.parse(tool, args, cfg)
     name, reason = agents.identify(tool, cfg, environ, cwd)
     decision = routing.decide(request, cfg, name, agent_reason=reason)
+    policy = _policy(decision, request, cfg, environ)
+    decision = policy.pop("decision", None) or decision
     out = dict(decision)
+    if policy:
+        out["policy"] = policy
     out["args"] = decision["argv"]
     out["argv"] = [decision["tool"]] + decision["argv"]
     out["fallbacks"] = [dict(f, args=f["argv"], argv=[f["tool"]] + f["argv"])
                         for f in decision["fallbacks"]]
     out["understood"] = request["understood"]
     return out
+
+
+def _policy(decision, request, cfg, environ):
+    """The policy gate's view as a dry run (reserves nothing): a budget may change the argv
+    (claude's --max-budget-usd, shim.policy.cap) or refuse the call. {} when none applies."""
+    from shim.policy import engine
+
+    if not engine.active(cfg):
+        return {}
+    gate = engine.admit_or_open(decision, request, cfg, dict(environ, LLM_SHIM_DRY_RUN="1"))
+    return {"decision": gate.get("decision"), "blocked": gate.get("blocked"),
+            "block_reason": gate.get("block_reason"), "warnings": gate.get("warnings")}
 
 
 def redacted(result):
@@ -117,7 +180,16 @@ def explain(result):
             result["model_requested"] or "the tool's default"),
         "mode:       %s%s" % (result["mode"], "" if result["understood"] else " (not understood)"),
     ]
-    if result["complexity"]:
+    routed = result.get("route")
+    if routed:
+        limits = routed["thresholds"]
+        lines.append("router:     tier %s, score %.4f (standard from %.4f, strong_share %s)%s" % (
+            routed["tier"], routed["score"], limits["standard"], routed["strong_share"],
+            "" if routed["premium_score"] is None else "; premium score %.4f (premium from %.4f)"
+            % (routed["premium_score"], limits["premium"])))
+        lines.append("            kind %s; top features: %s" % (routed["kind"], "; ".join(
+            "%+.2f %s" % (value, name) for name, value in routed["top_features"]) or "none"))
+    elif result["complexity"]:
         features = result["features"] or {}
         lines.append("complexity: %s (score %s): %s" % (
             result["complexity"], features.get("score"),

@@ -52,10 +52,18 @@ def cmd_which(tool, args=(), as_json=False, agent=None, stream=None, environ=Non
     """Print where `tool args` would go; returns 0 (RealBinaryNotFound -> 127 via main)."""
     stream = stream or sys.stdout
     info = locate(tool, list(args or ()), agent=agent, environ=environ, cwd=cwd)
+    missing = info.pop("_missing", None)
     if as_json:
         stream.write(json.dumps(info, indent=1, ensure_ascii=False) + "\n")
-    else:
+    elif missing is None:
         stream.write(explain(info))
+    if missing is not None:
+        # stdout's first line is the real path, for scripts: with none, stdout stays empty
+        # and the route goes with the not-found message to stderr.
+        errors.report(missing)
+        if not as_json and info["route"] is not None:
+            sys.stderr.write(explain(dict(info, real_binary="  (the route it would take)")))
+        return missing.exit_code
     return 0
 
 
@@ -83,16 +91,41 @@ def locate(tool, args, agent=None, environ=None, cwd=None):
     info = {"tool": tool, "real_binary": None, "first_on_path": first, "shimmed": shimmed,
             "route": None, "fallback_for": None, "policy": None}
     if tool not in proxy.BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
-        info["real_binary"] = resolve.real_binary(tool, cfg, environ)
+        try:
+            info["real_binary"] = resolve.real_binary(tool, cfg, environ)
+        except errors.RealBinaryNotFound as exc:
+            info["_missing"] = _not_found(tool, exc, info)
         return info
-    plan = proxy.plan_call(tool, args, cfg, environ, cwd=cwd)
+    try:
+        plan = proxy.plan_call(tool, args, cfg, environ, cwd=cwd)
+    except errors.RealBinaryNotFound as exc:
+        # No binary and no fallback: still show the route, as `llm-shim route` would.
+        from shim.cli.commands import route as route_cmd
+
+        info["route"] = route_cmd.compute(tool, args, environ=environ, cwd=cwd, cfg=cfg)
+        info["_missing"] = _not_found(info["route"]["tool"], exc, info)
+        return info
     decision = plan["decision"]
     info["route"] = _route_view(decision, plan["request"])
-    info["real_binary"] = plan["real_binary"] or _fallback_binary(plan, cfg, environ, info)
+    try:
+        info["real_binary"] = plan["real_binary"] or _fallback_binary(plan, cfg, environ, info)
+    except errors.RealBinaryNotFound as exc:
+        info["_missing"] = _not_found(decision["tool"], exc, info)
     gate = plan.get("gate")
     if gate:
         info["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
     return info
+
+
+def _not_found(tool, exc, info):
+    """The not-found error as `which` sees it: the shims dir is the one on PATH (if any), not
+    the directory `llm-shim` itself runs from (a virtualenv's bin, say)."""
+    if not exc.why.startswith(f"the real {tool} is not on PATH"):
+        return exc  # tools.<tool>.binary problems say what they are already
+    where = os.path.dirname(info["first_on_path"]) if info["shimmed"] else None
+    why = f"the real {tool} is not on PATH" + (f" (after the shims in {where})" if where
+                                                 else "")
+    return errors.RealBinaryNotFound(tool, why, exc.hint)
 
 
 def _route_view(decision, request):

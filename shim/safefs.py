@@ -1,0 +1,146 @@
+"""Our files are ours: how llm-shim creates and opens what it keeps under its own directories.
+
+A symlink where a file or directory of ours should be could point at a file the user cares
+about (we would append to it, or chmod it) or at a place another account can read, so it is
+refused, never followed: files are opened with `O_NOFOLLOW`, directories are checked with
+`lstat` (and must belong to us). What we create is private: directories 0700 (every missing
+component, so `$LLM_SHIM_HOME` itself too), files 0600.
+
+The roots themselves (`config_dir`, `data_dir`, `cache_dir`, `$LLM_SHIM_HOME`) may be
+symlinks to a directory of ours: people keep dotfiles that way.
+
+Hot module: os, errno and stat only.
+"""
+
+import errno
+import os
+import stat
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+HINT = "llm-shim never follows a link or uses another account's file in its own directories: " \
+       "move it away and retry"
+
+
+class Refused(OSError):
+    """A path of ours that is a symlink, not a directory, or not ours: never used."""
+
+    def __init__(self, path, why):
+        super().__init__(errno.ELOOP, why, path)
+        self.path = path
+        self.why = why
+
+
+def warn(exc, consequence):
+    """The one line for a refused path: `llm-shim: warning: <path>: is a symlink; ...`."""
+    from shim import errors
+
+    errors.warn(exc.path, f"{exc.why}, so {consequence}", HINT)
+
+
+def _refuse_link(path):
+    return Refused(path, "is a symlink")
+
+
+def private_dir(path, roots=None, mode=DIR_MODE):
+    """Make sure `path` is a directory of ours (created `mode`, every missing parent 0700);
+    return it. One `lstat` when it exists: this runs on every spool append.
+
+    Raises `Refused` when it is a symlink (unless it is one of `roots`, which may link to a
+    directory we own), not a directory, or owned by another user; OSError otherwise.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        _make(path, mode)
+        st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        if not _is_root(path, roots):
+            raise _refuse_link(path)
+        st = os.stat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise Refused(path, "is not a directory")
+    if st.st_uid != os.geteuid():
+        raise Refused(path, "belongs to another user")
+    return path
+
+
+def _is_root(path, roots):
+    if roots is None:
+        from shim import paths
+
+        roots = (paths.config_dir(), paths.data_dir(), paths.cache_dir())
+    return os.path.abspath(path) in [os.path.abspath(r) for r in roots]
+
+
+def _make(path, mode):
+    """mkdir -p: 0700 for every missing parent (os.makedirs gives them 0777 minus the umask),
+    `mode` for `path` itself."""
+    if not path or os.path.lexists(path):
+        return
+    parent = os.path.dirname(path)
+    if parent and parent != path:
+        _make(parent, DIR_MODE)
+    try:
+        os.mkdir(path, mode)
+    except FileExistsError:
+        pass
+
+
+def open_file(path, flags, mode=FILE_MODE):
+    """`os.open` that never follows a symlink at `path`; a link raises `Refused`.
+
+    With `O_CREAT` a new file is created `mode` (0600)."""
+    try:
+        return os.open(path, flags | NOFOLLOW | CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and _is_link(path):
+            raise _refuse_link(path) from None
+        raise
+
+
+def open_in(directory, name, flags, mode=FILE_MODE):
+    """`open_file(directory/name)` after checking `directory` is ours (creating it if missing)."""
+    private_dir(directory)
+    return open_file(os.path.join(directory, name), flags, mode)
+
+
+def check_not_link(*candidates):
+    """Raise `Refused` for the first of `candidates` that is a symlink (a missing one is fine)."""
+    for path in candidates:
+        if _is_link(path):
+            raise _refuse_link(path)
+
+
+def _is_link(path):
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def write_atomic(path, data, mode=FILE_MODE):
+    """Replace `path` with `data` atomically (private temp file + rename), created `mode`.
+
+    A symlink at `path` is refused rather than replaced or followed."""
+    private_dir(os.path.dirname(path) or ".")
+    check_not_link(path)
+    tmp = "%s.%d.%s.tmp" % (path, os.getpid(), os.urandom(4).hex())
+    fd = open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
