@@ -145,7 +145,10 @@ def _encode(column, value):
 def insert_attempts(conn, records):
     """Insert attempt records; ones already present (same invocation_id, attempt) are ignored.
     Returns the number of new rows."""
-    return _insert(conn, "attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS, records, _encode)
+    # The m009 columns only when a record has one: rows without them insert into any schema
+    # since m001's (the ones ATTEMPT_COLUMNS names).
+    extra = tuple(c for c in IMPORT_COLUMNS if any(rec.get(c) is not None for rec in records))
+    return _insert(conn, "attempts", ATTEMPT_COLUMNS + extra, records, _encode)
 
 
 def insert_counters(conn, records):
