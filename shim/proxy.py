@@ -121,7 +121,7 @@ def _grammar(tool, cfg, environ):
 
 def _policies_active(cfg):
     policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits"):
+    if policies.get("budgets") or policies.get("rate_limits") or policies.get("quotas"):
         return True
     return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
 
@@ -183,10 +183,15 @@ def _usage_tap(decision):
 
 def _tap_result(tap):
     try:
-        return tap.result()
+        usage = tap.result()
     except Exception as exc:
         _bookkeeping_warning(exc)
         return None
+    if usage and usage.get("rate_limit_events"):  # Claude's plan windows (docs/plans.md)
+        from shim.plans import snapshots
+
+        snapshots.record_events(usage.pop("rate_limit_events"), usage.get("session_id"))
+    return usage
 
 
 def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=None):

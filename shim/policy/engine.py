@@ -43,7 +43,7 @@ sleep = time.sleep
 def active(cfg):
     """True when any budget or rate limit is configured (the proxy's cheap test is the same)."""
     policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits"):
+    if policies.get("budgets") or policies.get("rate_limits") or policies.get("quotas"):
         return True
     return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
 
@@ -87,24 +87,54 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     """
     environ = os.environ if environ is None else environ
     gate = new_gate(decision, invocation_id, attempt)
-    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
-        return gate
     dry = environ.get(DRY_RUN_ENV) == "1"
     override = environ.get(budgets.OVERRIDE_ENV) == "1"
+    quota_warnings = _judge_quotas(gate, request, cfg, dry, override)
+    if gate["blocked"]:
+        return gate
+    decision = gate["decision"]
+    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
+        gate["warnings"] = quota_warnings
+        _print_warnings(gate, dry)
+        return gate
     if budgets.configured(cfg):
         _ingest(cfg)
         _import_slice(cfg)
     _admit_locked(connect(), gate, request, cfg, dry, override)
+    gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
             cfg, gate["decision"])):  # team budgets: in PostgreSQL (shim/team/budgets.py)
         from shim.team import budgets as team_budgets
 
         team_budgets.admit(connect(), gate, cfg, dry, override)
+    _print_warnings(gate, dry)
+    return gate
+
+
+def _print_warnings(gate, dry):
     if not dry and not gate["blocked"]:
         for line in gate["warnings"]:
             errors.warn(*line)
     gate["warnings"] = [_join(w) for w in gate["warnings"]]
-    return gate
+
+
+def _judge_quotas(gate, request, cfg, dry, override):
+    """Plan-window quotas first (shim/policy/quotas.py): they may move the call to another
+    tool or tier, which the budgets then judge. Returns the warnings (what, why, hint)."""
+    if not ((cfg.get("policies") or {}).get("quotas")):
+        return []
+    from shim.policy import quotas
+
+    if not quotas.applicable(cfg, gate["decision"]):
+        return []
+    judged = quotas.judge(connect(), gate["decision"], request, cfg, clock(), override)
+    gate["decision"] = judged["decision"]
+    if judged["error"] is not None:
+        _block(gate, judged["error"])
+        return []
+    if judged["overridden"]:
+        gate["budget_override"] = True
+    return judged["warnings"]
 
 
 def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None):
@@ -378,8 +408,10 @@ def _downgrade(decision, request, cfg, row):
     from shim.routing import decide
 
     reason = f"budget '{row['budget']['name']}'"
-    cheaper = decide(request, cfg, decision.get("agent"),
-                     budget_state={"downgrade": True, "reason": reason},
+    state_ = {"downgrade": True, "reason": reason}
+    if decision.get("quota_redirect"):  # keep the tool a quota moved the call to
+        state_["redirect"] = decision["quota_redirect"]
+    cheaper = decide(request, cfg, decision.get("agent"), budget_state=state_,
                      agent_reason=decision.get("agent_reason"))
     if cheaper.get("agent_reason") is None:
         cheaper["agent_reason"] = decision.get("agent_reason")
@@ -465,6 +497,10 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            if reservation and (cfg.get("policies") or {}).get("alerts"):
+                from shim.alerts import check  # only when alerts are configured
+
+                check.after_settlement(conn, gate, cfg)
         if needs_cooldown:
             from shim.policy import cooldown
 

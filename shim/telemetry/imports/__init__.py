@@ -502,11 +502,12 @@ def supersede(conn, attempts, claims):
 
 # --- automatic refresh ---------------------------------------------------------------------
 
-def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report"):
+def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet=False):
     """Bring the store up to date before `what` answers, when automatic import is on.
 
-    Unbounded (report, logs, budget): imports every changed file. Bounded (budget admission):
-    at most ADMISSION_SECONDS and ADMISSION_BYTES per file, and says what is left. Never
+    Unbounded (report, logs, budget): imports every changed file. Bounded (budget admission,
+    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file, and says what
+    is left unless `quiet`. Never
     raises: a failed import is one warning, the command still answers from what is stored.
     Returns the summary, or None when off, busy (another import runs) or failed."""
     environ = os.environ if environ is None else environ
@@ -528,7 +529,7 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report"):
         errors.warn(what, f"could not import the tools' own logs: {exc}",
                     "run `llm-shim import` to see why")
         return None
-    if bounded and summary["remaining"]:
+    if bounded and summary["remaining"] and not quiet:
         errors.warn("budget", f"{summary['remaining']} changed log files not imported yet "
                     "(the budget check imports a small slice per call)",
                     "run `llm-shim import` so budgets count all usage outside the shim")
