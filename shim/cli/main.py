@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "imports",
     "statusline",
     "dashboard",
     "prices",

@@ -99,6 +99,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         return gate
     if budgets.configured(cfg):
         _ingest(cfg)
+        _import_slice(cfg)
     _admit_locked(connect(), gate, request, cfg, dry, override)
     gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
@@ -192,6 +193,21 @@ def _ingest(cfg):
             raise
         errors.warn("budget", f"could not read the spool: {type(exc).__name__}: {exc}",
                     "spend from calls not yet ingested is not counted")
+
+
+def _import_slice(cfg):
+    """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
+    what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
+    imports.ADMISSION_SECONDS); a stat per log file when nothing changed. Never fatal."""
+    try:
+        from shim.telemetry import imports
+
+        imports.refresh(connect(), cfg, bounded=True, what="budget")
+    except Exception as exc:
+        if errors.debug_enabled():
+            raise
+        errors.warn("budget", f"could not import the tools' own logs: {type(exc).__name__}: "
+                    f"{exc}", "spend outside the shim is not counted")
 
 
 def _spool_is_stale(spool, now):

@@ -23,7 +23,7 @@ import sys
 import time
 
 from shim import errors, paths
-from shim.telemetry import harvest, prices, privacy, spool, starts, store
+from shim.telemetry import harvest, imports, prices, privacy, spool, starts, store
 from shim.telemetry.record import TOKEN_KEYS
 
 _RECORD_START = b"{'v': "
@@ -163,7 +163,11 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
                  if r.get("failure_class") != "killed"])
             if claims:
                 store.insert_claims(conn, claims, time.time())
-            return store.insert_attempts(conn, attempts) + store.insert_counters(conn, counters)
+            inserted = store.insert_attempts(conn, attempts) + store.insert_counters(conn,
+                                                                                    counters)
+            # rows `llm-shim import` took earlier that these calls account for go
+            imports.supersede(conn, attempts, claims)
+            return inserted
     except sqlite3.Error as exc:
         _rollback(conn)
         if errors.debug_enabled() and store.classify(exc) == "other":

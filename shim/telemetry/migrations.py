@@ -20,6 +20,12 @@ ATTEMPT_COLUMNS = (
     "prompt_text", "response_text", "shim_version", "usage_source", "route_score",
 )
 
+# Columns added by m011 (not in ATTEMPT_COLUMNS, which is also the team store's schema):
+# `source` 'import' for a row `llm-shim import` read from a tool's own logs (NULL: a shim call),
+# the git branch and HEAD of the cwd at call time (or the transcript's gitBranch), and for an
+# import row the number of log entries summed into it.
+IMPORT_COLUMNS = ("source", "git_branch", "git_head", "entry_count")
+
 COUNTER_COLUMNS = (
     "invocation_id", "attempt", "started_at", "ended_at", "agent", "tool", "provider", "tier",
     "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
@@ -277,10 +283,54 @@ def m010_plan_snapshots(conn):
                  "(tool, plan_window, seen_at)")
 
 
+def m011_import(conn):
+    """`llm-shim import` (docs/telemetry.md "Import"): where each row came from, the git branch
+    and HEAD, and what was read of each log file (identity and byte offset), so a second run
+    reads only what is new."""
+    for column in IMPORT_COLUMNS:
+        kind = "INTEGER" if column == "entry_count" else "TEXT"
+        conn.execute(f"ALTER TABLE attempts ADD COLUMN {column} {kind}")
+    conn.execute("""
+        CREATE TABLE import_files (
+            path TEXT PRIMARY KEY,
+            tool TEXT NOT NULL,
+            dev INTEGER,
+            inode INTEGER,
+            size INTEGER,
+            mtime_ns INTEGER,
+            offset INTEGER NOT NULL DEFAULT 0,
+            tail BLOB,        -- the bytes just before offset: a rewrite changes them
+            state TEXT,       -- per-file parser state (JSON), e.g. a rollout's last total
+            imported_at REAL
+        )""")
+    conn.execute("CREATE INDEX attempts_session ON attempts (session_id, started_at) "
+                 "WHERE session_id IS NOT NULL")
+    # One row per imported log entry (a Claude message, a Codex token count, an llm row): its
+    # tokens and cost, and the attempts row (`row_id`) they are summed into. An import row sums
+    # the entries of one session, model, branch and project in one UTC quarter hour, so a
+    # report or budget reads a few rows per session rather than one per message.
+    conn.execute("""
+        CREATE TABLE import_entries (
+            tool TEXT NOT NULL,
+            key TEXT NOT NULL,
+            row_id TEXT NOT NULL,
+            ts REAL NOT NULL,
+            session_id TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_usd REAL,
+            PRIMARY KEY (tool, key)
+        ) WITHOUT ROWID""")
+    conn.execute("CREATE INDEX import_entries_session ON import_entries (session_id, ts)")
+
+
 
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
               m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_route_score,
-              m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots]
+              m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots, m011_import]
 LATEST = len(MIGRATIONS)
 
 

@@ -15,7 +15,7 @@ import time
 
 from shim import errors, paths, safefs
 from shim.telemetry import migrations
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
 DEFAULT_TIMEOUT = 5.0
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).
@@ -145,7 +145,10 @@ def _encode(column, value):
 def insert_attempts(conn, records):
     """Insert attempt records; ones already present (same invocation_id, attempt) are ignored.
     Returns the number of new rows."""
-    return _insert(conn, "attempts", ATTEMPT_COLUMNS, records, _encode)
+    # The m009 columns only when a record has one: rows without them insert into any schema
+    # since m001's (the ones ATTEMPT_COLUMNS names).
+    extra = tuple(c for c in IMPORT_COLUMNS if any(rec.get(c) is not None for rec in records))
+    return _insert(conn, "attempts", ATTEMPT_COLUMNS + extra, records, _encode)
 
 
 def insert_counters(conn, records):
@@ -266,9 +269,10 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
     """Move a damaged database aside, start a fresh one and copy over every readable row.
 
     Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {table: rows
-    kept}, "ways": [how rows were found]}; see shim.telemetry.recover for the ways tried (read
-    as is, header rebuilt, the sqlite3 shell's `.recover`). Nothing is deleted: the damaged
-    file stays as `telemetry.db.corrupt-<UTC time>` (with its -wal).
+    kept}, "ways": [how rows were found], "imports": see _salvage_imports}; see
+    shim.telemetry.recover for the ways tried (read as is, header rebuilt, the sqlite3 shell's
+    `.recover`). Nothing is deleted: the damaged file stays as
+    `telemetry.db.corrupt-<UTC time>` (with its -wal).
     """
     path = path or paths.database_file()
     paths.ensure_dir(os.path.dirname(path))
@@ -285,17 +289,58 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
                 pass
         from shim.telemetry import recover
 
-        tables = {"attempts": ATTEMPT_COLUMNS, "counters": COUNTER_COLUMNS}
+        tables = {"attempts": ATTEMPT_COLUMNS + IMPORT_COLUMNS, "counters": COUNTER_COLUMNS}
         found, ways = recover.salvage(quarantined, tables, _salvage)
         salvaged = {}
         conn = connect(path, timeout=timeout)
         try:
             for table, columns in tables.items():
                 salvaged[table] = _insert_raw(conn, table, columns, found[table])
+            imported = _salvage_imports(conn, quarantined)
         finally:
             conn.close()
     return {"status": "repaired", "problem": problem or "forced", "quarantined": quarantined,
-            "salvaged": salvaged, "ways": ways}
+            "salvaged": salvaged, "ways": ways, "imports": imported}
+
+
+IMPORT_TABLES = ("import_entries", "import_files")
+
+
+def _salvage_imports(conn, quarantined):
+    """What `llm-shim import` read (shim/telemetry/imports): copied whole, or not at all. A
+    partial copy would make the next import add again entries whose sums the salvaged import
+    rows already hold; so when the tables cannot be read whole, the import rows go too and
+    the next import reads every log file again (an entry whose log the tool has deleted since
+    is then lost). Returns "copied", "rebuilt" or "none" (no import tables in the old file)."""
+    try:
+        conn.execute("ATTACH DATABASE ? AS damaged", (quarantined,))
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    try:
+        present = {r[0] for r in conn.execute(
+            "SELECT name FROM damaged.sqlite_master WHERE type = 'table'")}
+        if not set(IMPORT_TABLES) <= present:
+            return "none"
+        with transaction(conn):
+            for table in IMPORT_TABLES:
+                conn.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+        return "copied"
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    finally:
+        try:
+            conn.execute("DETACH DATABASE damaged")
+        except sqlite3.Error:
+            pass
+
+
+def _drop_imports(conn):
+    with transaction(conn):
+        conn.execute("DELETE FROM attempts WHERE source = 'import'")
+        conn.execute("DELETE FROM counters WHERE invocation_id LIKE 'import:%'")
+        for table in IMPORT_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+    return "rebuilt"
 
 
 def _insert_raw(conn, table, columns, rows):

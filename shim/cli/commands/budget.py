@@ -31,13 +31,14 @@ def add_parser(subparsers, common):
 def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
     from shim.config import compiled
     from shim.policy.budget_report import budget_report
-    from shim.telemetry import ingest
+    from shim.telemetry import imports, ingest
 
     stream = stream or sys.stdout
     cfg = cfg if cfg is not None else compiled.load()
     conn = open_store("budget")
     try:
         ingest.ingest(conn, cfg=cfg)
+        imports.refresh(conn, cfg, what="budget")
         report, cleared = budget_report(conn, cfg, now, clear_cooldowns)
     finally:
         conn.close()

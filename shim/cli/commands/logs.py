@@ -98,12 +98,13 @@ def parse_when(text, option, now=None):
 
 def show_logs(as_json=False, limit=20, stream=None, filters=None, reasons=False, wide=False):
     from shim.report import fit
-    from shim.telemetry import ingest, store
+    from shim.telemetry import imports, ingest, store
 
     stream = stream or sys.stdout
     conn = open_store("logs")
     try:
         ingest.ingest(conn)
+        imports.refresh(conn, what="logs")
         rows = store.recent(conn, limit if limit and limit > 0 else -1, filters)
     finally:
         conn.close()

@@ -64,13 +64,17 @@ def _spool_waiting():
 
 
 def frame(conn, cfg, now=None, tracker=None):
-    """Ingest what waits in the spool (so today's figures are current), then read a frame."""
+    """Ingest what waits in the spool (so today's figures are current) and a slice of what
+    changed in the tools' own logs (`llm-shim import`: a stat per file when nothing did), then
+    read a frame."""
+    from shim.telemetry import imports
     from shim.watch import frame as frame_mod
 
     if _spool_waiting():
         from shim.telemetry import ingest
 
         ingest.ingest(conn, cfg=cfg)
+    imports.refresh(conn, cfg, bounded=True, what="watch", quiet=True)
     return frame_mod.collect(conn, cfg, now, tracker=tracker)
 
 
