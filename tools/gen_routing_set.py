@@ -1098,7 +1098,7 @@ ONE_OFFS = [
     ("general", "recall", "cheap", "recall", "Who painted the Mona Lisa and when?"),
     ("general", "compute", "standard", "arithmetic, short", "What is 17% of 240, plus 15?"),
     ("general", "compute", "standard", "arithmetic, short", "How many seconds are in a leap year?"),
-    ("general", "compute", "standard", "short word problem", "3 cats catch 3 mice in 3 minutes. How many cats catch 100 mice in 100 minutes?"),
+    ("general", "compute", "standard", "short word problem", "Two identical candles each burn down in 6 hours; the second is lit 2 hours after the first. At what time are they the same length?"),
     ("general", "reason", "standard", "trick question", "A kettle and a mug cost 23 together. The kettle costs 17 more than the mug. What does the mug cost?"),
     ("general", "compute", "standard", "calendar arithmetic", "What day of the week was 1 March 1990?"),
     ("general", "compute", "standard", "unit conversion chain", "How many litres of paint for two coats on a 4 by 5 metre wall if a litre covers 12 m²?"),

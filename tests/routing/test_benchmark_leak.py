@@ -126,6 +126,7 @@ KNOWN = [
     ("crt bat and ball", ("bat and a ball",)),
     ("crt lily pads", ("lily pad",)),
     ("crt widgets", ("widgets", "machines", "minutes")),
+    ("crt widgets", ("cats", "mice", "minutes")),   # the older form of the same item (L. Carroll)
 ]
 
 # MMLU-style items: a question followed by four lettered options.
@@ -176,6 +177,7 @@ def test_every_mt_bench_question_is_caught_by_a_rule():
     ("Explain photosynthesis in simple terms.", "mt-bench 143"),
     ("Natalia sold clips to 48 of her friends in April.", "gsm8k natalia"),
     ("A bat and a ball cost 1.10 in total.", "crt bat and ball"),
+    ("3 cats catch 3 mice in 3 minutes. How many cats catch 100 mice in 100 minutes?", "crt widgets"),
     ("Which is a prime?\nA) 4\nB) 6\nC) 7\nD) 9", "four-option multiple choice (MMLU style)"),
 ])
 def test_paraphrases_are_caught(prompt, source):
