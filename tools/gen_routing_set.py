@@ -3,7 +3,8 @@
 trained and measured on (issue 18).
 
 Every prompt comes from a template or a one-off written for llm-shim (no public benchmark, no
-text derived from one). A template has slots filled from hand-written lists with a seeded
+text derived from one, no paraphrase of a famous benchmark item: tests/routing/
+test_benchmark_leak.py checks the output against their key phrases). A template has slots filled from hand-written lists with a seeded
 random generator, so the output is the same on every run. Each row:
 
   {"id", "prompt", "label": cheap|standard|premium, "reason", "kind", "half": coding|general,
