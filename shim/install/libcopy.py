@@ -10,6 +10,7 @@ on none of them afterwards.
 import compileall
 import hashlib
 import importlib
+import json
 import os
 import py_compile
 import shutil
@@ -114,6 +115,7 @@ def install_lib(lib_root, version, python, sources=None):
             os.makedirs(os.path.dirname(dest), mode=0o755, exist_ok=True)
             shutil.copyfile(full, dest)
             os.chmod(dest, 0o644)
+        _bake_commit(tmp)
         compileall.compile_dir(tmp, quiet=2, workers=1,
                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as fh:
@@ -125,6 +127,22 @@ def install_lib(lib_root, version, python, sources=None):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target, True
+
+
+def _bake_commit(copy_root):
+    """Record the checkout's commit in the copy's build.json when the source has none baked in
+    (installed from a git checkout): the installed `llm-shim version --json` cannot ask git,
+    since its code no longer sits in the work tree."""
+    from shim import buildinfo
+
+    build = os.path.join(copy_root, "shim", "data", buildinfo.BUILD_FILE)
+    if not os.path.isfile(build) or buildinfo.baked_commit() is not None:
+        return
+    commit = buildinfo.checkout_commit()
+    if commit:
+        with open(build, "w", encoding="utf-8") as fh:
+            json.dump({"commit": commit}, fh)
+            fh.write("\n")
 
 
 def _swap_into_place(new, target):

@@ -11,7 +11,7 @@ import bisect
 
 from shim.report import periods as periods_mod
 from shim.report import rollup
-from shim.report.measures import (GROUP_KEYS, KEYS, MEASURES, ROW_KEYS, bucket_expression,
+from shim.report.measures import (GROUP_KEYS, MEASURES, ROW_KEYS, bucket_expression,
                                    expressions)
 
 MEASURE_NAMES = tuple(MEASURES)

@@ -6,7 +6,6 @@ appended to) and is read again from the start. A `.zst` file cannot be read from
 it is read whole whenever it changed (codex compresses a rollout once, when it is idle).
 """
 
-import os
 
 TAIL_BYTES = 64
 
