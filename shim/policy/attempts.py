@@ -26,7 +26,8 @@ attempt's held output and exit code are what the user gets.
 import os
 import time
 
-from shim import errors, exitcodes, resolve, runner
+from shim import attempt, errors, exitcodes, resolve
+from shim.policy import active as policies_active
 
 STDERR_TAIL = 8192  # failures.TAIL_BYTES; failures (and `re`) load only when an attempt failed
 DEFAULT_MAX_ATTEMPTS = 3
@@ -77,7 +78,6 @@ def fallback_decision(primary, entry, number, cfg):
 
 def run(plan, cfg, environ):
     """Run the plan's attempts; return the exit code the user gets."""
-    from shim import proxy
     from shim.policy import engine
 
     gate = plan.get("gate")
@@ -95,9 +95,9 @@ def run(plan, cfg, environ):
     try:
         chain = entries(plan, cfg)
     except Exception as exc:  # our machinery failed: the primary still runs (fail open)
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         chain = [(plan["decision"], plan["request"])]
-    policies_on = engine.active(cfg)
+    policies_on = policies_active(cfg)
     cooling = _cooling(chain) if len(chain) > 1 else [None] * len(chain)
     replay = _stdin_replay() if len(chain) > 1 else None
     ran = 0                 # attempts that started a child
@@ -163,8 +163,8 @@ def run(plan, cfg, environ):
         if ran and replay is not None:
             replay.rewind()
         ran += 1
-        proxy.record_start(plan, decision, cfg, environ, attempt=number)
-        outcome, diagnosis = _run_one(decision, real, proxy, environ, cfg,
+        attempt.record_start(plan, decision, cfg, environ, attempt=number)
+        outcome, diagnosis = _run_one(decision, real, environ, cfg,
                                       hold=more, watch=len(chain) > 1,
                                       deadline=started + opts["deadline"]
                                       if len(chain) > 1 else None)
@@ -207,9 +207,7 @@ def _stdin_replay():
 
         return stdin.prepare(paths.ensure_dir(paths.cache_dir()))
     except Exception as exc:
-        from shim import proxy
-
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         return None
 
 
@@ -224,11 +222,11 @@ def _admit_fallback(decision, request, cfg, environ, attempt, invocation_id):
 def after_plain_failure(decision, outcome, cfg):
     """The failure class of a failed plain (ungated, chainless) call, from the JSON hints only
     (its output went straight to the user); starts a cooldown when some chain could use it."""
-    from shim.policy import failures
+    from shim.policy import cooldown, failures
 
     diagnosis = failures.diagnose(outcome["exit_code"], None, None, outcome.get("usage"),
                                   decision.get("tool"), cfg)
-    if diagnosis["class"] in failures.COOLDOWN_CLASSES and chains_configured(cfg):
+    if diagnosis["class"] in cooldown.COOLDOWN_CLASSES and chains_configured(cfg):
         from shim.policy import engine
 
         engine.finish(None, decision, outcome, cfg, diagnosis)
@@ -288,27 +286,15 @@ def _real_binary(plan, decision, primary, cfg, environ):
         return exc
 
 
-def _run_one(decision, real, proxy, environ, cfg, hold, watch, deadline=None):
+def _run_one(decision, real, environ, cfg, hold, watch, deadline=None):
     """Run one attempt. `hold`: keep stdout back (a fallback may replace it). `watch`: keep
     the stderr tail for classification (only inside a chain: it pipes stderr). `deadline`
     (monotonic): the chain's; an attempt still running then is stopped and classed timeout."""
     from shim import adapters
 
-    tap = None
-    if decision.get("mode") == "oneshot" and decision.get("output_format") in (
-            "json", "stream-json", "jsonl"):
-        try:
-            from shim.telemetry import usage
-
-            tap = usage.tap_for(adapters.adapter_name(decision["tool"], cfg) or
-                                decision["tool"], decision["output_format"])
-        except Exception as exc:
-            proxy._bookkeeping_warning(exc)
-    outcome = runner.run(real, [decision["tool"]] + list(decision["argv"]),
-                         proxy.child_env(environ, real), tap=tap, hold_stdout=hold,
-                         keep_stderr=STDERR_TAIL if watch else 0, deadline=deadline)
-    if tap is not None:
-        outcome["usage"] = proxy._tap_result(tap)
+    tap = attempt.usage_tap(decision, adapters.adapter_name(decision["tool"], cfg))
+    outcome = attempt.run(decision, real, environ, tap=tap, hold_stdout=hold,
+                          keep_stderr=STDERR_TAIL if watch else 0, deadline=deadline)
     if outcome.get("timed_out"):
         return outcome, {"class": "timeout", "retry_after": None,
                          "evidence": "stopped at the chain's deadline"}
@@ -322,7 +308,7 @@ def _run_one(decision, real, proxy, environ, cfg, hold, watch, deadline=None):
                                       outcome.get("stderr_tail"), outcome.get("usage"),
                                       decision.get("tool"), cfg)
     except Exception as exc:
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         diagnosis = {"class": "error" if outcome["exit_code"] else None,
                      "retry_after": None, "evidence": None}
     return outcome, diagnosis
@@ -341,15 +327,7 @@ def _release_output(outcome):
         held = held[n:]
 
 
-def _record(plan, decision, gate, cfg, environ, outcome, failure_class, attempt):
-    """Append one attempt through the proxy's recorder (same invocation id, this gate)."""
-    from shim import proxy
-
-    view = {"decision": decision, "gate": gate, "cwd": plan["cwd"],
-            "invocation_id": plan["invocation_id"], "request": plan.get("request")}
-    outcome = dict(outcome) if outcome is not None else None
-    if outcome is not None:
-        outcome.pop("stdout", None)
-        outcome.pop("stderr_tail", None)
-    return proxy._record(view, cfg, environ, outcome, failure_class, attempt,
-                         invocation_id=plan["invocation_id"])
+def _record(plan, decision, gate, cfg, environ, outcome, failure_class, attempt_number):
+    """Append one attempt (same invocation id as the others, this entry's decision and gate)."""
+    return attempt.record(plan, cfg, environ, outcome, failure_class, attempt_number,
+                          decision=decision, gate=gate or {})

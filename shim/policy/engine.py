@@ -20,10 +20,10 @@ import os
 import sys
 import time
 
-from shim import errors
+from shim import errors, runner
+from shim.policy import active  # noqa: F401  (engine.active: `llm-shim route` asks it)
 from shim.policy import budgets, estimate, ratelimit, state
 
-DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
 COOLDOWN_CLASSES = ("rate_limited", "overloaded")  # = failures.COOLDOWN_CLASSES, without `re`
 # Failed attempts that cannot have spent anything when the tool reported no usage.
 NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "binary_missing",
@@ -38,14 +38,6 @@ FIRST_CALL_SLICE = 0.1
 # Indirections so tests can run the rate-limit wait on a fake clock.
 clock = time.time
 sleep = time.sleep
-
-
-def active(cfg):
-    """True when any budget or rate limit is configured (the proxy's cheap test is the same)."""
-    policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits"):
-        return True
-    return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
 
 
 def new_gate(decision, invocation_id=None, attempt=1):
@@ -89,7 +81,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     gate = new_gate(decision, invocation_id, attempt)
     if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
         return gate
-    dry = environ.get(DRY_RUN_ENV) == "1"
+    dry = environ.get(runner.DRY_RUN_ENV) == "1"
     override = environ.get(budgets.OVERRIDE_ENV) == "1"
     if budgets.configured(cfg):
         _ingest(cfg)
@@ -492,10 +484,3 @@ def _warn_bookkeeping(exc):
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     errors.warn("policy", f"{type(exc).__name__}: {exc}",
                 "the call itself is unaffected; its reservation expires on its own")
-
-
-def run_with_fallbacks(plan, cfg, environ):
-    """Kept for callers of the first proxy draft: the attempt loop lives in attempts.py."""
-    from shim.policy import attempts
-
-    return attempts.run(plan, cfg, environ)

@@ -22,8 +22,6 @@ CLASSES = ("rate_limited", "overloaded", "auth", "quota", "network", "timeout",
            "binary_missing", "context_too_long", "max_budget", "error")
 # claude stopped itself at --max-budget-usd (shim.policy.cap): not a fallback trigger.
 MAX_BUDGET_SUBTYPE = "error_max_budget_usd"
-# Classes that put a tool or model into cooldown for every shim on the machine.
-COOLDOWN_CLASSES = ("rate_limited", "overloaded")
 
 # timeout(1) and GNU coreutils' convention for "the command timed out".
 TIMEOUT_EXIT = 124

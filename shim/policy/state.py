@@ -243,14 +243,6 @@ def in_flight(conn):
 
 # --- rate-limit events ----------------------------------------------------------------------
 
-def rate_usage(conn, scope_column, patterns, since):
-    """(calls, tokens) recorded since `since` in the scope."""
-    where, args = _where(scope_column, patterns, "at", since)
-    row = conn.execute(f"SELECT COUNT(*), TOTAL(tokens) FROM policy_rate_events WHERE {where}",
-                       args).fetchone()
-    return int(row[0]), int(row[1] or 0)
-
-
 def rate_times(conn, scope_column, patterns, since):
     """[(at, tokens)] oldest first: when the window will have room again."""
     where, args = _where(scope_column, patterns, "at", since)

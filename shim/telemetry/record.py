@@ -54,7 +54,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     blocked, block_reason, budget_override, prompt_text, response_text; optional session_id.
     """
     usage = outcome.get("usage") or None
-    known = _has_usage(usage)
+    known = has_usage(usage)
     mode = privacy_mode(cfg, decision.get("agent"))
     started = float(outcome.get("started_at") or time.time())
     ended = float(outcome.get("ended_at") or started)
@@ -171,7 +171,7 @@ def _project(cfg, cwd):
     return cwd
 
 
-def _has_usage(usage):
+def has_usage(usage):
     """A tap result may carry only error hints or a session id: that is not usage."""
     if not usage:
         return False
