@@ -70,6 +70,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
 
     `request` may be given already parsed (`llm-shim exec` builds its own)."""
     from shim import adapters
+    from shim.policy import active as policies_active
     from shim.routing import agents, decide
 
     cwd = cwd or _cwd(environ)
@@ -79,13 +80,12 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         request = adapters.parse(tool, args, cfg, grammar)
     agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
-    gate = None
-    from shim.policy import active as policies_active
-
+    gate = team = None
     if policies_active(cfg):
         from shim.policy import engine
 
-        gate = engine.admit_or_open(decision, request, cfg, environ)
+        team = _team_hooks(cfg)
+        gate = engine.admit_or_open(decision, request, cfg, environ, team=team)
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:
@@ -97,7 +97,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
             raise
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
-            "gate": gate, "binary_error": binary_error}
+            "gate": gate, "binary_error": binary_error, "team": team}
 
 
 def _grammar(tool, cfg, environ):
@@ -117,6 +117,13 @@ def _grammar(tool, cfg, environ):
     if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
         return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help
     return learned.load(tool, real), real
+
+
+def _team_hooks(cfg):
+    """The team budgets' hooks for the policy engine, or None (no budget of scope team)."""
+    from shim import team
+
+    return team.budget_hooks(cfg)
 
 
 def _cwd(environ):

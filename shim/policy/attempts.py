@@ -78,7 +78,7 @@ def fallback_decision(primary, entry, number, cfg):
 
 def run(plan, cfg, environ):
     """Run the plan's attempts; return the exit code the user gets."""
-    from shim.policy import engine
+    from shim.policy import settle
 
     gate = plan.get("gate")
     invocation_id = (gate or {}).get("invocation_id")
@@ -116,7 +116,7 @@ def run(plan, cfg, environ):
                          f"{_cooldown_text(cooling[index])}")
             why_previous = f"a cooldown on {_label(decision)}"
             if primary:
-                engine.release(gate)
+                settle.release(gate)
             continue
         if cooling[index] is not None:
             notes.append(f"cooldown: {_cooldown_text(cooling[index])}; "
@@ -124,7 +124,7 @@ def run(plan, cfg, environ):
         if number >= opts["max_attempts"] or (
                 number and time.monotonic() - started > opts["deadline"]):
             if primary:
-                engine.release(gate)
+                settle.release(gate)
             break
         if notes:
             decision = dict(decision, reasons=list(decision.get("reasons") or ()) + notes)
@@ -134,7 +134,7 @@ def run(plan, cfg, environ):
                 f"fallback {index}: {_label(decision)} after {why_previous}"])
             if policies_on:
                 entry_gate = _admit_fallback(decision, request, cfg, environ, number + 1,
-                                             invocation_id)
+                                             invocation_id, plan.get("team"))
                 decision = entry_gate.get("decision") or decision
                 if entry_gate.get("blocked"):
                     number += 1
@@ -146,7 +146,7 @@ def run(plan, cfg, environ):
         real = _real_binary(plan, decision, primary, cfg, environ)
         if isinstance(real, errors.ShimError):
             number += 1
-            engine.release(entry_gate)
+            settle.release(entry_gate)
             outcome = {"exit_code": real.exit_code, "started_at": time.time(),
                        "ended_at": time.time()}
             _record(plan, decision, entry_gate, cfg, environ, outcome, "binary_missing",
@@ -172,7 +172,7 @@ def run(plan, cfg, environ):
             _notice(f"{_label(decision)} stopped: the chain's deadline of "
                     f"{opts['deadline']:g} s (policies.fallback.deadline_seconds) passed")
         _record(plan, decision, entry_gate, cfg, environ, outcome, diagnosis["class"], number)
-        engine.finish(entry_gate, decision, outcome, cfg, diagnosis, attempt=number)
+        settle.finish(entry_gate, decision, outcome, cfg, diagnosis, attempt=number)
         last = (outcome, decision, diagnosis)
         why_previous = f"{diagnosis['class']} on {_label(decision)}"
         if (more and diagnosis["class"] in opts["triggers"]
@@ -211,12 +211,13 @@ def _stdin_replay():
         return None
 
 
-def _admit_fallback(decision, request, cfg, environ, attempt, invocation_id):
-    """The gate of a fallback entry (engine.admit_or_open: failing open, or refused)."""
+def _admit_fallback(decision, request, cfg, environ, number, invocation_id, team):
+    """The gate of a fallback entry (engine.admit_or_open: failing open, or refused).
+    `team`: the plan's team budget hooks (the proxy's; None without team budgets)."""
     from shim.policy import engine
 
-    return engine.admit_or_open(decision, request, cfg, environ, attempt=attempt,
-                                invocation_id=invocation_id)
+    return engine.admit_or_open(decision, request, cfg, environ, attempt=number,
+                                invocation_id=invocation_id, team=team)
 
 
 def after_plain_failure(decision, outcome, cfg):
@@ -227,9 +228,9 @@ def after_plain_failure(decision, outcome, cfg):
     diagnosis = failures.diagnose(outcome["exit_code"], None, None, outcome.get("usage"),
                                   decision.get("tool"), cfg)
     if diagnosis["class"] in cooldown.COOLDOWN_CLASSES and chains_configured(cfg):
-        from shim.policy import engine
+        from shim.policy import settle
 
-        engine.finish(None, decision, outcome, cfg, diagnosis)
+        settle.finish(None, decision, outcome, cfg, diagnosis)
     return diagnosis["class"]
 
 
@@ -262,9 +263,9 @@ def _notice(text):
 def _cooling(chain):
     """Per entry, the active cooldown that applies to it (or None). Never raises."""
     try:
-        from shim.policy import cooldown, engine, state
+        from shim.policy import connection, cooldown, state
 
-        active = state.cooldowns(engine.connect())
+        active = state.cooldowns(connection.connect())
         return [cooldown.cooling(active, d.get("tool"), d.get("model")) for d, _ in chain]
     except Exception as exc:
         if errors.debug_enabled():

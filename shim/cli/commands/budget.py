@@ -42,6 +42,7 @@ def _open():
 
 def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
     from shim.config import compiled
+    from shim import team
     from shim.policy import state, status
     from shim.telemetry import ingest
 
@@ -56,7 +57,7 @@ def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now
             conn.execute("COMMIT")
             if not as_json:
                 stream.write(f"cleared {cleared} cooldown(s)\n")
-        report = status.status(conn, cfg, now)
+        report = status.status(conn, cfg, now, team.budget_hooks(cfg))
     finally:
         conn.close()
     if as_json:
