@@ -23,6 +23,8 @@ Not on the hot path (sqlite3 is imported by the caller's connection only).
 import os
 import time
 
+from shim.procs import host, pid_alive, process_start  # noqa: F401  (state.host() etc. for callers)
+
 IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
 SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
 RATE_EVENT_TTL = 3600              # the longest rate-limit window
@@ -76,43 +78,6 @@ def policy_state(conn):
             pid INTEGER,
             PRIMARY KEY (kind, name)
         )""")
-
-
-def host():
-    try:
-        return os.uname().nodename
-    except (AttributeError, OSError):
-        return None
-
-
-def pid_alive(pid, started=None):
-    """True when `pid` runs and, where /proc tells, is the process that started at `started`
-    (a reused pid is not the shim that made the reservation)."""
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    except (OSError, ValueError, OverflowError):
-        return False
-    if started is not None:
-        now_started = process_start(pid)
-        if now_started is not None and now_started != started:
-            return False
-    return True
-
-
-def process_start(pid):
-    """The start time of `pid` in clock ticks since boot (Linux /proc), or None."""
-    try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
-            data = fh.read()
-        return int(data[data.rindex(b")") + 2:].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 # --- housekeeping (inside the caller's transaction) --------------------------------------------
