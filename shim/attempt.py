@@ -37,10 +37,15 @@ def usage_tap(decision, tap_name=None):
 
 def tap_result(tap):
     try:
-        return tap.result()
+        usage = tap.result()
     except Exception as exc:
         bookkeeping_warning(exc)
         return None
+    if usage and usage.get("rate_limit_events"):  # Claude's plan windows (docs/plans.md)
+        from shim.plans import snapshots
+
+        snapshots.record_events(usage.pop("rate_limit_events"), usage.get("session_id"))
+    return usage
 
 
 def run(decision, real, environ, tap=None, **runner_options):

@@ -27,6 +27,10 @@ def main(argv=None):
         from shim import proxy
 
         return proxy.main(tool, argv[1:])
+    if argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
+        from shim.plans import statusline
+
+        return statusline.main(argv[2:])
     from shim.cli.main import main as cli_main
 
     return cli_main(argv[1:])

@@ -15,18 +15,21 @@ matching prefix names a module's layer):
 2. adapters: argv -> Request
 3. routing: agents, decide, the learned router
 4. telemetry: records, spool, start lines, store, ingest, prices
-5. report: queries and rendering over the store (not the dashboard)
+5. report and plans: queries and rendering over the store (not the dashboard), Claude's plan
+   windows (not the statusline command)
 6. attempt: run one attempt and record it (shim/attempt.py)
 7. policy: the gate, settlement, the attempt loop (never imports team: team hooks are passed in)
 8. team: the PostgreSQL store, team budgets (calls the engine, never the reverse)
 9. proxy: a shim call's glue
 10. management: cli, doctor, install, completions, grammar (learning a binary's --help),
-    report.dashboard
+    report.dashboard, plans.statusline, watch, alerts
 11. entry: argv0 picks proxy or management CLI
 
 Allowed upward imports (each says why):
 - proxy -> cli.main: argv0 that names no configured tool and no real binary is the management
   CLI (`proxy._unknown_tool`), a lazy hand-off at the very end of the shim's path.
+- policy.settle -> alerts.check: a settled reservation may cross an alert threshold; lazy, and
+  only when `policies.alerts` is set (like the team hooks, it could be passed in).
 - telemetry.migrations -> policy.state: migration m004 builds the policy tables from the DDL in
   policy/state.py until that DDL is frozen in migrations.py (issue 16, item 2).
 """
@@ -46,18 +49,20 @@ LAYERS = {
     "shim.adapters": 2,
     "shim.routing": 3,
     "shim.telemetry": 4,
-    "shim.report": 5,
+    "shim.report": 5, "shim.plans": 5,
     "shim.attempt": 6,
     "shim.policy": 7,
     "shim.team": 8,
     "shim.proxy": 9,
     "shim.cli": 10, "shim.doctor": 10, "shim.install": 10, "shim.completions": 10,
-    "shim.grammar": 10, "shim.report.dashboard": 10,
+    "shim.grammar": 10, "shim.report.dashboard": 10, "shim.plans.statusline": 10,
+    "shim.watch": 10, "shim.alerts": 10,
     "shim.entry": 11, "shim.__main__": 11,
 }
 UPWARD_ALLOWED = {
     ("shim.proxy", "shim.cli.main"),
     ("shim.telemetry.migrations", "shim.policy.state"),
+    ("shim.policy.settle", "shim.alerts.check"),
 }
 
 

@@ -213,6 +213,18 @@ def check_budgets_and_rate_limits(config, refs, problems):
                 problems.add(path, "needs at least one of " + ", ".join(counted))
 
 
+def check_quotas(config, refs, problems):
+    for name, quota in _mapping(_get(config, "policies", "quotas")).items():
+        if not isinstance(quota, dict):
+            continue
+        path = ("policies", "quotas", name)
+        to = quota.get("to")
+        if quota.get("action") == "redirect" and not isinstance(to, dict):
+            problems.add(path, "action redirect needs to: {tool: ...} (where the call goes)")
+        elif isinstance(to, dict) and to.get("tool") == quota.get("tool"):
+            problems.add(path + ("to", "tool"), "redirects to the tool it watches")
+
+
 def check_identify_rules(config, refs, problems):
     rules = config.get("identify")
     if not isinstance(rules, list):
@@ -270,6 +282,7 @@ CHECKS = [
     check_duplicate_aliases,
     check_fallback_loops,
     check_budgets_and_rate_limits,
+    check_quotas,
     check_identify_rules,
 ]
 

@@ -11,7 +11,7 @@ import shutil
 import sys
 
 from shim import __version__, completions, errors, paths
-from shim.install import layout, rcfiles, shells, state
+from shim.install import layout, rcfiles, shells, state, statusline
 
 
 def _home(environ):
@@ -80,6 +80,8 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     new_state = {"version": __version__, "python": python, "shims_dir": target_dir,
                  "lib_dir": lib_root, "shims": names, "rc_files": records,
                  "completions": previous.get("completions") or {}}
+    if previous.get("statusline"):  # Claude's statusLine (shim/install/statusline.py)
+        new_state["statusline"] = previous["statusline"]
     rc_report, manual, completion_report = [], [], []
     try:
         for shell in chosen:
@@ -198,6 +200,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
         if os.path.isdir(lib):
             shutil.rmtree(lib)
             removed_dirs.append(lib)
+    statusline_report = statusline.uninstall(recorded.get("statusline"))
     state.remove(data_dir)
 
     purged, refused = [], []
@@ -217,7 +220,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
             pass
     path_entries = environ.get("PATH", "").split(os.pathsep)
     return {"shims": removed_shims, "rc": rc_report, "lib": removed_dirs,
-            "completions": removed_completions,
+            "completions": removed_completions, "statusline": statusline_report,
             "purged": purged, "refused": refused,
             "still_on_path": [d for d in dirs if d in path_entries]}
 

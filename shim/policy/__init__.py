@@ -16,9 +16,9 @@ state.py      the SQLite tables (a telemetry migration) and their queries
 
 
 def active(cfg):
-    """True when any budget or rate limit is configured: the call then passes the gate
+    """True when any budget, rate limit or quota is configured: the call then passes the gate
     (shim.policy.engine). Cheap: the proxy asks it on every call, before importing the engine."""
     policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits"):
+    if policies.get("budgets") or policies.get("rate_limits") or policies.get("quotas"):
         return True
     return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())

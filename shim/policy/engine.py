@@ -56,23 +56,53 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     """
     environ = os.environ if environ is None else environ
     gate = new_gate(decision, invocation_id, attempt)
-    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
-        return gate
     dry = environ.get(runner.DRY_RUN_ENV) == "1"
     override = environ.get(budgets.OVERRIDE_ENV) == "1"
+    quota_warnings = _judge_quotas(gate, request, cfg, dry, override)
+    if gate["blocked"]:
+        return gate
+    decision = gate["decision"]
+    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
+        gate["warnings"] = quota_warnings
+        _print_warnings(gate, dry)
+        return gate
     if budgets.configured(cfg):
         stale_spool.catch_up(connect, cfg, clock())
     _admit_locked(connect(), gate, request, cfg, dry, override)
+    gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
             cfg, gate["decision"])):  # team budgets: in PostgreSQL (shim/team/budgets.py)
         _require_team(team)
         gate["team"] = team
         team.admit(connect(), gate, cfg, dry, override)
+    _print_warnings(gate, dry)
+    return gate
+
+
+def _print_warnings(gate, dry):
     if not dry and not gate["blocked"]:
         for line in gate["warnings"]:
             errors.warn(*line)
     gate["warnings"] = [_join(w) for w in gate["warnings"]]
-    return gate
+
+
+def _judge_quotas(gate, request, cfg, dry, override):
+    """Plan-window quotas first (shim/policy/quotas.py): they may move the call to another
+    tool or tier, which the budgets then judge. Returns the warnings (what, why, hint)."""
+    if not ((cfg.get("policies") or {}).get("quotas")):
+        return []
+    from shim.policy import quotas
+
+    if not quotas.applicable(cfg, gate["decision"]):
+        return []
+    judged = quotas.judge(connect(), gate["decision"], request, cfg, clock(), override)
+    gate["decision"] = judged["decision"]
+    if judged["error"] is not None:
+        _block(gate, judged["error"])
+        return []
+    if judged["overridden"]:
+        gate["budget_override"] = True
+    return judged["warnings"]
 
 
 def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None,
@@ -275,8 +305,10 @@ def _downgrade(decision, request, cfg, row):
     from shim.routing import decide
 
     reason = f"budget '{row['budget']['name']}'"
-    cheaper = decide(request, cfg, decision.get("agent"),
-                     budget_state={"downgrade": True, "reason": reason},
+    state_ = {"downgrade": True, "reason": reason}
+    if decision.get("quota_redirect"):  # keep the tool a quota moved the call to
+        state_["redirect"] = decision["quota_redirect"]
+    cheaper = decide(request, cfg, decision.get("agent"), budget_state=state_,
                      agent_reason=decision.get("agent_reason"))
     if cheaper.get("agent_reason") is None:
         cheaper["agent_reason"] = decision.get("agent_reason")

@@ -45,6 +45,10 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            if reservation and (cfg.get("policies") or {}).get("alerts"):
+                from shim.alerts import check  # only when alerts are configured
+
+                check.after_settlement(conn, gate, cfg)
         if needs_cooldown:
             from shim.policy import cooldown
 

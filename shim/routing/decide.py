@@ -30,6 +30,11 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     """Decision dict (docs/internals.md, "Decision"). No I/O."""
     cfg = cfg or {}
     settings = agent_settings(cfg, agent)
+    redirect = (budget_state or {}).get("redirect")
+    if redirect:  # a quota moves the call (shim/policy/quotas.py): as if the agent said so
+        settings = dict(settings, tool=redirect.get("tool"))
+        if redirect.get("model"):
+            settings["model"] = redirect["model"]
     cost = cost_settings(cfg, settings)
     tool_requested = request["tool"]
     reasons = []
@@ -79,7 +84,8 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     if agent not in (cfg.get("agents") or {}):
         reasons.append("agent %s has no settings in the config" % agent)
 
-    target = _target_tool(cfg, settings, agent, tool_requested, reasons)
+    target = _target_tool(cfg, settings, agent, tool_requested, reasons,
+                          budget_state.get("reason") if redirect else None)
     if target != tool_requested:
         pick = _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, target, reasons)
         if pick is None:
@@ -175,14 +181,15 @@ def baseline_model(cfg, request):
     return canonical(cfg, (tiers.get(request["tool"]) or {}).get("premium"))
 
 
-def _target_tool(cfg, settings, agent, tool_requested, reasons):
+def _target_tool(cfg, settings, agent, tool_requested, reasons, redirected_by=None):
     wanted = settings.get("tool")
+    who = redirected_by or "agent %s" % agent
     if not wanted or wanted == tool_requested:
         return tool_requested
     if wanted not in (cfg.get("tools") or {}) and wanted not in adapters.BUILTIN:
-        reasons.append("agent %s asks for tool %s, which is not configured" % (agent, wanted))
+        reasons.append("%s asks for tool %s, which is not configured" % (who, wanted))
         return tool_requested
-    reasons.append("agent %s runs tool %s" % (agent, wanted))
+    reasons.append("%s runs tool %s" % (who, wanted))
     return wanted
 
 
@@ -275,6 +282,8 @@ def _choose_model(request, cfg, agent, settings, cost, verdict, budget_state, to
             else:
                 current = tier or ((cfg.get("models") or {}).get(model) or {}).get("tier")
             cheaper = _cheaper(current)
+            if cheaper and budget_state.get("to_tier") in TIER_ORDER:  # a quota: straight there
+                cheaper = budget_state["to_tier"]
             candidate = _tier_model(cost, tool, cheaper) if cheaper else None
             why = budget_state.get("reason") or "budget"
             if candidate:

@@ -198,9 +198,55 @@ def m008_report_rollup_reasoning(conn):
         raise ValueError("m008_report_rollup.sql ends with an incomplete statement")
 
 
+def m009_alerts(conn):
+    """Alert deliveries (shim/alerts). The unique key is the claim: of any number of parallel
+    shims crossing a threshold, the one whose INSERT OR IGNORE adds the row delivers it."""
+    conn.execute("""
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            alert TEXT NOT NULL,
+            threshold REAL NOT NULL,
+            period_start REAL NOT NULL,
+            created_at REAL NOT NULL,
+            subject_kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            fraction REAL,
+            spent_usd REAL,
+            limit_usd REAL,
+            payload TEXT NOT NULL,
+            channels TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            detail TEXT,
+            delivered_at REAL,
+            UNIQUE (alert, threshold, period_start)
+        )""")
+    conn.execute("CREATE INDEX alerts_created_at ON alerts (created_at)")
+
+
+def m010_plan_snapshots(conn):
+    """The plan windows' used % as the tools report them (Claude's status line JSON, its
+    stream-json `rate_limit_event`), each with the time it was seen: quota routing decides
+    from the newest one, `report --blocks` shows it (docs/plans.md)."""
+    conn.execute("""
+        CREATE TABLE plan_snapshots (
+            id INTEGER PRIMARY KEY,
+            seen_at REAL NOT NULL,
+            tool TEXT NOT NULL,
+            plan_window TEXT NOT NULL,
+            used_pct REAL,
+            resets_at REAL,
+            status TEXT,
+            source TEXT NOT NULL,
+            session_id TEXT
+        )""")
+    conn.execute("CREATE INDEX plan_snapshots_latest ON plan_snapshots "
+                 "(tool, plan_window, seen_at)")
+
+
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
               m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_route_score,
-              m008_report_rollup_reasoning]
+              m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots]
 LATEST = len(MIGRATIONS)
 
 

@@ -180,14 +180,18 @@ def _int(value):
         return 0
 
 
+MAX_RATE_EVENTS = 64
+
+
 class ClaudeTap(_LineTap):
-    WANTED = (b"result", b"system")
+    WANTED = (b"result", b"system", b"rate_limit_event")
 
     def __init__(self):
         super().__init__()
         self.session_id = None
         self.init_model = None
         self._result = None
+        self.rate_limit_events = []  # plan-window status (shim.plans.snapshots), newest last
 
     def _line(self, obj):
         kind = obj.get("type")
@@ -197,6 +201,9 @@ class ClaudeTap(_LineTap):
         elif kind == "result":
             self._result = obj
             self.session_id = obj.get("session_id") or self.session_id
+        elif kind == "rate_limit_event" and isinstance(obj.get("rate_limit_info"), dict):
+            self.rate_limit_events.append(obj)
+            del self.rate_limit_events[:-MAX_RATE_EVENTS]
 
     def _parse_oversize(self, head, tail):
         """A huge `result` line: the usage keys follow the answer, so parse the tail alone."""
@@ -210,6 +217,15 @@ class ClaudeTap(_LineTap):
         return obj
 
     def result(self):
+        """The usage dict; `rate_limit_events` (the raw lines) rides along when there were any,
+        for the proxy to record as plan snapshots."""
+        out = self._usage()
+        if self.rate_limit_events:
+            out = out if out is not None else _empty(session_id=self.session_id)
+            out["rate_limit_events"] = list(self.rate_limit_events)
+        return out
+
+    def _usage(self):
         self.finish()
         res = self._result
         if res is None:

@@ -119,8 +119,9 @@ def test_real_claude_json_overloaded_falls_back_to_haiku_with_one_result(real_en
     out = json.loads(line)
     assert (out["is_error"], out["result"]) == (False, REPLY)
     calls = stub.requests(model_calls=True)
+    # claude 2.1.332 with no --model asks for its default, claude-opus-5-5
     assert [(c["model"], c["status"]) for c in calls] == [
-        ("claude-opus-4-8", 529), ("claude-haiku-4-5-20251001", 200)]
+        ("claude-opus-5-5", 529), ("claude-haiku-4-5-20251001", 200)]
     rows = attempts(real_env)
     assert [r["failure_class"] for r in rows] == ["overloaded", None]
     assert rows[1]["cost_usd"] and rows[1]["cost_usd"] > 0

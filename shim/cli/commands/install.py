@@ -30,17 +30,36 @@ def add_parser(subparsers, common):
                         "every shell whose start-up files exist)")
     p.add_argument("--no-modify-rc", action="store_true",
                    help="change no start-up file; print the blocks to add instead")
+    p.add_argument("--statusline", nargs="?", const="add", choices=("add", "chain"),
+                   metavar="chain",
+                   help="also set `llm-shim statusline` as Claude Code's status line in its "
+                        "settings.json; =chain keeps a status line you already have, shown "
+                        "first (docs/plans.md)")
     p.set_defaults(func=lambda args: cmd_install(
-        shims_dir=args.dir, shell_names=args.shell, modify_rc=not args.no_modify_rc))
+        shims_dir=args.dir, shell_names=args.shell, modify_rc=not args.no_modify_rc,
+        statusline=args.statusline))
 
 
-def cmd_install(shims_dir=None, shell_names=None, modify_rc=True):
+def cmd_install(shims_dir=None, shell_names=None, modify_rc=True, statusline=None):
     from shim.install import installer
 
     report = installer.install(shims_dir=shims_dir, shell_names=shell_names,
                                modify_rc=modify_rc)
+    if statusline:
+        report["statusline"] = install_statusline(report["shims_dir"], statusline)
     print(format_report(report))
     return 0
+
+
+def install_statusline(shims_dir, mode):
+    """Claude's statusLine, recorded in the install state so uninstall can undo it."""
+    from shim.install import state, statusline
+
+    recorded = state.load()
+    result, record = statusline.install(shims_dir, mode, recorded=recorded.get("statusline"))
+    if record is not None:
+        state.save(dict(recorded, statusline=record))
+    return result
 
 
 def _tilde(path):
@@ -72,6 +91,12 @@ def format_report(report):
     from shim import completions
 
     lines += completions.report_lines(report.get("completions"), _tilde)
+    if report.get("statusline"):
+        item = report["statusline"]
+        verb = {"added": "statusLine set to llm-shim statusline",
+                "chained": f"statusLine runs yours ({item['previous']}), then llm-shim's",
+                "unchanged": "statusLine already llm-shim's"}[item["action"]]
+        lines.append(f"  claude {_tilde(item['path'])}: {verb}")
     if report["manual"]:
         lines.append("")
         lines.append("Start-up files left alone (--no-modify-rc). Add these blocks at the END:")

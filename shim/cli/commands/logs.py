@@ -171,8 +171,8 @@ def _print_table(rows, stream, width=None, reasons=False, filtered=False):
     for r in rows:
         tool = r["tool"] if r["tool"] == r["tool_requested"] or not r["tool_requested"] \
             else f"{r['tool_requested']}->{r['tool']}"
-        model = r["model"] or "?"
-        requested = r["model_requested"] or model
+        requested = r["model_requested"] or "(default)"  # None: the tool's default
+        model = r["model"] or requested
         table.append([
             time.strftime(TIME_FORMAT if width is None else SHORT_TIME_FORMAT,
                           time.localtime(r["started_at"])),

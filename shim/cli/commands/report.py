@@ -72,6 +72,9 @@ def add_parser(subparsers, common):
     p.add_argument("--wide", action="store_true",
                    help="every column, whatever the terminal width (default: columns are "
                         "dropped in a documented order to fit)")
+    p.add_argument("--blocks", action="store_true",
+                   help="5-hour blocks per tool, as ccusage cuts them, with burn rate, "
+                        "projection and the plan's used %% (docs/plans.md)")
     p.add_argument("--team", action="store_true",
                    help="report every team member's calls from the team store (team: in the "
                         "config; docs/team.md), after pushing this machine's new ones")
@@ -79,6 +82,16 @@ def add_parser(subparsers, common):
 
 
 def _run(args):
+    if args.blocks:  # shim/report/blocks.py
+        from shim.report import blocks
+
+        text = blocks.run(since=args.since, tools=_split(args.tool), timezone=args.tz,
+                          fmt=args.fmt)
+        if args.output:
+            _write(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return 0
     return run_report(
         granularity=args.granularity, since=args.since, until=args.until, by=args.by,
         agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
@@ -129,6 +142,10 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     else:
         stream.write(text)
     return 0
+
+
+def _split(values):
+    return [v.strip() for value in values or () for v in value.split(",") if v.strip()] or None
 
 
 def _unpriced_note(doc):

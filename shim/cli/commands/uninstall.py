@@ -53,6 +53,8 @@ def format_report(report, purge):
         verb = "deleted (install had created it)" if item["action"] == "deleted" \
             else "PATH block removed"
         lines.append(f"  rc     {item['path']}: {verb}")
+    if report.get("statusline"):
+        lines.append(f"  claude {report['statusline']['path']}: {report['statusline']['action']}")
     for directory in report["purged"]:
         lines.append(f"  purge  removed {directory}")
     for directory in report["refused"]:

@@ -1,0 +1,125 @@
+"""`llm-shim alerts`: the recent alert deliveries (sent, failed and why, skipped);
+`llm-shim alerts test [NAME]` sends a sample through every configured alert (or NAME) now,
+in the foreground, and says how each went."""
+
+import json
+import sqlite3
+import sys
+import time
+
+from shim import errors, exitcodes, paths
+
+PENDING_STALE = 120.0  # a delivery with no result after this long: its process died
+
+
+def add_parser(subparsers, common):
+    from shim.cli.main import add_command
+
+    p = add_command(
+        subparsers, common, "alerts",
+        help="list recent alert deliveries; `alerts test` sends a sample",
+        description="List the recent deliveries of policies.alerts (when, which alert, "
+                    "budget, threshold, spend, sent or failed and why). `alerts test [NAME]` "
+                    "sends a sample alert through every configured alert, or NAME, now.",
+        examples=["llm-shim alerts", "llm-shim alerts --json", "llm-shim alerts test",
+                  "llm-shim alerts test spend"])
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--limit", type=int, default=20, help="deliveries shown (default 20)")
+    sub = p.add_subparsers(dest="alerts_command", metavar="SUBCOMMAND", parser_class=type(p))
+    t = add_command(sub, common, "test", help="send a sample alert now",
+                    description="Send a sample alert (a made-up budget at 80 percent) through every "
+                                "configured alert, or NAME, now, and print how each went.",
+                    examples=["llm-shim alerts test", "llm-shim alerts test spend"])
+    t.add_argument("name", nargs="?", help="the alert to test (default: all)")
+    t.set_defaults(func=lambda args: send_test(args.name))
+    p.set_defaults(func=lambda args: show(as_json=args.json, limit=args.limit))
+
+
+def _open():
+    from shim.telemetry import store
+
+    try:
+        return store.connect()
+    except sqlite3.Error as exc:
+        kind = store.classify(exc)
+        raise errors.TelemetryError("alerts", f"{paths.database_file()}: {exc}",
+                                    store.HINTS[kind].format(path=paths.database_file()))
+
+
+def recent(conn, limit):
+    cur = conn.execute(
+        "SELECT id, alert, threshold, period_start, created_at, subject_kind, subject, "
+        "fraction, spent_usd, limit_usd, status, detail, delivered_at FROM alerts "
+        "ORDER BY created_at DESC, id DESC LIMIT ?", (max(1, limit),))
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur]
+    now = time.time()
+    for row in rows:
+        row["alert"] = row["alert"].split(":", 1)[0]
+        if row["status"] == "pending" and now - row["created_at"] > PENDING_STALE:
+            row["status"] = "failed"
+            row["detail"] = "no result: the delivering process ended without recording one"
+    return rows
+
+
+def show(as_json=False, limit=20, stream=None):
+    from shim.cli.commands.logs import iso_utc
+    from shim.policy.budgets import usd
+
+    stream = stream or sys.stdout
+    conn = _open()
+    try:
+        rows = recent(conn, limit)
+    finally:
+        conn.close()
+    if as_json:
+        for row in rows:
+            for key in ("period_start", "created_at", "delivered_at"):
+                row[key] = iso_utc(row[key])
+        json.dump({"alerts": rows}, stream, indent=1)
+        stream.write("\n")
+        return exitcodes.OK
+    if not rows:
+        stream.write("no alerts sent yet (policies.alerts; `llm-shim alerts test` sends a "
+                     "sample; see docs/plans.md)\n")
+        return exitcodes.OK
+    from tabulate import tabulate
+
+    table = [[time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created_at"])), r["alert"],
+              f"{r['subject_kind']} {r['subject']}", f"{r['threshold']:.0%}",
+              f"{usd(r['spent_usd'])} of {usd(r['limit_usd'])}", r["status"],
+              r["detail"] or ""] for r in rows]
+    stream.write(tabulate(table, headers=["when", "alert", "about", "threshold", "spent",
+                                          "status", "detail"], disable_numparse=True) + "\n")
+    return exitcodes.OK
+
+
+def send_test(name=None, stream=None):
+    from shim.alerts import check, config, deliver
+    from shim.config import compiled
+
+    stream = stream or sys.stdout
+    cfg = compiled.load()
+    alerts, refused = config.configured(cfg)
+    for bad in refused:
+        errors.warn("alerts", f"policies.alerts.{bad} is set in a project file",
+                    "alerts run programs and send data: set them in your user config")
+    if name is not None:
+        alerts = [a for a in alerts if a["name"] == name]
+    if not alerts:
+        which = f"no alert named {name!r}" if name else "no alerts configured"
+        raise errors.UsageError("alerts", which,
+                                "add one under policies.alerts in your user config "
+                                "(docs/plans.md \"Alerts\")")
+    conn = _open()
+    failed = 0
+    try:
+        for alert in alerts:
+            now = time.time()
+            alert_id = check.claim(conn, alert, check.sample_subject(now), now, test=True)
+            status, detail = deliver.deliver(conn, alert_id)
+            failed += status != "sent"
+            stream.write(f"{alert['name']}: {status} ({detail})\n")
+    finally:
+        conn.close()
+    return exitcodes.ERROR if failed else exitcodes.OK
