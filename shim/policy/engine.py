@@ -31,6 +31,9 @@ _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other w
 # most for the first such call to finish (see _first_call_in_flight), polling every slice.
 FIRST_CALL_WAIT = 120.0
 FIRST_CALL_SLICE = 0.1
+# How long admission waits for the database's write lock (see busy_wait).
+BUSY_WAIT_ENV = "LLM_SHIM_BUDGET_BUSY_WAIT"
+HARD_BUDGET_BUSY_WAIT = 120.0
 # Indirections so tests can run the rate-limit wait on a fake clock.
 clock = time.time
 sleep = time.sleep
@@ -68,7 +71,10 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         return gate
     if budgets.configured(cfg):
         stale_spool.catch_up(connect, cfg, clock())
-    _admit_locked(connect(), gate, request, cfg, dry, override)
+    conn = connect()
+    wait = busy_wait(_hard_budget(cfg, decision), environ)
+    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")
+    _admit_locked(conn, gate, request, cfg, dry, override)
     gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
             cfg, gate["decision"])):  # team budgets: in PostgreSQL (shim/team/budgets.py)
@@ -120,6 +126,16 @@ def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation
         gate = new_gate(decision, invocation_id, attempt)
         why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
         label = describe(decision)
+        environ = os.environ if environ is None else environ
+        if (_busy(exc) and environ.get(budgets.OVERRIDE_ENV) != "1"
+                and _hard_budget(cfg or {}, decision)):
+            # Never fail open past a hard limit: a database too busy to check refuses the call.
+            unchecked = (f"the telemetry database stayed busy for {busy_wait(True, environ):g} "
+                         "s, so the hard budget could not be checked")
+            gate.update(blocked=True, block_reason=f"budget: {unchecked}", error=errors.Blocked(
+                "budget", unchecked, f"{label} was not run; try again, or "
+                               f"{budgets.OVERRIDE_ENV}=1 runs it anyway (recorded)"))
+            return gate
         if (((cfg or {}).get("policies") or {}).get("on_error") or "passthrough") == "block":
             gate.update(blocked=True, block_reason=f"policy: {why}", error=errors.Blocked(
                 "policy", why, f"policies.on_error is block, so {label} was not run"))
@@ -129,9 +145,39 @@ def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation
 
 
 def _require_team(team):
-    if team is None:
-        raise errors.ConfigError("policy", "a budget has scope team but the caller gave no "
-                                 "team admission", "a bug in llm-shim: please report it")
+    if team is None:  # a caller's bug, not the user's: fails open like any internal error
+        raise TypeError("a budget has scope team, but no team hooks were passed to the engine")
+
+
+def _hard_budget(cfg, decision):
+    """True when a hard budget applies to the call: it must never run unchecked."""
+    return any(b.get("type") == "hard" for b in budgets.applicable(cfg, decision))
+
+
+def busy_wait(hard, environ):
+    """Seconds the gate waits for a busy database (SQLite's busy timeout): long under a hard
+    budget (a parallel burst queues on the write lock; under load that can take a while),
+    the store's default otherwise; `LLM_SHIM_BUDGET_BUSY_WAIT` sets both."""
+    value = environ.get(BUSY_WAIT_ENV)
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    if hard:
+        return HARD_BUDGET_BUSY_WAIT
+    from shim.telemetry import store
+
+    return store.DEFAULT_TIMEOUT
+
+
+def _busy(exc):
+    """The database stayed locked past the busy timeout (not damaged, not read-only)."""
+    if isinstance(exc, errors.ShimError):
+        return False
+    from shim.telemetry import store
+
+    return store.classify(exc) == "locked"
 
 
 def describe(decision):
