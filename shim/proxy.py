@@ -121,6 +121,10 @@ def _grammar(tool, cfg, environ):
 
 def _team_hooks(cfg):
     """The team budgets' hooks for the policy engine, or None (no budget of scope team)."""
+    from shim.policy import budgets
+
+    if not budgets.team_scoped(cfg):
+        return None  # the common case: shim.team is not even imported
     from shim import team
 
     return team.budget_hooks(cfg)

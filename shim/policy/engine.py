@@ -5,7 +5,8 @@ reservations, sum each applicable budget's spend (ingested rows + reservations n
 ingested), judge it with this call's estimate, check the rate limits, and insert a reservation
 and a rate event. Parallel shims therefore queue on the write lock and each sees the ones
 before it (LiteLLM's check-then-record lets every parallel call through: #34732, #40095).
-A stale spool is ingested just before, so spend from calls the gate never saw counts too.
+A stale spool is handed to a detached ingester first (shim.policy.stale_spool), so spend
+from calls the gate never saw counts from the next admission on.
 
 Settlement after the attempt is shim.policy.settle; the connection is shim.policy.connection;
 the catch-up of a stale spool is shim.policy.stale_spool.
@@ -70,7 +71,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         _print_warnings(gate, dry)
         return gate
     if budgets.configured(cfg):
-        stale_spool.catch_up(connect, cfg, clock())
+        stale_spool.catch_up(cfg, clock())
     conn = connect()
     wait = busy_wait(_hard_budget(cfg, decision), environ)
     conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")

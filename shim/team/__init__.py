@@ -17,7 +17,7 @@ def budget_hooks(cfg):
     None: what the policy engine, which never imports team code, is handed to judge them."""
     from shim.policy import budgets
 
-    if not any(b["scope"] == "team" for b in budgets.configured(cfg or {})):
+    if not budgets.team_scoped(cfg):
         return None
     from shim.team import budgets as team_budgets
 
