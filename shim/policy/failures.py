@@ -168,9 +168,9 @@ def _tool_patterns(tool, cfg, lowered):
     try:
         from shim import adapters
 
-        for pattern, cls in adapters.failure_patterns(tool, cfg):
-            if pattern and pattern in lowered and cls in CLASSES:
-                return cls, pattern
+        cls, pattern = adapters.match_failure(tool, lowered, cfg)
+        if cls in CLASSES:
+            return cls, pattern
     except Exception:
         pass
     return None, None
