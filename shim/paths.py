@@ -118,3 +118,10 @@ def ensure_dir(path, mode=safefs.DIR_MODE):
     """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
     user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
     return safefs.private_dir(path, mode=mode)
+
+
+def _own_roots():
+    return (config_dir(), data_dir(), cache_dir())
+
+
+safefs.default_roots = _own_roots  # the directories that may themselves be symlinks

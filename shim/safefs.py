@@ -67,11 +67,14 @@ def private_dir(path, roots=None, mode=DIR_MODE):
     return path
 
 
+# The default `roots`: a function giving llm-shim's own root directories, set by shim.paths
+# (which imports this module, so this one cannot import it).
+default_roots = tuple
+
+
 def _is_root(path, roots):
     if roots is None:
-        from shim import paths
-
-        roots = (paths.config_dir(), paths.data_dir(), paths.cache_dir())
+        roots = default_roots()
     return os.path.abspath(path) in [os.path.abspath(r) for r in roots]
 
 

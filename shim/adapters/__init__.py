@@ -184,12 +184,19 @@ def failure_patterns(tool, cfg):
     return list(FAILURES.get(name, ()))
 
 
-def classify_failure(tool, text, cfg):
-    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
+def match_failure(tool, text, cfg):
+    """(failure class, pattern) of the first of the tool's failure patterns that occurs in
+    `text` (case-insensitive), else (None, None). shim.policy.failures uses it as its last
+    rule, with the pattern as evidence."""
     if not text:
-        return None
+        return None, None
     lowered = text.lower()
     for pattern, failure_class in failure_patterns(tool, cfg):
-        if pattern in lowered:
-            return failure_class
-    return None
+        if pattern and pattern in lowered:
+            return failure_class, pattern
+    return None, None
+
+
+def classify_failure(tool, text, cfg):
+    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
+    return match_failure(tool, text, cfg)[0]

@@ -1,6 +1,6 @@
 """After a call's cost is settled: which alert thresholds did its budgets cross, and who tells.
 
-`after_settlement` runs in the shim (shim.policy.engine.finish) only when alerts are
+`after_settlement` runs in the shim (shim.policy.settle.finish) only when alerts are
 configured. For each budget the call counted against it re-measures the spend (recorded +
 settled, not the estimates of calls still in flight) and claims every threshold reached with
 an INSERT OR IGNORE into `alerts`, whose unique key is (alert, threshold, period_start): of

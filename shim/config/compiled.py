@@ -25,10 +25,9 @@ import time
 import zlib
 
 from shim import __version__, paths, safefs
+from shim.config import PROJECT_FILE, TRUST_ENV  # noqa: F401  (compiled.PROJECT_FILE for callers)
 
 ENV_VAR = "LLM_SHIM_CONFIG"
-PROJECT_FILE = ".llm-shim.yaml"
-TRUST_ENV = "LLM_SHIM_TRUST_PROJECT_FILES"  # the same name as shim.config.trust.ENV_VAR
 NOTICE_SECONDS = 3600  # a notice about a project file is repeated at most this often
 # Bump when the compiled shape changes; old caches then miss instead of being misread.
 FORMAT = 3  # 2: a cached error carries policies.on_error; 3: _notices, a project file's trust

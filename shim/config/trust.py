@@ -18,7 +18,7 @@ import hashlib
 import os
 
 from shim import paths, safefs
-from shim.config.compiled import TRUST_ENV as ENV_VAR
+from shim.config import TRUST_ENV as ENV_VAR
 CONFIG_KEY = ("policies", "trust_project_files")
 
 

@@ -5,9 +5,10 @@
 from shim.policy import state, status
 
 
-def budget_report(conn, cfg, now=None, clear_cooldowns=False):
+def budget_report(conn, cfg, now=None, clear_cooldowns=False, team=None):
     """(report, cleared): the status document, and how many cooldowns were forgotten first
-    (None when `clear_cooldowns` is False)."""
+    (None when `clear_cooldowns` is False). `team`: the team hooks (shim.team.budget_hooks),
+    or None: policy code never imports the team package itself."""
     cleared = None
     if clear_cooldowns:
         conn.execute("BEGIN IMMEDIATE")
@@ -18,4 +19,4 @@ def budget_report(conn, cfg, now=None, clear_cooldowns=False):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-    return status.status(conn, cfg, now), cleared
+    return status.status(conn, cfg, now, team), cleared

@@ -44,7 +44,9 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     verdict = None
     if request["understood"] and request["mode"] == "oneshot" and request["prompt"] is not None:
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])
-        if cost["strong_share"] is not None:
+        # The learned router (~1 ms and its weights) only where its score picks the tier:
+        # an agent that routes by cost. Other calls keep the keyword score.
+        if cost["strong_share"] is not None and cost["enabled"]:
             try:
                 verdict = router.route(request["prompt"], request["resume"],
                                         cost["strong_share"], verdict)

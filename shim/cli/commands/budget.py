@@ -30,6 +30,7 @@ def add_parser(subparsers, common):
 
 def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
     from shim.config import compiled
+    from shim import team
     from shim.policy.budget_report import budget_report
     from shim.telemetry import imports, ingest
 
@@ -39,7 +40,8 @@ def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now
     try:
         ingest.ingest(conn, cfg=cfg)
         imports.refresh(conn, cfg, what="budget")
-        report, cleared = budget_report(conn, cfg, now, clear_cooldowns)
+        report, cleared = budget_report(conn, cfg, now, clear_cooldowns,
+                                        team.budget_hooks(cfg))
     finally:
         conn.close()
     if cleared is not None and not as_json:
