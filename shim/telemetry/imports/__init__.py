@@ -74,9 +74,9 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     if not changed:
         return summary
     if cfg is None:
-        from shim.telemetry import ingest
+        from shim.telemetry import models
 
-        cfg = ingest.load_config()
+        cfg = models.load_config()
     counted = _Counted(conn)
     writer = _Writer(conn, cfg, prices.load_table(cfg), summary)
     crash_after = int(environ.get(CRASH_ENV) or 0)
@@ -238,11 +238,11 @@ class _Writer:
     only what it grew by; one that did not grow adds nothing."""
 
     def __init__(self, conn, cfg, table, summary):
-        from shim.telemetry import ingest, record
+        from shim.telemetry import models, record
 
         self.conn, self.cfg, self.table, self.summary = conn, cfg, table, summary
         self.counters = record.privacy_mode(cfg, None) == "off"
-        self._facts = ingest._model_facts
+        self._facts = models.model_facts
         self._project = record._project
         self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
