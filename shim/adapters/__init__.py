@@ -70,6 +70,8 @@ def render_explained(request, tool, model, cfg):
             return None, "the %s arguments were not understood" % tool
         if request["mode"] == "meta":
             return None, "a meta invocation takes no model"
+        if request.get("untouched"):
+            return None, "a %s call is passed through untouched" % request["untouched"]
         site = request.get("model_site")
         if site is not None:
             out = base.replace_model(args, site, model)
@@ -84,6 +86,8 @@ def render_explained(request, tool, model, cfg):
         return None, "the %s arguments were not understood" % request["tool"]
     if request["mode"] == "meta":
         return None, "a meta invocation stays on its tool"
+    if request.get("untouched"):
+        return None, "a %s call is passed through untouched" % request["untouched"]
     if request["mode"] != "oneshot":
         return None, "interactive sessions cannot move to another tool"
     if request["resume"]:

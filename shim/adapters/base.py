@@ -212,6 +212,7 @@ def request(tool, args, **fields):
         "system": None,           # a system prompt that has an equivalent in other tools
         "model_site": None,       # where the model value sits (see model_site)
         "model_insert_at": 0,     # where a model flag can be inserted when none was given
+        "untouched": None,        # why routing must leave understood argv alone ("resume")
         "adapter": None,
     }
     req.update(fields)

@@ -55,7 +55,10 @@ SUBCOMMANDS = frozenset((
 ))
 ONESHOT_FLAGS = frozenset(("-p", "--print"))
 MODEL_FLAGS = frozenset(("--model",))
-RESUME_FLAGS = frozenset(("-c", "--continue", "-r", "--resume", "--fork-session"))
+RESUME_FLAGS = frozenset(("-c", "--continue", "-r", "--resume", "--fork-session", "--from-pr"))
+# A session that runs elsewhere (claude.ai cloud, a teleported one, the Desktop app): its model
+# is not ours to choose. Like a resumed session, such a call passes through untouched.
+REMOTE_FLAGS = frozenset(("--teleport", "--cloud", "--desktop", "--environment"))
 # Flags whose meaning the normalised request carries, so the call can move to another tool.
 PORTABLE = frozenset(("-p", "--print", "--model", "--output-format", "--system-prompt"))
 OUTPUT_FORMATS = ("text", "json", "stream-json")
@@ -100,6 +103,9 @@ def parse(tool, args, cfg=None, grammar=None):
         untranslatable.append("unknown --output-format %r" % output_format)
     input_token = base.last_flag(tokens, ("--input-format",))
     prompt = pos[0]["value"] if pos else None
+    resume = base.has_flag(tokens, RESUME_FLAGS)
+    untouched = "remote session" if base.has_flag(tokens, REMOTE_FLAGS) else \
+        "resume" if resume else None
     if prompt is not None and prompt in subcommands:
         untranslatable.append("the prompt is a claude subcommand name")
 
@@ -111,7 +117,7 @@ def parse(tool, args, cfg=None, grammar=None):
         model=model_token["value"] if model_token and model_token["form"] != "missing" else None,
         model_pinned=model_token is not None and model_token["form"] != "missing",
         output_format=output_format,
-        resume=base.has_flag(tokens, RESUME_FLAGS),
+        resume=resume,
         untranslatable=untranslatable,
         system=system_token["value"] if system_token else None,
         model_site=base.model_site(model_token),
@@ -120,8 +126,9 @@ def parse(tool, args, cfg=None, grammar=None):
         # claude refuses a --fallback-model equal to the main model.
         avoid_models=tuple(m.strip() for m in fallback_token["value"].split(",") if m.strip())
         if fallback_token else (),
-        model_insert_at=0,
+        model_insert_at=None if untouched else 0,
         model_flag=MODEL_FLAG,
+        untouched=untouched,
         input_format=input_token["value"] if input_token else None,
         adapter=NAME,
     )

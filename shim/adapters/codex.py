@@ -1,6 +1,10 @@
 """Codex CLI's argv (clap): `codex [OPTIONS] [PROMPT]` starts the TUI; `codex exec [OPTIONS]
 [PROMPT]` (alias `e`) is one-shot; `codex exec resume [SESSION_ID] [PROMPT]` continues one.
 
+Only those two prompt-taking forms are ever rewritten. `resume`, `fork` and `exec resume` are
+read (for telemetry: mode, prompt, JSON output) but marked `untouched`: a resumed or forked
+session keeps its own model, and routing passes the call through as typed.
+
 The model comes from `-m/--model`, or from a config override `-c model="o3"` (`-m` wins over
 `-c`, as in codex). clap reads `-mX`, `-m=X`, `--model=X` and `--model X` alike.
 """
@@ -99,8 +103,8 @@ def parse(tool, args, cfg=None, grammar=None):
             return base.request(tool, args, mode="meta", subcommand=subcommand, adapter=NAME,
                                 model_insert_at=None)
         return _finish(tool, args, top + rest, mode="interactive", subcommand=subcommand,
-                       prompt_token=None, resume=True, insert_at=stop + 1, output_format=None,
-                       spec=exec_spec, grammar=grammar)
+                       prompt_token=None, resume=True, insert_at=None, output_format=None,
+                       spec=exec_spec, grammar=grammar, untouched=subcommand)
     # The TUI, with an optional first prompt.
     tokens, _ = base.scan(args, top_spec)
     if base.has_flag(tokens, META_FLAGS):
@@ -138,12 +142,13 @@ def _exec(tool, args, top, rest, at, spec=EXEC_SPEC, exec_subcommands=EXEC_SUBCO
         prompt_token = None  # `-` reads the prompt from stdin
     output_format = "jsonl" if base.has_flag(rest, JSON_FLAGS) else "text"
     return _finish(tool, args, top + rest, mode="oneshot", subcommand=subcommand,
-                   prompt_token=prompt_token, resume=resume, insert_at=at + 1,
-                   output_format=output_format, spec=spec, grammar=grammar)
+                   prompt_token=prompt_token, resume=resume, insert_at=None if resume else at + 1,
+                   output_format=output_format, spec=spec, grammar=grammar,
+                   untouched="resume" if resume else None)
 
 
 def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_at, output_format,
-            spec=EXEC_SPEC, grammar=None):
+            spec=EXEC_SPEC, grammar=None, untouched=None):
     unreadable = base.unknown_flag(tokens, spec)
     if unreadable:
         return base.unknown(tool, args, unreadable, NAME, grammar)
@@ -188,6 +193,7 @@ def _finish(tool, args, tokens, mode, subcommand, prompt_token, resume, insert_a
         model_chooser=chooser,
         model_insert_at=insert_at,
         model_flag=MODEL_FLAG,
+        untouched=untouched,
         adapter=NAME,
     )
 

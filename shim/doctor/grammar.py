@@ -14,7 +14,11 @@ from shim.doctor.context import result
 
 PINNED_KEYS = {"claude": "CLAUDE_CODE_VERSION", "codex": "CODEX_VERSION", "llm": "LLM_VERSION"}
 RECENT_DAYS = 7
+# The reason shim.routing.decide records, around shim.adapters.base.unknown's own:
+# `arguments not understood (unknown flag --x[ (not in the --help of T V either)]): passed ...`
 _UNKNOWN = "arguments not understood (unknown flag "
+_TAIL = "): passed through untouched"
+_LEARNED = " (not in the --help of "
 
 
 def pinned_versions():
@@ -56,10 +60,18 @@ def recent_unknown_flags(days=RECENT_DAYS, database=None):
             reasons = [reasons]
         for reason in reasons:
             if isinstance(reason, str) and reason.startswith(_UNKNOWN):
-                flag = reason[len(_UNKNOWN):].split()[0].rstrip(")")
+                flag = unknown_flag_of(reason)
                 counts = out.setdefault(tool, {})
                 counts[flag] = counts.get(flag, 0) + 1
     return out
+
+
+def unknown_flag_of(reason):
+    """The flag, as typed, that an `arguments not understood (unknown flag ...)` reason names."""
+    flag = reason[len(_UNKNOWN):]
+    if flag.endswith(_TAIL):
+        flag = flag[:-len(_TAIL)]
+    return flag.partition(_LEARNED)[0]
 
 
 def check(tool, table, pinned, unknown):

@@ -3,7 +3,9 @@
 Order of the rules (docs/routing.md explains each; every rule that fires or is skipped leaves
 a line in `reasons`):
 
-1. argv not understood, or a meta call (`--version`, `mcp`, `logs`): nothing changes.
+1. argv not understood, a meta call (`--version`, `mcp`, `logs`), or a call the adapter marks
+   `untouched` (a resumed, forked or remote session: `codex resume`, `claude -c`): nothing
+   changes.
 2. Tool: the agent's `tool`, when the request can be rendered for it faithfully.
 3. Model, first that applies: a model pinned on argv (kept unless `override_explicit_model`);
    the agent's `model`; the agent's `tier`; cost optimisation (one-shot prompts only): the
@@ -83,6 +85,9 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
         return _finish(decision, cfg, request)
     if request["mode"] == "meta":
         reasons.append("meta invocation: passed through untouched")
+        return _finish(decision, cfg, request)
+    if request.get("untouched"):  # a resumed or remote session keeps its own model
+        reasons.append("%s: passed through untouched" % request["untouched"])
         return _finish(decision, cfg, request)
     if agent not in (cfg.get("agents") or {}):
         reasons.append("agent %s has no settings in the config" % agent)

@@ -1,6 +1,8 @@
 """With an agent that pins a model, every subcommand the pinned real claude and codex list in
 their own `--help` runs exactly as without llm-shim: the shim's decision leaves argv alone, and
-the real tool's answer through the shim is the one it gives directly."""
+the real tool's answer through the shim is the one it gives directly. So does a call that
+resumes, forks or opens a remote session (codex `resume`, `fork`, `exec resume`; claude `-c`,
+`--resume`, `--teleport`, `--cloud`, `--desktop`...): such a session keeps its own model."""
 
 import json
 
@@ -51,3 +53,59 @@ def test_real_subcommand_answers_the_same_through_the_shim(real_env, shims_dir, 
     assert (shimmed.returncode, shimmed.stdout) == (direct.returncode, direct.stdout)
     rows = kit.attempts(real_env, shims_dir)
     assert rows and rows[-1]["mode"] == "meta" and rows[-1]["model"] is None
+
+
+SESSION_CALLS = [
+    ["codex", "resume", "--last"], ["codex", "resume", "0199a-some-id"], ["codex", "fork", "--last"],
+    ["codex", "exec", "resume", "--last"], ["codex", "exec", "resume", "--last", "go on"],
+    ["codex", "exec", "--json", "resume", "0199a-some-id", "go on"],
+    ["codex", "exec", "fork", "0199a-some-id"], ["codex", "review"], ["codex", "exec", "review"],
+    ["claude", "--resume"], ["claude", "--resume", "abc"], ["claude", "-r", "abc", "go on"],
+    ["claude", "-c"], ["claude", "--continue", "-p", "go on"], ["claude", "-c", "--fork-session"],
+    ["claude", "--from-pr", "12"], ["claude", "--teleport"], ["claude", "--teleport", "s1"],
+    ["claude", "--cloud", "fix the flaky test"], ["claude", "--desktop"],
+]
+
+
+def test_every_session_call_keeps_its_argv(real_env, shims_dir):
+    """The decision (a dry run: nothing starts) with the grammar learned from the real binaries."""
+    env = kit.write_config(real_env, shims_dir, AGENTS)
+    changed = []
+    for argv in SESSION_CALLS:
+        agent = "pinned" if argv[0] == "claude" else "pinned-codex"
+        result = real_env.run(argv, path_prefix=[shims_dir],
+                              extra_env=dict(env, LLM_SHIM_AGENT=agent, LLM_SHIM_DRY_RUN="1"))
+        view = json.loads(result.stdout.split("\n", 1)[1])
+        if view["argv"] != argv or not any(r.endswith(": passed through untouched")
+                                           for r in view["reasons"]):
+            changed.append((argv, view["argv"], view["reasons"]))
+    assert not changed
+
+
+def _models(real_env, argv, **kw):
+    """(exit code, the models the stub was asked for) of one call."""
+    before = len(real_env.stub.requests(model_calls=True))
+    result = real_env.run(argv, **kw)
+    asked = {e["model"] for e in real_env.stub.requests(model_calls=True)[before:]}
+    return result.returncode, asked, result
+
+
+@pytest.mark.parametrize("first, again", [
+    (["claude", "-p", "say hi"], ["claude", "-p", "--continue", "and again"]),
+    (["codex", "exec", "--skip-git-repo-check", "say hi"],
+     ["codex", "exec", "--skip-git-repo-check", "resume", "--last", "and again"]),
+])
+def test_a_resumed_session_asks_for_the_same_model_through_the_shim(real_env, shims_dir,
+                                                                     first, again):
+    agent = "pinned" if first[0] == "claude" else "pinned-codex"
+    env = dict(kit.write_config(real_env, shims_dir, AGENTS), LLM_SHIM_AGENT=agent)
+    code, _, result = _models(real_env, first)
+    assert code == 0, result.stderr
+    direct = _models(real_env, again)
+    shimmed = _models(real_env, again, path_prefix=[shims_dir], extra_env=env)
+    assert direct[0] == 0 and direct[1], direct[2].stderr
+    assert shimmed[:2] == direct[:2], shimmed[2].stderr
+    assert AGENTS["agents"][agent]["model"] not in shimmed[1]
+    row = kit.attempts(real_env, shims_dir)[-1]
+    assert row["model"] is None or row["model"] != AGENTS["agents"][agent]["model"]
+    assert "resume: passed through untouched" in row["reasons"], row

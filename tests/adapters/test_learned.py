@@ -111,6 +111,60 @@ def test_pinned_agent_leaves_codex_exec_subcommands_untouched(sub):
     assert decision["argv"] == args
 
 
+# A resumed or forked session keeps its own model, and a remote one is not ours to rewrite:
+# codex's session subcommands and claude's session flags pass through untouched too, with the
+# reason recorded (the auditor's finding on issue 17: `codex resume --last` became
+# `codex resume -m gpt-5.5 --last`).
+SESSION_CALLS = [
+    ("codex", ["resume", "--last"], "resume"), ("codex", ["resume", "abc-123"], "resume"),
+    ("codex", ["resume", "--last", "go on"], "resume"), ("codex", ["fork", "--last"], "fork"),
+    ("codex", ["fork"], "fork"), ("codex", ["-s", "read-only", "resume", "--last"], "resume"),
+    ("codex", ["exec", "resume", "--last"], "resume"),
+    ("codex", ["exec", "resume", "--last", "now add tests"], "resume"),
+    ("codex", ["exec", "--json", "resume", "abc-123", "go on"], "resume"),
+    ("codex", ["e", "resume", "--last", "-m", "o3", "go on"], "resume"),
+    ("codex", ["exec", "fork", "abc"], None), ("codex", ["exec", "review"], None),
+    ("codex", ["review"], None),
+    ("claude", ["--resume"], "resume"), ("claude", ["--resume", "abc"], "resume"),
+    ("claude", ["-r", "abc", "finish the PR"], "resume"), ("claude", ["-c"], "resume"),
+    ("claude", ["--continue", "-p", "go on"], "resume"), ("claude", ["-pc", "again"], "resume"),
+    ("claude", ["-c", "--fork-session"], "resume"), ("claude", ["--from-pr", "12"], "resume"),
+    ("claude", ["--from-pr"], "resume"), ("claude", ["--model", "opus", "-c"], "resume"),
+    ("claude", ["--teleport"], "remote session"), ("claude", ["--teleport", "s1"], "remote session"),
+    ("claude", ["--cloud", "fix the flaky test"], "remote session"),
+    ("claude", ["--desktop"], "remote session"), ("claude", ["--desktop", "-c"], "remote session"),
+    ("claude", ["--environment", "ccpool_1", "hi"], "remote session"),
+]
+
+
+@pytest.mark.parametrize("tool, args, why", SESSION_CALLS)
+@pytest.mark.parametrize("learned_table", [False, True])
+def test_pinned_agent_leaves_session_calls_untouched(tool, args, why, learned_table):
+    cfg = make_config(PINNED if tool == "claude" else CODEX_PINNED)
+    grammar = None
+    if learned_table:
+        grammar = _grammar("claude", "claude-2.1.332.txt") if tool == "claude" else \
+            _grammar("codex", "codex-0.171.0.txt", exec_name="codex-exec-0.171.0.txt")
+    request = adapters.parse(tool, args, cfg, grammar)
+    decision = decide_call(request, cfg, "pinned")
+    assert (decision["tool"], decision["argv"], decision["changed"]) == (tool, args, False), \
+        decision["reasons"]
+    if why is not None:
+        assert "%s: passed through untouched" % why in decision["reasons"]
+        assert request["understood"] and request["mode"] != "meta"  # still recorded and harvested
+    assert adapters.render_explained(request, tool, "gpt-5.5", cfg)[0] is None
+
+
+def test_cost_routing_and_fallbacks_leave_a_resumed_one_shot_alone():
+    cfg = make_config({"agents": {"auto": {"cost_optimization": True,
+                                           "fallback": [{"tool": "claude", "model": "sonnet"}]}}})
+    args = ["-c", "-p", "rename the variable"]
+    decision = decide_call(adapters.parse("claude", args, cfg), cfg, "auto")
+    assert decision["argv"] == args and decision["fallbacks"] == []
+    fresh = decide_call(adapters.parse("claude", args[1:], cfg), cfg, "auto")
+    assert fresh["argv"] != args[1:]  # the same prompt, not resumed, is routed
+
+
 def test_a_subcommand_only_the_learned_table_knows_is_untouched():
     cfg = make_config(PINNED)
     grammar = {"tool": "claude", "version": "9.9.9",

@@ -39,12 +39,10 @@ def test_model_replaced_in_place(cfg, tool, args, model, expected):
     ("claude", ["-p", "hi"], ["--model", "M", "-p", "hi"]),
     ("claude", ["-p", "--", "-dash"], ["--model", "M", "-p", "--", "-dash"]),
     ("claude", [], ["--model", "M"]),
-    ("claude", ["-c"], ["--model", "M", "-c"]),
     ("codex", ["exec", "hi"], ["exec", "-m", "M", "hi"]),
     ("codex", ["exec", "--json", "--", "-x"], ["exec", "-m", "M", "--json", "--", "-x"]),
     ("codex", ["-s", "read-only", "e", "hi"], ["-s", "read-only", "e", "-m", "M", "hi"]),
     ("codex", ["fix it"], ["-m", "M", "fix it"]),
-    ("codex", ["resume", "--last"], ["resume", "-m", "M", "--last"]),
     ("llm", ["hi"], ["hi", "-m", "M"]),               # the leading word keeps click's choice
     ("llm", ["prompt", "hi"], ["prompt", "-m", "M", "hi"]),
     ("llm", ["-s", "sys", "hi"], ["-m", "M", "-s", "sys", "hi"]),
@@ -60,6 +58,9 @@ def test_model_inserted_before_prompt_and_dashdash(cfg, tool, args, expected):
 @pytest.mark.parametrize("tool, args", [
     ("claude", ["--version"]), ("claude", ["mcp", "list"]), ("codex", ["login"]), ("llm", ["logs"]),
     ("claude", ["-p", "a", "b"]),
+    # A resumed, forked or remote session keeps its own model (docs/adapters.md).
+    ("claude", ["-c"]), ("claude", ["--teleport"]), ("codex", ["resume", "--last"]),
+    ("codex", ["fork"]), ("codex", ["exec", "resume", "--last", "hi"]),
 ])
 def test_meta_and_unknown_take_no_model(cfg, tool, args):
     request = adapters.parse(tool, args, cfg)
@@ -90,13 +91,13 @@ def test_cross_tool(cfg, source, args, target, model, expected):
 
 @pytest.mark.parametrize("source, args, target, reason", [
     ("claude", ["hello"], "codex", "interactive"),
-    ("claude", ["-c", "-p", "go on"], "codex", "resumed"),
+    ("claude", ["-c", "-p", "go on"], "codex", "resume call is passed through untouched"),
     ("claude", ["-p", "hi", "--output-format", "json"], "codex", "output format"),
     ("claude", ["-p", "hi", "--allowedTools", "Bash"], "codex", "--allowedTools"),
     ("claude", ["-p", "hi", "--system-prompt", "x"], "codex", "system-prompt"),
     ("codex", ["exec", "--json", "hi"], "claude", "output format"),
     ("codex", ["exec", "--full-auto", "hi"], "claude", "--full-auto"),
-    ("codex", ["exec", "resume", "--last", "hi"], "claude", "resumed"),
+    ("codex", ["exec", "resume", "--last", "hi"], "claude", "resume call is passed through untouched"),
     ("llm", ["-c", "more"], "claude", "resumed"),
     ("llm", ["chat"], "claude", "interactive"),
     ("llm", ["hi", "-x"], "codex", "-x"),

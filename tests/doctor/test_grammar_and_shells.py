@@ -2,7 +2,10 @@
 recent calls) and `shell:<shell>` results (how the tools resolve in each configured shell)."""
 
 import os
+import shutil
 import time
+
+import pytest
 
 from shim import paths
 from shim.doctor import grammar, shells
@@ -77,3 +80,69 @@ def test_shell_check_names_a_tool_the_shell_finds_outside_the_shims(isolated_env
     bashrc.write_text(f'PATH="$HOME/.local/bin:$PATH"\nPATH={shims}:$PATH\n')
     [r] = shells.check(ctx)
     assert r["ok"], r
+
+
+def _shell_ctx(isolated_env, rc_name):
+    home = isolated_env["home"]
+    shims = isolated_env["tmp"] / "shims"
+    for tool in ("claude", "codex", "llm"):
+        _exe(shims / tool)
+    _exe(home / ".local" / "bin" / "claude")
+    environ = {"HOME": str(home), "PATH": "/usr/bin:/bin", "TERM": "dumb"}
+    ctx = {"state": {"rc_files": {str(home / rc_name): {}}}, "environ": environ,
+           "home": str(home), "shims_dir": str(shims)}
+    return home, shims, ctx
+
+
+def test_bash_interactive_non_login_shell_is_checked_too(isolated_env):
+    """A terminal tab on Linux runs `bash -i` (not a login shell): it reads only ~/.bashrc, where
+    a line after the block wins, while the login shell's own block puts the shims back first."""
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    home, shims, ctx = _shell_ctx(isolated_env, ".bashrc")
+    (home / ".bashrc").write_text(f'PATH={shims}:$PATH\nPATH="$HOME/.local/bin:$PATH"\n')
+    (home / ".bash_profile").write_text(f". ~/.bashrc\nPATH={shims}:$PATH\n")
+    [r] = shells.check(ctx)
+    assert r["name"] == "shell:bash" and r["status"] == "fail", r
+    assert r["detail"].startswith("claude runs the real tool, not the shim, in bash -ic (")
+    assert "claude → ~/.local/bin/claude" in r["detail"] and "~/.local/bin" in r["hint"]
+    (home / ".bashrc").write_text(f'PATH="$HOME/.local/bin:$PATH"\nPATH={shims}:$PATH\n')
+    [r] = shells.check(ctx)
+    assert r["ok"] and "bash -lic, bash -ic" in r["detail"], r
+
+
+def test_zsh_interactive_non_login_shell_is_checked_too(isolated_env):
+    """A line that runs only in non-login zsh (a terminal tab on Linux) is seen too."""
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    home, shims, ctx = _shell_ctx(isolated_env, ".zshrc")
+    # ~/.zshrc: the user prepends ~/.local/bin after the block, only in non-login shells
+    (home / ".zshrc").write_text(f'PATH={shims}:$PATH\n[[ -o login ]] || PATH="$HOME/.local/bin:$PATH"\n')
+    (home / ".zprofile").write_text("")
+    [r] = shells.check(ctx)
+    assert r["name"] == "shell:zsh" and r["status"] == "fail", r
+    assert r["detail"].startswith("claude runs the real tool, not the shim, in zsh -ic (")
+    (home / ".zshrc").write_text(f'PATH="$HOME/.local/bin:$PATH"\nPATH={shims}:$PATH\n')
+    [r] = shells.check(ctx)
+    assert r["ok"] and "zsh -lic, zsh -ic" in r["detail"], r
+
+
+def test_unknown_flag_line_names_the_flag_exactly():
+    """Both forms the reason takes (with and without a learned version) give the bare flag; the
+    line once read `--brand-new-flag): (1 call)`."""
+    conn = store.connect(paths.database_file())
+    plain = "arguments not understood (unknown flag --brand-new-flag): passed through untouched"
+    learned_ = ("arguments not understood (unknown flag --other (not in the --help of claude "
+                "2.1.332 either)): passed through untouched")
+    records = [{"invocation_id": "u%d" % n, "attempt": 1, "started_at": time.time() - 5,
+                "tool": "claude", "reasons": [reason]}
+               for n, reason in enumerate((plain, learned_, learned_))]
+    with store.transaction(conn):
+        store.insert_attempts(conn, records)
+    conn.close()
+    unknown = grammar.recent_unknown_flags()
+    assert unknown == {"claude": {"--brand-new-flag": 1, "--other": 2}}
+    r = grammar.check("claude", _table(), {"claude": "2.1.332"}, unknown)
+    assert r["detail"].split("\n")[0] == (
+        "unknown flags in recent calls of claude 2.1.332, passed through unrouted: "
+        "--brand-new-flag (1 call), --other (2 calls)")

@@ -2,6 +2,7 @@
 agent, a learned table is read on the hot path without starting anything, and a changed
 binary is relearned once, in the background."""
 
+import json
 import os
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 from shim import paths
 from shim.adapters import claude, codex, learned
+from shim.telemetry import ingest, store
 
 PINNED = "agents:\n  pinned: {model: sonnet}\n  pinned-codex: {model: gpt-5-mini}\n"
 NEW_CLAUDE = ("attach", "gateway", "import", "kill", "logs", "project", "purge", "respawn", "rm",
@@ -42,6 +44,36 @@ def test_pinned_agent_codex_subcommand_untouched(run_shim, shims, fake_cli, pinn
     proc = run_shim([str(shims / "codex")] + args, env={"LLM_SHIM_AGENT": "pinned-codex"})
     assert proc.returncode == 0, proc.stderr
     assert _argv(fake) == [args]
+
+
+SESSION_CALLS = [
+    ("codex", ["resume", "--last"], "resume"), ("codex", ["fork", "--last"], "fork"),
+    ("codex", ["exec", "resume", "--last"], "resume"),
+    ("codex", ["exec", "resume", "--last", "go on"], "resume"), ("codex", ["review"], None),
+    ("claude", ["--resume", "abc"], "resume"), ("claude", ["-c"], "resume"),
+    ("claude", ["--continue", "-p", "go on"], "resume"), ("claude", ["--from-pr", "12"], "resume"),
+    ("claude", ["--teleport"], "remote session"), ("claude", ["--cloud"], "remote session"),
+    ("claude", ["--desktop", "-c"], "remote session"),
+]
+
+
+@pytest.mark.parametrize("tool, args, why", SESSION_CALLS)
+def test_pinned_agent_session_call_untouched_and_recorded(run_shim, shims, fake_cli,
+                                                          pinned_config, tool, args, why):
+    fake = fake_cli(tool)
+    agent = "pinned" if tool == "claude" else "pinned-codex"
+    proc = run_shim([str(shims / tool)] + args, env={"LLM_SHIM_AGENT": agent})
+    assert proc.returncode == 0, proc.stderr
+    assert _argv(fake) == [args]
+    if why is None:
+        return
+    conn = store.connect()
+    try:
+        ingest.ingest(conn)
+        (reasons,) = conn.execute("SELECT reasons FROM attempts").fetchone()
+    finally:
+        conn.close()
+    assert "%s: passed through untouched" % why in json.loads(reasons)
 
 
 def test_pinned_agent_still_sets_the_model_of_a_prompt(run_shim, shims, fake_cli, pinned_config):

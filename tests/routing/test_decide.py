@@ -207,7 +207,6 @@ def test_redirect_with_cost_optimisation_uses_the_target_tiers(config):
     (["fix the build"], "interactive"),
     (["-p", SIMPLE, "--allowedTools", "Bash"], "--allowedTools"),
     (["-p", SIMPLE, "--output-format", "json"], "output format"),
-    (["-c", "-p", SIMPLE], "resumed"),
 ])
 def test_untranslatable_stays_on_its_tool(config, args, why):
     cfg = config({"agents": {"oa": {"tool": "codex", "model": "gpt-5.5"}}})
@@ -215,6 +214,14 @@ def test_untranslatable_stays_on_its_tool(config, args, why):
     assert decision["tool"] == "claude"
     assert decision["argv"] == args  # gpt-5.5 cannot run on claude, so nothing changes
     assert any("cannot move" in r and why in r for r in decision["reasons"])
+
+
+def test_a_resumed_call_stays_untouched_under_a_redirecting_agent(config):
+    cfg = config({"agents": {"oa": {"tool": "codex", "model": "gpt-5.5"}}})
+    args = ["-c", "-p", SIMPLE]
+    decision = route(cfg, "claude", args, "oa")
+    assert (decision["tool"], decision["argv"]) == ("claude", args)
+    assert "resume: passed through untouched" in decision["reasons"]
 
 
 def test_untranslatable_keeps_cost_optimisation_on_the_original_tool(config):
