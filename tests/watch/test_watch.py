@@ -307,3 +307,44 @@ def test_unknown_cost_is_said_not_shown_as_zero():
     assert money(0.0, 1, 3) == "$0.00 + 1 unpriced"
     assert money(1.5, 1, 3) == "$1.50 + 1 unpriced"
     assert money(0.0, 0, 3) == "$0.00"
+
+
+def test_watch_and_report_blocks_agree_on_a_random_history(shim_env):
+    """One block rule: the watch's rollup-based current block is the one `report --blocks`
+    finds from the rows (start, calls, cost), for histories with and without 5-hour gaps."""
+    import random
+
+    from shim.plans import blocks as plan_blocks
+    from shim.telemetry import store
+    from shim.watch import blocks
+
+    h = 3600
+    rng = random.Random(20)
+    conn = store.connect()
+    try:
+        at = 1_800_000_000.0
+        checked = 0
+        batch = []
+        for i in range(400):
+            at += rng.choice([rng.uniform(60, 40 * 60), rng.uniform(3 * h, 7 * h)])
+            batch.append({"invocation_id": f"r{i}", "attempt": 1, "started_at": at,
+                          "tool": rng.choice(["claude", "codex"]), "cost_usd": 0.25,
+                          "cost_source": "computed"})
+            if i % 25:
+                continue
+            with store.transaction(conn):
+                store.insert_attempts(conn, batch)
+            batch = []
+            now = at + rng.uniform(1, 2 * h)
+            rows = plan_blocks.load_rows(conn, at - 30 * 24 * h)
+            expected = {b["tool"]: b for b in plan_blocks.compute(rows, now) if b["active"]}
+            got = blocks.current(conn, now)
+            assert sorted(got) == sorted(expected)
+            for name, block in got.items():
+                assert block["start"] == expected[name]["start"]
+                assert block["calls"] == expected[name]["calls"]
+                assert block["cost_usd"] == pytest.approx(expected[name]["cost_usd"])
+                checked += 1
+        assert checked > 5
+    finally:
+        conn.close()
