@@ -9,11 +9,11 @@ the delivery, detached (shim/detach.py), so the call is never delayed or failed 
 """
 
 import json
-import os
 import time
 
 from shim import errors
 from shim.alerts import config
+from shim.telemetry import record
 
 EPSILON = 1e-9
 
@@ -56,14 +56,7 @@ def document(alert, subj, threshold, now, test=False):
             "spent_usd": round(subj["spent"], 6), "limit_usd": subj["limit"],
             "period": subj["label"], "period_start": iso_utc(subj["period_start"]),
             "resets_at": iso_utc(subj["reset_at"]), "at": iso_utc(now),
-            "host": _host(), "message": message(subj, threshold, test)}
-
-
-def _host():
-    try:
-        return os.uname().nodename
-    except (AttributeError, OSError):
-        return None
+            "host": record.host_name(), "message": message(subj, threshold, test)}
 
 
 def alert_key(alert, subj):

@@ -348,3 +348,32 @@ def test_watch_and_report_blocks_agree_on_a_random_history(shim_env):
         assert checked > 5
     finally:
         conn.close()
+
+
+def test_running_and_ingestion_share_one_liveness_check(monkeypatch, tmp_path):
+    """watch's running list judges a start line with the very functions ingestion uses
+    (starts.alive_since, record.host_name): no private copy, no private call."""
+    import sqlite3
+
+    from shim.telemetry import record, starts
+    from shim.watch import running
+
+    now = time.time()
+    line = {"v": 1, "kind": "start", "invocation_id": "inv1", "attempt": 1,
+            "started_at": now - 5, "host": record.host_name(), "pid": os.getpid(),
+            "record": {"tool": "claude"}}
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    import json
+
+    (spool_dir / "spool.log").write_text(json.dumps(line) + "\n")
+    conn = sqlite3.connect(":memory:")
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "running"
+    seen = []
+    monkeypatch.setattr(starts, "alive_since", lambda pid, at: seen.append(pid) or False)
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "died" and seen == [os.getpid()]
+    monkeypatch.setattr(record, "host_name", lambda: "elsewhere")
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "running" and seen == [os.getpid()]  # another host's: not by pid
