@@ -377,3 +377,53 @@ def test_running_and_ingestion_share_one_liveness_check(monkeypatch, tmp_path):
     monkeypatch.setattr(record, "host_name", lambda: "elsewhere")
     [row] = running.running(conn, now, str(spool_dir))
     assert row["state"] == "running" and seen == [os.getpid()]  # another host's: not by pid
+
+
+def test_once_shows_plan_windows_stale_ones_marked_and_quotas_with_their_state(shim_env):
+    """The plan windows' used % (newest snapshot per tool and window; one past its reset is
+    stale), the block's official 5h %, and every quota as the shim judges it."""
+    from shim.plans import snapshots
+
+    config(shim_env, quotas={
+        "claude-5h": {"tool": "claude", "window": "five_hour", "at": 0.85,
+                      "action": "redirect", "to": {"tool": "codex"}},
+        "claude-week": {"tool": "claude", "window": "seven_day", "at": 0.95,
+                        "action": "downgrade"},
+        "codex-5h": {"tool": "codex", "window": "five_hour", "at": 0.5, "action": "warn",
+                     "estimate": {"tokens": 1000}}})
+    assert shim_env.run(ARGV).returncode == 0
+    now = time.time()
+    conn = shim_env.db()
+    try:
+        snapshots.record(conn, [{"tool": "claude", "window": "seven_day", "used_pct": 97.0,
+                                 "resets_at": now - 3600, "status": None}], "statusline",
+                         now=now - 7200)
+        snapshots.record(conn, [{"tool": "claude", "window": "five_hour", "used_pct": 88.0,
+                                 "resets_at": now + 2 * 3600, "status": None}], "statusline",
+                         now=now - 60)
+    finally:
+        conn.close()
+    text = watch_once(shim_env)
+    _, blocks = section(text, "5-hour blocks")
+    assert blocks[0].startswith("claude") and blocks[0].endswith("5h used 88%"), blocks
+    _, windows = section(text, "Plan windows")
+    assert len(windows) == 2, windows
+    assert windows[0].startswith("claude  5h  88% used  resets in ") and "seen 1m" in \
+        windows[0], windows
+    assert windows[1].startswith("claude  7d  97% used  stale: reset 1h") and "seen 2h" in \
+        windows[1], windows
+    _, quotas = section(text, "Quotas")
+    assert quotas[0].startswith("claude-5h  claude 5h  88% (as claude reported it") and \
+        quotas[0].endswith("redirect to codex from 85%  reached"), quotas
+    assert quotas[1].startswith("claude-week  claude 7d  unknown") and \
+        quotas[1].endswith("downgrade from 95%  unknown: not applied"), quotas
+    assert quotas[2].startswith("codex-5h (estimate)  codex 5h  0% (estimate: 0 of 1,000") and \
+        quotas[2].endswith("warn from 50%  under"), quotas
+
+
+def test_once_without_snapshots_or_quotas_says_so(shim_env):
+    config(shim_env)
+    text = watch_once(shim_env)
+    _, windows = section(text, "Plan windows")
+    assert windows[0].startswith("no snapshot recorded"), windows
+    assert "\nQuotas" not in text
