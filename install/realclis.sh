@@ -3,9 +3,9 @@
 # (tests/acceptance, docs/acceptance.md) into a cache OUTSIDE the repo:
 #
 #   ${LLM_SHIM_REALCLIS:-$HOME/.cache/llm-shim-realclis}/
-#       npm/        npm install --prefix: @anthropic-ai/claude-code, @openai/codex
+#       npm/        npm install --prefix: @anthropic-ai/claude-code, @openai/codex, ccusage
 #       llm-venv/   a venv of its own with llm + llm-echo (kept apart from the project venv)
-#       bin/        claude, codex, llm: symlinks to the real binaries (what tests put on PATH)
+#       bin/        claude, codex, llm, ccusage: symlinks to the real binaries (what tests put on PATH)
 #       install-status   "npm=ok|unreachable: why|failed: why" and "pypi=..." for the tests
 #
 # Versions come from install/versions.env. A re-run with the right versions present is a no-op
@@ -49,7 +49,8 @@ pkg_version() {
 npm_ready() {
     local mods=$npm_prefix/node_modules
     [ "$(pkg_version "$mods/@anthropic-ai/claude-code/package.json")" = "$CLAUDE_CODE_VERSION" ] &&
-        [ "$(pkg_version "$mods/@openai/codex/package.json")" = "$CODEX_VERSION" ]
+        [ "$(pkg_version "$mods/@openai/codex/package.json")" = "$CODEX_VERSION" ] &&
+        [ "$(pkg_version "$mods/ccusage/package.json")" = "$CCUSAGE_VERSION" ]
 }
 
 llm_ready() {
@@ -76,12 +77,12 @@ if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
     npm_status="unreachable: node/npm are not installed"
     say "$npm_status"
 elif ! npm_ready; then
-    say "installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION @openai/codex@$CODEX_VERSION into $npm_prefix"
+    say "installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION @openai/codex@$CODEX_VERSION ccusage@$CCUSAGE_VERSION into $npm_prefix"
     log=$(mktemp)
     if ! npm install --prefix "$npm_prefix" --no-audit --no-fund --loglevel=error \
         --prefer-offline --fetch-retries=1 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=10000 \
         "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" "@openai/codex@$CODEX_VERSION" \
-        >"$log" 2>&1; then
+        "ccusage@$CCUSAGE_VERSION" >"$log" 2>&1; then
         why=$(reason "$log")
         # Tell "no registry" from "broken install": can npm see the package at all?
         if with_timeout 60 npm view --fetch-retries=0 "@openai/codex@$CODEX_VERSION" version >/dev/null 2>&1; then
@@ -135,6 +136,7 @@ if [ "$npm_status" = ok ]; then
     esac
     link "$claude" claude "$CLAUDE_CODE_VERSION"
     link "$mods/@openai/codex/bin/codex.js" codex "$CODEX_VERSION"
+    link "$mods/ccusage/src/cli.js" ccusage "$CCUSAGE_VERSION"
 fi
 if [ "$pypi_status" = ok ]; then
     link "$venv/bin/llm" llm "$LLM_VERSION"

@@ -8,7 +8,6 @@ path: it imports nothing heavy.
 import os
 import sys
 
-BUILTIN_TOOLS = ("claude", "codex", "llm")
 CLI_NAMES = ("llm-shim", "__main__.py", "shim", "llm-shim.pyz")
 
 

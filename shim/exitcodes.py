@@ -1,7 +1,4 @@
-"""Exit codes as plain ints, importable from the hot path (no enum import there).
-
-`shim.status.ExitStatus` builds the documented IntEnum from these names.
-"""
+"""Exit codes as plain ints, importable from the hot path (no enum import there)."""
 
 OK = 0
 ERROR = 1

@@ -1,7 +1,7 @@
 """Every directory and file llm-shim uses, resolved the same way everywhere.
 
 `$LLM_SHIM_HOME` overrides all of them (tests, portable installs); a shim installed with it set
-sets it again when the calling shell lacks it (see `shim.install.layout.shim_script`). Otherwise
+sets it again when the calling shell lacks it (see `shim.install.shimscript.shim_script`). Otherwise
 the platformdirs locations are used. On Linux and macOS the same answers are computed here
 without importing platformdirs, because the shims resolve paths on every call and platformdirs
 costs ~6 ms to import; `tests/test_paths.py` checks that both agree.
@@ -106,7 +106,22 @@ def embedded_default_config():
     return package_data("default.yaml")
 
 
+def ensure_private_parent(path):
+    """Create the data dir 0700 when `path` (the shims or the code copy) sits right in it:
+    os.makedirs would give it the umask's 0755, though the directories inside are 0755."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if parent == os.path.abspath(data_dir()):
+        ensure_dir(parent)
+
+
 def ensure_dir(path, mode=safefs.DIR_MODE):
     """Create `path` (0700, missing parents too) if needed and return it; a symlink or another
     user's directory there raises `shim.safefs.Refused` (docs/security.md "Files and modes")."""
     return safefs.private_dir(path, mode=mode)
+
+
+def _own_roots():
+    return (config_dir(), data_dir(), cache_dir())
+
+
+safefs.default_roots = _own_roots  # the directories that may themselves be symlinks

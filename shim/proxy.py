@@ -11,13 +11,11 @@ and the unchanged argv that would have run, and exits 0.
 
 import os
 import sys
-import time
+from shim import attempt, errors, exitcodes, resolve, runner
+from shim.runner import DRY_RUN_ENV  # one definition; `llm-shim exec`/`which` read it here
+from shim.tools import BUILTIN_TOOLS
 
-from shim import errors, exitcodes, resolve, runner
-
-BUILTIN_TOOLS = ("claude", "codex", "llm")
 DISABLE_ENV = "LLM_SHIM_DISABLE"
-DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
 # "0" turns off the background relearn of a changed binary's grammar (docs/adapters.md).
 LEARN_ENV = "LLM_SHIM_LEARN"
 
@@ -72,6 +70,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
 
     `request` may be given already parsed (`llm-shim exec` builds its own)."""
     from shim import adapters
+    from shim.policy import active as policies_active
     from shim.routing import agents, decide
 
     cwd = cwd or _cwd(environ)
@@ -85,11 +84,12 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         _record_refused_agent(request, cfg, environ, cwd, exc)
         raise
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
-    gate = None
-    if _policies_active(cfg):
+    gate = team = None
+    if policies_active(cfg):
         from shim.policy import engine
 
-        gate = engine.admit_or_open(decision, request, cfg, environ)
+        team = _team_hooks(cfg)
+        gate = engine.admit_or_open(decision, request, cfg, environ, team=team)
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:
@@ -101,7 +101,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
             raise
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
-            "gate": gate, "binary_error": binary_error}
+            "gate": gate, "binary_error": binary_error, "team": team}
 
 
 def _record_refused_agent(request, cfg, environ, cwd, exc):
@@ -136,18 +136,22 @@ def _grammar(tool, cfg, environ):
     except errors.ShimError:
         return None, None  # plan_call resolves again and reports it, or falls back
     name = adapters.adapter_name(tool, cfg)
-    if name not in adapters.BUILTIN and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
+    if name not in BUILTIN_TOOLS and not (((cfg.get("tools") or {}).get(tool) or {}).get("help")):
         return None, real
     if environ.get(LEARN_ENV) == "0" or environ.get(DRY_RUN_ENV) == "1":
         return learned.lookup(tool, real)[0], real  # a dry run starts nothing, not even --help
     return learned.load(tool, real), real
 
 
-def _policies_active(cfg):
-    policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits") or policies.get("quotas"):
-        return True
-    return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
+def _team_hooks(cfg):
+    """The team budgets' hooks for the policy engine, or None (no budget of scope team)."""
+    from shim.policy import budgets
+
+    if not budgets.team_scoped(cfg):
+        return None  # the common case: shim.team is not even imported
+    from shim import team
+
+    return team.budget_hooks(cfg)
 
 
 def _cwd(environ):
@@ -155,13 +159,6 @@ def _cwd(environ):
         return os.getcwd()
     except OSError:
         return environ.get("PWD", "/")
-
-
-def child_env(environ, real_binary):
-    """The child's environment: ours, plus the recursion guard."""
-    env = dict(environ)
-    env[resolve.CHAIN_ENV] = resolve.child_chain(environ, real_binary)
-    return env
 
 
 def execute(plan, cfg, environ):
@@ -174,12 +171,9 @@ def execute(plan, cfg, environ):
         from shim.policy import attempts
 
         return attempts.run(plan, cfg, environ)
-    tap = _usage_tap(decision)
-    record_start(plan, decision, cfg, environ, attempt=1)
-    outcome = runner.run(plan["real_binary"], [decision["tool"]] + list(decision["argv"]),
-                         child_env(environ, plan["real_binary"]), tap=tap)
-    if tap is not None:
-        outcome["usage"] = _tap_result(tap)
+    tap = attempt.usage_tap(decision)
+    attempt.record_start(plan, decision, cfg, environ, attempt=1)
+    outcome = attempt.run(decision, plan["real_binary"], environ, tap=tap)
     failure_class = None
     if outcome["exit_code"] != 0:
         try:
@@ -187,108 +181,9 @@ def execute(plan, cfg, environ):
 
             failure_class = attempts.after_plain_failure(decision, outcome, cfg)
         except Exception as exc:
-            _bookkeeping_warning(exc)
-    _record(plan, cfg, environ, outcome, failure_class, attempt=1)
+            attempt.bookkeeping_warning(exc)
+    attempt.record(plan, cfg, environ, outcome, failure_class, attempt=1)
     return outcome["exit_code"]
-
-
-def _usage_tap(decision):
-    if decision.get("mode") != "oneshot" or decision.get("output_format") not in (
-            "json", "stream-json", "jsonl"):
-        return None
-    try:
-        from shim.telemetry import usage
-
-        return usage.tap_for(decision["tool"], decision["output_format"])
-    except Exception as exc:
-        _bookkeeping_warning(exc)
-        return None
-
-
-def _tap_result(tap):
-    try:
-        usage = tap.result()
-    except Exception as exc:
-        _bookkeeping_warning(exc)
-        return None
-    if usage and usage.get("rate_limit_events"):  # Claude's plan windows (docs/plans.md)
-        from shim.plans import snapshots
-
-        snapshots.record_events(usage.pop("rate_limit_events"), usage.get("session_id"))
-    return usage
-
-
-def _record(plan, cfg, environ, outcome, failure_class, attempt, invocation_id=None):
-    """Append the attempt to the spool; never raises, never changes the exit code.
-
-    `telemetry.enabled: false` still appends a counter (record.make_attempt): budgets and rate
-    limits need it. The prompt goes in for its length and salted hash (and, under `privacy:
-    full` only, its text and the answer a JSON tap read); the record keeps nothing more."""
-    try:
-        from shim.telemetry import record, spool
-
-        invocation_id = invocation_id or plan.setdefault("invocation_id",
-                                                         record.new_invocation_id())
-        gate = plan.get("gate") or {}
-        outcome = dict(outcome or {"exit_code": exitcodes.BLOCKED, "started_at": time.time(),
-                                   "ended_at": time.time()})
-        outcome.setdefault("failure_class", failure_class)
-        outcome.setdefault("blocked", bool(gate.get("blocked")))
-        outcome.setdefault("block_reason", gate.get("block_reason"))
-        outcome.setdefault("budget_override", bool(gate.get("budget_override")))
-        prompt = (plan.get("request") or {}).get("prompt")
-        if isinstance(prompt, str):
-            outcome.setdefault("prompt_text", prompt)
-        outcome.setdefault("response_text", (outcome.get("usage") or {}).get("text"))
-        rec = record.make_attempt(plan["decision"], outcome, cfg, invocation_id=invocation_id,
-                                  attempt=attempt, cwd=plan["cwd"], environ=environ)
-        if rec is not None and spool.append(rec):
-            if (cfg or {}).get("team"):  # team mode: ingest and push, detached (docs/team.md)
-                _ingest_in_background("shim.team.sync")
-            elif spool.needs_ingest():
-                _ingest_in_background()
-        return rec
-    except Exception as exc:
-        _bookkeeping_warning(exc)
-        return None
-
-
-def record_start(plan, decision, cfg, environ, attempt):
-    """Append the attempt's start line (record.make_start) just before the tool starts, so a
-    shim killed outright still leaves its call behind: ingestion records it as `killed`.
-    Never raises, never stops the call."""
-    try:
-        from shim.telemetry import record, spool
-
-        invocation_id = plan.get("invocation_id")
-        if invocation_id is None:
-            invocation_id = plan["invocation_id"] = record.new_invocation_id()
-        prompt = (plan.get("request") or {}).get("prompt")
-        # Quiet on failure: the end record's append warns once, and records the call anyway.
-        spool.append(record.make_start(decision, cfg or {}, invocation_id=invocation_id,
-                                       attempt=attempt, cwd=plan["cwd"], environ=environ,
-                                       prompt=prompt if isinstance(prompt, str) else None),
-                     warn=False)
-    except Exception as exc:
-        _bookkeeping_warning(exc)
-
-
-def _ingest_in_background(module="shim.telemetry.ingest"):
-    """The spool grew past its bound (nothing has read it for a long while): import it into
-    SQLite in a detached process, so this call does not wait for it. In team mode
-    (`module` shim.team.sync) that process also pushes the new rows to the team store."""
-    from shim import detach
-
-    detach.spawn(module)
-
-
-def _bookkeeping_warning(exc):
-    if errors.debug_enabled():
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
-    errors.warn("telemetry", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; `llm-shim doctor` checks the store")
 
 
 def _fail_open(tool, args, cfg, environ, exc, dry_run=False):
@@ -332,10 +227,10 @@ def _passthrough(tool, args, cfg, environ, fell_open=None):
         return errors.report(exc)
     plan = _fail_open_plan(tool, args, cfg, environ, fell_open) if fell_open else None
     if plan is not None:
-        record_start(plan, plan["decision"], cfg, environ, attempt=1)
-    outcome = runner.run(real, [tool] + list(args), child_env(environ, real))
+        attempt.record_start(plan, plan["decision"], cfg, environ, attempt=1)
+    outcome = runner.run(real, [tool] + list(args), attempt.child_env(environ, real))
     if plan is not None:
-        _record(plan, cfg or {}, environ, outcome, fell_open[0], attempt=1)
+        attempt.record(plan, cfg or {}, environ, outcome, fell_open[0], attempt=1)
     return outcome["exit_code"]
 
 
@@ -382,6 +277,9 @@ def _print_dry_run(plan):
     if gate:
         view["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
     return _print_dry_run_view(view)
+
+
+print_dry_run = _print_dry_run  # public: `llm-shim exec` prints a plan's dry run the same way
 
 
 def _print_dry_run_view(view):

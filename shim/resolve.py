@@ -17,8 +17,10 @@ from shim import errors
 
 CHAIN_ENV = "_LLM_SHIM_CHAIN"
 MAX_REENTRY = 5
-# Launchers we generate carry this marker; pip's console script imports shim.entry.
-_OUR_SIGNATURES = (b"# llm-shim shim", b"from shim.entry import main")
+# Line 2 of every launcher `llm-shim install` generates starts with this marker.
+SHIM_MARKER = b"# llm-shim shim"
+# pip's console script carries no marker but imports the entry point.
+_CONSOLE_SCRIPT = b"from shim.entry import main"
 _HEAD_BYTES = 512
 
 INSTALL_HINTS = {
@@ -51,12 +53,29 @@ def is_our_shim(path, running=None):
         return True
     if real is not None and os.path.realpath(path) == real:
         return True
+    head = _head(path)
+    return head is not None and (_marked(head) or _CONSOLE_SCRIPT in head)
+
+
+def has_shim_marker(path):
+    """True when the file at `path` is a launcher we generated: its second line starts with
+    `SHIM_MARKER`. The one rule for the resolver, install, uninstall and doctor."""
+    head = _head(path)
+    return head is not None and _marked(head)
+
+
+def _marked(head):
+    """True when `head` (a file's first bytes) has `SHIM_MARKER` at the start of line 2."""
+    lines = head.split(b"\n", 2)
+    return len(lines) > 1 and lines[1].startswith(SHIM_MARKER)
+
+
+def _head(path):
     try:
         with open(path, "rb") as fh:
-            head = fh.read(_HEAD_BYTES)
+            return fh.read(_HEAD_BYTES)
     except OSError:
-        return False
-    return any(sig in head for sig in _OUR_SIGNATURES)
+        return None
 
 
 def _executable(path):

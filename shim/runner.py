@@ -83,6 +83,8 @@ def exit_code_of(status):
 
 # util-linux's setpriv: sets the parent-death signal, then execs its argument in place.
 SETPRIV = "/usr/bin/setpriv"
+# "1": run nothing, on any path; print what would run (proxy.main, the policy gate: docs/internals.md).
+DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
 _guard = {"setpriv": None}
 
 

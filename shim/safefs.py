@@ -67,11 +67,14 @@ def private_dir(path, roots=None, mode=DIR_MODE):
     return path
 
 
+# The default `roots`: a function giving llm-shim's own root directories, set by shim.paths
+# (which imports this module, so this one cannot import it).
+default_roots = tuple
+
+
 def _is_root(path, roots):
     if roots is None:
-        from shim import paths
-
-        roots = (paths.config_dir(), paths.data_dir(), paths.cache_dir())
+        roots = default_roots()
     return os.path.abspath(path) in [os.path.abspath(r) for r in roots]
 
 
@@ -101,12 +104,6 @@ def open_file(path, flags, mode=FILE_MODE):
         raise
 
 
-def open_in(directory, name, flags, mode=FILE_MODE):
-    """`open_file(directory/name)` after checking `directory` is ours (creating it if missing)."""
-    private_dir(directory)
-    return open_file(os.path.join(directory, name), flags, mode)
-
-
 def check_not_link(*candidates):
     """Raise `Refused` for the first of `candidates` that is a symlink (a missing one is fine)."""
     for path in candidates:
@@ -121,26 +118,66 @@ def _is_link(path):
         return False
 
 
-def write_atomic(path, data, mode=FILE_MODE):
+def write_atomic(path, data, mode=FILE_MODE, durable=False):
     """Replace `path` with `data` atomically (private temp file + rename), created `mode`.
 
-    A symlink at `path` is refused rather than replaced or followed."""
+    A symlink at `path` is refused rather than replaced or followed. For a file of ours in a
+    directory of ours; `replace_file` is the same write for a file that belongs to the user."""
     private_dir(os.path.dirname(path) or ".")
     check_not_link(path)
+    return replace_file(path, data, mode, durable)
+
+
+def create_once(path, data, mode=FILE_MODE, durable=False):
+    """Create `path` holding `data` unless it exists: a private temp file, then linked in, so a
+    reader never sees a partial file and of two concurrent writers the first wins. True when
+    this call created it, False when it was there already."""
+    tmp = _write_temp(path, data, mode, durable)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        _unlink_quietly(tmp)
+    return True
+
+
+def replace_file(path, data, mode, durable=False):
+    """The one write-then-rename: `data` goes to a new temp file next to `path` (mode exactly
+    `mode`, whatever the umask), then replaces `path`, so readers see the old bytes or the new,
+    never half. `durable` fsyncs before the rename (a store whose loss would matter). A failure
+    leaves no temp file behind. Checks nothing about the directory: callers do."""
+    tmp = _write_temp(path, data, mode, durable)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return path
+
+
+def _write_temp(path, data, mode, durable):
+    """A new private temp file next to `path` holding `data` (mode exactly `mode`); its name."""
     tmp = "%s.%d.%s.tmp" % (path, os.getpid(), os.urandom(4).hex())
     fd = open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         try:
+            os.fchmod(fd, mode)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
-    return path
+    return tmp
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -30,7 +30,7 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("LLM_SHIM_HOME", str(shim_home))
     # Fake CLIs record every run: no background grammar relearn running them with --help
-    # (tests/routing/test_learned.py turns it back on where it is the subject).
+    # (tests/adapters/test_learned.py turns it back on where it is the subject).
     monkeypatch.setenv("LLM_SHIM_LEARN", "0")
     monkeypatch.chdir(tmp_path)
     return {"home": home, "shim_home": shim_home, "tmp": tmp_path}

@@ -1,17 +1,23 @@
-"""The shim's hot path imports nothing heavy (checked with `python -X importtime`).
+"""The shim's hot path imports nothing heavy (checked with `python -X importtime`): the whole
+call, the telemetry modules while recording, and adapters + routing deciding. One file for
+every hot-path import check.
 
 A warm call (config cache built by an earlier call) must not import yaml, tabulate, psutil,
 argparse or importlib.metadata (the issue's list), nor the modules our own budget rules out:
 signal/enum, re, json, subprocess, sqlite3, dataclasses, typing, pathlib, platformdirs.
 """
 
+import marshal
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
-from tests.proxy.conftest import write_launcher
+from tests.support import REPO
+from tests.support.configs import make_config
+from tests.support.launchers import write_launcher
 
 FORBIDDEN = {"yaml", "tabulate", "psutil", "argparse", "importlib.metadata"}
 OUR_BUDGET = {"signal", "enum", "re", "json", "subprocess", "sqlite3", "dataclasses", "typing",
@@ -78,3 +84,96 @@ def test_learned_grammar_is_read_without_heavy_imports(tmp_path, fake_cli):
     assert not {n for n in names if n in FORBIDDEN or n.split(".")[0] in FORBIDDEN}
     assert not {n for n in names if n in OUR_BUDGET}, sorted(n for n in names if n in OUR_BUDGET)
     assert "shim.grammar.learn" not in names and "shim.detach" not in names
+
+
+# Recording a call (tests/telemetry's modules): the same budget, plus a few more.
+HEAVY = {"yaml", "tabulate", "psutil", "argparse", "importlib.metadata", "signal", "enum", "re",
+         "json", "subprocess", "sqlite3", "dataclasses", "typing", "pathlib", "platformdirs",
+         "datetime", "inspect", "logging", "hashlib", "ast", "fnmatch", "glob"}
+
+RECORD_SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    sys.path.insert(0, {repo!r})
+    from shim.telemetry import record, spool, usage
+    cfg = {{"policies": {{"privacy": "metadata", "project": "hash"}},
+           "tools": {{"claude": {{"adapter": "claude"}}}}, "agents": {{}}}}
+    decision = {{"agent": "default", "tool": "claude", "tool_requested": "claude",
+                "mode": "oneshot", "reasons": ["x"], "prompt_chars": 5}}
+    use = None
+    if {tap!r}:
+        tap = usage.tap_for("claude", "json")
+        tap.feed(open({sample!r}, "rb").read())
+        use = tap.result()
+    now = time.time()
+    rec = record.make_attempt(decision, {{"exit_code": 0, "started_at": now, "ended_at": now,
+                              "usage": use, "prompt_text": "hello"}}, cfg,
+                              invocation_id=record.new_invocation_id(), attempt=1,
+                              cwd=os.getcwd(), environ=os.environ)
+    assert rec["prompt_hash"] and rec["project"].startswith("sha256:")
+    assert spool.append(rec)
+""")
+
+
+def imported_modules(tmp_path, tap):
+    script = tmp_path / "hot.py"
+    sample = os.path.join(REPO, "tests", "telemetry", "data", "claude-json-ok.json")
+    script.write_text(RECORD_SCRIPT.format(repo=REPO, tap=tap, sample=sample))
+    names = _imported(script, [], dict(os.environ))
+    assert "shim.telemetry.spool" in names
+    return names
+
+
+@pytest.mark.parametrize("tap", [False, True], ids=["plain", "one-shot-json-tap"])
+def test_recording_a_call_imports_nothing_heavy(tmp_path, tap):
+    names = imported_modules(tmp_path, tap=tap)
+    assert not {n for n in names if n in HEAVY or n.split(".")[0] in HEAVY}
+    if tap:
+        assert "_json" in names  # the C scanner, not json (which imports re and enum)
+
+
+# adapters/* and routing/*: parse + identify + decide (with the classifier and a redirect)
+# import nothing outside the hot-path budget, and no psutil/fnmatch without rules.
+ALLOWED_STDLIB = {"os", "sys", "time", "marshal", "_signal", "zlib", "fcntl", "errno",
+                  # what `import os` itself loads (python -S skips site, which normally does)
+                  "os.path", "posixpath", "genericpath", "stat", "_stat", "_collections_abc"}
+BANNED = {"re", "json", "fnmatch", "glob", "psutil", "yaml", "dataclasses", "typing", "enum",
+          "signal", "subprocess", "pathlib", "argparse", "inspect", "logging", "datetime",
+          "sqlite3", "bisect", "collections", "functools", "shlex"}
+
+ROUTING_SCRIPT = r"""
+import marshal, sys
+before = set(sys.modules)
+from shim import adapters, routing
+from shim.routing import agents
+cfg = marshal.load(open(sys.argv[1], "rb"))
+for tool, args in [("claude", ["-p", "Design the architecture of a distributed cache"]),
+                   ("codex", ["exec", "-m", "gpt-5.5", "--json", "fix src/app.py"]),
+                   ("llm", ["hello"]), ("claude", ["mcp", "list"]), ("gemini", ["-p", "x"])]:
+    request = adapters.parse(tool, args, cfg)
+    agent, why = agents.identify(tool, cfg, {}, "/tmp")
+    routing.decide(request, cfg, "auto")
+    routing.decide(request, cfg, "redirect")
+    adapters.classify_failure(tool, "Error: 429", cfg)
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_adapters_and_routing_import_nothing_outside_the_budget(tmp_path):
+    from tests.support.configs import GEMINI
+
+    cfg = make_config({"tools": {"gemini": GEMINI},
+                       "agents": {"redirect": {"tool": "codex", "cost_optimization": True}},
+                       "policies": {"fallback": {"chains": {"claude": [{"tool": "llm"}]}}}})
+    path = tmp_path / "cfg.marshal"
+    path.write_bytes(marshal.dumps(cfg))
+    proc = subprocess.run([sys.executable, "-E", "-s", "-S", "-c", ROUTING_SCRIPT, str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    loaded = set(proc.stdout.split())
+    ours = {name for name in loaded if name == "shim" or name.startswith("shim.")}
+    foreign = loaded - ours - ALLOWED_STDLIB
+    assert not (foreign & BANNED), sorted(foreign & BANNED)
+    assert not foreign, "unexpected imports on the hot path: %s" % sorted(foreign)
+    assert {"shim.adapters.claude", "shim.adapters.codex", "shim.adapters.llm",
+            "shim.adapters.generic", "shim.routing.classify"} <= ours

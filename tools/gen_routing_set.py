@@ -3,7 +3,8 @@
 trained and measured on (issue 18).
 
 Every prompt comes from a template or a one-off written for llm-shim (no public benchmark, no
-text derived from one). A template has slots filled from hand-written lists with a seeded
+text derived from one, no paraphrase of a famous benchmark item: tests/routing/
+test_benchmark_leak.py checks the output against their key phrases). A template has slots filled from hand-written lists with a seeded
 random generator, so the output is the same on every run. Each row:
 
   {"id", "prompt", "label": cheap|standard|premium, "reason", "kind", "half": coding|general,
@@ -103,7 +104,7 @@ S = {
               "urban gardening", "the Olympic Games", "handwriting in schools"],
     "role": ["a medieval blacksmith", "a grumpy cat", "a pirate captain", "a 1920s detective",
              "Shakespeare", "a tour guide in Rome", "a barista on their first day",
-             "a wise old tree", "a starship computer", "a football coach at half-time",
+             "a lighthouse keeper", "a starship computer", "a football coach at half-time",
              "a Victorian butler", "a nervous job applicant", "a time traveller from 2300"],
     "person": ["Ada Lovelace", "Marie Curie", "Nikola Tesla", "Frida Kahlo", "Mansa Musa",
                "Hypatia", "Alan Turing", "Genghis Khan", "Rosalind Franklin", "Simón Bolívar",
@@ -112,8 +113,8 @@ S = {
               "the signing of Magna Carta", "the invention of the telephone", "the Meiji Restoration",
               "the Black Death", "the Green Revolution", "the partition of India",
               "the first Olympic Games of the modern era"],
-    "phenomenon": ["rainbows", "tides", "photosynthesis", "vaccines", "the greenhouse effect",
-                   "how airplanes stay up", "the seasons", "black holes", "inflation",
+    "phenomenon": ["rainbows", "tides", "how bees make honey", "vaccines", "the greenhouse effect",
+                   "how airplanes stay up", "the seasons", "black holes", "lightning",
                    "how batteries store energy", "plate tectonics", "the immune system",
                    "how the internet routes a packet", "why the sky is blue"],
     "thinker": ["Stoicism", "Confucius", "Simone de Beauvoir", "Kant's ethics", "utilitarianism",
@@ -413,7 +414,7 @@ SPECS = [
     ("semver_cmp", "compares two semantic version strings including pre-release tags like 1.0.0-rc.1"),
     ("luhn", "validates a credit card number with the Luhn algorithm"),
     ("wrap_text", "wraps text at a width of n characters without breaking words, and breaks words longer than n"),
-    ("top_k", "returns the k most frequent words in a text, ties broken alphabetically"),
+    ("longest_run", "returns the start index and length of the longest run of equal adjacent items, the earliest run on ties"),
     ("rle", "run-length encodes a string ('aaabcc' -> 'a3b1c2') and a matching decoder"),
 ]
 
@@ -876,7 +877,7 @@ def _(r):
         "{a} is taller than {b}. {c} is shorter than {b}. Who is the shortest?",
         "{a} always lies and {b} always tells the truth. One of them says 'we are both liars'. Who said it?",
         "If it's Tuesday the day after tomorrow, what day was it three days before yesterday?",
-        "{a} has 3 brothers. Each brother has 2 sisters. How many sisters does {a} have?",
+        "{a} cuts a 12-metre ribbon into 3-metre pieces, one cut a minute. How many minutes until she is done?",
         "A clock shows 3:15. What is the angle between the hands?",
         "Which is heavier: a kilo of feathers or a pound of bricks? Explain.",
     ]).format(a=n[0], b=n[1], c=n[2])
@@ -885,7 +886,7 @@ def _(r):
 @template("g-code-small", "general", "code", "standard", "a small but exact program", 10)
 def _(r):
     return r.choice([
-        "Write a Python function that returns the nth Fibonacci number without recursion.",
+        "Write a Python function that returns how many days are left until the next 29 February from a given date.",
         "Write a program that prints the numbers 1 to 100, but multiples of 7 print 'boom'.",
         "Write JavaScript that checks whether a string is a palindrome, ignoring spaces and punctuation.",
         "Write a function that counts vowels in a sentence, treating 'y' as a vowel only at the end of a word.",
@@ -898,7 +899,7 @@ def _(r):
 def _(r):
     return r.choice([
         "You are {ro}. A customer buys {k} items at {p} coins each and pays with {q} coins; tell them their change in character.",
-        "Pretend you're {ro} teaching a class: solve 3x + {a} = {b} and show each step.",
+        "Pretend you're {ro}: three sacks of flour and a {a}-coin cart cost {b} coins together. In character, work out the price of one sack and show each step.",
         "As {ro}, work out how many days a voyage of {d} miles takes at {s} knots, sailing 16 hours a day.",
     ]).format(ro=pick(r, "role"), k=r.randint(3, 9), p=r.randint(4, 19), q=r.randint(200, 300),
               a=r.randint(2, 20), b=r.randint(30, 90), d=r.randint(300, 2000), s=r.randint(5, 12))
@@ -920,7 +921,7 @@ def _(r):
 @template("g-proof", "general", "prove", "premium", "a proof: every step must hold", 12)
 def _(r):
     return r.choice([
-        "Prove that the square root of {p} is irrational.",
+        "Prove that {p} divides n^{p} - n for every positive integer n.",
         "Show that there are infinitely many primes of the form 4k+3.",
         "Prove that every tree with n vertices has n-1 edges.",
         "prove the sum of the first n odd numbers is n²",
@@ -929,7 +930,7 @@ def _(r):
         "Show that n³ - n is divisible by 6 for every integer n.",
         "Prove that there is no largest prime.",
         "Prove by induction that 2^n > n² for all n ≥ 5.",
-    ]).format(p=r.choice([3, 5, 6, 7, 10, 11]), k=r.randint(5, 30))
+    ]).format(p=r.choice([3, 5, 7, 11]), k=r.randint(5, 30))
 
 
 @template("g-hard-puzzle", "general", "reason", "premium", "hard puzzle, many dependent steps", 10)
@@ -961,9 +962,9 @@ def _(r):
 def _(r):
     return r.choice([
         "Give an O(n log n) algorithm for the longest increasing subsequence and prove it correct.",
-        "Design an algorithm that finds the median of two sorted arrays in O(log(m+n)), with the edge cases.",
+        "Design an algorithm that finds the shortest window of a string containing every character of a second string in O(n), with the edge cases.",
         "How can you detect a cycle in a linked list with O(1) memory? Prove the pointers meet.",
-        "Find the k-th smallest element in a BST in O(h) time with an augmented tree; show the invariant.",
+        "Support 'how many keys lie between lo and hi' in O(h) time on a BST augmented with subtree sizes; show the invariant.",
     ])
 
 
@@ -1098,8 +1099,8 @@ ONE_OFFS = [
     ("general", "recall", "cheap", "recall", "Who painted the Mona Lisa and when?"),
     ("general", "compute", "standard", "arithmetic, short", "What is 17% of 240, plus 15?"),
     ("general", "compute", "standard", "arithmetic, short", "How many seconds are in a leap year?"),
-    ("general", "compute", "standard", "short word problem", "3 cats catch 3 mice in 3 minutes. How many cats catch 100 mice in 100 minutes?"),
-    ("general", "reason", "standard", "trick question", "A bat and a ball cost 1.10 in total. The bat costs 1.00 more than the ball. How much is the ball?"),
+    ("general", "compute", "standard", "short word problem", "Two identical candles each burn down in 6 hours; the second is lit 2 hours after the first. At what time are they the same length?"),
+    ("general", "reason", "standard", "trick question", "A kettle and a mug cost 23 together. The kettle costs 17 more than the mug. What does the mug cost?"),
     ("general", "compute", "standard", "calendar arithmetic", "What day of the week was 1 March 1990?"),
     ("general", "compute", "standard", "unit conversion chain", "How many litres of paint for two coats on a 4 by 5 metre wall if a litre covers 12 m²?"),
     ("general", "compute", "premium", "hard short maths", "Find all integer solutions of x² - 2y² = 1 with 0 < x < 200."),

@@ -10,8 +10,7 @@ Hot path: imports only `os` and our own modules; each adapter module loads on fi
 import os
 
 from shim.adapters import base
-
-BUILTIN = ("claude", "codex", "llm")
+from shim.tools import BUILTIN_TOOLS
 
 
 def adapter_name(tool, cfg):
@@ -21,8 +20,8 @@ def adapter_name(tool, cfg):
         name = entry.get("adapter")
         if name:
             return name
-        return tool if tool in BUILTIN else ("generic" if entry.get("generic") is not None else None)
-    return tool if tool in BUILTIN else None
+        return tool if tool in BUILTIN_TOOLS else ("generic" if entry.get("generic") is not None else None)
+    return tool if tool in BUILTIN_TOOLS else None
 
 
 def _module(name):
@@ -185,12 +184,19 @@ def failure_patterns(tool, cfg):
     return list(FAILURES.get(name, ()))
 
 
-def classify_failure(tool, text, cfg):
-    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
+def match_failure(tool, text, cfg):
+    """(failure class, pattern) of the first of the tool's failure patterns that occurs in
+    `text` (case-insensitive), else (None, None). shim.policy.failures uses it as its last
+    rule, with the pattern as evidence."""
     if not text:
-        return None
+        return None, None
     lowered = text.lower()
     for pattern, failure_class in failure_patterns(tool, cfg):
-        if pattern in lowered:
-            return failure_class
-    return None
+        if pattern and pattern in lowered:
+            return failure_class, pattern
+    return None, None
+
+
+def classify_failure(tool, text, cfg):
+    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
+    return match_failure(tool, text, cfg)[0]

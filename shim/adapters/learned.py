@@ -18,7 +18,7 @@ import marshal
 import os
 import zlib
 
-from shim import paths
+from shim import paths, safefs
 
 FORMAT = 1
 _MAGIC = b"LSGR"
@@ -64,17 +64,10 @@ def write(target, table):
     """Replace `target` atomically; False when the cache dir cannot be written."""
     payload = marshal.dumps(dict(table, format=FORMAT))
     blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-    temp = "%s.%d.%s.tmp" % (target, os.getpid(), os.urandom(4).hex())
     try:
         paths.ensure_dir(os.path.dirname(target))
-        with open(temp, "wb") as fh:
-            fh.write(blob)
-        os.replace(temp, target)
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        safefs.write_atomic(target, blob)
+    except OSError:  # safefs.Refused included: the table is simply not kept
         return False
     return True
 

@@ -1,7 +1,7 @@
 """After a call's cost is settled: which alert thresholds did its budgets cross, and who tells;
 before a call starts, the same for the quotas the shim just measured (`after_quotas`).
 
-`after_settlement` runs in the shim (shim.policy.engine.finish) only when alerts are
+`after_settlement` runs in the shim (shim.policy.settle.finish) only when alerts are
 configured. For each budget the call counted against it re-measures the spend (recorded +
 settled, not the estimates of calls still in flight) and claims every threshold reached with
 an INSERT OR IGNORE into `alerts`, whose unique key is (alert, threshold, period_start): of
@@ -75,7 +75,7 @@ def message(subj, threshold, test=False):
 
 def document(alert, subj, threshold, now, test=False):
     """The JSON document a webhook receives and a command reads on stdin."""
-    from shim.cli.commands.logs import iso_utc
+    from shim.cli.common import iso_utc
 
     fraction = subj["spent"] / subj["limit"] if subj["limit"] else None
     quota = subj["kind"] == "quota"  # a share of a plan window: no dollars

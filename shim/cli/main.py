@@ -10,6 +10,8 @@ import os
 import sys
 
 from shim import __version__, errors, exitcodes
+# add_command: command modules of other branches may still import it from here.
+from shim.cli.common import add_command, print_help  # noqa: F401
 
 # Each entry is a module in shim.cli.commands exposing add_parser(subparsers, common).
 # Commands appear in --help in this order. Add a command here only once it works.
@@ -24,6 +26,7 @@ COMMAND_MODULES = (
     "which",
     "logs",
     "report",
+    "imports",
     "statusline",
     "dashboard",
     "prices",
@@ -64,27 +67,8 @@ def build_parser():
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"shim.cli.commands.{name}")
         module.add_parser(subparsers, common)
-    parser.set_defaults(func=lambda args: _print_help(parser))
+    parser.set_defaults(func=lambda args: print_help(parser))
     return parser
-
-
-def _print_help(parser):
-    parser.print_help()
-    return exitcodes.OK
-
-
-def add_command(subparsers, common, name, *, help, description=None, examples=(), aliases=()):
-    """Create a subcommand parser with our conventions: a description and an examples epilog."""
-    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
-    return subparsers.add_parser(
-        name,
-        help=help,
-        description=description or help,
-        epilog=epilog,
-        parents=[common],
-        aliases=list(aliases),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
 
 
 def main(argv=None):

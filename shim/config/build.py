@@ -11,7 +11,7 @@ import time
 
 from shim import __version__, paths
 from shim.config import schema as schema_mod
-from shim.config.compiled import PROJECT_FILE
+from shim.config import PROJECT_FILE
 from shim.config.merge import merge_layers, origin_of
 from shim.config.validate import validate
 from shim.config.yamlload import decode, dotted, parse, read_text

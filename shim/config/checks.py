@@ -7,6 +7,8 @@ they must not trust types: look before you index. To add a rule, write a functio
 it to `CHECKS`.
 """
 
+import difflib
+
 from shim.config.merge import origin_of
 
 
@@ -51,7 +53,6 @@ def known_names(config):
 
 
 def _unknown(kind, name, known):
-    from shim.config.validate import suggestion
 
     where = {"tool": "tools", "model": "models (ids and aliases)", "agent": "agents",
              "provider": "the providers of models and tools"}[kind]
@@ -284,3 +285,11 @@ CHECKS = [
     check_quotas,
     check_identify_rules,
 ]
+
+
+def suggestion(word, candidates):
+    """`; did you mean 'x'?` for the closest candidate, or ''."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, [c for c in candidates if isinstance(c, str)], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

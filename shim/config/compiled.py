@@ -25,10 +25,9 @@ import time
 import zlib
 
 from shim import __version__, paths, safefs
+from shim.config import PROJECT_FILE, TRUST_ENV  # noqa: F401  (compiled.PROJECT_FILE for callers)
 
 ENV_VAR = "LLM_SHIM_CONFIG"
-PROJECT_FILE = ".llm-shim.yaml"
-TRUST_ENV = "LLM_SHIM_TRUST_PROJECT_FILES"  # the same name as shim.config.trust.ENV_VAR
 NOTICE_SECONDS = 3600  # a notice about a project file is repeated at most this often
 # Bump when the compiled shape changes; old caches then miss instead of being misread.
 FORMAT = 3  # 2: a cached error carries policies.on_error; 3: _notices, a project file's trust
@@ -269,29 +268,12 @@ def _write_cache(target, entry):
     """Replace the cache file atomically; any failure just leaves it uncached."""
     payload = marshal.dumps(entry)
     blob = _MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload
-    directory = os.path.dirname(target)
-    temp = "%s.%d.%s.tmp" % (target, os.getpid(), os.urandom(4).hex())
     try:
-        paths.ensure_dir(directory)
-        fd = safefs.open_file(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        paths.ensure_dir(os.path.dirname(target))
+        safefs.write_atomic(target, blob)
     except safefs.Refused as exc:
         safefs.warn(exc, "the compiled configuration is not cached")
         return False
     except OSError:
-        return False
-    try:
-        try:
-            view = memoryview(blob)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        finally:
-            os.close(fd)
-        os.replace(temp, target)
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
         return False
     return True

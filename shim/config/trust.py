@@ -17,8 +17,8 @@ project file without asking, `0` (`false`) none; a trusted file still only narro
 import hashlib
 import os
 
-from shim import paths
-from shim.config.compiled import TRUST_ENV as ENV_VAR
+from shim import paths, safefs
+from shim.config import TRUST_ENV as ENV_VAR
 CONFIG_KEY = ("policies", "trust_project_files")
 
 
@@ -68,26 +68,11 @@ def is_trusted(path, data, store):
 
 
 def _write_store(entries):
-    """Replace the store atomically (temp file 0600 + os.replace) with `entries`."""
+    """Replace the store atomically (temp file 0600, fsync, rename) with `entries`."""
     target = paths.trust_file()
-    directory = paths.ensure_dir(os.path.dirname(target))
+    paths.ensure_dir(os.path.dirname(target))
     text = "".join(f"{sha} {path}\n" for path, sha in sorted(entries.items()))
-    temp = os.path.join(directory, ".trust.%d.%s.tmp" % (os.getpid(), os.urandom(4).hex()))
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8", "surrogateescape"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return target
+    return safefs.write_atomic(target, text.encode("utf-8", "surrogateescape"), durable=True)
 
 
 class _Locked:

@@ -6,12 +6,12 @@ duplicate aliases, fallback loops, rules JSON Schema cannot express). Each probl
 the file and line where the offending node was written (`origins`, from `merge`).
 """
 
-import difflib
 import json
 import math
 import re
 
 from shim.config import checks, schema as schema_mod
+from shim.config.checks import suggestion
 from shim.config.merge import origin_of
 from shim.config.schema import json_type, resolve
 from shim.config.yamlload import dotted
@@ -48,14 +48,6 @@ def validate(config, origins, root=None):
     for check in checks.CHECKS:
         check(config, refs, problems)
     return problems
-
-
-def suggestion(word, candidates):
-    """`; did you mean 'x'?` for the closest candidate, or ''."""
-    if not isinstance(word, str):
-        return ""
-    close = difflib.get_close_matches(word, [c for c in candidates if isinstance(c, str)], n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def show(value):

@@ -12,7 +12,7 @@ import tempfile
 
 from shim import __version__, errors, paths, resolve
 from shim.doctor import context, database, platform_limits, probe
-from shim.install import installer, layout, rcfiles, shells
+from shim.install import installer, rcfiles, shells, shimdir, shimscript
 
 INSTALL_HINT = "run `llm-shim install`"
 result = context.result
@@ -59,7 +59,7 @@ def check_shims(ctx):
         path = os.path.join(directory, name)
         if not os.path.lexists(path):
             missing.append(name)
-        elif not layout.is_shim_file(path):
+        elif not shimdir.is_shim_file(path):
             foreign.append(name)
     if foreign:
         return result("shims", False,
@@ -85,8 +85,8 @@ def check_shims(ctx):
 
 def read_shim(path):
     """{"version", "python", "lib", "home"} from a shim file's text (None for what cannot be
-    read); see `layout.shim_info`."""
-    return layout.shim_info(path)
+    read); see `shimscript.shim_info`."""
+    return shimscript.shim_info(path)
 
 
 def check_shims_current(ctx):
@@ -97,7 +97,7 @@ def check_shims_current(ctx):
                       INSTALL_HINT, severity="warn")
     by_problem = {}
     names = sorted(n for n in os.listdir(directory)
-                   if layout.is_shim_file(os.path.join(directory, n)))
+                   if shimdir.is_shim_file(os.path.join(directory, n)))
     for name in names:
         info = read_shim(os.path.join(directory, name))
         if info["version"] != __version__:
@@ -173,7 +173,7 @@ def _init_line(ctx):
     """The `shell-init` line for the user's shell, naming the installed llm-shim by path (the
     shims dir is not on PATH yet where that line runs)."""
     login = shells.login_shell(ctx["environ"]) or "bash"
-    return shells.init_line(login, os.path.join(ctx["shims_dir"], layout.CLI_NAME),
+    return shells.init_line(login, os.path.join(ctx["shims_dir"], shimdir.CLI_NAME),
                             ctx["home"])
 
 

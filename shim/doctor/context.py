@@ -8,7 +8,8 @@ the state of the rest.
 import os
 
 from shim import paths
-from shim.install import installer, layout, state
+from shim.install import installer, shimdir, state
+from shim.tools import BUILTIN_TOOLS
 
 
 def gather(environ=None, cwd=None):
@@ -33,8 +34,8 @@ def gather(environ=None, cwd=None):
     shims_dir = running or (copied_from and os.path.join(data_dir, "shims")) \
         or recorded.get("shims_dir") or paths.shims_dir()
     cfg, cfg_error = _load_config(cwd, environ)
-    tools = layout.tool_names(cfg) if cfg is not None else list(layout.BUILTIN_TOOLS)
-    expected = list(recorded.get("shims") or tools + [layout.CLI_NAME])
+    tools = shimdir.tool_names(cfg) if cfg is not None else list(BUILTIN_TOOLS)
+    expected = list(recorded.get("shims") or tools + [shimdir.CLI_NAME])
     return {
         "environ": environ,
         "home": home,

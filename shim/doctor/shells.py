@@ -11,8 +11,8 @@ import shutil
 import subprocess
 
 from shim.doctor.context import result, tilde
+from shim.tools import BUILTIN_TOOLS as TOOLS
 
-TOOLS = ("claude", "codex", "llm")
 TIMEOUT = 10.0
 _POSIX = "for t in %s; do command -v \"$t\" || echo -; done" % " ".join(TOOLS)
 _FISH = "for t in %s; command -v $t; or echo -; end" % " ".join(TOOLS)

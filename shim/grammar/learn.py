@@ -15,6 +15,7 @@ import time
 
 from shim import errors
 from shim.adapters import adapter_name, learned
+from shim.tools import BUILTIN_TOOLS
 
 TIMEOUT = 15.0
 # Per built-in adapter: the command paths whose `--help` is read ("" is the top level).
@@ -105,7 +106,7 @@ def learn_all(cfg, environ=None, only_stale=False, timeout=TIMEOUT, read_only=Fa
     from shim import resolve
 
     environ = os.environ if environ is None else environ
-    tools = list(dict.fromkeys(("claude", "codex", "llm") + tuple((cfg or {}).get("tools") or ())))
+    tools = list(dict.fromkeys(BUILTIN_TOOLS + tuple((cfg or {}).get("tools") or ())))
     out = {}
     for tool in tools:
         if recipe(tool, cfg) is None:

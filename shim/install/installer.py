@@ -11,7 +11,7 @@ import shutil
 import sys
 
 from shim import __version__, completions, errors, paths
-from shim.install import layout, rcfiles, shells, state, statusline
+from shim.install import libcopy, rcfiles, shells, shimdir, shimscript, state, statusline
 
 
 def _home(environ):
@@ -38,7 +38,7 @@ def resolve_shells(requested, home, environ):
 
 def tools_to_shim():
     """The shim names: every configured tool plus `llm-shim` itself."""
-    return layout.configured_tools() + [layout.CLI_NAME]
+    return shimdir.configured_tools() + [shimdir.CLI_NAME]
 
 
 def _refresh_user_schema():
@@ -62,18 +62,18 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     target_dir = resolve_shims_dir(shims_dir)
     chosen = resolve_shells(shell_names, home, environ)
     names = tools_to_shim()
-    layout.check_shims_dir(target_dir, names)
+    shimdir.check_shims_dir(target_dir, names)
 
-    python = layout.base_python()
+    python = shimscript.base_python()
     lib_root = paths.lib_dir()
-    lib_path, lib_changed = layout.install_lib(lib_root, __version__, python)
+    lib_path, lib_changed = libcopy.install_lib(lib_root, __version__, python)
     # An install made with $LLM_SHIM_HOME must keep working in shells without it.
-    script = layout.shim_script(python, lib_path, __version__, home=paths.home_override())
-    shim_result = layout.write_shims(target_dir, names, script)
+    script = shimscript.shim_script(python, lib_path, __version__, home=paths.home_override())
+    shim_result = shimdir.write_shims(target_dir, names, script)
     moved_from = previous.get("shims_dir")
     if moved_from and moved_from != target_dir:
-        layout.remove_shims(moved_from)
-    pruned = layout.prune_lib(lib_root, keep=__version__)
+        shimdir.remove_shims(moved_from)
+    pruned = libcopy.prune_lib(lib_root, keep=__version__)
     _refresh_user_schema()
 
     records = dict(previous.get("rc_files") or {})
@@ -105,7 +105,7 @@ def install(shims_dir=None, shell_names=None, modify_rc=True, environ=None):
     login = shells.login_shell(environ) or "bash"
     return {
         "version": __version__, "python": python, "shims_dir": target_dir,
-        "lib": {"path": lib_path, "changed": lib_changed, "bytes": layout.lib_size(lib_path)},
+        "lib": {"path": lib_path, "changed": lib_changed, "bytes": libcopy.lib_size(lib_path)},
         "pruned": pruned, "shims": shim_result, "shells": chosen, "rc": rc_report,
         "manual": manual, "completions": completion_report, "grammar": grammar,
         "moved_from": moved_from if moved_from != target_dir else None,
@@ -182,7 +182,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
         dirs = [resolve_shims_dir(shims_dir)]
     else:
         dirs = sorted({resolve_shims_dir(None, recorded.get("shims_dir")), here})
-    removed_shims = {d: layout.remove_shims(d) for d in dirs}
+    removed_shims = {d: shimdir.remove_shims(d) for d in dirs}
 
     removed_completions = completions.remove_files(recorded.get("completions"), home, environ)
     records = recorded.get("rc_files") or {}
@@ -228,7 +228,7 @@ def uninstall(shims_dir=None, purge=False, environ=None):
 def running_shim():
     """The path of the installed `llm-shim` shim running this process, or None."""
     argv0 = sys.argv[0] if sys.argv else ""
-    if argv0 and layout.is_shim_file(argv0):
+    if argv0 and shimdir.is_shim_file(argv0):
         return os.path.abspath(argv0)
     return None
 
@@ -247,7 +247,7 @@ def running_data_dir():
     `uninstall` and `doctor` find their install from any shell.
     """
     shim = running_shim()
-    return layout.data_dir_of(layout.shim_info(shim)) if shim else None
+    return shimscript.data_dir_of(shimscript.shim_info(shim)) if shim else None
 
 
 def shell_init(shell, shims_dir=None):

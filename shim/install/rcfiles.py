@@ -12,7 +12,8 @@ Writes go through symlinks (dotfile managers) and replace the target atomically.
 """
 
 import os
-import tempfile
+
+from shim import safefs
 
 BEGIN = b"# >>> llm-shim >>>"
 END = b"# <<< llm-shim <<<"
@@ -59,18 +60,7 @@ def write_bytes(path, data, mode=0o644):
         mode = os.stat(target).st_mode & 0o7777
     except FileNotFoundError:
         pass
-    fd, tmp = tempfile.mkstemp(prefix=".llm-shim-", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    safefs.replace_file(target, data, mode)
 
 
 def make_parents(path):

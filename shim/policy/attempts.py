@@ -26,7 +26,8 @@ attempt's held output and exit code are what the user gets.
 import os
 import time
 
-from shim import errors, exitcodes, resolve, runner
+from shim import attempt, errors, exitcodes, resolve
+from shim.policy import active as policies_active
 
 STDERR_TAIL = 8192  # failures.TAIL_BYTES; failures (and `re`) load only when an attempt failed
 DEFAULT_MAX_ATTEMPTS = 3
@@ -77,8 +78,7 @@ def fallback_decision(primary, entry, number, cfg):
 
 def run(plan, cfg, environ):
     """Run the plan's attempts; return the exit code the user gets."""
-    from shim import proxy
-    from shim.policy import engine
+    from shim.policy import settle
 
     gate = plan.get("gate")
     invocation_id = (gate or {}).get("invocation_id")
@@ -95,9 +95,9 @@ def run(plan, cfg, environ):
     try:
         chain = entries(plan, cfg)
     except Exception as exc:  # our machinery failed: the primary still runs (fail open)
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         chain = [(plan["decision"], plan["request"])]
-    policies_on = engine.active(cfg)
+    policies_on = policies_active(cfg)
     cooling = _cooling(chain) if len(chain) > 1 else [None] * len(chain)
     replay = _stdin_replay() if len(chain) > 1 else None
     ran = 0                 # attempts that started a child
@@ -116,7 +116,7 @@ def run(plan, cfg, environ):
                          f"{_cooldown_text(cooling[index])}")
             why_previous = f"a cooldown on {_label(decision)}"
             if primary:
-                engine.release(gate)
+                settle.release(gate)
             continue
         if cooling[index] is not None:
             notes.append(f"cooldown: {_cooldown_text(cooling[index])}; "
@@ -124,7 +124,7 @@ def run(plan, cfg, environ):
         if number >= opts["max_attempts"] or (
                 number and time.monotonic() - started > opts["deadline"]):
             if primary:
-                engine.release(gate)
+                settle.release(gate)
             break
         if notes:
             decision = dict(decision, reasons=list(decision.get("reasons") or ()) + notes)
@@ -134,7 +134,7 @@ def run(plan, cfg, environ):
                 f"fallback {index}: {_label(decision)} after {why_previous}"])
             if policies_on:
                 entry_gate = _admit_fallback(decision, request, cfg, environ, number + 1,
-                                             invocation_id)
+                                             invocation_id, plan.get("team"))
                 decision = entry_gate.get("decision") or decision
                 if entry_gate.get("blocked"):
                     number += 1
@@ -146,7 +146,7 @@ def run(plan, cfg, environ):
         real = _real_binary(plan, decision, primary, cfg, environ)
         if isinstance(real, errors.ShimError):
             number += 1
-            engine.release(entry_gate)
+            settle.release(entry_gate)
             outcome = {"exit_code": real.exit_code, "started_at": time.time(),
                        "ended_at": time.time()}
             _record(plan, decision, entry_gate, cfg, environ, outcome, "binary_missing",
@@ -163,8 +163,8 @@ def run(plan, cfg, environ):
         if ran and replay is not None:
             replay.rewind()
         ran += 1
-        proxy.record_start(plan, decision, cfg, environ, attempt=number)
-        outcome, diagnosis = _run_one(decision, real, proxy, environ, cfg,
+        attempt.record_start(plan, decision, cfg, environ, attempt=number)
+        outcome, diagnosis = _run_one(decision, real, environ, cfg,
                                       hold=more, watch=len(chain) > 1,
                                       deadline=started + opts["deadline"]
                                       if len(chain) > 1 else None)
@@ -172,7 +172,7 @@ def run(plan, cfg, environ):
             _notice(f"{_label(decision)} stopped: the chain's deadline of "
                     f"{opts['deadline']:g} s (policies.fallback.deadline_seconds) passed")
         _record(plan, decision, entry_gate, cfg, environ, outcome, diagnosis["class"], number)
-        engine.finish(entry_gate, decision, outcome, cfg, diagnosis, attempt=number)
+        settle.finish(entry_gate, decision, outcome, cfg, diagnosis, attempt=number)
         last = (outcome, decision, diagnosis)
         why_previous = f"{diagnosis['class']} on {_label(decision)}"
         if (more and diagnosis["class"] in opts["triggers"]
@@ -207,31 +207,30 @@ def _stdin_replay():
 
         return stdin.prepare(paths.ensure_dir(paths.cache_dir()))
     except Exception as exc:
-        from shim import proxy
-
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         return None
 
 
-def _admit_fallback(decision, request, cfg, environ, attempt, invocation_id):
-    """The gate of a fallback entry (engine.admit_or_open: failing open, or refused)."""
+def _admit_fallback(decision, request, cfg, environ, number, invocation_id, team):
+    """The gate of a fallback entry (engine.admit_or_open: failing open, or refused).
+    `team`: the plan's team budget hooks (the proxy's; None without team budgets)."""
     from shim.policy import engine
 
-    return engine.admit_or_open(decision, request, cfg, environ, attempt=attempt,
-                                invocation_id=invocation_id)
+    return engine.admit_or_open(decision, request, cfg, environ, attempt=number,
+                                invocation_id=invocation_id, team=team)
 
 
 def after_plain_failure(decision, outcome, cfg):
     """The failure class of a failed plain (ungated, chainless) call, from the JSON hints only
     (its output went straight to the user); starts a cooldown when some chain could use it."""
-    from shim.policy import failures
+    from shim.policy import cooldown, failures
 
     diagnosis = failures.diagnose(outcome["exit_code"], None, None, outcome.get("usage"),
                                   decision.get("tool"), cfg)
-    if diagnosis["class"] in failures.COOLDOWN_CLASSES and chains_configured(cfg):
-        from shim.policy import engine
+    if diagnosis["class"] in cooldown.COOLDOWN_CLASSES and chains_configured(cfg):
+        from shim.policy import settle
 
-        engine.finish(None, decision, outcome, cfg, diagnosis)
+        settle.finish(None, decision, outcome, cfg, diagnosis)
     return diagnosis["class"]
 
 
@@ -264,9 +263,9 @@ def _notice(text):
 def _cooling(chain):
     """Per entry, the active cooldown that applies to it (or None). Never raises."""
     try:
-        from shim.policy import cooldown, engine, state
+        from shim.policy import connection, cooldown, state
 
-        active = state.cooldowns(engine.connect())
+        active = state.cooldowns(connection.connect())
         return [cooldown.cooling(active, d.get("tool"), d.get("model")) for d, _ in chain]
     except Exception as exc:
         if errors.debug_enabled():
@@ -288,27 +287,15 @@ def _real_binary(plan, decision, primary, cfg, environ):
         return exc
 
 
-def _run_one(decision, real, proxy, environ, cfg, hold, watch, deadline=None):
+def _run_one(decision, real, environ, cfg, hold, watch, deadline=None):
     """Run one attempt. `hold`: keep stdout back (a fallback may replace it). `watch`: keep
     the stderr tail for classification (only inside a chain: it pipes stderr). `deadline`
     (monotonic): the chain's; an attempt still running then is stopped and classed timeout."""
     from shim import adapters
 
-    tap = None
-    if decision.get("mode") == "oneshot" and decision.get("output_format") in (
-            "json", "stream-json", "jsonl"):
-        try:
-            from shim.telemetry import usage
-
-            tap = usage.tap_for(adapters.adapter_name(decision["tool"], cfg) or
-                                decision["tool"], decision["output_format"])
-        except Exception as exc:
-            proxy._bookkeeping_warning(exc)
-    outcome = runner.run(real, [decision["tool"]] + list(decision["argv"]),
-                         proxy.child_env(environ, real), tap=tap, hold_stdout=hold,
-                         keep_stderr=STDERR_TAIL if watch else 0, deadline=deadline)
-    if tap is not None:
-        outcome["usage"] = proxy._tap_result(tap)
+    tap = attempt.usage_tap(decision, adapters.adapter_name(decision["tool"], cfg))
+    outcome = attempt.run(decision, real, environ, tap=tap, hold_stdout=hold,
+                          keep_stderr=STDERR_TAIL if watch else 0, deadline=deadline)
     if outcome.get("timed_out"):
         return outcome, {"class": "timeout", "retry_after": None,
                          "evidence": "stopped at the chain's deadline"}
@@ -322,7 +309,7 @@ def _run_one(decision, real, proxy, environ, cfg, hold, watch, deadline=None):
                                       outcome.get("stderr_tail"), outcome.get("usage"),
                                       decision.get("tool"), cfg)
     except Exception as exc:
-        proxy._bookkeeping_warning(exc)
+        attempt.bookkeeping_warning(exc)
         diagnosis = {"class": "error" if outcome["exit_code"] else None,
                      "retry_after": None, "evidence": None}
     return outcome, diagnosis
@@ -341,15 +328,7 @@ def _release_output(outcome):
         held = held[n:]
 
 
-def _record(plan, decision, gate, cfg, environ, outcome, failure_class, attempt):
-    """Append one attempt through the proxy's recorder (same invocation id, this gate)."""
-    from shim import proxy
-
-    view = {"decision": decision, "gate": gate, "cwd": plan["cwd"],
-            "invocation_id": plan["invocation_id"], "request": plan.get("request")}
-    outcome = dict(outcome) if outcome is not None else None
-    if outcome is not None:
-        outcome.pop("stdout", None)
-        outcome.pop("stderr_tail", None)
-    return proxy._record(view, cfg, environ, outcome, failure_class, attempt,
-                         invocation_id=plan["invocation_id"])
+def _record(plan, decision, gate, cfg, environ, outcome, failure_class, attempt_number):
+    """Append one attempt (same invocation id as the others, this entry's decision and gate)."""
+    return attempt.record(plan, cfg, environ, outcome, failure_class, attempt_number,
+                          decision=decision, gate=gate or {})

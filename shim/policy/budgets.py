@@ -33,6 +33,11 @@ OVERRIDE_ENV = "LLM_SHIM_BUDGET_OVERRIDE"
 
 # --- configuration ------------------------------------------------------------------------------
 
+def team_scoped(cfg):
+    """True when some budget has scope team (judged in the team store, shim/team/budgets.py)."""
+    return any(b["scope"] == "team" for b in configured(cfg or {}))
+
+
 def configured(cfg):
     """Every budget, normalised: [{name, origin, scope, patterns, period, window_s, ...}]."""
     out = []

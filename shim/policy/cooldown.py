@@ -13,9 +13,11 @@ call without a chain, or whose every entry is cooling, runs as asked.
 
 import time
 
-from shim.policy import failures, state
+from shim.policy import state
 
 DEFAULT_SECONDS = 60.0
+# Classes that put a tool or model into cooldown for every shim on the machine.
+COOLDOWN_CLASSES = ("rate_limited", "overloaded")
 
 
 def seconds(cfg, retry_after=None):
@@ -32,7 +34,7 @@ def key_of(tool, model):
 
 def record_failure(conn, cfg, tool, model, failure_class, retry_after=None, now=None):
     """Start (or extend) a cooldown after a rate_limited/overloaded attempt. Returns its end."""
-    if failure_class not in failures.COOLDOWN_CLASSES:
+    if failure_class not in COOLDOWN_CLASSES:
         return None
     length = seconds(cfg, retry_after)
     if length <= 0:

@@ -5,47 +5,39 @@ reservations, sum each applicable budget's spend (ingested rows + reservations n
 ingested), judge it with this call's estimate, check the rate limits, and insert a reservation
 and a rate event. Parallel shims therefore queue on the write lock and each sees the ones
 before it (LiteLLM's check-then-record lets every parallel call through: #34732, #40095).
-A stale spool is ingested just before, so spend from calls the gate never saw counts too.
+A stale spool is handed to a detached ingester first (shim.policy.stale_spool), so spend
+from calls the gate never saw counts from the next admission on.
 
-`finish` runs after the attempt's record is in the spool: the reservation is settled with the
-actual cost (it keeps counting until ingestion has the row, see shim.policy.state), the rate
-event gets the real token count, and a rate_limited/overloaded attempt starts a cooldown.
+Settlement after the attempt is shim.policy.settle; the connection is shim.policy.connection;
+the catch-up of a stale spool is shim.policy.stale_spool.
+
+Team-scope budgets are judged in PostgreSQL by `team` hooks the caller passes in
+(shim.team.budgets: admit, measure, and settle/release through the gate's `team` key): this
+package never imports shim.team.
 
 The gate is a plain dict (docs/policies.md): decision, blocked, error, block_reason,
 budget_override, warnings, invocation_id, attempt, reservation_id, rate_event_id, estimate,
-budgets, waited.
+budgets, waited (and `team`, the hooks that settle a team reservation, when one was made).
 """
 
 import os
-import sys
 import time
 
-from shim import errors
-from shim.policy import budgets, estimate, ratelimit, state
+from shim import errors, runner
+from shim.policy import budgets, estimate, ratelimit, stale_spool, state
+from shim.policy.connection import connect
 
-DRY_RUN_ENV = "LLM_SHIM_DRY_RUN"
-COOLDOWN_CLASSES = ("rate_limited", "overloaded")  # = failures.COOLDOWN_CLASSES, without `re`
-# Failed attempts that cannot have spent anything when the tool reported no usage.
-NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "binary_missing",
-                 "context_too_long")
-# The spool is ingested before admitting once its oldest record is this old (see _ingest).
-INGEST_AFTER = 30.0
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
 # A one-shot call under a hard budget with no recorded cost for its kind waits this long at
 # most for the first such call to finish (see _first_call_in_flight), polling every slice.
 FIRST_CALL_WAIT = 120.0
 FIRST_CALL_SLICE = 0.1
+# How long admission waits for the database's write lock (see busy_wait).
+BUSY_WAIT_ENV = "LLM_SHIM_BUDGET_BUSY_WAIT"
+HARD_BUDGET_BUSY_WAIT = 120.0
 # Indirections so tests can run the rate-limit wait on a fake clock.
 clock = time.time
 sleep = time.sleep
-
-
-def active(cfg):
-    """True when any budget or rate limit is configured (the proxy's cheap test is the same)."""
-    policies = cfg.get("policies") or {}
-    if policies.get("budgets") or policies.get("rate_limits") or policies.get("quotas"):
-        return True
-    return any((a or {}).get("budget") for a in (cfg.get("agents") or {}).values())
 
 
 def new_gate(decision, invocation_id=None, attempt=1):
@@ -59,35 +51,16 @@ def new_gate(decision, invocation_id=None, attempt=1):
             "estimate": None, "budgets": [], "waited": 0.0}
 
 
-_shared = {"conn": None, "path": None}
-
-
-def connect():
-    """The process's connection to the telemetry database, opened once and kept between
-    admit and finish: when no other shim has the file open, every close checkpoints the
-    WAL (~7 ms here). Callers must not close it; SQLite closes it at exit."""
-    from shim import paths
-    from shim.telemetry import store
-
-    path = paths.database_file()
-    if _shared["conn"] is not None and _shared["path"] == path:
-        return _shared["conn"]
-    if _shared["conn"] is not None:
-        _shared["conn"].close()
-    _shared["conn"] = store.connect(path)
-    _shared["path"] = path
-    return _shared["conn"]
-
-
-def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None):
+def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None, team=None):
     """Judge `decision` against the budgets and rate limits; reserve its estimated cost.
 
     Returns the gate. A hard budget or a rejecting rate limit sets `blocked` and `error`
-    (an errors.Blocked for the proxy to print); nothing is reserved then.
+    (an errors.Blocked for the proxy to print); nothing is reserved then. `team`: the team
+    budgets' hooks (shim.team.budget_hooks), needed when a budget has scope team.
     """
     environ = os.environ if environ is None else environ
     gate = new_gate(decision, invocation_id, attempt)
-    dry = environ.get(DRY_RUN_ENV) == "1"
+    dry = environ.get(runner.DRY_RUN_ENV) == "1"
     override = environ.get(budgets.OVERRIDE_ENV) == "1"
     quota_warnings = _judge_quotas(gate, request, cfg, dry, override)
     if gate["blocked"]:
@@ -98,14 +71,18 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         _print_warnings(gate, dry)
         return gate
     if budgets.configured(cfg):
-        _ingest(cfg)
-    _admit_locked(connect(), gate, request, cfg, dry, override)
+        stale_spool.catch_up(cfg, clock())
+        _import_slice(cfg)
+    conn = connect()
+    wait = busy_wait(_hard_budget(cfg, decision), environ)
+    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")
+    _admit_locked(conn, gate, request, cfg, dry, override)
     gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
             cfg, gate["decision"])):  # team budgets: in PostgreSQL (shim/team/budgets.py)
-        from shim.team import budgets as team_budgets
-
-        team_budgets.admit(connect(), gate, cfg, dry, override)
+        _require_team(team)
+        gate["team"] = team
+        team.admit(connect(), gate, cfg, dry, override)
     _print_warnings(gate, dry)
     return gate
 
@@ -140,26 +117,73 @@ def _judge_quotas(gate, request, cfg, dry, override):
     return judged["warnings"]
 
 
-def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None):
+def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None,
+                  team=None):
     """`admit`, failing open: when the policy machinery itself fails (the database locked past
     its timeout, read-only or damaged), the call runs without its budget check after one
     warning, and is still recorded through the spool (`policies.on_error: passthrough`), or
     is refused (`block`). A budget check must never cost the user their call or its row."""
     try:
         return admit(decision, request, cfg, environ, attempt=attempt,
-                     invocation_id=invocation_id)
+                     invocation_id=invocation_id, team=team)
     except Exception as exc:
         if errors.debug_enabled():
             raise
         gate = new_gate(decision, invocation_id, attempt)
         why = exc.why if isinstance(exc, errors.ShimError) else f"{type(exc).__name__}: {exc}"
         label = describe(decision)
+        environ = os.environ if environ is None else environ
+        if (_busy(exc) and environ.get(budgets.OVERRIDE_ENV) != "1"
+                and _hard_budget(cfg or {}, decision)):
+            # Never fail open past a hard limit: a database too busy to check refuses the call.
+            unchecked = (f"the telemetry database stayed busy for {busy_wait(True, environ):g} "
+                         "s, so the hard budget could not be checked")
+            gate.update(blocked=True, block_reason=f"budget: {unchecked}", error=errors.Blocked(
+                "budget", unchecked, f"{label} was not run; try again, or "
+                               f"{budgets.OVERRIDE_ENV}=1 runs it anyway (recorded)"))
+            return gate
         if (((cfg or {}).get("policies") or {}).get("on_error") or "passthrough") == "block":
             gate.update(blocked=True, block_reason=f"policy: {why}", error=errors.Blocked(
                 "policy", why, f"policies.on_error is block, so {label} was not run"))
         else:
             errors.warn("policy", why, f"running {label} without its budget check")
         return gate
+
+
+def _require_team(team):
+    if team is None:  # a caller's bug, not the user's: fails open like any internal error
+        raise TypeError("a budget has scope team, but no team hooks were passed to the engine")
+
+
+def _hard_budget(cfg, decision):
+    """True when a hard budget applies to the call: it must never run unchecked."""
+    return any(b.get("type") == "hard" for b in budgets.applicable(cfg, decision))
+
+
+def busy_wait(hard, environ):
+    """Seconds the gate waits for a busy database (SQLite's busy timeout): long under a hard
+    budget (a parallel burst queues on the write lock; under load that can take a while),
+    the store's default otherwise; `LLM_SHIM_BUDGET_BUSY_WAIT` sets both."""
+    value = environ.get(BUSY_WAIT_ENV)
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+    if hard:
+        return HARD_BUDGET_BUSY_WAIT
+    from shim.telemetry import store
+
+    return store.DEFAULT_TIMEOUT
+
+
+def _busy(exc):
+    """The database stayed locked past the busy timeout (not damaged, not read-only)."""
+    if isinstance(exc, errors.ShimError):
+        return False
+    from shim.telemetry import store
+
+    return store.classify(exc) == "locked"
 
 
 def describe(decision):
@@ -173,67 +197,19 @@ def _join(warning):
     return f"{what}: {why}" + (f"; {hint}" if hint else "")
 
 
-def _ingest(cfg):
-    """Bring a stale spool into the database; never fatal.
-
-    Not needed for the calls the gate admitted: their reservations carry their cost until
-    ingestion (shim.policy.state). It is for spend the gate never saw (calls made before the
-    budget existed) and for costs only ingestion learns (usage harvested from a tool's logs
-    after a text-mode call, where the estimate stands in meanwhile). So the spool is ingested
-    only when its oldest record is older than INGEST_AFTER seconds: most gated calls skip the
-    import and parse of ingestion (~40 ms).
-    """
+def _import_slice(cfg):
+    """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
+    what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
+    imports.ADMISSION_SECONDS); a stat per log file when nothing changed. Never fatal."""
     try:
-        from shim.telemetry import spool
+        from shim.telemetry import imports
 
-        if not _spool_is_stale(spool, clock()):
-            return
-        from shim.telemetry import ingest
-
-        ingest.ingest(connect(), cfg=cfg)
+        imports.refresh(connect(), cfg, bounded=True, what="budget")
     except Exception as exc:
         if errors.debug_enabled():
             raise
-        errors.warn("budget", f"could not read the spool: {type(exc).__name__}: {exc}",
-                    "spend from calls not yet ingested is not counted")
-
-
-def _spool_is_stale(spool, now):
-    directory = os.path.dirname(spool.spool_file())
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return False
-    for name in names:
-        path = os.path.join(directory, name)
-        try:
-            if name == spool.SPOOL_NAME:
-                with open(path, "rb") as fh:
-                    head = fh.read(4096)
-                if head and _first_started_at(head, now) < now - INGEST_AFTER:
-                    return True
-            elif name.startswith(spool.CLAIM_PREFIX) and name.endswith(spool.CLAIM_SUFFIX):
-                if os.stat(path).st_mtime < now - INGEST_AFTER:
-                    return True  # left by an ingester that failed
-        except OSError:
-            pass
-    return False
-
-
-def _first_started_at(head, now):
-    """`started_at` of the spool's first record (a repr() line), or 0 when unreadable."""
-    key = b"'started_at': "
-    at = head.find(key)
-    if at < 0:
-        return 0.0
-    end = at + len(key)
-    stop = end
-    while stop < len(head) and head[stop:stop + 1] in b"0123456789.e+-":
-        stop += 1
-    try:
-        return float(head[end:stop])
-    except ValueError:
-        return 0.0
+        errors.warn("budget", f"could not import the tools' own logs: {type(exc).__name__}: "
+                    f"{exc}", "spend outside the shim is not counted")
 
 
 def _admit_locked(conn, gate, request, cfg, dry, override):
@@ -406,12 +382,12 @@ def _downgrade(decision, request, cfg, row):
     return cheaper
 
 
-def measure(conn, budget, cfg, now):
-    """Spend of one budget's current period: {"budget", "spent", "in_flight", ...}."""
-    if budget["scope"] == "team":  # the team store's figures (shim/team/budgets.py)
-        from shim.team import budgets as team_budgets
-
-        return team_budgets.measure(conn, budget, cfg, now)
+def measure(conn, budget, cfg, now, team=None):
+    """Spend of one budget's current period: {"budget", "spent", "in_flight", ...}.
+    A team-scope budget is measured by the `team` hooks (the team store's figures)."""
+    if budget["scope"] == "team":
+        _require_team(team)
+        return team.measure(conn, budget, cfg, now)
     start, reset_at, label = budgets.period_bounds(budget, cfg, now)
     column = budgets.SCOPE_COLUMNS[budget["scope"]]
     recorded = state.recorded_spend(conn, column, budget["patterns"], start)
@@ -449,93 +425,3 @@ def _reserve(conn, gate, judged, cfg, now, override):
         gate["rate_event_id"] = state.add_rate_event(
             conn, agent=values["agent"], tool=values["tool"], model=values["model"],
             tokens=judged["estimate"]["tokens"], now=now, **common)
-
-
-# --- after the attempt ---------------------------------------------------------------------------
-
-def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
-    """Settle the gate's reservation with the actual cost; start a cooldown if the attempt was
-    rate_limited/overloaded. Never raises (a warning line instead): the call already ran."""
-    if (gate or {}).get("team_reservation_id"):  # team budgets (shim/team/budgets.py)
-        from shim.team import budgets as team_budgets
-
-        team_budgets.settle(gate, decision, outcome, cfg, diagnosis, attempt)
-    cls = (diagnosis or {}).get("class")
-    needs_cooldown = cls in COOLDOWN_CLASSES
-    reservation = (gate or {}).get("reservation_id")
-    rate_event = (gate or {}).get("rate_event_id")
-    if not (reservation or rate_event or needs_cooldown):
-        return
-    try:
-        usage = (outcome or {}).get("usage")
-        conn = connect()
-        if reservation or rate_event:
-            cost, known = estimate.actual_cost(usage, decision, cfg)
-            if not known:
-                cost = 0.0 if cls in NOTHING_SPENT else \
-                    (gate.get("estimate") or {}).get("usd", 0.0)
-            tokens = estimate.used_tokens(usage)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if reservation:
-                    state.settle(conn, reservation, cost, attempt=attempt)
-                if rate_event and tokens is not None:
-                    state.set_rate_tokens(conn, rate_event, tokens)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            if reservation and (cfg.get("policies") or {}).get("alerts"):
-                from shim.alerts import check  # only when alerts are configured
-
-                check.after_settlement(conn, gate, cfg)
-        if needs_cooldown:
-            from shim.policy import cooldown
-
-            model = (usage or {}).get("model") or decision.get("model")
-            cooldown.record_failure(conn, cfg, decision.get("tool"), model, cls,
-                                    diagnosis.get("retry_after"))
-    except Exception as exc:
-        _warn_bookkeeping(exc)
-
-
-def release(gate):
-    """The admitted attempt never started: drop its reservation and rate event."""
-    if (gate or {}).get("team_reservation_id"):  # team budgets (shim/team/budgets.py)
-        from shim.team import budgets as team_budgets
-
-        team_budgets.release(gate)
-    if not gate or not (gate.get("reservation_id") or gate.get("rate_event_id")):
-        return
-    try:
-        conn = connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if gate.get("reservation_id"):
-                state.release(conn, gate["reservation_id"])
-            if gate.get("rate_event_id"):
-                conn.execute("DELETE FROM policy_rate_events WHERE id = ?",
-                             (gate["rate_event_id"],))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        gate["reservation_id"] = gate["rate_event_id"] = None
-    except Exception as exc:
-        _warn_bookkeeping(exc)
-
-
-def _warn_bookkeeping(exc):
-    if errors.debug_enabled():
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    errors.warn("policy", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; its reservation expires on its own")
-
-
-def run_with_fallbacks(plan, cfg, environ):
-    """Kept for callers of the first proxy draft: the attempt loop lives in attempts.py."""
-    from shim.policy import attempts
-
-    return attempts.run(plan, cfg, environ)

@@ -22,8 +22,6 @@ CLASSES = ("rate_limited", "overloaded", "auth", "quota", "network", "timeout",
            "binary_missing", "context_too_long", "max_budget", "error")
 # claude stopped itself at --max-budget-usd (shim.policy.cap): not a fallback trigger.
 MAX_BUDGET_SUBTYPE = "error_max_budget_usd"
-# Classes that put a tool or model into cooldown for every shim on the machine.
-COOLDOWN_CLASSES = ("rate_limited", "overloaded")
 
 # timeout(1) and GNU coreutils' convention for "the command timed out".
 TIMEOUT_EXIT = 124
@@ -170,9 +168,9 @@ def _tool_patterns(tool, cfg, lowered):
     try:
         from shim import adapters
 
-        for pattern, cls in adapters.failure_patterns(tool, cfg):
-            if pattern and pattern in lowered and cls in CLASSES:
-                return cls, pattern
+        cls, pattern = adapters.match_failure(tool, lowered, cfg)
+        if cls in CLASSES:
+            return cls, pattern
     except Exception:
         pass
     return None, None

@@ -23,99 +23,14 @@ Not on the hot path (sqlite3 is imported by the caller's connection only).
 import os
 import time
 
+from shim.procs import host, pid_alive, process_start  # noqa: F401  (state.host() etc. for callers)
+
 IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
 SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
 RATE_EVENT_TTL = 3600              # the longest rate-limit window
 
 TABLES = ("policy_reservations", "policy_rate_events", "policy_cooldowns")
 
-
-def policy_state(conn):
-    """Migration: the policy engine's tables (registered in shim.telemetry.migrations)."""
-    conn.execute("""
-        CREATE TABLE policy_reservations (
-            id INTEGER PRIMARY KEY,
-            invocation_id TEXT NOT NULL,
-            attempt INTEGER NOT NULL,
-            created_at REAL NOT NULL,
-            expires_at REAL NOT NULL,
-            host TEXT,
-            pid INTEGER,
-            pid_start INTEGER,
-            agent TEXT,
-            tool TEXT,
-            provider TEXT,
-            model TEXT,
-            cost_usd REAL NOT NULL,
-            tokens INTEGER,
-            settled INTEGER NOT NULL DEFAULT 0,
-            override INTEGER NOT NULL DEFAULT 0
-        )""")
-    conn.execute("CREATE INDEX policy_reservations_attempt "
-                 "ON policy_reservations (invocation_id, attempt)")
-    conn.execute("""
-        CREATE TABLE policy_rate_events (
-            id INTEGER PRIMARY KEY,
-            at REAL NOT NULL,
-            agent TEXT,
-            tool TEXT,
-            model TEXT,
-            tokens INTEGER NOT NULL DEFAULT 0,
-            invocation_id TEXT,
-            attempt INTEGER
-        )""")
-    conn.execute("CREATE INDEX policy_rate_events_at ON policy_rate_events (at)")
-    conn.execute("""
-        CREATE TABLE policy_cooldowns (
-            kind TEXT NOT NULL,
-            name TEXT NOT NULL,
-            until REAL NOT NULL,
-            failure_class TEXT,
-            set_at REAL NOT NULL,
-            host TEXT,
-            pid INTEGER,
-            PRIMARY KEY (kind, name)
-        )""")
-
-
-def host():
-    try:
-        return os.uname().nodename
-    except (AttributeError, OSError):
-        return None
-
-
-def pid_alive(pid, started=None):
-    """True when `pid` runs and, where /proc tells, is the process that started at `started`
-    (a reused pid is not the shim that made the reservation)."""
-    if not pid:
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    except (OSError, ValueError, OverflowError):
-        return False
-    if started is not None:
-        now_started = process_start(pid)
-        if now_started is not None and now_started != started:
-            return False
-    return True
-
-
-def process_start(pid):
-    """The start time of `pid` in clock ticks since boot (Linux /proc), or None."""
-    try:
-        with open(f"/proc/{int(pid)}/stat", "rb") as fh:
-            data = fh.read()
-        return int(data[data.rindex(b")") + 2:].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-# --- housekeeping (inside the caller's transaction) --------------------------------------------
 
 def expire(conn, now=None):
     """Settle dead in-flight reservations at their estimate; drop ingested settled ones, old
@@ -242,14 +157,6 @@ def in_flight(conn):
 
 
 # --- rate-limit events ----------------------------------------------------------------------
-
-def rate_usage(conn, scope_column, patterns, since):
-    """(calls, tokens) recorded since `since` in the scope."""
-    where, args = _where(scope_column, patterns, "at", since)
-    row = conn.execute(f"SELECT COUNT(*), TOTAL(tokens) FROM policy_rate_events WHERE {where}",
-                       args).fetchone()
-    return int(row[0]), int(row[1] or 0)
-
 
 def rate_times(conn, scope_column, patterns, since):
     """[(at, tokens)] oldest first: when the window will have room again."""

@@ -9,13 +9,15 @@ import time
 from shim.policy import budgets, engine, ratelimit, state
 
 
-def status(conn, cfg, now=None):
-    """{"now", "budgets": [...], "rate_limits": [...], "reservations": [...], "cooldowns": [...]}"""
+def status(conn, cfg, now=None, team=None):
+    """{"now", "budgets": [...], "rate_limits": [...], "reservations": [...], "cooldowns": [...]}
+
+    `team`: the team budgets' hooks (shim.team.budget_hooks), for a budget of scope team."""
     now = time.time() if now is None else now
     conn.execute("BEGIN IMMEDIATE")
     try:
         state.expire(conn, now)
-        rows = [_budget_row(engine.measure(conn, b, cfg, now), now)
+        rows = [_budget_row(engine.measure(conn, b, cfg, now, team), now)
                 for b in budgets.configured(cfg)]
         limits = [_limit_row(conn, limit, now) for limit in ratelimit.configured(cfg)]
         reservations = state.in_flight(conn)

@@ -3,9 +3,9 @@
 from shim import errors
 from shim.report import periods as periods_mod
 from shim.report import query, summary
-from shim.report.measures import KEYS
+from shim.report.measures import GROUP_KEYS as KEYS
 
-FILTER_KEYS = ("agent", "tool", "model")
+FILTER_KEYS = ("agent", "tool", "model", "source")
 
 
 def settings():

@@ -95,7 +95,9 @@ def _budgets(conn, cfg, now):
             from shim.config import compiled
 
             cfg = compiled.load()
-        return status.status(conn, cfg, now)["budgets"]
+        from shim import team
+
+        return status.status(conn, cfg, now, team.budget_hooks(cfg))["budgets"]
     except errors.ShimError as exc:
         return f"budgets unavailable: {exc.why}"
 

@@ -9,6 +9,14 @@ delete subtracts exactly what the insert added.
 
 # The columns a row may be grouped by or filtered on, in rollup key order.
 KEYS = ("agent", "model", "tool", "provider", "project")
+# Keys only the rows have (not the rollups: a report using one sums the rows), as SQL:
+# `source` is shim or import (an import row's invocation id says so, in counters too).
+ROW_KEYS = {
+    "session": "session_id",
+    "branch": "git_branch",
+    "source": "(CASE WHEN invocation_id LIKE 'import:%' THEN 'import' ELSE 'shim' END)",
+}
+GROUP_KEYS = KEYS + tuple(ROW_KEYS)
 
 NANO = 1_000_000_000  # nano-USD per USD
 

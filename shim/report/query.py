@@ -11,7 +11,8 @@ import bisect
 
 from shim.report import periods as periods_mod
 from shim.report import rollup
-from shim.report.measures import KEYS, MEASURES, bucket_expression, expressions
+from shim.report.measures import (GROUP_KEYS, MEASURES, ROW_KEYS, bucket_expression,
+                                   expressions)
 
 MEASURE_NAMES = tuple(MEASURES)
 
@@ -66,9 +67,11 @@ def _statements(conn, periods, group_by, filters, use_rollup):
     group_by = tuple(group_by)
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for key in (*group_by, *filters):
-        if key not in KEYS:  # names go into the SQL text: only known columns
+        if key not in GROUP_KEYS:  # names go into the SQL text: only known columns
             raise ValueError(key)
     seconds = periods_mod.bucket_seconds(periods) or 1
+    if any(k in ROW_KEYS for k in (*group_by, *filters)):
+        use_rollup = False
     if use_rollup and seconds == rollup.LEVELS[0][1] and rollup.exists(conn):
         return "rollup", [(table, size, *_rollup_sql(table, lo, hi, group_by, filters))
                           for table, size, lo, hi in plan(periods)]
@@ -76,7 +79,7 @@ def _statements(conn, periods, group_by, filters, use_rollup):
     statements = []
     for table, columns in tables(conn).items():
         available = set(columns)
-        if all(k in available for k in filters):  # else the table cannot match the filter
+        if all(_column(k, available) != "NULL" for k in filters):  # else it cannot match
             statements.append((table, seconds, *_raw_sql(table, available, seconds, lo, hi,
                                                   group_by, filters)))
     return "rows", statements
@@ -108,11 +111,20 @@ def plan(periods):
     return [(table, size, lo // size, hi // size) for table, size, lo, hi in merged]
 
 
+def _column(key, available=None):
+    """The SQL for a group or filter key (a column, or a ROW_KEYS expression)."""
+    if key in ROW_KEYS:
+        column = ROW_KEYS[key]
+        plain = column.isidentifier()
+        return column if not plain or available is None or column in available else "NULL"
+    return key if available is None or key in available else "NULL"
+
+
 def _filter_sql(filters):
     clauses, params = [], []
     for key in sorted(filters):
         values = filters[key]
-        clauses.append(f"{key} IN ({', '.join('?' * len(values))})")
+        clauses.append(f"{_column(key)} IN ({', '.join('?' * len(values))})")
         params += values
     return clauses, params
 
@@ -129,7 +141,7 @@ def _rollup_sql(table, lo, hi, group_by, filters):
 def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})" for m in MEASURE_NAMES)
-    keys = "".join(f", {k if k in available else 'NULL'}" for k in group_by)
+    keys = "".join(f", {_column(k, available)}" for k in group_by)
     where, params = _filter_sql(filters)
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT {bucket_expression('', seconds)}{keys}, {sums} FROM {table} "

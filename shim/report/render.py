@@ -7,7 +7,7 @@ are explained in footnotes under the table.
 """
 
 from shim.report import fit
-from shim.report.measures import KEYS
+from shim.report.measures import GROUP_KEYS as KEYS
 
 BLOCKS = " ▏▎▍▌▋▊▉█"  # 0..8 eighths of a character cell
 COLUMNS = (  # (header, field, formatter name); "calls" are invocations

@@ -20,6 +20,7 @@ from shim import adapters
 from shim.routing import agents
 from shim.routing import classify as classifier
 from shim.routing import router
+from shim.tools import BUILTIN_TOOLS
 
 TIER_ORDER = ("cheap", "standard", "premium")
 DEFAULT_COMPLEXITY_TO_TIER = {"simple": "cheap", "standard": "standard", "complex": "premium"}
@@ -43,7 +44,9 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
     verdict = None
     if request["understood"] and request["mode"] == "oneshot" and request["prompt"] is not None:
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])
-        if cost["strong_share"] is not None:
+        # The learned router (~1 ms and its weights) only where its score picks the tier:
+        # an agent that routes by cost. Other calls keep the keyword score.
+        if cost["strong_share"] is not None and cost["enabled"]:
             try:
                 verdict = router.route(request["prompt"], request["resume"],
                                         cost["strong_share"], verdict)
@@ -186,7 +189,7 @@ def _target_tool(cfg, settings, agent, tool_requested, reasons, redirected_by=No
     who = redirected_by or "agent %s" % agent
     if not wanted or wanted == tool_requested:
         return tool_requested
-    if wanted not in (cfg.get("tools") or {}) and wanted not in adapters.BUILTIN:
+    if wanted not in (cfg.get("tools") or {}) and wanted not in BUILTIN_TOOLS:
         reasons.append("%s asks for tool %s, which is not configured" % (who, wanted))
         return tool_requested
     reasons.append("%s runs tool %s" % (who, wanted))

@@ -6,10 +6,14 @@ tests/bench/classifier.py. Not on the hot path.
 from shim.routing import router
 
 TIERS = router.TIERS
+# Files labelled for the keyword score (tests/data/routing/coding_prompts*.jsonl) say
+# "expected": simple|standard|complex; the router's tiers map onto those classes one to one.
+COMPLEXITY_TO_TIER = {complexity: tier for tier, complexity in router.TIER_TO_COMPLEXITY.items()}
 
 
 def read_jsonl(path):
-    """[{"prompt", "label"}, ...] from a JSONL file; ValueError("LINE: why") on a bad line."""
+    """[{"prompt", "label"}, ...] from a JSONL file; ValueError("LINE: why") on a bad line. A
+    line without "label" may give the keyword score's class as "expected" instead."""
     import json
 
     rows = []
@@ -23,9 +27,18 @@ def read_jsonl(path):
                 raise ValueError("line %d: not JSON (%s)" % (number, exc)) from None
             if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
                 raise ValueError("line %d: expected an object with a string \"prompt\"" % number)
-            if row.get("label") not in TIERS:
+            if "label" not in row and "expected" in row:
+                if row["expected"] not in tuple(COMPLEXITY_TO_TIER):  # a tuple: [] or {} give no TypeError
+                    raise ValueError("line %d: \"expected\" must be one of %s, got %r" % (
+                        number, ", ".join(COMPLEXITY_TO_TIER), row["expected"]))
+                row = dict(row, label=COMPLEXITY_TO_TIER[row["expected"]])
+            elif "label" not in row:
+                raise ValueError("line %d: no \"label\" (%s) or \"expected\" (%s): --eval needs "
+                                 "labelled prompts" % (number, "|".join(TIERS),
+                                                       "|".join(COMPLEXITY_TO_TIER)))
+            if row["label"] not in TIERS:
                 raise ValueError("line %d: \"label\" must be one of %s, got %r" % (
-                    number, ", ".join(TIERS), row.get("label")))
+                    number, ", ".join(TIERS), row["label"]))
             rows.append(row)
     if not rows:
         raise ValueError("no prompts in the file")
@@ -53,14 +66,6 @@ def evaluate(rows, strong_share):
         "agreement": round(right / total, 4),
         "agreement_up": round(up_right / total, 4),
     }
-
-
-def relative_cost(share, prices):
-    """Cost of a routed mix relative to sending every call to premium, given {tier: price per
-    call}; None when a tier's price is unknown (unknown is not zero)."""
-    if any(prices.get(tier) is None for tier in TIERS) or not prices["premium"]:
-        return None
-    return sum(share[tier] * prices[tier] for tier in TIERS) / prices["premium"]
 
 
 def format_report(result):

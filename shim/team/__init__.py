@@ -12,6 +12,18 @@ DEFAULT_TIMEOUT = 2.0
 ON_UNREACHABLE = ("open", "closed")
 
 
+def budget_hooks(cfg):
+    """shim.team.budgets (admit, measure, settle, release) when a budget has scope team, else
+    None: what the policy engine, which never imports team code, is handed to judge them."""
+    from shim.policy import budgets
+
+    if not budgets.team_scoped(cfg):
+        return None
+    from shim.team import budgets as team_budgets
+
+    return team_budgets
+
+
 def configured(cfg):
     """True when the config has a `team:` section with a dsn (cheap: a dict lookup)."""
     team = (cfg or {}).get("team")

@@ -202,9 +202,9 @@ def _verdicts(gate, rows, est_usd, settings, offline, override, dry, now):
     hint += f"{policy_budgets.OVERRIDE_ENV}=1 runs it anyway, and that is recorded)"
     error = errors.Blocked("budget", why, hint)
     if not dry:
-        from shim.policy import engine
+        from shim.policy import settle
 
-        engine.release(gate)  # the local reservation and rate event: the call will not run
+        settle.release(gate)  # the local reservation and rate event: the call will not run
     gate.update(blocked=True, error=error, block_reason=f"{error.what}: {error.why}")
 
 
@@ -343,14 +343,14 @@ def settle(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
     rid = (gate or {}).get("team_reservation_id")
     if not rid:
         return
-    from shim.policy import engine, estimate
+    from shim.policy import estimate, settle
 
     try:
         settings = _settings(cfg)
         cls = (diagnosis or {}).get("class")
         cost, known = estimate.actual_cost((outcome or {}).get("usage"), decision, cfg)
         if not known:
-            cost = 0.0 if cls in engine.NOTHING_SPENT else \
+            cost = 0.0 if cls in settle.NOTHING_SPENT else \
                 (gate.get("estimate") or {}).get("usd", 0.0)
         number = int(attempt if attempt is not None else gate.get("attempt") or 1)
         _remote(settings, lambda pgc: pgc.execute(

@@ -176,15 +176,7 @@ def machine_id():
         pass
     paths.ensure_dir(paths.data_dir())
     value = os.urandom(8).hex()
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    with open(fd, "w", encoding="ascii") as fh:
-        fh.write(value + "\n")
-    try:
-        os.link(tmp, path)  # first writer wins; a concurrent one reads the winner's id
-    except FileExistsError:
-        os.unlink(tmp)
-        with open(path, encoding="ascii") as fh:
+    if not safefs.create_once(path, (value + "\n").encode("ascii")):
+        with open(path, encoding="ascii") as fh:  # a concurrent writer won: its id it is
             return fh.read().strip()
-    os.unlink(tmp)
     return value

@@ -23,10 +23,10 @@ import sys
 import time
 
 from shim import errors, paths
-from shim.telemetry import harvest, prices, privacy, spool, starts, store
+from shim.telemetry import harvest, imports, models, prices, privacy, spool, starts, store
+from shim.telemetry.models import embedded_config, load_config  # noqa: F401 (callers use ingest.*)
+from shim.telemetry.record import TOKEN_KEYS
 
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-              "reasoning_tokens")
 _RECORD_START = b"{'v': "
 
 
@@ -164,7 +164,11 @@ def _commit(conn, attempts, counters, db_path, timeout, claims=None):
                  if r.get("failure_class") != "killed"])
             if claims:
                 store.insert_claims(conn, claims, time.time())
-            return store.insert_attempts(conn, attempts) + store.insert_counters(conn, counters)
+            inserted = store.insert_attempts(conn, attempts) + store.insert_counters(conn,
+                                                                                    counters)
+            # rows `llm-shim import` took earlier that these calls account for go
+            imports.supersede(conn, attempts, claims)
+            return inserted
     except sqlite3.Error as exc:
         _rollback(conn)
         if errors.debug_enabled() and store.classify(exc) == "other":
@@ -263,7 +267,7 @@ def prepare(rec, cfg, table, claims=None):
             _take_logged_model(rec, got.get("model"), table)
             if kind == "attempt" and not rec.get("session_id"):
                 rec["session_id"] = got.get("session_id")
-    _model_facts(rec, cfg)
+    models.model_facts(rec, cfg)
     try:
         prices.price_record(rec, parts, table)
     except (TypeError, ValueError, KeyError):
@@ -287,47 +291,6 @@ def _take_logged_model(rec, logged, table):
     rec["model"] = logged
     if current:
         rec["provider"] = rec["tier"] = None
-
-
-def _model_facts(rec, cfg):
-    """Provider and tier of the model that actually ran, when the decision did not know it."""
-    model = rec.get("model")
-    if not model or (rec.get("provider") and rec.get("tier")):
-        return
-    models = cfg.get("models") or {}
-    model_id = (cfg.get("_aliases") or {}).get(model, model)
-    if model_id not in models and model.endswith("[1m]"):
-        model_id = (cfg.get("_aliases") or {}).get(model[:-4], model[:-4])
-    spec = models.get(model_id) or {}
-    rec["provider"] = rec.get("provider") or spec.get("provider")
-    rec["tier"] = rec.get("tier") or spec.get("tier")
-
-
-def load_config():
-    """The compiled config; the embedded defaults if it cannot be loaded (prices still work)."""
-    try:
-        from shim.config import compiled
-    except ImportError:
-        return embedded_config()
-    try:
-        return compiled.load()
-    except errors.ShimError as exc:
-        errors.warn("telemetry", f"config unusable ({exc.why})", "pricing with the defaults")
-        return embedded_config()
-
-
-def embedded_config():
-    import yaml
-
-    with open(paths.embedded_default_config(), encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh) or {}
-    aliases = {}
-    for model_id, spec in (cfg.get("models") or {}).items():
-        aliases[model_id] = model_id
-        for alias in (spec or {}).get("aliases") or ():
-            aliases.setdefault(alias, model_id)
-    cfg["_aliases"] = aliases
-    return cfg
 
 
 def main():

@@ -379,7 +379,7 @@ def write_imported(data, cfg, source, source_date, dest=None, what="prices impor
         "models": dict(sorted(rows.items())),
     }
     dest = dest or imported_file()
-    _write_atomic(dest, json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    safefs.write_atomic(dest, (json.dumps(doc, indent=1, sort_keys=False) + "\n").encode("utf-8"))
     changed = []
     for model_id, spec in (cfg.get("models") or {}).items():
         new = rows.get(model_id)
@@ -390,7 +390,3 @@ def write_imported(data, cfg, source, source_date, dest=None, what="prices impor
             changed.append(model_id)
     return {"path": dest, "rows": len(rows), "changed": changed, "source": source,
             "source_date": source_date}
-
-
-def _write_atomic(path, text):
-    safefs.write_atomic(path, text.encode("utf-8"))

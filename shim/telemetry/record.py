@@ -54,7 +54,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     blocked, block_reason, budget_override, prompt_text, response_text; optional session_id.
     """
     usage = outcome.get("usage") or None
-    known = _has_usage(usage)
+    known = has_usage(usage)
     mode = privacy_mode(cfg, decision.get("agent"))
     started = float(outcome.get("started_at") or time.time())
     ended = float(outcome.get("ended_at") or started)
@@ -104,6 +104,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
             "shim_version": __version__,
+            **git_state(cwd),
         }
         record.update(_prompt_fields(mode, decision, outcome))
     parts = (usage or {}).get("parts")
@@ -173,8 +174,80 @@ def _project(cfg, cwd):
     return cwd
 
 
-def _has_usage(usage):
-    """A tap result may carry only error hints or a session id: that is not usage."""
+GIT_MAX_DEPTH = 40
+
+
+def git_state(cwd):
+    """{"git_branch", "git_head"} of the repository holding `cwd`, read from .git/HEAD by
+    hand (no git process: the hot path). A detached HEAD has no branch; a ref not found as a
+    loose file or in packed-refs leaves the head unknown. Never raises."""
+    state = {"git_branch": None, "git_head": None}
+    try:
+        git_dir = _git_dir(cwd)
+        if git_dir is None:
+            return state
+        with open(os.path.join(git_dir, "HEAD"), "rb") as fh:
+            head = fh.read(512).decode("utf-8", "replace").strip()
+        if not head.startswith("ref: "):
+            state["git_head"] = head or None
+            return state
+        ref = head[5:].strip()
+        state["git_branch"] = ref[11:] if ref.startswith("refs/heads/") else ref
+        state["git_head"] = _resolve_ref(git_dir, ref)
+    except (OSError, ValueError):
+        pass
+    return state
+
+
+def _git_dir(cwd):
+    """The .git directory for `cwd` (a `.git` file of a worktree points elsewhere)."""
+    directory = cwd
+    for _ in range(GIT_MAX_DEPTH):
+        if not directory:
+            return None
+        candidate = os.path.join(directory, ".git")
+        if os.path.isdir(candidate):
+            return candidate
+        if os.path.isfile(candidate):
+            with open(candidate, "rb") as fh:
+                line = fh.read(4096).decode("utf-8", "replace").strip()
+            if line.startswith("gitdir: "):
+                return os.path.join(directory, line[8:].strip())
+            return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+    return None
+
+
+def _resolve_ref(git_dir, ref):
+    common = git_dir
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
+            common = os.path.join(git_dir, fh.read(4096).decode("utf-8", "replace").strip())
+    except OSError:
+        pass
+    for base in dict.fromkeys((git_dir, common)):
+        try:
+            with open(os.path.join(base, ref), "rb") as fh:
+                return fh.read(128).decode("ascii", "replace").strip() or None
+        except OSError:
+            continue
+    try:
+        with open(os.path.join(common, "packed-refs"), "rb") as fh:
+            wanted = (" " + ref).encode("utf-8")
+            for line in fh:
+                if line.rstrip(b"\r\n").endswith(wanted):
+                    return line.split(b" ", 1)[0].decode("ascii", "replace")
+    except OSError:
+        pass
+    return None
+
+
+def has_usage(usage):
+    """True when a tap result carries tokens or a cost: it may carry only error hints or a
+    session id, which is not usage."""
     if not usage:
         return False
     return usage.get("cost_usd") is not None or any(usage.get(k) is not None for k in TOKEN_KEYS)
@@ -256,16 +329,4 @@ def _salt():
 def _create_salt(directory, path):
     """Write the salt to a private temp file, then link it in: readers never see a partial one."""
     paths.ensure_dir(directory)
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    fd = safefs.open_file(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    try:
-        os.write(fd, os.urandom(SALT_BYTES))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(tmp)
+    safefs.create_once(path, os.urandom(SALT_BYTES), durable=True)  # a concurrent one may win

@@ -121,6 +121,49 @@ def needs_ingest(bound=INGEST_BOUND, spool_dir=None):
         return False
 
 
+def is_stale(older_than, now, spool_dir=None):
+    """True when a record has waited in the spool longer than `older_than` seconds: its first
+    record started before `now - older_than`, or a claimed file left by an ingester that
+    failed is that old. Cheap (one listdir, 4 KiB read): the policy gate asks before deciding
+    whether to ingest. The spool's format is read here only, never by its callers."""
+    directory = spool_dir or paths.spool_dir()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    cutoff = now - older_than
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            if name == SPOOL_NAME:
+                with open(path, "rb") as fh:
+                    head = fh.read(4096)
+                if head and _first_started_at(head) < cutoff:
+                    return True
+            elif name.startswith(CLAIM_PREFIX) and name.endswith(CLAIM_SUFFIX):
+                if os.stat(path).st_mtime < cutoff:
+                    return True  # left by an ingester that failed
+        except OSError:
+            pass
+    return False
+
+
+def _first_started_at(head):
+    """`started_at` of the first record in `head` (a repr() line), or 0 when unreadable."""
+    key = b"'started_at': "
+    at = head.find(key)
+    if at < 0:
+        return 0.0
+    end = at + len(key)
+    stop = end
+    while stop < len(head) and head[stop:stop + 1] in b"0123456789.e+-":
+        stop += 1
+    try:
+        return float(head[end:stop])
+    except ValueError:
+        return 0.0
+
+
 class Claimed:
     """A spool file taken for ingestion, held under an exclusive lock until `done` or `keep`."""
 

@@ -146,9 +146,9 @@ def killed_record(line, now):
 
 def alive_since(pid, started):
     """True when `pid` runs a process that started no later than `started` (epoch)."""
-    from shim.policy import state
+    from shim import procs
 
-    if not state.pid_alive(pid):
+    if not procs.pid_alive(pid):
         return False
     began = _start_epoch(pid)
     return began is None or began <= started + 1.0
@@ -156,9 +156,9 @@ def alive_since(pid, started):
 
 def _start_epoch(pid):
     """When `pid` started, in epoch seconds (Linux /proc), or None."""
-    from shim.policy import state
+    from shim import procs
 
-    ticks = state.process_start(pid)
+    ticks = procs.process_start(pid)
     if ticks is None:
         return None
     try:

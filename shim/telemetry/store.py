@@ -6,16 +6,18 @@ schema is first created or migrated; `synchronous=NORMAL` and a busy timeout on 
 connection. Connections are in autocommit mode: writers use `transaction()` (BEGIN IMMEDIATE).
 """
 
-import contextlib
 import fcntl
-import json
 import os
-import sqlite3
 import time
+
+# The C module itself: `sqlite3` (its dbapi2) also imports datetime and collections for default
+# adapters and converters that nothing here uses (no detect_types, no date values), ~8 ms of a
+# gated shim call. Same connect, Row and exception classes (dbapi2 re-exports them).
+import _sqlite3 as sqlite3
 
 from shim import errors, paths, safefs
 from shim.telemetry import migrations
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
 DEFAULT_TIMEOUT = 5.0
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).
@@ -101,15 +103,20 @@ def warn_db_error(exc, path=None, action="telemetry database"):
     return kind
 
 
-@contextlib.contextmanager
-def transaction(conn):
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+class transaction:
+    """`with transaction(conn):` BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+    A class rather than contextlib.contextmanager: contextlib costs ~2 ms to import."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind, value, tb):
+        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        return False
 
 
 def _insert(conn, table, columns, records, encode):
@@ -134,6 +141,8 @@ _NOT_NULL_FLAGS = ("blocked", "budget_override")
 
 def _encode(column, value):
     if column == "reasons" and isinstance(value, (list, tuple)):
+        import json  # lazily: a gated shim call connects but never encodes
+
         return json.dumps(list(value), ensure_ascii=False)
     if column in _NOT_NULL_FLAGS:
         return 1 if value else 0
@@ -145,7 +154,10 @@ def _encode(column, value):
 def insert_attempts(conn, records):
     """Insert attempt records; ones already present (same invocation_id, attempt) are ignored.
     Returns the number of new rows."""
-    return _insert(conn, "attempts", ATTEMPT_COLUMNS, records, _encode)
+    # The m009 columns only when a record has one: rows without them insert into any schema
+    # since m001's (the ones ATTEMPT_COLUMNS names).
+    extra = tuple(c for c in IMPORT_COLUMNS if any(rec.get(c) is not None for rec in records))
+    return _insert(conn, "attempts", ATTEMPT_COLUMNS + extra, records, _encode)
 
 
 def insert_counters(conn, records):
@@ -185,6 +197,8 @@ def recent(conn, limit=20, filters=None):
     only failed attempts that ran / only blocked ones).
     """
     where, params = _recent_where(filters or {})
+    import json
+
     conn.row_factory = sqlite3.Row
     try:
         cur = conn.execute(
@@ -251,24 +265,33 @@ def check(path=None, timeout=DEFAULT_TIMEOUT):
     return None if result == [("ok",)] else "; ".join(str(r[0]) for r in result[:5])
 
 
-@contextlib.contextmanager
-def _repair_lock(path):
+class _repair_lock:
     """Serialise repairs: two processes must not both move the database away."""
-    fd = safefs.open_file(path + ".lock", os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.fd = safefs.open_file(self.path + ".lock", os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def __exit__(self, kind, value, tb):
+        os.close(self.fd)
+        return False
 
 
 def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
     """Move a damaged database aside, start a fresh one and copy over every readable row.
 
     Returns {"status": "ok"|"repaired", "problem", "quarantined", "salvaged": {table: rows
-    kept}, "ways": [how rows were found]}; see shim.telemetry.recover for the ways tried (read
-    as is, header rebuilt, the sqlite3 shell's `.recover`). Nothing is deleted: the damaged
-    file stays as `telemetry.db.corrupt-<UTC time>` (with its -wal).
+    kept}, "ways": [how rows were found], "imports": see _salvage_imports}; see
+    shim.telemetry.recover for the ways tried (read as is, header rebuilt, the sqlite3 shell's
+    `.recover`). Nothing is deleted: the damaged file stays as
+    `telemetry.db.corrupt-<UTC time>` (with its -wal).
     """
     path = path or paths.database_file()
     paths.ensure_dir(os.path.dirname(path))
@@ -285,17 +308,58 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
                 pass
         from shim.telemetry import recover
 
-        tables = {"attempts": ATTEMPT_COLUMNS, "counters": COUNTER_COLUMNS}
+        tables = {"attempts": ATTEMPT_COLUMNS + IMPORT_COLUMNS, "counters": COUNTER_COLUMNS}
         found, ways = recover.salvage(quarantined, tables, _salvage)
         salvaged = {}
         conn = connect(path, timeout=timeout)
         try:
             for table, columns in tables.items():
                 salvaged[table] = _insert_raw(conn, table, columns, found[table])
+            imported = _salvage_imports(conn, quarantined)
         finally:
             conn.close()
     return {"status": "repaired", "problem": problem or "forced", "quarantined": quarantined,
-            "salvaged": salvaged, "ways": ways}
+            "salvaged": salvaged, "ways": ways, "imports": imported}
+
+
+IMPORT_TABLES = ("import_entries", "import_files")
+
+
+def _salvage_imports(conn, quarantined):
+    """What `llm-shim import` read (shim/telemetry/imports): copied whole, or not at all. A
+    partial copy would make the next import add again entries whose sums the salvaged import
+    rows already hold; so when the tables cannot be read whole, the import rows go too and
+    the next import reads every log file again (an entry whose log the tool has deleted since
+    is then lost). Returns "copied", "rebuilt" or "none" (no import tables in the old file)."""
+    try:
+        conn.execute("ATTACH DATABASE ? AS damaged", (quarantined,))
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    try:
+        present = {r[0] for r in conn.execute(
+            "SELECT name FROM damaged.sqlite_master WHERE type = 'table'")}
+        if not set(IMPORT_TABLES) <= present:
+            return "none"
+        with transaction(conn):
+            for table in IMPORT_TABLES:
+                conn.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")
+        return "copied"
+    except sqlite3.Error:
+        return _drop_imports(conn)
+    finally:
+        try:
+            conn.execute("DETACH DATABASE damaged")
+        except sqlite3.Error:
+            pass
+
+
+def _drop_imports(conn):
+    with transaction(conn):
+        conn.execute("DELETE FROM attempts WHERE source = 'import'")
+        conn.execute("DELETE FROM counters WHERE invocation_id LIKE 'import:%'")
+        for table in IMPORT_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+    return "rebuilt"
 
 
 def _insert_raw(conn, table, columns, rows):

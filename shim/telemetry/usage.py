@@ -40,15 +40,6 @@ def tap_for(tool, output_format):
     return None
 
 
-def has_usage(usage):
-    """True when a tap result carries tokens or a cost (not just error hints)."""
-    if not usage:
-        return False
-    return usage.get("cost_usd") is not None or any(
-        usage.get(k) is not None for k in ("input_tokens", "output_tokens",
-                                            "cache_read_tokens", "cache_write_tokens"))
-
-
 class _LineTap:
     """Splits chunks into lines; subclasses say which lines they want and what to do with them."""
 

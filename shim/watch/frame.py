@@ -81,9 +81,10 @@ def today(conn, cfg, now):
 
 def budgets(conn, cfg, now):
     """The rows of `llm-shim budget` (shim/policy/status.py), with the in-flight calls."""
+    from shim import team
     from shim.policy import status
 
-    report = status.status(conn, cfg, now)
+    report = status.status(conn, cfg, now, team.budget_hooks(cfg))
     return report["budgets"]
 
 

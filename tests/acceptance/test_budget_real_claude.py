@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.acceptance.conftest import real_clis, real_env, stub, stub_namespace  # noqa: F401
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 
 pytestmark = pytest.mark.acceptance
 CALL = ["claude", "-p", "summarise the design", "--output-format", "json"]

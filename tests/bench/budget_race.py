@@ -22,8 +22,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from tests.policy import fakes  # noqa: E402
-from tests.proxy.conftest import write_launcher  # noqa: E402
+from tests.support import fakes  # noqa: E402
+from tests.support.launchers import write_launcher  # noqa: E402
 
 
 def setup(work, limit, cost):
@@ -95,7 +95,7 @@ def gate_cost(runs):
         cfg = yaml.safe_load((plain_home / "config.yaml").read_text())
         cfg["policies"] = {}
         (plain_home / "config.yaml").write_text(yaml.safe_dump(cfg))
-        gated_env, _ = setup(b, 1e9, 0.0)
+        gated_env, _ = setup(b, 1e9, 0.10)  # priced: a $0 reservation cannot be capped (refused)
         for i in range(runs + 2):
             for label, env in (("no budget", plain_env), ("with budget", gated_env)):
                 t0 = time.perf_counter()

@@ -5,8 +5,10 @@
   (b) through our shim, routing on (embedded default config), telemetry recorded
   (c) through a pyenv-style bash shim: exec "$(command -v real)" "$@"
   (d) python3 -I -S -c pass, the floor for any Python shim
+  (e) as (b), with one hard budget and one rate limit configured (never reached): the policy
+      gate admits, reserves and settles every call in SQLite (issue 16)
 
-Target (issue 3): (b) <= 2.5 x (d). Usage:
+Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
   .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
@@ -75,11 +77,21 @@ def main():
         if opts.agent:
             env["LLM_SHIM_AGENT"] = opts.agent
         bash_env = dict(env, PATH=os.pathsep.join([bash_dir, real_dir, "/usr/bin", "/bin"]))
+        gated_env = dict(env, LLM_SHIM_HOME=os.path.join(work, "lsh-gated"))
+        os.makedirs(gated_env["LLM_SHIM_HOME"])
+        with open(os.path.join(gated_env["LLM_SHIM_HOME"], "config.yaml"), "w") as fh:
+            json.dump({"policies": {  # JSON is YAML
+                "budgets": {"bench": {"scope": "global", "period": "day",
+                                      "limit": {"usd": 1000000, "type": "hard"},
+                                      "reserve_usd": 0.01}},
+                "rate_limits": {"bench": {"scope": "global", "calls_per_minute": 1000000}}}},
+                fh)
         cases = {
             "a_direct": ([real] + extra, env),
             "b_shim": ([shim] + extra, env),
             "c_bash_shim": ([bash_shim] + extra, bash_env),
             "d_python_floor": ([python, "-I", "-S", "-c", "pass"], env),
+            "e_shim_gated": ([shim] + extra, gated_env),
         }
         for argv, e in cases.values():  # warm caches (config cache, page cache)
             _spawn_wait(argv, e)
@@ -95,6 +107,8 @@ def main():
             "runs": opts.runs,
             "median_ms": {k: round(v, 2) for k, v in med.items()},
             "ratio_b_over_d": round(med["b_shim"] / med["d_python_floor"], 2),
+            "ratio_e_over_d": round(med["e_shim_gated"] / med["d_python_floor"], 2),
+            "gate_added_ms": round(med["e_shim_gated"] - med["b_shim"], 2),
             "shim_added_ms": round(med["b_shim"] - med["a_direct"], 2),
             "telemetry_lines_recorded": recorded,
             "python": python,
@@ -110,6 +124,8 @@ def main():
             print(f"{name:16} {value:8.2f} ms")
         print(f"(b)/(d) = {result['ratio_b_over_d']}  (target <= 2.5); shim adds "
               f"{result['shim_added_ms']} ms; telemetry lines recorded: {recorded}")
+        print(f"(e)/(d) = {result['ratio_e_over_d']}  (target <= 2.5); the gate adds "
+              f"{result['gate_added_ms']} ms")
     return 0
 
 

@@ -21,8 +21,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 
-from tests.policy import fakes  # noqa: E402
-from tests.proxy.conftest import write_launcher  # noqa: E402
+from tests.support import fakes  # noqa: E402
+from tests.support.launchers import write_launcher  # noqa: E402
 from tests.team.conftest import DIME_CALL, DIME_MODEL, Server, _pg_bin  # noqa: E402
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from shim import __version__, paths
 from shim.cli.main import main as cli_main
-from shim.install import layout
+from shim.install import libcopy, shimscript
 
 # The checkout under test.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -27,7 +27,7 @@ def repo():
 @pytest.fixture(scope="session")
 def _session_lib(tmp_path_factory):
     root = tmp_path_factory.mktemp("prebuilt-lib")
-    layout.install_lib(str(root), __version__, layout.base_python())
+    libcopy.install_lib(str(root), __version__, shimscript.base_python())
     return root / __version__
 
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from shim import __version__
-from shim.install import layout
+from shim.install import shimdir
 from tests.install.conftest import REPO
 
 LAUNCHER = os.path.join(REPO, "bin", "llm-shim")
@@ -67,7 +67,7 @@ def test_a_link_named_claude_is_still_llm_shim_not_a_claude_shim(tmp_path, fake_
 
 def test_the_launcher_is_not_a_shim_and_install_never_overwrites_it(cli, prebuilt_lib,
                                                                     tmp_path):
-    assert not layout.is_shim_file(LAUNCHER)
+    assert not shimdir.is_shim_file(LAUNCHER)
     copy = tmp_path / "bin"
     copy.mkdir()
     (copy / "llm-shim").write_bytes(open(LAUNCHER, "rb").read())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shim import __version__, exitcodes, paths
-from shim.install import layout, rcfiles, state
+from shim.install import rcfiles, shimdir, state
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def test_install_writes_shims_code_and_blocks(cli, home, prebuilt_lib):
     shims = paths.shims_dir()
     assert sorted(os.listdir(shims)) == ["claude", "codex", "llm", "llm-shim"]
     for name in os.listdir(shims):
-        assert layout.is_shim_file(os.path.join(shims, name))
+        assert shimdir.is_shim_file(os.path.join(shims, name))
         assert os.access(os.path.join(shims, name), os.X_OK)
     for rc in (".bashrc", ".profile", ".zshrc", ".zprofile", ".config/fish/conf.d/llm-shim.fish"):
         data = (home / rc).read_bytes()
@@ -170,10 +170,10 @@ def test_an_invalid_config_stops_the_install_before_anything_is_written(cli, hom
 
 def test_install_removes_shims_of_tools_no_longer_configured(cli, home, prebuilt_lib,
                                                              monkeypatch):
-    monkeypatch.setattr(layout, "configured_tools", lambda: ["aider", "claude", "codex", "llm"])
+    monkeypatch.setattr(shimdir, "configured_tools", lambda: ["aider", "claude", "codex", "llm"])
     assert cli("install", "--shell", "bash")[0] == 0
     assert os.path.exists(os.path.join(paths.shims_dir(), "aider"))
-    monkeypatch.setattr(layout, "configured_tools", lambda: ["claude", "codex", "llm"])
+    monkeypatch.setattr(shimdir, "configured_tools", lambda: ["claude", "codex", "llm"])
     code, out, _ = cli("install", "--shell", "bash")
     assert code == 0 and "1 removed" in out
     assert not os.path.exists(os.path.join(paths.shims_dir(), "aider"))

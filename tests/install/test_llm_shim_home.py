@@ -10,7 +10,7 @@ import json
 import os
 
 from shim import __version__
-from shim.install import installer, layout
+from shim.install import installer, shimscript
 
 # No final newline on purpose: install adds one before its block, uninstall must take it away.
 BASHRC = b"# my bashrc\nalias ll='ls -l'"
@@ -35,20 +35,20 @@ def _install(cli, isolated_env, monkeypatch):
 def test_the_shims_carry_the_home_install_ran_with(cli, prebuilt_lib, isolated_env,
                                                    monkeypatch):
     _, shim_home = _install(cli, isolated_env, monkeypatch)
-    info = layout.shim_info(str(shim_home / "shims" / "claude"))
+    info = shimscript.shim_info(str(shim_home / "shims" / "claude"))
     assert info["home"] == str(shim_home)
     assert info["lib"] == os.path.join(str(shim_home), "lib", __version__)
-    assert layout.data_dir_of(info) == str(shim_home)
+    assert shimscript.data_dir_of(info) == str(shim_home)
 
 
 def test_without_llm_shim_home_no_home_is_baked(tmp_path):
-    text = layout.shim_script("/usr/bin/python3", "/d/lib/1.0", "1.0")
+    text = shimscript.shim_script("/usr/bin/python3", "/d/lib/1.0", "1.0")
     assert "LLM_SHIM_HOME" not in text and "import os" not in text
     path = tmp_path / "claude"
     path.write_text(text)
-    info = layout.shim_info(str(path))
+    info = shimscript.shim_info(str(path))
     assert info["home"] is None
-    assert layout.data_dir_of(info) == "/d"  # found through the code copy instead
+    assert shimscript.data_dir_of(info) == "/d"  # found through the code copy instead
 
 
 def test_a_shell_without_llm_shim_home_uses_the_install_and_uninstall_restores_bytes(

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from shim import __version__
-from shim.install import layout
+from shim.install import shimscript
 
 
 def _env(isolated_env, shiv_root, **extra):
@@ -44,7 +44,7 @@ def test_shims_survive_deleting_the_zipapp_and_its_extraction(
 
     shims = isolated_env["shim_home"] / "shims"
     first_line = (shims / "claude").read_text().splitlines()[0]
-    assert first_line == f"#!{layout.base_python()} -IS"
+    assert first_line == f"#!{shimscript.base_python()} -IS"
     env = {"HOME": str(isolated_env["home"]), "PATH": "/usr/bin:/bin"}
     version = subprocess.run([str(shims / "llm-shim"), "version"], env=env,
                              capture_output=True, text=True, timeout=30)

@@ -89,3 +89,25 @@ def test_the_zipapp_has_the_commit_baked_in(zipapp_factory, tmp_path):
     info = json.loads(out.stdout)
     assert (info["commit"], info["commit_source"]) == (head, "build")
     assert info["version"] == __version__
+
+
+def test_the_private_copy_of_a_checkout_carries_its_commit(tmp_path):
+    """`llm-shim install` from a git checkout: the installed copy cannot ask git (its code is
+    no longer in the work tree), so the checkout's commit is written into the copy's
+    build.json, and the installed `version --json` reports it."""
+    head = _git_head()
+    if head is None:
+        pytest.skip("not a git checkout, or no git here")
+    from shim.install import libcopy
+
+    target, _ = libcopy.install_lib(str(tmp_path / "lib"), __version__, sys.executable)
+    with open(os.path.join(target, "shim", "data", buildinfo.BUILD_FILE), encoding="utf-8") as fh:
+        assert json.load(fh) == {"commit": head}
+    site = [p for p in sys.path if p.endswith("site-packages")]
+    code = (f"import sys; sys.path[:0] = {[target] + site!r}; "
+            "from shim.cli.main import main; sys.exit(main(['version', '--json']))")
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code],
+                         capture_output=True, text=True, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    info = json.loads(out.stdout)
+    assert (info["commit"], info["commit_source"]) == (head, "build")

@@ -13,8 +13,8 @@ import subprocess
 import pytest
 import yaml
 
-from tests.policy import fakes
-from tests.proxy.conftest import write_launcher
+from tests.support import fakes
+from tests.support.launchers import write_launcher
 
 # A model whose flat estimate (1000 output tokens) is exactly $0.10, like the fakes' cost.
 TEN_CENTS_MODEL = {

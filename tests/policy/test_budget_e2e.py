@@ -228,10 +228,11 @@ def test_budget_command_shows_calls_in_flight(shim_env):
 def test_a_locked_database_runs_the_call_unchecked_and_loses_no_row(shim_env):
     """The budget check cannot take the database (another process holds it exclusively past
     the busy timeout): one warning, the real tool runs with its exit code, and the attempt
-    still reaches the store through the spool once the lock is gone."""
+    still reaches the store through the spool once the lock is gone. A soft budget: under a
+    hard one a busy database refuses the call instead (tests/policy/test_busy_gate.py)."""
     shim_env.install("claude")
     shim_env.config(dime_config(budgets={"dollar": {
-        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "hard"}}}))
+        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "soft"}}}))
     assert shim_env.run(DIME_CALL).returncode == 0
     holder = sqlite3.connect(str(shim_env.shim_home / "telemetry.db"), isolation_level=None)
     holder.execute("PRAGMA busy_timeout = 10000")

@@ -1,7 +1,7 @@
 """A hard budget holds against a wrong estimate (issue 15, deliverable 5).
 
 Through real shims in front of the fake claude, which honours --max-budget-usd like the real
-one (tests/policy/fakes.py). The calls name no model and the answers name none either (empty
+one (tests/support/fakes.py). The calls name no model and the answers name none either (empty
 `modelUsage`), so nothing but the recorded cost tells what such a call costs.
 """
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from shim import adapters, paths
-from shim.policy import engine, state
+from shim.policy import engine, settle, state
 from shim.routing import decide
 from shim.telemetry import ingest, record, spool, store
 from tests.policy.conftest import TEN_CENTS_MODEL
@@ -41,7 +41,7 @@ def call(cfg, cost=0.10, environ=None, **kw):
     request, decision = plan(cfg, **kw)
     gate = engine.admit(decision, request, cfg, environ or {})
     if not gate["blocked"]:
-        engine.finish(gate, gate["decision"], {"usage": {"cost_usd": cost}}, cfg,
+        settle.finish(gate, gate["decision"], {"usage": {"cost_usd": cost}}, cfg,
                       {"class": None}, attempt=1)
     return gate
 
@@ -84,7 +84,7 @@ def test_in_flight_reservations_count(cfg):
     third = engine.admit(decision, request, cfg, {})  # 0.10 + 0.10 in flight + 0.10 > 0.25
     assert not first["blocked"] and not second["blocked"] and third["blocked"]
     assert "$0.20 more in flight" in third["block_reason"]
-    engine.release(second)
+    settle.release(second)
     assert not engine.admit(decision, request, cfg, {})["blocked"]
 
 
@@ -270,7 +270,7 @@ def test_tokens_per_hour_use_the_settled_token_count(cfg):
     rate(cfg, tokens_per_hour=3000, on_limit="reject")
     request, decision = plan(cfg)
     gate = engine.admit(decision, request, cfg, {})  # reserves ~1001 estimated tokens
-    engine.finish(gate, gate["decision"], {"usage": {"input_tokens": 2500,
+    settle.finish(gate, gate["decision"], {"usage": {"input_tokens": 2500,
                                                      "output_tokens": 400}}, cfg,
                   {"class": None})
     assert engine.admit(decision, request, cfg, {})["blocked"]  # 2900 + 1001 > 3000

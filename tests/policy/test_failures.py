@@ -5,7 +5,7 @@ import json
 import pytest
 
 from shim.policy import failures
-from tests.policy.fakes import CLAUDE_ERRORS, CODEX_ERRORS, LLM_ERRORS
+from tests.support.fakes import CLAUDE_ERRORS, CODEX_ERRORS, LLM_ERRORS
 
 CLAUDE_EXPECTED = {
     "429": "rate_limited", "401": "auth", "403": "auth", "529": "overloaded",

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.policy.fakes import CLAUDE_ERRORS
+from tests.support.fakes import CLAUDE_ERRORS
 
 CHAIN = {"policies": {"fallback": {"chains": {"claude": [
     {"tool": "codex", "model": "gpt-5.5"}, {"tool": "llm", "model": "gpt-4o-mini"}]}}}}

@@ -5,29 +5,11 @@ site-packages go on sys.path explicitly (an installed shim has its private copy 
 """
 
 import os
-import site
 import subprocess
-import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SITE = [p for p in site.getsitepackages() if p.endswith("site-packages")]
-
-LAUNCHER = """#!{python} -IS
-# llm-shim shim (test launcher)
-import sys
-sys.path[:0] = {paths!r}
-from shim.entry import main
-sys.exit(main())
-"""
-
-
-def write_launcher(path):
-    path.write_text(LAUNCHER.format(python=os.path.realpath(sys.executable),
-                                    paths=[REPO] + SITE))
-    path.chmod(0o755)
-    return path
+from tests.support.launchers import REPO, write_launcher  # noqa: F401
 
 
 @pytest.fixture

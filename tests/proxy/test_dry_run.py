@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 
 DRY = {"LLM_SHIM_DRY_RUN": "1"}
 BROKEN = "schema_version: 1\nagents: {x: {tool: nope}}\n"

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.proxy.conftest import LAUNCHER, REPO, SITE
+from tests.support.launchers import LAUNCHER, REPO, SITE
 
 NO_SETPRIV_LAUNCHER = LAUNCHER.replace(
     "from shim.entry import main\n",

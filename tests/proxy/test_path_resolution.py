@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 
 
 @pytest.fixture

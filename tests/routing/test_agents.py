@@ -77,7 +77,7 @@ def test_default_agent(config):
 
 
 def test_no_rules_never_imports_psutil_or_fnmatch(cfg):
-    code = ("import sys; from shim.routing import agents; from tests.routing.conftest import make_config;"
+    code = ("import sys; from shim.routing import agents; from tests.support.configs import make_config;"
             "cfg = make_config(); sys.modules.pop('fnmatch', None); sys.modules.pop('psutil', None);"
             "print(agents.identify('claude', cfg, {}, '/')[0], 'psutil' in sys.modules, 'fnmatch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -87,7 +87,7 @@ def test_no_rules_never_imports_psutil_or_fnmatch(cfg):
 
 def test_real_parent_chain_via_psutil():
     # A child process whose parent is this pytest process: "*pytest*" is up its chain.
-    code = ("from shim.routing import agents; from tests.routing.conftest import make_config;"
+    code = ("from shim.routing import agents; from tests.support.configs import make_config;"
             "cfg = make_config({'identify': [{'agent': 'tester', 'parent': {'cmdline': '*pytest*'}}],"
             " 'agents': {'tester': {}}});"
             "print(*agents.identify('claude', cfg, {}, '/'), sep='|')")

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from shim.routing.classify import classify
-from tests.routing.conftest import DATA
+from tests.support.configs import DATA
 
 
 def test_none_prompt():

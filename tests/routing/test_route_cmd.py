@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from shim.cli.main import main
-from tests.routing.conftest import GEMINI, GEMINI_MODELS, REPO
+from tests.support.configs import GEMINI, GEMINI_MODELS, REPO
 
 SIMPLE = "rename the variable x to count"
 COMPLEX = ("Design the architecture for a multi-tenant job scheduler: persistence, leases, "

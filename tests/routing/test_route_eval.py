@@ -107,3 +107,53 @@ def test_json_has_score_and_route(capsys):
     assert result["route"]["tier"] == "cheap" and result["tier"] == "cheap"
     assert result["score"] == result["route"]["score"] < result["route"]["thresholds"]["standard"]
     assert result["route"]["top_features"] and all(len(f) == 2 for f in result["route"]["top_features"])
+
+
+# --- the routing data files in the repo ---------------------------------------------------------
+
+# Public and unlabelled (MT-Bench has no tiers), and deliberately never run through the learned
+# router (docs/routing.md "Benchmark"): --eval must refuse it in one clear line.
+UNLABELLED = {"mt_bench_first_turns.jsonl"}
+
+
+def _data_files():
+    import os
+
+    from tests.routing.conftest import DATA
+
+    return sorted(os.path.join(DATA, name) for name in os.listdir(DATA) if name.endswith(".jsonl"))
+
+
+@pytest.mark.parametrize("path", _data_files(), ids=lambda p: p.rsplit("/", 1)[-1])
+def test_every_routing_data_file_works_with_eval(path, capsys):
+    with open(path, encoding="utf-8") as fh:
+        count = sum(1 for line in fh if line.strip())
+    code, out, err = run(["route", "--eval", path, "--json"], capsys)
+    if path.rsplit("/", 1)[-1] in UNLABELLED:
+        assert code == 2 and out == "" and err.count("\n") == 1
+        assert 'line 1: no "label"' in err and "--eval needs labelled prompts" in err
+        return
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["total"] == count
+    assert sum(sum(row.values()) for row in result["confusion"].values()) == count
+
+
+def test_eval_reads_the_keyword_scores_expected_class_as_a_tier(tmp_path, capsys):
+    rows = [{"prompt": EASY, "expected": "simple"}, {"prompt": HARD, "expected": "complex"},
+            {"prompt": "What is the capital of Portugal?", "expected": "standard"},
+            {"prompt": "Write a poem about rain.", "expected": "simple", "label": "premium"}]
+    code, out, err = run(["route", "--eval", write(tmp_path, rows), "--json"], capsys)
+    assert code == 0, err
+    confusion = json.loads(out)["confusion"]
+    assert sum(confusion["cheap"].values()) == 1       # simple -> cheap
+    assert sum(confusion["standard"].values()) == 1
+    assert sum(confusion["premium"].values()) == 2     # complex -> premium; "label" wins over "expected"
+    assert confusion["cheap"]["cheap"] == 1
+
+
+def test_eval_bad_expected_class_is_one_line(tmp_path, capsys):
+    path = write(tmp_path, [{"prompt": "x", "expected": ["complex"]}])
+    code, out, err = run(["route", "--eval", path], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert 'line 1: "expected" must be one of simple, standard, complex, got [' in err

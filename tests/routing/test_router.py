@@ -10,7 +10,7 @@ import pytest
 
 from shim import adapters, paths, routing
 from shim.routing import classify, evaluate, router
-from tests.routing.conftest import DATA, REPO
+from tests.support.configs import DATA, REPO
 
 LABELLED = os.path.join(DATA, "labelled.jsonl")
 

@@ -25,8 +25,8 @@ import uuid
 import pytest
 import yaml
 
-from tests.policy import fakes
-from tests.proxy.conftest import write_launcher
+from tests.support import fakes
+from tests.support.launchers import write_launcher
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg 3 (the [team] extra) is not installed")
 

@@ -10,7 +10,7 @@ import pytest
 
 from shim import errors, paths, safefs
 from shim.telemetry import ingest, record, spool, store
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 
 
 def rec(i):

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from shim.telemetry import ingest, record, spool, starts, store
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 from tests.telemetry.conftest import make_decision
 
 # A fake claude that writes a transcript line (its usage, as the real one does as it goes),

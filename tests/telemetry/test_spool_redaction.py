@@ -8,7 +8,7 @@ import yaml
 
 from shim import paths
 from shim.telemetry import spool
-from tests.proxy.conftest import write_launcher
+from tests.support.launchers import write_launcher
 
 ANT = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 OPENAI = "sk-proj1234567890abcdefghijKLMNOP"

@@ -7,7 +7,7 @@ import pytest
 
 from shim import paths
 from shim.telemetry import migrations, store
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
+from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 from tests.telemetry.test_record import contract_keys
 
 
@@ -50,10 +50,10 @@ def test_schema_matches_the_contract():
         counters = [r[1] for r in conn.execute("PRAGMA table_info(counters)")]
     finally:
         conn.close()
-    assert cols == list(ATTEMPT_COLUMNS)
+    assert cols == list(ATTEMPT_COLUMNS + IMPORT_COLUMNS)
     assert counters == list(COUNTER_COLUMNS)
     # every key of docs/internals.md's attempt record is a column, except the spool-only ones
-    assert set(contract_keys()) - {"v", "harvest"} == set(cols) - {"usage_source"}
+    assert set(contract_keys()) - {"v", "harvest"} == set(cols) - {"usage_source", "source", "entry_count"}
 
 
 def test_up_to_date_database_runs_no_ddl_and_takes_no_lock():
@@ -93,7 +93,7 @@ def test_migrate_from_every_older_version(start):
     try:
         assert migrations.user_version(conn) == migrations.LATEST
         assert [r[1] for r in conn.execute("PRAGMA table_info(attempts)")] == \
-            list(ATTEMPT_COLUMNS)
+            list(ATTEMPT_COLUMNS + IMPORT_COLUMNS)
         indexes = {r[1] for r in conn.execute("PRAGMA index_list(attempts)")}
         assert "attempts_report" in indexes and "attempts_started_at" not in indexes
         assert conn.execute("SELECT count(*) FROM attempts").fetchone()[0] == \

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from shim.telemetry import usage
+from shim.telemetry import record, usage
 from tests.telemetry.conftest import data_path
 
 
@@ -83,7 +83,7 @@ def test_claude_stream_without_result_keeps_the_session_id_only():
     res = run_tap("claude", "stream-json", b"".join(lines[:2]))
     assert res["session_id"] == "5e5e5e5e-0000-4000-8000-000000000005"
     assert res["input_tokens"] is None and res["cost_usd"] is None
-    assert not usage.has_usage(res)
+    assert not record.has_usage(res)
 
 
 def test_claude_last_line_without_newline():
@@ -139,7 +139,7 @@ def test_codex_failure_hints():
     assert "429" in res["error"]["message"]
     assert any("Reconnecting" in m for m in res["error"]["messages"])
     assert res["input_tokens"] is None
-    assert not usage.has_usage(res)
+    assert not record.has_usage(res)
 
 
 def test_codex_multiple_turns_are_summed():

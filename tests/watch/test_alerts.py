@@ -187,12 +187,12 @@ def test_without_alerts_the_engine_never_imports_them(shim_env):
     setup(shim_env, {})
     code = ("import sys\n"
             "from shim.config import compiled\n"
-            "from shim.policy import engine\n"
+            "from shim.policy import engine, settle\n"
             "cfg = compiled.load()\n"
             "d = {'tool': 'claude', 'model': 'dime', 'mode': 'oneshot', 'agent': None}\n"
             "g = engine.admit(d, None, cfg)\n"
             "assert g['reservation_id'], g\n"
-            "engine.finish(g, d, {'usage': None}, cfg)\n"
+            "settle.finish(g, d, {'usage': None}, cfg)\n"
             "print('shim.alerts.check' in sys.modules)\n")
     proc = subprocess.run([sys.executable, "-c", code], env=shim_env.env(),
                           capture_output=True)

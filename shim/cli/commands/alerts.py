@@ -3,17 +3,17 @@
 in the foreground, and says how each went."""
 
 import json
-import sqlite3
 import sys
 import time
 
-from shim import errors, exitcodes, paths
+from shim import errors, exitcodes
+from shim.cli.common import open_store
 
 PENDING_STALE = 120.0  # a delivery with no result after this long: its process died
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "alerts",
@@ -35,17 +35,6 @@ def add_parser(subparsers, common):
     p.set_defaults(func=lambda args: show(as_json=args.json, limit=args.limit))
 
 
-def _open():
-    from shim.telemetry import store
-
-    try:
-        return store.connect()
-    except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("alerts", f"{paths.database_file()}: {exc}",
-                                    store.HINTS[kind].format(path=paths.database_file()))
-
-
 def recent(conn, limit):
     cur = conn.execute(
         "SELECT id, alert, threshold, period_start, created_at, subject_kind, subject, "
@@ -63,11 +52,11 @@ def recent(conn, limit):
 
 
 def show(as_json=False, limit=20, stream=None):
-    from shim.cli.commands.logs import iso_utc
+    from shim.cli.common import iso_utc
     from shim.policy.budgets import usd
 
     stream = stream or sys.stdout
-    conn = _open()
+    conn = open_store("alerts")
     try:
         rows = recent(conn, limit)
     finally:
@@ -120,7 +109,7 @@ def send_test(name=None, stream=None):
         raise errors.UsageError("alerts", which,
                                 "add one under policies.alerts in your user config "
                                 "(docs/plans.md \"Alerts\")")
-    conn = _open()
+    conn = open_store("alerts")
     failed = 0
     try:
         for alert in alerts:

@@ -4,15 +4,14 @@ in flight, the rate limits and the active cooldowns. `--json` prints the same as
 """
 
 import json
-import sqlite3
 import sys
 
-from shim import errors, paths
+from shim.cli.common import iso_utc, open_store
 from shim.policy import budgets as budget_rules
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "budget",
@@ -29,36 +28,24 @@ def add_parser(subparsers, common):
                                                  clear_cooldowns=args.clear_cooldowns))
 
 
-def _open():
-    from shim.telemetry import store
-
-    try:
-        return store.connect()
-    except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("budget", f"{paths.database_file()}: {exc}",
-                                    store.HINTS[kind].format(path=paths.database_file()))
-
-
 def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now=None):
     from shim.config import compiled
-    from shim.policy import state, status
-    from shim.telemetry import ingest
+    from shim import team
+    from shim.policy.budget_report import budget_report
+    from shim.telemetry import imports, ingest
 
     stream = stream or sys.stdout
     cfg = cfg if cfg is not None else compiled.load()
-    conn = _open()
+    conn = open_store("budget")
     try:
         ingest.ingest(conn, cfg=cfg)
-        if clear_cooldowns:
-            conn.execute("BEGIN IMMEDIATE")
-            cleared = state.clear_cooldowns(conn)
-            conn.execute("COMMIT")
-            if not as_json:
-                stream.write(f"cleared {cleared} cooldown(s)\n")
-        report = status.status(conn, cfg, now)
+        imports.refresh(conn, cfg, what="budget")
+        report, cleared = budget_report(conn, cfg, now, clear_cooldowns,
+                                        team.budget_hooks(cfg))
     finally:
         conn.close()
+    if cleared is not None and not as_json:
+        stream.write(f"cleared {cleared} cooldown(s)\n")
     if as_json:
         json.dump(to_json(report), stream, indent=1, ensure_ascii=False)
         stream.write("\n")
@@ -68,8 +55,6 @@ def show_budget(as_json=False, clear_cooldowns=False, cfg=None, stream=None, now
 
 
 def to_json(report):
-    from shim.cli.commands.logs import iso_utc
-
     out = {"now": iso_utc(report["now"]), "budgets": [], "rate_limits": report["rate_limits"],
            "reservations": [], "cooldowns": []}
     for row in report["budgets"]:

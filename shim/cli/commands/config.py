@@ -9,7 +9,8 @@ from shim.errors import ShimError, UsageError
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import Parser, add_command
+    from shim.cli.common import add_command, print_help
+    from shim.cli.main import Parser
 
     p = add_command(
         subparsers, common, "config", help="create, check and show the configuration",
@@ -19,7 +20,7 @@ def add_parser(subparsers, common):
         examples=["llm-shim config init", "llm-shim config validate",
                   "llm-shim config show --origin", "llm-shim config path"])
     sub = p.add_subparsers(dest="config_command", metavar="SUBCOMMAND", parser_class=Parser)
-    p.set_defaults(func=lambda args: _print_help(p))
+    p.set_defaults(func=lambda args: print_help(p))
 
     init = add_command(
         sub, common, "init", help="write a commented user config file",
@@ -55,11 +56,6 @@ def add_parser(subparsers, common):
         description="Print the configuration sources in precedence order, then the cache file.",
         examples=["llm-shim config path"])
     where.set_defaults(func=lambda args: cmd_path())
-
-
-def _print_help(parser):
-    parser.print_help()
-    return exitcodes.OK
 
 
 def _short(path):

@@ -5,7 +5,7 @@ The server is shim/report/dashboard.py (standard library only); docs/report.md, 
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "dashboard",

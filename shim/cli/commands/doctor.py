@@ -9,7 +9,7 @@ from shim import exitcodes
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "doctor",

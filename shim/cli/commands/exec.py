@@ -18,7 +18,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(subparsers, common, "exec",
                     help="run one routed one-shot prompt as an agent and print the answer",
@@ -80,7 +80,7 @@ def cmd_exec(agent, prompt, *, tool=None, model=None, as_json=False):
     environ["LLM_SHIM_AGENT"] = agent
     plan = proxy.plan_call(tool, request["args"], cfg, environ, request=request)
     if environ.get(proxy.DRY_RUN_ENV) == "1":
-        return proxy._print_dry_run(plan)
+        return proxy.print_dry_run(plan)
     if via_stdin:  # fd 0 holds the prompt for the child (seekable: a fallback reads it again)
         from shim import paths
         from shim.policy import stdin

@@ -6,7 +6,7 @@ SHELL_CHOICES = ("bash", "zsh", "fish", "all")
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "install",

@@ -11,6 +11,7 @@ import sys
 import time
 
 from shim import errors, paths
+from shim.cli.common import iso_utc, open_store, store_error
 
 JSON_TIME_COLUMNS = ("started_at", "ended_at")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -18,7 +19,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "logs",
@@ -95,28 +96,15 @@ def parse_when(text, option, now=None):
                                 "(2026-11-05, 2026-11-05T14:00)") from None
 
 
-def _open():
-    from shim.telemetry import store
-
-    try:
-        return store.connect()
-    except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("logs", f"{paths.database_file()}: {exc}",
-                                    store.HINTS[kind].format(path=paths.database_file()))
-    except OSError as exc:
-        raise errors.TelemetryError("logs", f"{paths.database_file()}: {exc.strerror or exc}",
-                                    "check that the llm-shim data directory is writable")
-
-
 def show_logs(as_json=False, limit=20, stream=None, filters=None, reasons=False, wide=False):
     from shim.report import fit
-    from shim.telemetry import ingest, store
+    from shim.telemetry import imports, ingest, store
 
     stream = stream or sys.stdout
-    conn = _open()
+    conn = open_store("logs")
     try:
         ingest.ingest(conn)
+        imports.refresh(conn, what="logs")
         rows = store.recent(conn, limit if limit and limit > 0 else -1, filters)
     finally:
         conn.close()
@@ -138,16 +126,6 @@ def to_json(row):
     out["blocked"] = bool(out.get("blocked"))
     out["budget_override"] = bool(out.get("budget_override"))
     return out
-
-
-def iso_utc(epoch):
-    if epoch is None:
-        return None
-    seconds = int(epoch)
-    millis = int(round((epoch - seconds) * 1000))
-    if millis == 1000:
-        seconds, millis = seconds + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 # Which columns a narrow terminal loses first (docs/telemetry.md, `llm-shim logs`).
@@ -269,7 +247,7 @@ def prune_logs(older_than, now=None, stream=None):
 
     stream = stream or sys.stdout
     cutoff = (now if now is not None else time.time()) - parse_age(older_than)
-    conn = _open()
+    conn = open_store("logs")
     try:
         ingest.ingest(conn)
         counts = store.prune(conn, cutoff)
@@ -287,9 +265,7 @@ def repair_logs(force=False, stream=None):
     try:
         result = store.repair(force=force)
     except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("logs repair", f"{paths.database_file()}: {exc}",
-                                    store.HINTS[kind].format(path=paths.database_file()))
+        raise store_error("logs repair", exc) from None
     except OSError as exc:
         raise errors.TelemetryError("logs repair", f"{exc.filename or paths.data_dir()}: "
                                     f"{exc.strerror or exc}",

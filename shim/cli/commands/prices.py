@@ -12,7 +12,7 @@ from shim import errors
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "prices",

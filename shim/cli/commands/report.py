@@ -9,6 +9,7 @@ import sqlite3
 import sys
 
 from shim import errors, paths
+from shim.cli.common import open_store, store_error
 
 EXAMPLES = [
     "llm-shim report                          # last 30 days, one row per day",
@@ -24,7 +25,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "report", aliases=["stats"],
@@ -48,8 +49,11 @@ def add_parser(subparsers, common):
     p.add_argument("--until", metavar="DATE",
                    help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
     p.add_argument("--by", metavar="KEYS", default="",
-                   help="group by a comma list of agent, model, tool, provider, project; "
-                        "`hour` shows one row per hour (the day view)")
+                   help="group by a comma list of agent, model, tool, provider, project, "
+                        "session, branch, source; `hour` shows one row per hour (the day view)")
+    p.add_argument("--source", choices=("shim", "import", "all"), default="all",
+                   help="calls made through a shim, usage `llm-shim import` read from the "
+                        "tools' own logs, or both (default)")
     p.add_argument("--agent", action="append", metavar="NAME",
                    help="only these agents (repeat or comma list)")
     p.add_argument("--tool", action="append", metavar="NAME",
@@ -96,12 +100,12 @@ def _run(args):
         granularity=args.granularity, since=args.since, until=args.until, by=args.by,
         agents=args.agent, tools=args.tool, models=args.model, timezone=args.tz,
         fmt=args.fmt, output=args.output, html_file=args.html, chart=args.chart,
-        team=args.team, wide=args.wide)
+        team=args.team, wide=args.wide, source=args.source)
 
 
 def run_report(*, granularity="day", since=None, until=None, by="", agents=(), tools=(),
                models=(), timezone=None, fmt="table", output=None, html_file=None, chart=None,
-               stream=None, err=None, db_path=None, team=False, wide=False):
+               stream=None, err=None, db_path=None, team=False, wide=False, source="all"):
     """Compute the report and print or write it. Returns the exit code."""
     from shim.report import api, export, fit, render
 
@@ -110,7 +114,13 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     granularity, by = api.hour_view(granularity, by)
     group_by = api.parse_keys(by)
     filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
-               "model": api.split_values(models)}
+               "model": api.split_values(models),
+               "source": [source] if source in ("shim", "import") else []}
+    if team and (filters["source"] or any(k in ("session", "branch", "source")
+                                          for k in group_by)):
+        raise errors.UsageError("report", "--team cannot group by session, branch or source "
+                                "or filter by --source",
+                                "the team store does not have them; drop those options")
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, per_period, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
@@ -132,6 +142,10 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
         text = render.table(doc, width=width)
         if unpriced_note:
             text += fit.wrap([unpriced_note], width)
+        if doc.get("sessions"):
+            from shim.report import sessions
+
+            text += sessions.table(doc["sessions"])
         if chart if chart is not None else (output is None and _isatty(stream)):
             text += "\n" + render.bar_chart(doc)
     if message and (fmt != "table" or output):
@@ -158,18 +172,13 @@ def _unpriced_note(doc):
 
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
     from shim.report import api, query, unpriced
-    from shim.telemetry import ingest, store
+    from shim.telemetry import imports, ingest
 
     path = db_path or paths.database_file()
-    try:
-        conn = store.connect(path)
-    except sqlite3.Error as exc:
-        raise _db_error(exc, path) from None
-    except OSError as exc:
-        raise errors.TelemetryError("report", f"{path}: {exc.strerror or exc}",
-                                    "check the permissions of its directory") from None
+    conn = open_store("report", path)
     try:
         ingest.ingest(conn, db_path=path)
+        imports.refresh(conn, what="report")
         doc, periods, query_filters = api.compute(
             conn, granularity=granularity, since=since, until=until, group_by=group_by,
             filters=filters, timezone=timezone)
@@ -178,12 +187,16 @@ def _compute(db_path, granularity, since, until, group_by, filters, timezone, wi
             by_model, per_period = api.models(conn, periods, query_filters)
             by_agent = api.breakdown(conn, periods, "agent", query_filters)
         database_empty = not doc["rows"] and not query.has_rows(conn)
+        if "session" in group_by:
+            from shim.report import sessions
+
+            doc["sessions"] = sessions.collect(conn, periods, query_filters)
         # A scan of the rows in the range: only when the sums say some attempt is unpriced,
         # so a fully priced report keeps reading the rollup alone (docs/report.md, "Scale").
         doc["_unpriced"] = unpriced.models(conn, periods, query_filters) \
             if doc["totals"]["unpriced_attempts"] else []
     except sqlite3.Error as exc:
-        raise _db_error(exc, path) from None
+        raise store_error("report", exc, path) from None
     finally:
         conn.close()
     return doc, by_model, by_agent, per_period, database_empty
@@ -200,13 +213,6 @@ def _compute_team(db_path, granularity, since, until, group_by, filters, timezon
         settings, cfg, granularity=granularity, since=since, until=until, group_by=group_by,
         filters=filters, timezone=timezone, with_charts=with_charts)
     return doc, by_model, by_agent, (), empty
-
-
-def _db_error(exc, path):
-    from shim.telemetry import store
-
-    kind = store.classify(exc)
-    return errors.TelemetryError("report", f"{path}: {exc}", store.HINTS[kind].format(path=path))
 
 
 def _write(path, text):

@@ -20,7 +20,7 @@ USAGE = ("usage: llm-shim route [--json|--explain] [--agent NAME] -- TOOL ARGS..
 def add_parser(subparsers, common):
     import argparse
 
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "route",
@@ -141,11 +141,13 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
 def _policy(decision, request, cfg, environ):
     """The policy gate's view as a dry run (reserves nothing): a budget may change the argv
     (claude's --max-budget-usd, shim.policy.cap) or refuse the call. {} when none applies."""
+    from shim import policy, team
     from shim.policy import engine
 
-    if not engine.active(cfg):
+    if not policy.active(cfg):
         return {}
-    gate = engine.admit_or_open(decision, request, cfg, dict(environ, LLM_SHIM_DRY_RUN="1"))
+    gate = engine.admit_or_open(decision, request, cfg, dict(environ, LLM_SHIM_DRY_RUN="1"),
+                                team=team.budget_hooks(cfg))
     return {"decision": gate.get("decision"), "blocked": gate.get("blocked"),
             "block_reason": gate.get("block_reason"), "warnings": gate.get("warnings")}
 

@@ -18,7 +18,7 @@ def llm_shim_path():
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
     from shim.install import shells
 
     command, home = llm_shim_path(), os.path.expanduser("~")

@@ -6,7 +6,7 @@ completions, and for callers of `shim.cli.main.main` directly.
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "statusline",

@@ -12,7 +12,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "sync",
@@ -61,10 +61,10 @@ def run_sync(*, status_only=False, as_json=False, stream=None):
 
 
 def _status():
+    from shim.cli.common import open_store
     from shim.team import sync
-    from shim.telemetry import store
 
-    conn = store.connect()
+    conn = open_store("sync")
     try:
         return sync.status(conn)
     finally:

@@ -13,7 +13,7 @@ from shim.errors import ShimError, UsageError
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "trust", help="apply a project .llm-shim.yaml (pinned by its hash)",

@@ -4,7 +4,7 @@ from shim import __version__
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(subparsers, common, "version", help="print the llm-shim version",
                     examples=["llm-shim version",

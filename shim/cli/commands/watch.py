@@ -4,11 +4,11 @@
 """
 
 import os
-import sqlite3
 import sys
 import time
 
 from shim import errors, exitcodes, paths
+from shim.cli.common import open_store
 
 DEFAULT_INTERVAL = 1.5
 MIN_INTERVAL = 0.2
@@ -16,7 +16,7 @@ CLEAR = "\x1b[H\x1b[2J"
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "watch",
@@ -34,17 +34,6 @@ def add_parser(subparsers, common):
                    help=f"seconds between refreshes (default {DEFAULT_INTERVAL})")
     p.set_defaults(func=lambda args: watch(once=args.once, plain=args.plain,
                                            interval=args.interval))
-
-
-def _open():
-    from shim.telemetry import store
-
-    try:
-        return store.connect()
-    except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("watch", f"{paths.database_file()}: {exc}",
-                                    store.HINTS[kind].format(path=paths.database_file()))
 
 
 def _rich():
@@ -75,13 +64,17 @@ def _spool_waiting():
 
 
 def frame(conn, cfg, now=None, tracker=None):
-    """Ingest what waits in the spool (so today's figures are current), then read a frame."""
+    """Ingest what waits in the spool (so today's figures are current) and a slice of what
+    changed in the tools' own logs (`llm-shim import`: a stat per file when nothing did), then
+    read a frame."""
+    from shim.telemetry import imports
     from shim.watch import frame as frame_mod
 
     if _spool_waiting():
         from shim.telemetry import ingest
 
         ingest.ingest(conn, cfg=cfg)
+    imports.refresh(conn, cfg, bounded=True, what="watch", quiet=True)
     return frame_mod.collect(conn, cfg, now, tracker=tracker)
 
 
@@ -95,7 +88,7 @@ def watch(once=False, plain=False, interval=DEFAULT_INTERVAL, stream=None):
     cfg = compiled.load()
     tty = stream.isatty()
     use_rich = not plain and tty and _rich() is not None
-    conn = _open()
+    conn = open_store("watch")
     try:
         if once:
             _print_once(frame(conn, cfg), stream, use_rich)

@@ -14,6 +14,7 @@ import os
 import sys
 
 from shim import errors, resolve
+from shim.tools import BUILTIN_TOOLS
 
 USAGE = "usage: llm-shim which [--json] [--agent NAME] TOOL [ARGS...]"
 
@@ -21,7 +22,7 @@ USAGE = "usage: llm-shim which [--json] [--agent NAME] TOOL [ARGS...]"
 def add_parser(subparsers, common):
     import argparse
 
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "which",
@@ -90,7 +91,7 @@ def locate(tool, args, agent=None, environ=None, cwd=None):
     first, shimmed = first_on_path(tool, environ)
     info = {"tool": tool, "real_binary": None, "first_on_path": first, "shimmed": shimmed,
             "route": None, "fallback_for": None, "policy": None}
-    if tool not in proxy.BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
+    if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
         try:
             info["real_binary"] = resolve.real_binary(tool, cfg, environ)
         except errors.RealBinaryNotFound as exc:

@@ -12,6 +12,7 @@ import os
 from datetime import datetime, timezone
 
 from shim import errors
+from shim.telemetry.record import TOKEN_KEYS
 
 # File mtimes may be as coarse as 2 s (FAT, HFS+), so the file filter allows that much.
 SLACK_SECONDS = 2.0
@@ -20,8 +21,6 @@ SLACK_SECONDS = 2.0
 ENTRY_SLACK_SECONDS = 0.01
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 200
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-              "reasoning_tokens")
 
 
 def collect(harvest, started_at, ended_at, claims=None):

@@ -13,7 +13,7 @@ from shim import adapters
 from shim.adapters import claude, codex, learned
 from shim.grammar import helpparse, learn
 from shim.routing.decide import decide as decide_call
-from tests.routing.conftest import make_config
+from tests.support.configs import make_config
 
 HELP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "help")
 
@@ -86,7 +86,7 @@ def test_pinned_agent_leaves_every_claude_subcommand_untouched(sub, learned_tabl
         assert decision["argv"] == args and decision["tool"] == "claude", decision["reasons"]
 
 
-# exec, e, resume and fork take the model flag themselves (tests/routing/test_parse_codex.py).
+# exec, e, resume and fork take the model flag themselves (tests/adapters/test_parse_codex.py).
 CODEX_SUBS = sorted((set(parsed("codex-0.171.0.txt")["subcommands"]) | codex.META_COMMANDS)
                     - codex.EXEC_COMMANDS - codex.RESUME_COMMANDS)
 

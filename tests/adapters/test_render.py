@@ -3,7 +3,7 @@
 import pytest
 
 from shim import adapters
-from tests.routing import test_parse_claude, test_parse_codex, test_parse_llm
+from tests.adapters import test_parse_claude, test_parse_codex, test_parse_llm
 
 ALL = ([("claude", a) for a, _ in test_parse_claude.CASES]
        + [("codex", a) for a, _ in test_parse_codex.CASES]

@@ -112,7 +112,7 @@ def test_builtin_failure_patterns(cfg, tool, text, expected):
 
 
 def test_yaml_tool_routes_with_tiers(config):
-    from tests.routing.conftest import GEMINI, GEMINI_MODELS
+    from tests.support.configs import GEMINI, GEMINI_MODELS
 
     cfg = config({"tools": {"gemini": GEMINI}, "models": GEMINI_MODELS,
                   "agents": {"g": {"cost_optimization": True}},

@@ -1,0 +1,8 @@
+"""What more than one test folder needs: launchers shaped like installed shims, the compiled
+config stand-in, fake CLIs' error texts. A test folder imports shared helpers from here, never
+from another folder's conftest or test module.
+"""
+
+import os
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

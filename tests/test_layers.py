@@ -1,0 +1,186 @@
+"""The import graph of `shim/`: no loops, and no import from a lower layer to a higher one.
+
+The graph is read from the AST of every module: top-level and function-level imports alike
+(a lazy import is still a dependency). `from shim.x import y` is an edge to `shim.x.y` when
+that is a module, else to `shim.x`. A module's import of its own package (or an ancestor) is
+not an edge: Python has always loaded the package before the module, so it adds no order. The
+management CLI loads its commands with importlib (`shim/cli/main.py`): not seen, not counted.
+
+Layers, lowest first (a module may import its own layer and the ones below; the longest
+matching prefix names a module's layer):
+
+0. foundation: `shim` (package), exitcodes, errors, safefs, paths, procs, buildinfo, detach,
+   resolve, runner: standard library only, and each other
+1. config: the compiled config and its builder
+2. adapters: argv -> Request
+3. routing: agents, decide, the learned router
+4. telemetry: records, spool, start lines, store, ingest, prices
+5. report and plans: queries and rendering over the store (not the dashboard), Claude's plan
+   windows (not the statusline command)
+6. attempt: run one attempt and record it (shim/attempt.py)
+7. policy: the gate, settlement, the attempt loop (never imports team: team hooks are passed in)
+8. team: the PostgreSQL store, team budgets (calls the engine, never the reverse)
+9. proxy: a shim call's glue
+10. management: cli, doctor, install, completions, grammar (learning a binary's --help),
+    report.dashboard, plans.statusline, watch, alerts
+11. entry: argv0 picks proxy or management CLI
+
+Allowed upward imports (each says why):
+- proxy -> cli.main: argv0 that names no configured tool and no real binary is the management
+  CLI (`proxy._unknown_tool`), a lazy hand-off at the very end of the shim's path.
+- policy.settle -> alerts.check: a settled reservation may cross an alert threshold; lazy, and
+  only when `policies.alerts` is set (like the team hooks, it could be passed in).
+"""
+
+import ast
+import os
+
+import shim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
+
+LAYERS = {
+    "shim": 0, "shim.exitcodes": 0, "shim.errors": 0, "shim.safefs": 0, "shim.paths": 0,
+    "shim.procs": 0, "shim.buildinfo": 0, "shim.detach": 0, "shim.resolve": 0,
+    "shim.runner": 0,
+    "shim.config": 1,
+    "shim.adapters": 2,
+    "shim.routing": 3,
+    "shim.telemetry": 4,
+    "shim.report": 5, "shim.plans": 5,
+    "shim.attempt": 6,
+    "shim.policy": 7,
+    "shim.team": 8,
+    "shim.proxy": 9,
+    "shim.cli": 10, "shim.doctor": 10, "shim.install": 10, "shim.completions": 10,
+    "shim.grammar": 10, "shim.report.dashboard": 10, "shim.plans.statusline": 10,
+    "shim.watch": 10, "shim.alerts": 10,
+    "shim.entry": 11, "shim.__main__": 11,
+}
+UPWARD_ALLOWED = {
+    ("shim.proxy", "shim.cli.main"),
+    ("shim.policy.settle", "shim.alerts.check"),
+}
+
+
+def modules():
+    found = {}
+    for directory, _, files in os.walk(os.path.join(ROOT, "shim")):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                dotted = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+                found[dotted[:-len(".__init__")] if dotted.endswith(".__init__") else dotted] = path
+    return found
+
+
+def import_graph():
+    found = modules()
+    graph = {}
+    for module, path in found.items():
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), path)
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    name = alias.name
+                    while name and name not in found:
+                        name = name.rpartition(".")[0]
+                    if name.startswith("shim"):
+                        targets.add(name)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                if base != "shim" and not base.startswith("shim."):
+                    continue
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    targets.add(full if full in found else base)
+        graph[module] = {t for t in targets
+                         if t != module and not module.startswith(t + ".")}
+    return graph
+
+
+def layer_of(module):
+    name = module
+    while name:
+        if name in LAYERS:
+            return LAYERS[name]
+        name = name.rpartition(".")[0]
+    raise AssertionError(f"{module} has no layer: add it to LAYERS and the docstring")
+
+
+def cycles(graph):
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in graph:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_the_graph_sees_lazy_imports():
+    graph = import_graph()
+    assert "shim.policy.attempts" in graph["shim.proxy"]  # imported inside execute()
+    assert "shim.attempt" in graph["shim.policy.attempts"]
+
+
+def test_no_import_loops():
+    assert cycles(import_graph()) == []
+
+
+def test_cycle_finder_finds_a_loop():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_from_a_lower_layer_to_a_higher_one():
+    upward = sorted(f"{module} (layer {layer_of(module)}) imports {target} (layer "
+                    f"{layer_of(target)})"
+                    for module, targets in import_graph().items() for target in targets
+                    if layer_of(target) > layer_of(module)
+                    and (module, target) not in UPWARD_ALLOWED)
+    assert upward == []
+
+
+def test_policy_never_imports_team():
+    graph = import_graph()
+    assert not [(m, t) for m, targets in graph.items() if m.startswith("shim.policy")
+                for t in targets if t.startswith("shim.team")]
