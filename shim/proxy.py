@@ -118,10 +118,10 @@ def _record_refused_agent(request, cfg, environ, cwd, exc):
         decision = decide(request, cfg, (cfg or {}).get("default_agent") or "default",
                           agent_reason=reason)
         gate = {"blocked": True, "block_reason": f"unknown agent: {exc.why}"}
-        _record({"request": request, "decision": decision, "cwd": cwd, "gate": gate}, cfg,
-                environ, None, None, attempt=1)
+        attempt.record({"request": request, "decision": decision, "cwd": cwd, "gate": gate},
+                       cfg, environ, None, None, attempt=1)
     except Exception as bookkeeping:
-        _bookkeeping_warning(bookkeeping)
+        attempt.bookkeeping_warning(bookkeeping)
 
 
 def _grammar(tool, cfg, environ):

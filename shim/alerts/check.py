@@ -148,11 +148,14 @@ def claim(conn, alert, subj, now, test=False):
     return deliver_id
 
 
-def after_settlement(conn, gate, cfg, now=None):
+def after_settlement(conn, gate, cfg, measure, now=None):
     """Claim and dispatch the alerts this call's settled cost triggered. Never raises: the
-    call already ran, and an alert must not change its outcome. Returns the claimed ids."""
+    call already ran, and an alert must not change its outcome. Returns the claimed ids.
+    `measure`: the policy engine's budget measure (passed in: alerts never import the engine,
+    which calls them for quotas)."""
     try:
-        return _after_settlement(conn, gate, cfg, time.time() if now is None else now)
+        return _after_settlement(conn, gate, cfg, measure,
+                                 time.time() if now is None else now)
     except Exception as exc:
         if errors.debug_enabled():
             raise
@@ -161,9 +164,7 @@ def after_settlement(conn, gate, cfg, now=None):
         return []
 
 
-def _after_settlement(conn, gate, cfg, now):
-    from shim.policy import engine
-
+def _after_settlement(conn, gate, cfg, measure, now):
     alerts, refused = config.configured(cfg)
     for name in refused:
         errors.warn("alerts", f"policies.alerts.{name} is set in a project file",
@@ -176,7 +177,7 @@ def _after_settlement(conn, gate, cfg, now):
         if budget.get("scope") == "team" or not any(config.watches(a, budget.get("name"))
                                                      for a in alerts):
             continue
-        subj = subject(engine.measure(conn, budget, cfg, now), now)
+        subj = subject(measure(conn, budget, cfg, now), now)
         for alert in alerts:
             if config.watches(alert, budget["name"]):
                 found = claim(conn, alert, subj, now)
