@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tests.routing.conftest import DATA
+from tests.support.configs import DATA
 
 # (source, fragments): a prompt that contains every fragment paraphrases that item.
 KNOWN = [

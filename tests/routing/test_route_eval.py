@@ -119,7 +119,7 @@ UNLABELLED = {"mt_bench_first_turns.jsonl"}
 def _data_files():
     import os
 
-    from tests.routing.conftest import DATA
+    from tests.support.configs import DATA
 
     return sorted(os.path.join(DATA, name) for name in os.listdir(DATA) if name.endswith(".jsonl"))
 
