@@ -78,7 +78,11 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
     if request is None:
         grammar, own_binary = _grammar(tool, cfg, environ)
         request = adapters.parse(tool, args, cfg, grammar)
-    agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
+    try:
+        agent, agent_reason = agents.identify(tool, cfg, environ, cwd)
+    except errors.Blocked as exc:  # policies.unknown_agent: block
+        _record_refused_agent(request, cfg, environ, cwd, exc)
+        raise
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
     gate = team = None
     if policies_active(cfg):
@@ -98,6 +102,26 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
             "gate": gate, "binary_error": binary_error, "team": team}
+
+
+def _record_refused_agent(request, cfg, environ, cwd, exc):
+    """A call refused for an unknown agent is recorded as a blocked attempt, as a budget
+    refusal is (under the default agent, whose budgets it would have met; the reasons keep the
+    name asked for), so `logs` and `watch` show it. Not in a dry run."""
+    if environ.get(DRY_RUN_ENV) == "1":
+        return
+    try:
+        from shim.routing import agents, decide
+
+        named = (environ.get(agents.ENV_VAR) or "").strip()
+        reason = f"{agents.UNKNOWN_MARK}{named}: refused (policies.unknown_agent: block)"
+        decision = decide(request, cfg, (cfg or {}).get("default_agent") or "default",
+                          agent_reason=reason)
+        gate = {"blocked": True, "block_reason": f"unknown agent: {exc.why}"}
+        attempt.record({"request": request, "decision": decision, "cwd": cwd, "gate": gate},
+                       cfg, environ, None, None, attempt=1)
+    except Exception as bookkeeping:
+        attempt.bookkeeping_warning(bookkeeping)
 
 
 def _grammar(tool, cfg, environ):

@@ -30,6 +30,9 @@ Allowed upward imports (each says why):
   CLI (`proxy._unknown_tool`), a lazy hand-off at the very end of the shim's path.
 - policy.settle -> alerts.check: a settled reservation may cross an alert threshold; lazy, and
   only when `policies.alerts` is set (like the team hooks, it could be passed in).
+- policy.engine -> alerts.check: the quotas measured at admission may cross an alert
+  threshold; lazy, only when `policies.alerts` is set (alerts get the engine's budget measure
+  passed in, so they never import the engine: no loop).
 """
 
 import ast
@@ -60,6 +63,7 @@ LAYERS = {
 UPWARD_ALLOWED = {
     ("shim.proxy", "shim.cli.main"),
     ("shim.policy.settle", "shim.alerts.check"),
+    ("shim.policy.engine", "shim.alerts.check"),
 }
 
 

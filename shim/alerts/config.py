@@ -27,8 +27,8 @@ def from_project(cfg, name):
 
 
 def configured(cfg):
-    """([alert dicts], [refused names]). An alert: {name, budgets (set or None), thresholds
-    (sorted), command (list or None), webhook (str or None), timeout}."""
+    """([alert dicts], [refused names]). An alert: {name, budgets, quotas (sets or None),
+    thresholds (sorted), command (list or None), webhook (str or None), timeout}."""
     specs = ((cfg.get("policies") or {}).get("alerts")) or {}
     alerts, refused = [], []
     for name, spec in sorted(specs.items()):
@@ -41,10 +41,11 @@ def configured(cfg):
         webhook = spec.get("webhook")
         if not command and not webhook:
             continue
-        budgets = spec.get("budgets")
+        budgets, quotas = spec.get("budgets"), spec.get("quotas")
         alerts.append({
             "name": name,
             "budgets": set(budgets) if budgets else None,
+            "quotas": set(quotas) if quotas else None,
             "thresholds": sorted(float(t) for t in (spec.get("thresholds")
                                                     or DEFAULT_THRESHOLDS)),
             "command": [str(a) for a in command] if command else None,
@@ -54,5 +55,12 @@ def configured(cfg):
     return alerts, refused
 
 
-def watches(alert, subject_name):
-    return alert["budgets"] is None or subject_name in alert["budgets"]
+def watches(alert, subject_name, kind="budget"):
+    """Does `alert` watch this budget (or quota, `kind="quota"`)? An alert that names the
+    budgets or the quotas it watches watches only those (naming budgets alone: no quota, and
+    the reverse); one that names neither watches every budget and every quota."""
+    named, other = ((alert["budgets"], alert.get("quotas")) if kind == "budget"
+                    else (alert.get("quotas"), alert["budgets"]))
+    if named is not None:
+        return subject_name in named
+    return other is None

@@ -1,9 +1,10 @@
 """5-hour blocks, as ccusage's `blocks` cuts them, per tool.
 
-Rules (ccusage `identifySessionBlocks`): calls are taken in time order; the first call opens a
-block whose start is its time floored to the whole UTC hour and whose end is start + 5 h; a
-call more than 5 h after its block's start, or more than 5 h after the previous call, closes
-the block and opens the next one the same way. When the pause between two calls was longer
+Rules (ccusage `identifySessionBlocks`, in `block_starts`, the one definition): calls are taken
+in time order; the first call opens a block whose start is its time floored to the whole UTC
+hour and whose end is start + 5 h; a call more than 5 h after its block's start (and so any
+call more than 5 h after the previous one) closes the block and opens the next one the same
+way. When the pause between two calls was longer
 than 5 h a gap (last call + 5 h .. next call) is listed between them. A block is active while
 now is before its end and less than 5 h after its last call.
 
@@ -33,24 +34,35 @@ def compute(rows, now, block_seconds=BLOCK_SECONDS):
     return out
 
 
-def _tool_blocks(tool, rows, now, block_seconds):
-    blocks = []
-    start = None
-    current = []
-    for row in rows:
-        at = row["started_at"]
-        if start is not None:
-            since_last = at - current[-1]["started_at"]
-            if at - start > block_seconds or since_last > block_seconds:
-                blocks.append(_block(tool, start, current, now, block_seconds))
-                if since_last > block_seconds:
-                    blocks.append(_gap(tool, current[-1]["started_at"] + block_seconds, at))
-                start, current = None, []
-        if start is None:
+def block_starts(times, start=None, block_seconds=BLOCK_SECONDS):
+    """The start of the block holding each of the sorted `times` (epoch seconds): the one
+    definition of the block rule, for `report --blocks`, the status line, quotas and `watch`.
+    `start`: the block already running before the first of them, if any.
+
+    A time more than 5 h after its block's start opens the next block, floored to the hour.
+    ccusage also closes a block after a pause of more than 5 h; that follows from this rule
+    (the previous call is at or after its block's start), so it needs no code of its own."""
+    out = []
+    for at in times:
+        if start is None or at - start > block_seconds:
             start = floor_hour(at)
-        current.append(row)
-    if current:
-        blocks.append(_block(tool, start, current, now, block_seconds))
+        out.append(start)
+    return out
+
+
+def _tool_blocks(tool, rows, now, block_seconds):
+    starts = block_starts([row["started_at"] for row in rows], block_seconds=block_seconds)
+    blocks = []
+    begin = 0
+    for i in range(1, len(rows) + 1):
+        if i < len(rows) and starts[i] == starts[begin]:
+            continue
+        group = rows[begin:i]
+        if blocks and group[0]["started_at"] - blocks[-1]["last_at"] > block_seconds:
+            blocks.append(_gap(tool, blocks[-1]["last_at"] + block_seconds,
+                               group[0]["started_at"]))
+        blocks.append(_block(tool, starts[begin], group, now, block_seconds))
+        begin = i
     return blocks
 
 

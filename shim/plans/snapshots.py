@@ -164,12 +164,37 @@ def latest(conn, tool, window, now=None):
     if row is None:
         return None
     used, resets, status, seen, source = row
-    if resets is not None and resets <= now:
+    if stale(window, resets, seen, now):
         return None
-    if resets is None and now - seen > WINDOW_SECONDS.get(window, 5 * 3600):
-        return None  # no reset time: trust it for one window length at most
     return {"tool": tool, "window": window, "used_pct": used, "resets_at": resets,
             "status": status, "seen_at": seen, "source": source}
+
+
+def stale(window, resets_at, seen_at, now):
+    """True when a snapshot says nothing about the window running at `now`: its window has
+    reset since, or (no reset time given) it is older than one window length."""
+    if resets_at is not None:
+        return resets_at <= now
+    return now - seen_at > WINDOW_SECONDS.get(window, 5 * 3600)
+
+
+def newest(conn, now=None):
+    """The newest snapshot with a used % of every tool and window ever seen, stale ones
+    included and marked (`"stale": True`): what `llm-shim watch` shows. [dicts as `latest`'s,
+    plus "stale"], by tool and window."""
+    now = time.time() if now is None else now
+    out = []
+    pairs = conn.execute("SELECT DISTINCT tool, plan_window FROM plan_snapshots "
+                         "WHERE used_pct IS NOT NULL ORDER BY tool, plan_window").fetchall()
+    for tool, window in pairs:
+        used, resets, status, seen, source = conn.execute(
+            "SELECT used_pct, resets_at, status, seen_at, source FROM plan_snapshots "
+            "WHERE tool = ? AND plan_window = ? AND used_pct IS NOT NULL "
+            "ORDER BY seen_at DESC, id DESC LIMIT 1", (tool, window)).fetchone()
+        out.append({"tool": tool, "window": window, "used_pct": used, "resets_at": resets,
+                    "status": status, "seen_at": seen, "source": source,
+                    "stale": stale(window, resets, seen, now)})
+    return out
 
 
 def window_label(window):

@@ -104,6 +104,10 @@ def _judge_quotas(gate, request, cfg, dry, override):
     if not quotas.applicable(cfg, gate["decision"]):
         return []
     judged = quotas.judge(connect(), gate["decision"], request, cfg, clock(), override)
+    if not dry and (cfg.get("policies") or {}).get("alerts"):
+        from shim.alerts import check  # only when alerts are configured
+
+        check.after_quotas(connect(), judged["quotas"], cfg, clock())
     gate["decision"] = judged["decision"]
     if judged["error"] is not None:
         _block(gate, judged["error"])

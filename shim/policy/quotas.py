@@ -109,7 +109,7 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
         if row["used"] is None:
             decision.setdefault("reasons", []).append(reason + ": not applied")
             continue
-        if row["used"] + 1e-9 < quota["at"]:
+        if not reached(quota, row):
             decision.setdefault("reasons", []).append(reason + f", under {quota['at']:.0%}")
             continue
         row["reason"] = describe(quota, row)
@@ -171,6 +171,23 @@ def _judge_tool(conn, result, request, cfg, now, override, may_redirect):
     result["decision"] = moved
     result["warnings"].append(("quota", why, f"running {target.get('tool')} instead"))
     _judge_tool(conn, result, request, cfg, now, override, may_redirect=False)
+
+
+def reached(quota, row):
+    """True when a measured quota (`measure`) is at or over its `at`; unknown is not."""
+    return row["used"] is not None and row["used"] + 1e-9 >= quota["at"]
+
+
+def states(conn, cfg, now):
+    """Every quota with its measurement and state, for `llm-shim watch`: [{"quota", "used",
+    "source", "detail", "resets_at", "state": "reached"|"under"|"unknown"}]."""
+    out = []
+    for quota in configured(cfg):
+        row = dict(measure(conn, quota, now), quota=quota)
+        row["state"] = ("unknown" if row["used"] is None
+                        else "reached" if reached(quota, row) else "under")
+        out.append(row)
+    return out
 
 
 def describe(quota, row):

@@ -47,8 +47,9 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
             conn.execute("COMMIT")
             if reservation and (cfg.get("policies") or {}).get("alerts"):
                 from shim.alerts import check  # only when alerts are configured
+                from shim.policy import engine
 
-                check.after_settlement(conn, gate, cfg)
+                check.after_settlement(conn, gate, cfg, engine.measure)
         if needs_cooldown:
             from shim.policy import cooldown
 

@@ -80,7 +80,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "invocation_id": invocation_id, "attempt": int(attempt),
             "started_at": started, "ended_at": ended,
             "duration_ms": round((ended - started) * 1000.0, 3),
-            "host": _host(),
+            "host": host_name(),
             "agent": decision.get("agent"),
             "tool_requested": decision.get("tool_requested"), "tool": decision.get("tool"),
             "model_requested": decision.get("model_requested"), "model": model,
@@ -127,11 +127,13 @@ def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=No
                        cfg, invocation_id=invocation_id, attempt=attempt, cwd=cwd,
                        environ=environ)
     return {"v": RECORD_VERSION, "kind": "start", "invocation_id": invocation_id,
-            "attempt": int(attempt), "started_at": now, "host": _host(), "pid": os.getpid(),
+            "attempt": int(attempt), "started_at": now, "host": host_name(), "pid": os.getpid(),
             "record": rec}
 
 
-def _host():
+def host_name():
+    """This machine's name, as start lines carry it (shim.telemetry.starts compares it to tell
+    this host's shims, whose pids it can check, from another's)."""
     try:
         return os.uname().nodename
     except (AttributeError, OSError):

@@ -25,6 +25,7 @@ import os
 import time
 
 from shim import paths, safefs
+from shim.telemetry import record
 
 PENDING_NAME = "starts.log"
 KILLED_AFTER = 60.0            # seconds after its start before a call can be called killed
@@ -99,7 +100,7 @@ def resolve(starts, ended_keys, recorded, now=None, host=None):
     pending ones). `ended_keys`: (invocation_id, attempt) of the batch's end records;
     `recorded(keys)`: the keys that already have a row in the database (None: unknown)."""
     now = time.time() if now is None else now
-    host = _host() if host is None else host
+    host = record.host_name() if host is None else host
     unique = {}
     for line in starts:
         key = (line.get("invocation_id"), line.get("attempt"))
@@ -126,7 +127,7 @@ def gone(line, now, host):
         return False
     if line.get("host") != host:
         return now - started >= OTHER_HOST_AFTER
-    return not _alive_since(line.get("pid"), started)
+    return not alive_since(line.get("pid"), started)
 
 
 def killed_record(line, now):
@@ -143,7 +144,7 @@ def killed_record(line, now):
     return rec
 
 
-def _alive_since(pid, started):
+def alive_since(pid, started):
     """True when `pid` runs a process that started no later than `started` (epoch)."""
     from shim import procs
 
@@ -170,8 +171,3 @@ def _start_epoch(pid):
     return None
 
 
-def _host():
-    try:
-        return os.uname().nodename
-    except (AttributeError, OSError):
-        return None

@@ -1,19 +1,23 @@
-"""The current 5-hour block per tool, as ccusage defines one: a block starts at the first call
-after the previous block ended, floored to the hour, and lasts 5 hours.
+"""The current 5-hour block per tool, by the one block rule (shim.plans.blocks.block_starts,
+which `report --blocks`, the status line and quotas use too), read from the quarter-hour
+rollup (shim/report/rollup.py) instead of the rows so a frame stays cheap.
 
-Read from the quarter-hour rollup (shim/report/rollup.py), never from the rows: block bounds
-fall on whole hours, so a quarter-hour bucket lies wholly inside one block and the sums are
-exact. ccusage also starts a block after a gap of more than 5 hours; that rule is implied by
-the first (the previous call is at or after its block's start), so it needs no code.
+Exact on the rollup: block bounds fall on whole hours, so a quarter-hour bucket lies wholly
+inside one block and the sums are exact. The rule is fed each bucket's last second: a bucket
+that begins at or after a block's end holds calls more than 5 h after its start (a new block,
+floored to the bucket's hour), one that begins before it lies inside it. The only call the
+rollup cannot place is one at exactly the block's end to the second (ccusage keeps it in the
+old block; here it opens the next).
 
 The chain of blocks depends on every earlier call; it is followed from LOOKBACK_HOURS back.
 Any 5-hour gap in that window makes it exact from there on; only a tool used without such a
 gap for the whole window could see its blocks aligned differently from a full-history count.
-(shim/report/blocks.py, written in parallel for `report --blocks`, computes the same: one of
-the two should serve both.)
+The burn rate here is the block's spend over the time since its start (what the live view
+shows); `report --blocks` divides by its first-to-last-call span, as ccusage does.
 """
 
-BLOCK_SECONDS = 5 * 3600
+from shim.plans.blocks import BLOCK_SECONDS, block_starts  # noqa: F401  (block_starts: tests)
+
 HOUR = 3600
 BUCKET = 900  # the fine rollup level (rollup.LEVELS[0])
 LOOKBACK_HOURS = 7 * 24
@@ -21,17 +25,6 @@ RECENT_SECONDS = 6 * 3600  # between full scans: this far back, from the known b
 RESCAN_SECONDS = 60.0      # a full scan again (rows ingested late, a clock change)
 TABLE = "report_rollup_15m"
 TOKENS = "input_tokens + output_tokens + cache_read_tokens + cache_write_tokens"
-
-
-def block_starts(times, start=None):
-    """The start of the block holding each time of the sorted `times` (epoch seconds);
-    `start`: the block already running before the first of them, if any."""
-    out = []
-    for t in times:
-        if start is None or t >= start + BLOCK_SECONDS:
-            start = t - t % HOUR
-        out.append(start)
-    return out
 
 
 class Tracker:
@@ -56,7 +49,7 @@ class Tracker:
                             (int(since // BUCKET),)).fetchall()
         times = {}
         for tool, bucket in rows:
-            times.setdefault(tool, []).append(bucket * BUCKET)
+            times.setdefault(tool, []).append(bucket * BUCKET + BUCKET - 1)  # its last second
         starts = dict(seeds) if not full else {}
         for tool, found in times.items():
             seed = seeds.get(tool)

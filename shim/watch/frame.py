@@ -13,7 +13,8 @@ RECENT_SECONDS = 24 * 3600
 
 
 def collect(conn, cfg, now=None, spool_dir=None, tracker=None):
-    """{"now", "running", "blocks", "today", "budgets", "events", "problems"}.
+    """{"now", "running", "blocks", "plan_windows", "quotas", "today", "budgets", "events",
+    "problems"}.
 
     `tracker`: a blocks.Tracker kept from frame to frame (the live view) so that only the
     first frame reads a week of the rollup. A part that cannot be read is None (shown as unknown, never as zero) with its reason in
@@ -22,6 +23,8 @@ def collect(conn, cfg, now=None, spool_dir=None, tracker=None):
     frame = {"now": now, "problems": []}
     for name, read in (("running", lambda: running.running(conn, now, spool_dir)),
                        ("blocks", lambda: (tracker or blocks.Tracker()).current(conn, now)),
+                       ("plan_windows", lambda: plan_windows(conn, now)),
+                       ("quotas", lambda: quota_states(conn, cfg, now)),
                        ("today", lambda: today(conn, cfg, now)),
                        ("budgets", lambda: budgets(conn, cfg, now)),
                        ("events", lambda: recent_events(conn, now))):
@@ -35,6 +38,20 @@ def collect(conn, cfg, now=None, spool_dir=None, tracker=None):
             frame[name] = None
             frame["problems"].append(f"{name}: {type(exc).__name__}: {exc}")
     return frame
+
+
+def plan_windows(conn, now):
+    """The newest plan snapshot per tool and window, stale ones marked (shim.plans.snapshots)."""
+    from shim.plans import snapshots
+
+    return snapshots.newest(conn, now)
+
+
+def quota_states(conn, cfg, now):
+    """Every quota, measured as the shim judges it before a call (shim.policy.quotas)."""
+    from shim.policy import quotas
+
+    return quotas.states(conn, cfg, now)
 
 
 def today(conn, cfg, now):

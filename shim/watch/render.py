@@ -61,13 +61,20 @@ def sections(frame):
         out.append(("5-hour blocks", [UNKNOWN]))
     else:
         lines = []
+        official = {w["tool"]: w["used_pct"] for w in frame.get("plan_windows") or ()
+                    if w["window"] == "five_hour" and not w["stale"]}
         for tool, b in sorted(current.items()):
+            used = f"  5h used {official[tool]:.0f}%" if tool in official else ""
             lines.append(f"{tool}  {hour(b['start'])}-{hour(b['end'])}  "
                          f"{duration(b['end'] - now)} left  {count(b['calls'], 'call')}  "
                          f"{count(b['tokens'], 'token')}  "
                          f"{money(b['cost_usd'], b['unknown_cost'], b['calls'])}  "
-                         f"{usd(b['burn_per_hour'])}/h  ~{usd(b['projected_usd'])} at end")
+                         f"{usd(b['burn_per_hour'])}/h  ~{usd(b['projected_usd'])} at end"
+                         f"{used}")
         out.append(("5-hour blocks", lines or ["no active block"]))
+    out.append(plan_window_section(frame.get("plan_windows"), now))
+    if frame.get("quotas") is None or frame["quotas"]:
+        out.append(quota_section(frame.get("quotas")))
     day = frame["today"]
     if day is None:
         out.append(("Today", [UNKNOWN]))
@@ -105,6 +112,51 @@ def sections(frame):
     if frame["problems"]:
         out.append(("Problems", frame["problems"]))
     return out
+
+
+def plan_window_section(windows, now):
+    """The plan windows' used %, as the tools last reported it: `claude  5h  37% used  resets
+    in 2h10m  seen 3m ago`; one whose window has reset since is marked stale."""
+    if windows is None:
+        return ("Plan windows", [UNKNOWN])
+    from shim.plans.snapshots import window_label
+
+    lines = []
+    for w in windows:
+        if w["stale"]:
+            when = (f"stale: reset {duration(now - w['resets_at'])} ago"
+                    if w["resets_at"] is not None else "stale: older than its window")
+        else:
+            when = (f"resets in {duration(w['resets_at'] - now)}"
+                    if w["resets_at"] is not None else "reset time unknown")
+        lines.append(f"{w['tool']}  {window_label(w['window'])}  {w['used_pct']:.0f}% used  "
+                     f"{when}  seen {duration(max(0.0, now - w['seen_at']))} ago")
+    return ("Plan windows", lines or ["no snapshot recorded (docs/plans.md: the status line "
+                                      "or claude's stream-json records them)"])
+
+
+QUOTA_STATES = {"reached": "reached", "under": "under",
+                "unknown": "unknown: not applied"}
+
+
+def quota_section(rows):
+    """Every quota as the shim judges it before a call: `claude-5h  claude 5h  87% (as claude
+    reported it 2m ago)  redirect to codex from 85%  reached`."""
+    if rows is None:
+        return ("Quotas", [UNKNOWN])
+    from shim.plans.snapshots import window_label
+
+    lines = []
+    for row in rows:
+        quota = row["quota"]
+        label = " (estimate)" if row.get("source") == "estimate" else ""
+        action = quota["action"]
+        if action == "redirect" and quota.get("to"):
+            action += f" to {quota['to'].get('tool')}"
+        lines.append(f"{quota['name']}{label}  {quota['tool']} {window_label(quota['window'])}"
+                     f"  {row['detail']}  {action} from {quota['at']:.0%}  "
+                     f"{QUOTA_STATES[row['state']]}")
+    return ("Quotas", lines)
 
 
 def title(frame, live):

@@ -10,7 +10,7 @@ for another host's line, once it is older than starts.OTHER_HOST_AFTER.
 import os
 
 from shim import paths
-from shim.telemetry import ingest, spool, starts
+from shim.telemetry import ingest, record, spool, starts
 
 
 def _read(path):
@@ -61,7 +61,7 @@ def running(conn, now, spool_dir=None, host=None):
         if key not in ended:
             open_lines.setdefault(key, line)
     done = _recorded(conn, list(open_lines)) if open_lines else set()
-    host = starts._host() if host is None else host
+    host = record.host_name() if host is None else host
     out = []
     for key, line in open_lines.items():
         if key in done:
@@ -82,4 +82,4 @@ def _died(line, now, host):
     started = float(line.get("started_at") or 0.0)
     if line.get("host") != host:
         return now - started >= starts.OTHER_HOST_AFTER
-    return not starts._alive_since(line.get("pid"), started)
+    return not starts.alive_since(line.get("pid"), started)

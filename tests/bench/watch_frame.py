@@ -2,8 +2,9 @@
 """Benchmark (not a test): one `llm-shim watch` frame with 1,000,000 rows in the store.
 
 Generates the history of tests/bench/report_1m.py (~90 days ending now) into a temporary
-LLM_SHIM_HOME with three budgets (day, week, rolling 5h) and two start lines in the spool (one
-running, one whose shim died), then times `shim.cli.commands.watch.frame` (collect the data)
+LLM_SHIM_HOME with three budgets (day, week, rolling 5h), two quotas (a snapshot's, an
+estimate's: the worst case, it sums the block's rows), a plan snapshot, and two start lines in
+the spool (one running, one whose shim died), then times `shim.cli.commands.watch.frame` (collect the data)
 and the plain and rich renderings, in-process, and prints medians.
 
     .venv/bin/python tests/bench/watch_frame.py                  # 1M rows, 20 frames
@@ -31,6 +32,9 @@ policies:
     daily: {scope: global, period: day, limit: {usd: 500.0, type: soft}}
     claude-week: {scope: tool, match: claude, period: week, limit: {usd: 5000.0}}
     five-hours: {scope: global, period: rolling, window: 5h, limit: {usd: 200.0}}
+  quotas:
+    claude-5h: {tool: claude, window: five_hour, at: 0.85, action: redirect, to: {tool: codex}}
+    codex-5h: {tool: codex, window: five_hour, at: 0.9, action: warn, estimate: {tokens: 50000000}}
 """
 
 
@@ -59,6 +63,21 @@ def prepare(home, rows):
     finally:
         conn.close()
     _spool_starts()
+    _snapshot()
+
+
+def _snapshot():
+    """A current claude 5-hour snapshot (the plan windows and the snapshot quota read it)."""
+    from shim.plans import snapshots
+    from shim.telemetry import store
+
+    conn = store.connect()
+    try:
+        snapshots.record(conn, [{"tool": "claude", "window": "five_hour", "used_pct": 42.0,
+                                 "resets_at": time.time() + 3 * 3600, "status": None}],
+                         "statusline")
+    finally:
+        conn.close()
 
 
 def _spool_starts():
@@ -110,6 +129,7 @@ def main():
     assert data["problems"] == [], data["problems"]
     assert [c["state"] for c in data["running"]] == ["died", "running"], data["running"]
     assert data["budgets"] and data["today"]["rows"] and data["blocks"], data
+    assert data["plan_windows"] and len(data["quotas"]) == 2, data
     result = {"rows": conn.execute("SELECT COUNT(*) FROM attempts").fetchone()[0]}
     from shim.watch import blocks
     from shim.watch import frame as frame_mod
@@ -121,10 +141,13 @@ def main():
     watch.frame(conn, cfg, tracker=tracker)
     result["frame_ms"] = timed(lambda: watch.frame(conn, cfg, tracker=tracker), opts.runs)
     parts = {}
-    for name in ("running", "blocks (first)", "blocks (later)", "today", "budgets", "events"):
+    for name in ("running", "blocks (first)", "blocks (later)", "plan windows", "quotas",
+                 "today", "budgets", "events"):
         part = {"running": lambda: frame_mod.running.running(conn, time.time()),
                 "blocks (first)": lambda: blocks.current(conn, time.time()),
                 "blocks (later)": lambda: tracker.current(conn, time.time()),
+                "plan windows": lambda: frame_mod.plan_windows(conn, time.time()),
+                "quotas": lambda: frame_mod.quota_states(conn, cfg, time.time()),
                 "today": lambda: frame_mod.today(conn, cfg, time.time()),
                 "budgets": lambda: frame_mod.budgets(conn, cfg, time.time()),
                 "events": lambda: frame_mod.recent_events(conn, time.time())}[name]

@@ -55,3 +55,27 @@ def test_block_refuses_a_typo_before_anything_runs(shim_env):
         "set it to an agent under `agents:` (`llm-shim config show agents`); "
         "policies.unknown_agent is block, so nothing ran"]
     assert shim_env.calls("claude") == []
+
+
+def test_a_refused_unknown_agent_is_recorded_and_shown_by_logs_and_watch(shim_env):
+    """Like a budget refusal, the refusal leaves a blocked attempt (block_reason `unknown
+    agent: ...`, the asked name kept in its reasons); a dry run records nothing."""
+    shim_env.install("claude")
+    _config(shim_env, None, policy="block")
+    dry = shim_env.run(DIME_CALL, {"LLM_SHIM_AGENT": "Rev", "LLM_SHIM_DRY_RUN": "1"})
+    assert dry.returncode == 0 and b"policies.unknown_agent is block" in dry.stderr
+    assert shim_env.attempts() == []
+    assert shim_env.run(DIME_CALL, {"LLM_SHIM_AGENT": "Rev"}).returncode == 75
+    [row] = shim_env.attempts()
+    assert row["blocked"] == 1 and row["tool"] == "claude" and row["agent"] == "default"
+    assert row["block_reason"] == ("unknown agent: $LLM_SHIM_AGENT=Rev names no configured "
+                                   "agent (did you mean rev?)")
+    assert any(r.startswith("unknown agent $LLM_SHIM_AGENT=Rev: refused")
+               for r in json.loads(row["reasons"]))
+    assert row["cost_usd"] in (None, 0) and shim_env.calls("claude") == []
+    logs = shim_env.run(["llm-shim", "logs", "--blocked"])
+    assert logs.returncode == 0, logs.stderr
+    assert b"unknown agent" in logs.stdout, logs.stdout
+    watch = shim_env.run(["llm-shim", "watch", "--once"])
+    assert watch.returncode == 0, watch.stderr
+    assert b"blocked" in watch.stdout and b"unknown agent" in watch.stdout, watch.stdout

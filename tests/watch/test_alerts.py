@@ -241,3 +241,89 @@ def test_the_claim_is_atomic_across_20_connections(isolated_env):
     conn.close()
     assert len([w for w in won if w is not None]) == 1, won
     assert statuses == [(0.5, "skipped"), (0.8, "pending")]
+
+
+def _snapshot(shim_env, used_pct, resets_at):
+    from shim.plans import snapshots
+
+    conn = shim_env.db()
+    try:
+        snapshots.record(conn, [{"tool": "claude", "window": "five_hour", "used_pct": used_pct,
+                                 "resets_at": resets_at, "status": None}], "statusline")
+    finally:
+        conn.close()
+
+
+def test_a_quota_threshold_fires_exactly_once_per_window_under_20_parallel_calls(
+        shim_env, hook, tmp_path):
+    """The quota measured before each call feeds the same claim as budgets: of 20 parallel
+    calls at 87 % of the window, one sends (80 %, with 50 % skipped); more calls in the window
+    send nothing; 100 % fires; the next window fires again."""
+    command, out = recorder(tmp_path)
+    shim_env.config({"models": {"dime": TEN_CENTS_MODEL},
+                     "policies": {"quotas": {"claude-5h": {
+                         "tool": "claude", "window": "five_hour", "at": 0.95,
+                         "action": "warn"}},
+                         "alerts": {"plan": {"quotas": ["claude-5h"], "webhook": hook.url,
+                                             "command": [str(command), "{budget}",
+                                                         "{percent}", "{message}"]}}}})
+    resets = time.time() + 2 * 3600
+    _snapshot(shim_env, 87.0, resets + 1.5)  # reset times drift by seconds between reports
+    procs = [shim_env.popen(ARGV, env={"FAKE_CLAUDE_SLEEP": "0.2"}) for _ in range(20)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 20
+    found = rows(shim_env)
+    assert [(r["threshold"], r["status"], r["subject_kind"], r["subject"]) for r in
+            sorted(found, key=lambda r: r["threshold"])] == [
+        (0.5, "skipped", "quota", "claude-5h"), (0.8, "sent", "quota", "claude-5h")], found
+    assert {r["period_start"] for r in found} == {round(resets / 600) * 600 - 5 * 3600}
+    [doc] = [b["doc"] for b in hook.bodies]
+    assert doc["kind"] == "quota" and doc["name"] == "claude-5h" and doc["threshold"] == 0.8
+    assert doc["fraction"] == pytest.approx(0.87) and doc["spent_usd"] is None
+    assert doc["message"].startswith("quota 'claude-5h': claude 5h window at 87% (as claude "
+                                     "reported it")
+    [line] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert line["argv"][:2] == ["claude-5h", "87%"]
+    # the same window at 92 %: nothing new; at 100 %: the last threshold
+    _snapshot(shim_env, 92.0, resets)
+    assert shim_env.run(ARGV).returncode == 0
+    assert len(rows(shim_env)) == 2
+    _snapshot(shim_env, 100.0, resets)
+    assert shim_env.run(ARGV).returncode == 0
+    assert sorted(r["threshold"] for r in rows(shim_env)) == [0.5, 0.8, 1.0]
+    # the next window starts over
+    _snapshot(shim_env, 55.0, resets + 5 * 3600)
+    assert shim_env.run(ARGV).returncode == 0
+    latest = rows(shim_env)[-1]
+    assert (latest["threshold"], latest["status"]) == (0.5, "sent")
+    listing = shim_env.run(["llm-shim", "alerts"]).stdout.decode()
+    assert "quota claude-5h" in listing and "55% of the window" in listing, listing
+
+
+def test_alerts_watch_what_they_name():
+    from shim.alerts import config
+
+    def alert(**names):
+        return dict({"budgets": None, "quotas": None}, **{k: set(v) for k, v in names.items()})
+
+    assert config.watches(alert(), "daily") and config.watches(alert(), "c5h", "quota")
+    only_budget = alert(budgets=["daily"])
+    assert config.watches(only_budget, "daily")
+    assert not config.watches(only_budget, "c5h", "quota")
+    only_quota = alert(quotas=["c5h"])
+    assert config.watches(only_quota, "c5h", "quota")
+    assert not config.watches(only_quota, "other", "quota")
+    assert not config.watches(only_quota, "daily")
+
+
+def test_an_unknown_quota_or_a_dry_run_fires_nothing(shim_env, hook):
+    shim_env.config({"models": {"dime": TEN_CENTS_MODEL},
+                     "policies": {"quotas": {"claude-5h": {
+                         "tool": "claude", "window": "five_hour", "at": 0.95,
+                         "action": "warn"}},
+                         "alerts": {"plan": {"thresholds": [0.5], "webhook": hook.url}}}})
+    assert shim_env.run(ARGV).returncode == 0  # no snapshot: unknown, not 0 %, not an alert
+    _snapshot(shim_env, 70.0, time.time() + 3600)
+    assert shim_env.run(ARGV, env={"LLM_SHIM_DRY_RUN": "1"}).returncode == 0
+    assert rows(shim_env) == []
+    assert shim_env.run(ARGV).returncode == 0
+    assert [r["threshold"] for r in rows(shim_env)] == [0.5]

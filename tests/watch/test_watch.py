@@ -307,3 +307,123 @@ def test_unknown_cost_is_said_not_shown_as_zero():
     assert money(0.0, 1, 3) == "$0.00 + 1 unpriced"
     assert money(1.5, 1, 3) == "$1.50 + 1 unpriced"
     assert money(0.0, 0, 3) == "$0.00"
+
+
+def test_watch_and_report_blocks_agree_on_a_random_history(shim_env):
+    """One block rule: the watch's rollup-based current block is the one `report --blocks`
+    finds from the rows (start, calls, cost), for histories with and without 5-hour gaps."""
+    import random
+
+    from shim.plans import blocks as plan_blocks
+    from shim.telemetry import store
+    from shim.watch import blocks
+
+    h = 3600
+    rng = random.Random(20)
+    conn = store.connect()
+    try:
+        at = 1_800_000_000.0
+        checked = 0
+        batch = []
+        for i in range(400):
+            at += rng.choice([rng.uniform(60, 40 * 60), rng.uniform(3 * h, 7 * h)])
+            batch.append({"invocation_id": f"r{i}", "attempt": 1, "started_at": at,
+                          "tool": rng.choice(["claude", "codex"]), "cost_usd": 0.25,
+                          "cost_source": "computed"})
+            if i % 25:
+                continue
+            with store.transaction(conn):
+                store.insert_attempts(conn, batch)
+            batch = []
+            now = at + rng.uniform(1, 2 * h)
+            rows = plan_blocks.load_rows(conn, at - 30 * 24 * h)
+            expected = {b["tool"]: b for b in plan_blocks.compute(rows, now) if b["active"]}
+            got = blocks.current(conn, now)
+            assert sorted(got) == sorted(expected)
+            for name, block in got.items():
+                assert block["start"] == expected[name]["start"]
+                assert block["calls"] == expected[name]["calls"]
+                assert block["cost_usd"] == pytest.approx(expected[name]["cost_usd"])
+                checked += 1
+        assert checked > 5
+    finally:
+        conn.close()
+
+
+def test_running_and_ingestion_share_one_liveness_check(monkeypatch, tmp_path):
+    """watch's running list judges a start line with the very functions ingestion uses
+    (starts.alive_since, record.host_name): no private copy, no private call."""
+    import sqlite3
+
+    from shim.telemetry import record, starts
+    from shim.watch import running
+
+    now = time.time()
+    line = {"v": 1, "kind": "start", "invocation_id": "inv1", "attempt": 1,
+            "started_at": now - 5, "host": record.host_name(), "pid": os.getpid(),
+            "record": {"tool": "claude"}}
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    import json
+
+    (spool_dir / "spool.log").write_text(json.dumps(line) + "\n")
+    conn = sqlite3.connect(":memory:")
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "running"
+    seen = []
+    monkeypatch.setattr(starts, "alive_since", lambda pid, at: seen.append(pid) or False)
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "died" and seen == [os.getpid()]
+    monkeypatch.setattr(record, "host_name", lambda: "elsewhere")
+    [row] = running.running(conn, now, str(spool_dir))
+    assert row["state"] == "running" and seen == [os.getpid()]  # another host's: not by pid
+
+
+def test_once_shows_plan_windows_stale_ones_marked_and_quotas_with_their_state(shim_env):
+    """The plan windows' used % (newest snapshot per tool and window; one past its reset is
+    stale), the block's official 5h %, and every quota as the shim judges it."""
+    from shim.plans import snapshots
+
+    config(shim_env, quotas={
+        "claude-5h": {"tool": "claude", "window": "five_hour", "at": 0.85,
+                      "action": "redirect", "to": {"tool": "codex"}},
+        "claude-week": {"tool": "claude", "window": "seven_day", "at": 0.95,
+                        "action": "downgrade"},
+        "codex-5h": {"tool": "codex", "window": "five_hour", "at": 0.5, "action": "warn",
+                     "estimate": {"tokens": 1000}}})
+    assert shim_env.run(ARGV).returncode == 0
+    now = time.time()
+    conn = shim_env.db()
+    try:
+        snapshots.record(conn, [{"tool": "claude", "window": "seven_day", "used_pct": 97.0,
+                                 "resets_at": now - 3600, "status": None}], "statusline",
+                         now=now - 7200)
+        snapshots.record(conn, [{"tool": "claude", "window": "five_hour", "used_pct": 88.0,
+                                 "resets_at": now + 2 * 3600, "status": None}], "statusline",
+                         now=now - 60)
+    finally:
+        conn.close()
+    text = watch_once(shim_env)
+    _, blocks = section(text, "5-hour blocks")
+    assert blocks[0].startswith("claude") and blocks[0].endswith("5h used 88%"), blocks
+    _, windows = section(text, "Plan windows")
+    assert len(windows) == 2, windows
+    assert windows[0].startswith("claude  5h  88% used  resets in ") and "seen 1m" in \
+        windows[0], windows
+    assert windows[1].startswith("claude  7d  97% used  stale: reset 1h") and "seen 2h" in \
+        windows[1], windows
+    _, quotas = section(text, "Quotas")
+    assert quotas[0].startswith("claude-5h  claude 5h  88% (as claude reported it") and \
+        quotas[0].endswith("redirect to codex from 85%  reached"), quotas
+    assert quotas[1].startswith("claude-week  claude 7d  unknown") and \
+        quotas[1].endswith("downgrade from 95%  unknown: not applied"), quotas
+    assert quotas[2].startswith("codex-5h (estimate)  codex 5h  0% (estimate: 0 of 1,000") and \
+        quotas[2].endswith("warn from 50%  under"), quotas
+
+
+def test_once_without_snapshots_or_quotas_says_so(shim_env):
+    config(shim_env)
+    text = watch_once(shim_env)
+    _, windows = section(text, "Plan windows")
+    assert windows[0].startswith("no snapshot recorded"), windows
+    assert "\nQuotas" not in text

@@ -76,11 +76,20 @@ def show(as_json=False, limit=20, stream=None):
 
     table = [[time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created_at"])), r["alert"],
               f"{r['subject_kind']} {r['subject']}", f"{r['threshold']:.0%}",
-              f"{usd(r['spent_usd'])} of {usd(r['limit_usd'])}", r["status"],
+              _used(r), r["status"],
               r["detail"] or ""] for r in rows]
     stream.write(tabulate(table, headers=["when", "alert", "about", "threshold", "spent",
                                           "status", "detail"], disable_numparse=True) + "\n")
     return exitcodes.OK
+
+
+def _used(row):
+    """`$8.00 of $10.00`; a quota's row has no dollars: `87% of the window`."""
+    if row["spent_usd"] is None and row["subject_kind"] == "quota":
+        return "unknown" if row["fraction"] is None else f"{row['fraction']:.0%} of the window"
+    from shim.policy.budgets import usd
+
+    return f"{usd(row['spent_usd'])} of {usd(row['limit_usd'])}"
 
 
 def send_test(name=None, stream=None):
