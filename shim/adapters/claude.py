@@ -80,7 +80,11 @@ def parse(tool, args, cfg=None, grammar=None):
     if unreadable:
         return base.unknown(tool, args, unreadable, NAME, grammar)
     if len(pos) > 1:
-        return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+        req = base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+        # Every flag was read, so `-p` before any "--" is known: a budget cap can still go in
+        # front (shim.policy.cap), whatever the positionals (`-- --max-budget-usd 9` is text).
+        req["print_flag"] = base.has_flag(tokens, ONESHOT_FLAGS)
+        return req
 
     oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
     model_token = base.last_flag(tokens, MODEL_FLAGS)

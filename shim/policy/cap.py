@@ -27,12 +27,17 @@ def hard_budgets(rows):
 
 
 def applies(decision, request, cfg):
-    """True for a one-shot call of claude's adapter that its adapter understood."""
+    """True for a one-shot call of claude's adapter: one it understood, or one whose flags it
+    all read (a `-p` before any "--") but whose positionals it did not, e.g. text after "--"."""
     from shim import adapters
 
-    if (request or {}).get("understood") is False or (request or {}).get("subcommand"):
+    request = request or {}
+    if request.get("subcommand"):
         return False
-    if decision.get("mode") != "oneshot" or (request or {}).get("mode") not in (None, "oneshot"):
+    if request.get("understood") is False:
+        if not request.get("print_flag"):
+            return False
+    elif decision.get("mode") != "oneshot" or request.get("mode") not in (None, "oneshot"):
         return False
     return adapters.adapter_name(decision.get("tool"), cfg) == "claude"
 

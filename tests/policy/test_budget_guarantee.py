@@ -256,3 +256,16 @@ def test_a_burst_waits_for_the_first_call_of_its_kind(monkeypatch):
     assert argv[:2] == ["--max-budget-usd", "0.1"]
     assert any(r.startswith("budget: waited 0.1s for the first call like this one")
                for r in gate["decision"]["reasons"])
+
+
+def test_text_after_dashdash_does_not_turn_off_the_cap(shim_env):
+    """`-- --max-budget-usd 9` is prompt text, not a cap: the call (which claude's adapter
+    passes through, having two positionals) still gets the budget's cap in front."""
+    shim_env.install("claude")
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": "claude", "period": "day", "reserve_usd": 0.1,
+        "limit": {"usd": 5.0, "type": "hard"}}}}})
+    argv = CALL + ["--", "--max-budget-usd", "9"]
+    shim_env.run(argv, DIME_NO_MODEL)
+    (call,) = shim_env.calls("claude")
+    assert call["argv"] == ["--max-budget-usd", "0.1"] + argv[1:]
