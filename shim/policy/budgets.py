@@ -172,7 +172,15 @@ def applies(budget, values):
     return False
 
 
+def costs_nothing(decision):
+    """A meta call (`--version`, `--help`, `mcp list`, `doctor`) spends nothing: no budget,
+    rate limit or quota gates it, so an exhausted budget never locks the user out of them."""
+    return decision.get("mode") == "meta"
+
+
 def applicable(cfg, decision):
+    if costs_nothing(decision):
+        return []
     values = subject(decision, cfg)
     return [b for b in configured(cfg) if applies(b, values)]
 

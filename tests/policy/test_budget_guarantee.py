@@ -269,3 +269,21 @@ def test_text_after_dashdash_does_not_turn_off_the_cap(shim_env):
     shim_env.run(argv, DIME_NO_MODEL)
     (call,) = shim_env.calls("claude")
     assert call["argv"] == ["--max-budget-usd", "0.1"] + argv[1:]
+
+
+@pytest.mark.parametrize("argv", [["claude", "--version"], ["claude", "--help"],
+                                  ["claude", "mcp", "list"], ["claude", "config", "list"],
+                                  ["claude", "doctor"]])
+def test_an_exhausted_budget_or_rate_limit_never_refuses_a_free_meta_call(shim_env, argv):
+    shim_env.install("claude")
+    shim_env.config({"policies": {
+        "budgets": {"spent": {"scope": "tool", "match": "claude", "period": "day",
+                              "reserve_usd": 1.0, "limit": {"usd": 0.01, "type": "hard"}}},
+        "rate_limits": {"none": {"scope": "tool", "match": "claude", "calls_per_minute": 1,
+                                 "on_limit": "reject"}}}})
+    refused = shim_env.run(CALL, DIME_NO_MODEL)
+    assert refused.returncode == 75  # the budget really is exhausted for a paid call
+    for _ in range(2):  # twice: one call a minute would refuse the second
+        proc = shim_env.run(argv, DIME_NO_MODEL)
+        assert proc.returncode == 0, proc.stderr
+    assert [c["argv"] for c in shim_env.calls("claude")] == [argv[1:]] * 2
