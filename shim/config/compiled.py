@@ -140,16 +140,11 @@ def trust_state(sources, environ):
     env = os.environ if environ is None else environ
     store = None
     try:
-        fd = os.open(paths.trust_file(), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        store = safefs.read_ours(paths.trust_file())
+    except safefs.Refused as exc:
+        safefs.warn(exc, "no project file is trusted")
     except OSError:
         pass
-    else:
-        try:
-            store = os.read(fd, 1 << 20)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
     return {"env": env.get(TRUST_ENV), "store": store}
 
 
