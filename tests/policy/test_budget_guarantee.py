@@ -287,3 +287,45 @@ def test_an_exhausted_budget_or_rate_limit_never_refuses_a_free_meta_call(shim_e
         proc = shim_env.run(argv, DIME_NO_MODEL)
         assert proc.returncode == 0, proc.stderr
     assert [c["argv"] for c in shim_env.calls("claude")] == [argv[1:]] * 2
+
+
+@pytest.mark.parametrize("tool, argv", [
+    ("llm", ["llm", "-m", "no-such-model-x", "hi"]),
+    ("codex", ["codex", "exec", "-m", "no-such-model-x", "hi"]),
+])
+def test_an_unpriced_call_under_a_hard_budget_is_refused_not_run_unlimited(shim_env, tool, argv):
+    """No price, no history, no reserve_usd: the reservation would be 0 and the call could
+    spend anything, so it is refused with the way out, as claude's is."""
+    shim_env.install(tool)
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": tool, "period": "day", "limit": {"usd": 5.0}}}}})
+    proc = shim_env.run(argv)
+    assert proc.returncode == 75, proc.stderr
+    err = proc.stderr.decode()
+    assert err.startswith(
+        f"llm-shim: budget: cannot run this {tool} call under hard budget 'b': its cost cannot "
+        "be estimated (no price for no-such-model-x and no recorded cost); set reserve_usd on "
+        "the budget, or add a price: `llm-shim prices update`"), err
+    assert len(err.strip().splitlines()) == 1
+    assert shim_env.calls(tool) == []
+
+
+def test_an_unpriced_call_runs_under_a_soft_budget_or_with_reserve_usd(shim_env):
+    """...and with `reserve_usd` it runs; its cost stays unknown, so the budget counts it at
+    its reservation, never at 0, and `llm-shim budget` says the spend includes that."""
+    shim_env.install("llm")
+    shim_env.config({"policies": {"budgets": {"soft": {
+        "scope": "tool", "match": "llm", "period": "day", "limit": {"usd": 5.0, "type": "soft"}}}}})
+    assert shim_env.run(["llm", "-m", "no-such-model-x", "hi"]).returncode == 0
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": "llm", "period": "day", "reserve_usd": 0.2,
+        "limit": {"usd": 0.5}}}}})
+    for _ in range(3):
+        shim_env.run(["llm", "-m", "no-such-model-x", "hi"])
+    assert len(shim_env.calls("llm")) == 3  # the third ($0.40 + $0.20 > $0.50) is refused
+    rows = shim_env.attempts()
+    assert [r["cost_usd"] for r in rows if not r["blocked"]] == [None, None, None]
+    proc = shim_env.run(["llm-shim", "budget"])
+    out = proc.stdout.decode()
+    assert "$0.40*" in out, out
+    assert "* b: includes $0.40 counted at its reservation" in out, out
