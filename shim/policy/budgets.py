@@ -149,13 +149,25 @@ def subject(decision, cfg):
     if provider is None and model:
         provider = ((cfg.get("models") or {}).get(model) or {}).get("provider")
     return {"agent": decision.get("agent"), "tool": decision.get("tool"),
-            "provider": provider, "model": model}
+            "provider": provider, "model": model, "near_agent": _near_agent(decision, cfg)}
+
+
+def _near_agent(decision, cfg):
+    """The known agent a mistyped `$LLM_SHIM_AGENT` surely meant (`Rev` for `rev`): its budgets
+    gate the call too, so a typo never escapes them (routing stays the default agent's)."""
+    from shim.routing import agents
+
+    named = agents.mapped_from(decision.get("agent_reason"))
+    return agents.near(named, cfg.get("agents") or {}) if named else None
 
 
 def applies(budget, values):
     """True when the call described by `values` (from `subject`) counts against `budget`."""
     column = SCOPE_COLUMNS[budget["scope"]]
     if column is None:
+        return True
+    if column == "agent" and values.get("near_agent") and \
+            applies(budget, dict(values, agent=values["near_agent"], near_agent=None)):
         return True
     value = values.get(column)
     if value is None:

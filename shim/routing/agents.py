@@ -99,6 +99,27 @@ def closest(name, known):
     return best
 
 
+NEAR_DISTANCE = 2
+
+
+def near(name, known):
+    """The known agent `name` surely meant: the same name ignoring case, or one at most
+    NEAR_DISTANCE edits away; None otherwise. Its budgets gate a call made under the typo."""
+    guess = closest(name, known)
+    if guess is None:
+        return None
+    if guess.lower() == name.lower() or _edit_distance(name.lower(), guess.lower()) <= NEAR_DISTANCE:
+        return guess
+    return None
+
+
+def mapped_from(reason):
+    """The unknown `$LLM_SHIM_AGENT` name an agent reason records, or None."""
+    if not reason or not reason.startswith(UNKNOWN_MARK):
+        return None
+    return reason[len(UNKNOWN_MARK):].rsplit(": default_agent ", 1)[0]
+
+
 def _edit_distance(a, b):
     """Levenshtein distance (difflib is too heavy for the hot path, and ranks differently)."""
     previous = list(range(len(b) + 1))
