@@ -53,6 +53,13 @@ SUBCOMMANDS = frozenset((
     "attach", "gateway", "import", "kill", "logs", "project", "purge", "respawn", "rm", "stop",
     "ultrareview",
 ))
+# The subcommands that spend nothing (no model call): no budget or rate limit gates them
+# (shim.policy.budgets.costs_nothing). Not here, so gated: ultrareview, attach, respawn, ...
+FREE_SUBCOMMANDS = frozenset((
+    "auth", "config", "doctor", "install", "kill", "login", "logout", "logs", "mcp",
+    "migrate-installer", "plugin", "plugins", "purge", "rm", "setup-token", "stop", "update",
+    "upgrade",
+))
 ONESHOT_FLAGS = frozenset(("-p", "--print"))
 MODEL_FLAGS = frozenset(("--model",))
 RESUME_FLAGS = frozenset(("-c", "--continue", "-r", "--resume", "--fork-session"))

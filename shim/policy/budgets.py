@@ -149,16 +149,16 @@ def subject(decision, cfg):
     if provider is None and model:
         provider = ((cfg.get("models") or {}).get(model) or {}).get("provider")
     return {"agent": decision.get("agent"), "tool": decision.get("tool"),
-            "provider": provider, "model": model, "near_agent": _near_agent(decision, cfg)}
+            "provider": provider, "model": model, "near_agents": _near_agents(decision, cfg)}
 
 
-def _near_agent(decision, cfg):
-    """The known agent a mistyped `$LLM_SHIM_AGENT` surely meant (`Rev` for `rev`): its budgets
-    gate the call too, so a typo never escapes them (routing stays the default agent's)."""
+def _near_agents(decision, cfg):
+    """The known agents a mistyped `$LLM_SHIM_AGENT` may have meant (`Rev` for `rev`): their
+    budgets gate the call too, so a typo never escapes them (routing stays the default's)."""
     from shim.routing import agents
 
     named = agents.mapped_from(decision.get("agent_reason"))
-    return agents.near(named, cfg.get("agents") or {}) if named else None
+    return agents.near(named, cfg.get("agents") or {}) if named else []
 
 
 def applies(budget, values):
@@ -166,8 +166,8 @@ def applies(budget, values):
     column = SCOPE_COLUMNS[budget["scope"]]
     if column is None:
         return True
-    if column == "agent" and values.get("near_agent") and \
-            applies(budget, dict(values, agent=values["near_agent"], near_agent=None)):
+    if column == "agent" and any(applies(budget, dict(values, agent=name, near_agents=()))
+                                 for name in values.get("near_agents") or ()):
         return True
     value = values.get(column)
     if value is None:
@@ -185,9 +185,10 @@ def applies(budget, values):
 
 
 def costs_nothing(decision):
-    """A meta call (`--version`, `--help`, `mcp list`, `doctor`) spends nothing: no budget,
-    rate limit or quota gates it, so an exhausted budget never locks the user out of them."""
-    return decision.get("mode") == "meta"
+    """A meta call that spends nothing (`--version`, `--help`, `mcp list`, `doctor`; the
+    adapter says which, shim.adapters.parse): no budget, rate limit or quota gates it, so an
+    exhausted budget never locks the user out of them. A paid one (`codex review`) is gated."""
+    return decision.get("mode") == "meta" and bool(decision.get("free"))
 
 
 def applicable(cfg, decision):

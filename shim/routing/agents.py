@@ -103,14 +103,11 @@ NEAR_DISTANCE = 2
 
 
 def near(name, known):
-    """The known agent `name` surely meant: the same name ignoring case, or one at most
-    NEAR_DISTANCE edits away; None otherwise. Its budgets gate a call made under the typo."""
-    guess = closest(name, known)
-    if guess is None:
-        return None
-    if guess.lower() == name.lower() or _edit_distance(name.lower(), guess.lower()) <= NEAR_DISTANCE:
-        return guess
-    return None
+    """The known agents `name` may have meant: the same name ignoring case, or at most
+    NEAR_DISTANCE edits away (every one of them, sorted). Their budgets gate a call made
+    under the typo."""
+    lowered = name.lower()
+    return [c for c in sorted(known) if _edit_distance(lowered, c.lower()) <= NEAR_DISTANCE]
 
 
 def mapped_from(reason):

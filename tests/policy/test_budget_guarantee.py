@@ -329,3 +329,17 @@ def test_an_unpriced_call_runs_under_a_soft_budget_or_with_reserve_usd(shim_env)
     out = proc.stdout.decode()
     assert "$0.40*" in out, out
     assert "* b: includes $0.40 counted at its reservation" in out, out
+
+
+@pytest.mark.parametrize("tool, argv", [("claude", ["claude", "ultrareview"]),
+                                        ("codex", ["codex", "review"]),
+                                        ("llm", ["llm", "embed", "-c", "hi"])])
+def test_a_paid_meta_call_is_still_held_by_an_exhausted_budget(shim_env, tool, argv):
+    """Only meta calls the adapter knows spend nothing go ungated: `codex review` runs a model."""
+    shim_env.install(tool)
+    shim_env.config({"policies": {"budgets": {"spent": {
+        "scope": "tool", "match": tool, "period": "day", "reserve_usd": 1.0,
+        "limit": {"usd": 0.01, "type": "hard"}}}}})
+    proc = shim_env.run(argv)
+    assert proc.returncode == 75, proc.stderr
+    assert shim_env.calls(tool) == []
