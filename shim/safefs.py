@@ -27,17 +27,18 @@ HINT = "llm-shim never follows a link or uses another account's file in its own 
 class Refused(OSError):
     """A path of ours that is a symlink, not a directory, or not ours: never used."""
 
-    def __init__(self, path, why):
+    def __init__(self, path, why, hint=HINT):
         super().__init__(errno.ELOOP, why, path)
         self.path = path
         self.why = why
+        self.hint = hint
 
 
 def warn(exc, consequence):
     """The one line for a refused path: `llm-shim: warning: <path>: is a symlink; ...`."""
     from shim import errors
 
-    errors.warn(exc.path, f"{exc.why}, so {consequence}", HINT)
+    errors.warn(exc.path, f"{exc.why}, so {consequence}", exc.hint)
 
 
 def _refuse_link(path):
@@ -64,6 +65,14 @@ def private_dir(path, roots=None, mode=DIR_MODE):
         raise Refused(path, "is not a directory")
     if st.st_uid != os.geteuid():
         raise Refused(path, "belongs to another user")
+    if st.st_mode & 0o077 and mode == DIR_MODE and not _is_root(path, roots):
+        # One of ours left readable by others (an older llm-shim, a umask): tightened through
+        # an fd opened without following links, never chmod through the path.
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW | CLOEXEC)
+        try:
+            os.fchmod(fd, DIR_MODE)
+        finally:
+            os.close(fd)
     return path
 
 
@@ -95,13 +104,48 @@ def _make(path, mode):
 def open_file(path, flags, mode=FILE_MODE):
     """`os.open` that never follows a symlink at `path`; a link raises `Refused`.
 
-    With `O_CREAT` a new file is created `mode` (0600)."""
+    With `O_CREAT` a new file is created `mode` (0600); an existing regular file of ours that
+    others may read or write (0644 from an older llm-shim) is tightened to `mode` on the fd."""
+    fd = _open(path, flags, mode)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_mode & 0o077 & ~mode and st.st_uid == os.geteuid():
+            os.fchmod(fd, stat.S_IMODE(st.st_mode) & mode)
+    except OSError:
+        pass  # still ours to use; the mode is tightened next time
+    return fd
+
+
+def _open(path, flags, mode=FILE_MODE):
     try:
         return os.open(path, flags | NOFOLLOW | CLOEXEC, mode)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EMLINK) and _is_link(path):
             raise _refuse_link(path) from None
         raise
+
+
+def read_ours(path, limit=1 << 20):
+    """The bytes of a file of ours that decides what applies (the trust store), or None when
+    there is none. Refused: a symlink, not a regular file, another user's, or writable by
+    others (anyone who can write it could trust a project file for you)."""
+    try:
+        # As found: a loose mode is refused, not tightened; O_NONBLOCK so a FIFO cannot hang us.
+        fd = _open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(path, "is not a regular file")
+        if st.st_uid != os.geteuid():
+            raise Refused(path, "belongs to another user")
+        if st.st_mode & 0o022:
+            raise Refused(path, "is writable by other users",
+                          f"check nobody changed it, then `chmod 600 {path}`")
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def check_not_link(*candidates):

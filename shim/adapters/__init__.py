@@ -50,14 +50,19 @@ def parse(tool, args, cfg, grammar=None):
         why = "no adapter for tool %s" % tool if not name else "unknown adapter %r" % name
         return base.passthrough(tool, args, why, name)
     try:
-        if grammar is None:
-            return module.parse(tool, args, cfg)
-        return module.parse(tool, args, cfg, grammar)
+        request = module.parse(tool, args, cfg) if grammar is None else \
+            module.parse(tool, args, cfg, grammar)
     except Exception as exc:  # an adapter bug must never break the user's call
         if os.environ.get("LLM_SHIM_DEBUG") == "1":
             raise
         return base.passthrough(tool, args, "the %s adapter failed: %s: %s" % (
             name, type(exc).__name__, exc), name)
+    if request.get("mode") == "meta":
+        # Spends nothing: `--version`/`--help` (no subcommand), or a subcommand the adapter
+        # knows makes no model call. Budgets never gate such a call (policy.budgets).
+        request["free"] = request.get("subcommand") is None or \
+            request["subcommand"] in getattr(module, "FREE_SUBCOMMANDS", ())
+    return request
 
 
 def render_explained(request, tool, model, cfg):

@@ -53,6 +53,13 @@ SUBCOMMANDS = frozenset((
     "attach", "gateway", "import", "kill", "logs", "project", "purge", "respawn", "rm", "stop",
     "ultrareview",
 ))
+# The subcommands that spend nothing (no model call): no budget or rate limit gates them
+# (shim.policy.budgets.costs_nothing). Not here, so gated: ultrareview, attach, respawn, ...
+FREE_SUBCOMMANDS = frozenset((
+    "auth", "config", "doctor", "install", "kill", "login", "logout", "logs", "mcp",
+    "migrate-installer", "plugin", "plugins", "purge", "rm", "setup-token", "stop", "update",
+    "upgrade",
+))
 ONESHOT_FLAGS = frozenset(("-p", "--print"))
 MODEL_FLAGS = frozenset(("--model",))
 RESUME_FLAGS = frozenset(("-c", "--continue", "-r", "--resume", "--fork-session", "--from-pr"))
@@ -83,7 +90,11 @@ def parse(tool, args, cfg=None, grammar=None):
     if unreadable:
         return base.unknown(tool, args, unreadable, NAME, grammar)
     if len(pos) > 1:
-        return base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+        req = base.passthrough(tool, args, "claude takes one prompt argument; got %d" % len(pos), NAME)
+        # Every flag was read, so `-p` before any "--" is known: a budget cap can still go in
+        # front (shim.policy.cap), whatever the positionals (`-- --max-budget-usd 9` is text).
+        req["print_flag"] = base.has_flag(tokens, ONESHOT_FLAGS)
+        return req
 
     oneshot = base.has_flag(tokens, ONESHOT_FLAGS)
     model_token = base.last_flag(tokens, MODEL_FLAGS)

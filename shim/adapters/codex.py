@@ -46,6 +46,12 @@ META_COMMANDS = frozenset((
     "agents", "archive", "delete", "doctor", "exec-server", "migrate-nfs-db",
     "migrate-rollouts", "plugin", "queue", "remote-control", "unarchive", "update",
 ))
+# Meta subcommands that spend nothing (no model call): never gated by a budget. Not here, so
+# gated: review, cloud, proto, app-server, mcp-server, exec review, ...
+FREE_SUBCOMMANDS = frozenset((
+    "login", "logout", "completion", "features", "help", "doctor", "update", "mcp", "archive",
+    "unarchive", "delete", "generate-ts", "execpolicy", "migrate-nfs-db", "migrate-rollouts",
+))
 # `codex exec --help` commands; all but `resume` are meta calls.
 EXEC_SUBCOMMANDS = frozenset(("resume", "fork", "review", "help"))
 MODEL_FLAGS = frozenset(("-m", "--model"))

@@ -34,6 +34,8 @@ META_COMMANDS = frozenset((
     "uninstall",
 ))
 COMMANDS = META_COMMANDS | INTERACTIVE_COMMANDS | {"prompt"}
+# Meta commands that spend nothing: never gated by a budget (embed, embed-multi, similar pay).
+FREE_SUBCOMMANDS = META_COMMANDS - frozenset(("embed", "embed-multi", "similar"))
 MODEL_FLAGS = frozenset(("-m", "--model"))
 RESUME_FLAGS = frozenset(("-c", "--continue", "--cid", "--conversation"))
 SYSTEM_FLAGS = frozenset(("-s", "--system"))

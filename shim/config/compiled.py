@@ -139,16 +139,11 @@ def trust_state(sources, environ):
     env = os.environ if environ is None else environ
     store = None
     try:
-        fd = os.open(paths.trust_file(), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        store = safefs.read_ours(paths.trust_file())
+    except safefs.Refused as exc:
+        safefs.warn(exc, "no project file is trusted")
     except OSError:
         pass
-    else:
-        try:
-            store = os.read(fd, 1 << 20)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
     return {"env": env.get(TRUST_ENV), "store": store}
 
 
@@ -204,20 +199,28 @@ def _print_notices(notices, now=None):
     now = time.time() if now is None else now
     for stamp_id, lines in notices:
         stamp = notice_stamp(stamp_id)
+        refused = None
         try:
             try:
                 paths.ensure_dir(os.path.dirname(stamp))
-                os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                                 | getattr(os, "O_NOFOLLOW", 0), 0o600))
+                os.close(safefs.open_file(stamp, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
             except FileExistsError:
-                if now - os.stat(stamp).st_mtime < NOTICE_SECONDS:
-                    continue
-                os.utime(stamp, (now, now))
+                fd = safefs.open_file(stamp, os.O_RDONLY)  # never a link's target
+                try:
+                    if now - os.fstat(fd).st_mtime < NOTICE_SECONDS:
+                        continue
+                    os.utime(fd, (now, now))
+                finally:
+                    os.close(fd)
+        except safefs.Refused as exc:
+            refused = exc  # printed every time, and said why
         except OSError:
             pass  # no stamp: print every time rather than never
         try:
             sys.stderr.write("".join(line + "\n" for line in lines))
             sys.stderr.flush()
+            if refused is not None:
+                safefs.warn(refused, "the notice above is printed on every call, not hourly")
         except (OSError, ValueError, AttributeError):
             pass
 

@@ -41,11 +41,17 @@ def parse_store(data):
     return found
 
 
-def read_store():
-    """The store's bytes, or None when there is none (or it cannot be read)."""
+def read_store(strict=False):
+    """The store's bytes, or None when there is none (or it cannot be read). Read only when it
+    is ours (shim.safefs.read_ours): a symlinked, foreign or group/world-writable store trusts
+    nothing, with one warning; `strict` raises `safefs.Refused` instead (the commands)."""
     try:
-        with open(paths.trust_file(), "rb") as fh:
-            return fh.read()
+        return safefs.read_ours(paths.trust_file())
+    except safefs.Refused as exc:
+        if strict:
+            raise
+        safefs.warn(exc, "no project file is trusted")
+        return None
     except OSError:
         return None
 
@@ -83,8 +89,7 @@ class _Locked:
 
         target = paths.trust_file()
         paths.ensure_dir(os.path.dirname(target))
-        self.fd = os.open(target + ".lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
-                          | getattr(os, "O_CLOEXEC", 0), 0o600)
+        self.fd = safefs.open_file(target + ".lock", os.O_RDWR | os.O_CREAT)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
@@ -100,7 +105,7 @@ def trust(path):
     with open(real, "rb") as fh:
         sha = digest(fh.read())
     with _Locked():
-        entries = parse_store(read_store())
+        entries = parse_store(read_store(strict=True))
         entries[real] = sha
         _write_store(entries)
     return real, sha
@@ -110,7 +115,7 @@ def untrust(path):
     """Forget `path`; True when it was in the store."""
     real = resolved(path)
     with _Locked():
-        entries = parse_store(read_store())
+        entries = parse_store(read_store(strict=True))
         if entries.pop(real, None) is None:
             return False
         _write_store(entries)
@@ -120,7 +125,7 @@ def untrust(path):
 def entries():
     """[(resolved path, sha256, state)] with state 'trusted', 'changed' or 'missing'."""
     out = []
-    for path, sha in sorted(parse_store(read_store()).items()):
+    for path, sha in sorted(parse_store(read_store(strict=True)).items()):
         try:
             with open(path, "rb") as fh:
                 state = "trusted" if digest(fh.read()) == sha else "changed"

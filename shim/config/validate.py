@@ -52,8 +52,8 @@ def validate(config, origins, root=None):
 
 def show(value):
     """A short rendering of a value inside a message (JSON-ish, as YAML would read it)."""
-    if isinstance(value, (dict, list)):
-        return ""
+    if isinstance(value, (dict, list)) or value is None:
+        return ""  # the type already says it all ("got null", not "got null null")
     try:
         text = json.dumps(value)
     except (TypeError, ValueError):

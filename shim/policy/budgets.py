@@ -154,13 +154,25 @@ def subject(decision, cfg):
     if provider is None and model:
         provider = ((cfg.get("models") or {}).get(model) or {}).get("provider")
     return {"agent": decision.get("agent"), "tool": decision.get("tool"),
-            "provider": provider, "model": model}
+            "provider": provider, "model": model, "near_agents": _near_agents(decision, cfg)}
+
+
+def _near_agents(decision, cfg):
+    """The known agents a mistyped `$LLM_SHIM_AGENT` may have meant (`Rev` for `rev`): their
+    budgets gate the call too, so a typo never escapes them (routing stays the default's)."""
+    from shim.routing import agents
+
+    named = agents.mapped_from(decision.get("agent_reason"))
+    return agents.near(named, cfg.get("agents") or {}) if named else []
 
 
 def applies(budget, values):
     """True when the call described by `values` (from `subject`) counts against `budget`."""
     column = SCOPE_COLUMNS[budget["scope"]]
     if column is None:
+        return True
+    if column == "agent" and any(applies(budget, dict(values, agent=name, near_agents=()))
+                                 for name in values.get("near_agents") or ()):
         return True
     value = values.get(column)
     if value is None:
@@ -177,7 +189,16 @@ def applies(budget, values):
     return False
 
 
+def costs_nothing(decision):
+    """A meta call that spends nothing (`--version`, `--help`, `mcp list`, `doctor`; the
+    adapter says which, shim.adapters.parse): no budget, rate limit or quota gates it, so an
+    exhausted budget never locks the user out of them. A paid one (`codex review`) is gated."""
+    return decision.get("mode") == "meta" and bool(decision.get("free"))
+
+
 def applicable(cfg, decision):
+    if costs_nothing(decision):
+        return []
     values = subject(decision, cfg)
     return [b for b in configured(cfg) if applies(b, values)]
 

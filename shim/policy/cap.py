@@ -27,12 +27,17 @@ def hard_budgets(rows):
 
 
 def applies(decision, request, cfg):
-    """True for a one-shot call of claude's adapter that its adapter understood."""
+    """True for a one-shot call of claude's adapter: one it understood, or one whose flags it
+    all read (a `-p` before any "--") but whose positionals it did not, e.g. text after "--"."""
     from shim import adapters
 
-    if (request or {}).get("understood") is False or (request or {}).get("subcommand"):
+    request = request or {}
+    if request.get("subcommand"):
         return False
-    if decision.get("mode") != "oneshot" or (request or {}).get("mode") not in (None, "oneshot"):
+    if request.get("understood") is False:
+        if not request.get("print_flag"):
+            return False
+    elif decision.get("mode") != "oneshot" or request.get("mode") not in (None, "oneshot"):
         return False
     return adapters.adapter_name(decision.get("tool"), cfg) == "claude"
 
@@ -41,6 +46,27 @@ def text(usd):
     """`usd` rounded down to six decimals, as claude reads it ("0.1", "0.034512")."""
     value = math.floor(float(usd) * 1_000_000 + 1e-6) / 1_000_000
     return f"{value:.6f}".rstrip("0").rstrip(".") if value > 0 else "0"
+
+
+def unpriced(decision, usd, names):
+    """errors.Blocked for a call under hard budget(s) `names` whose reservation is 0 (no price
+    for its model, no recorded cost, no `reserve_usd`), else None: a hard budget is never run
+    past because a price is unknown."""
+    if text(usd) != "0":
+        return None
+    which = ", ".join(f"'{n}'" for n in names)
+    return errors.Blocked(
+        "budget", f"cannot run this {decision.get('tool')} call under hard budget {which}: "
+                  f"its cost cannot be estimated (no price for {_model(decision)} and no "
+                  "recorded cost)", HINT)
+
+
+HINT = ("set reserve_usd on the budget, or add a price: `llm-shim prices update` or "
+        "models: in your config (docs/policies.md)")
+
+
+def _model(decision):
+    return decision.get("model") or decision.get("baseline_model") or "its model"
 
 
 def apply(decision, usd, names):
@@ -53,9 +79,7 @@ def apply(decision, usd, names):
         return decision, errors.Blocked(
             "budget", f"cannot cap this {decision.get('tool')} call under hard budget {which}: "
                       f"its reservation is {value} USD (no price for "
-                      f"{decision.get('model') or decision.get('baseline_model') or 'its model'}"
-                      " and no recorded cost)",
-            "set reserve_usd on the budget, or a price under models: (docs/policies.md)")
+                      f"{_model(decision)} and no recorded cost)", HINT)
     argv = list(decision.get("argv") or ())
     given = _given(argv)
     if given is not None:

@@ -302,7 +302,10 @@ def _cap(judged, request, cfg):
     from shim.policy import cap
 
     names = cap.hard_budgets(judged["budgets"])
-    if not names or not cap.applies(judged["decision"], request, cfg):
+    if not names:
+        return
+    if not cap.applies(judged["decision"], request, cfg):
+        judged["error"] = cap.unpriced(judged["decision"], judged["estimate"]["usd"], names)
         return
     judged["decision"], judged["error"] = cap.apply(judged["decision"],
                                                     judged["estimate"]["usd"], names)

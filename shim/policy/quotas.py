@@ -39,6 +39,10 @@ def configured(cfg):
 
 
 def applicable(cfg, decision):
+    from shim.policy import budgets
+
+    if budgets.costs_nothing(decision):
+        return []
     return [q for q in configured(cfg) if q["tool"] == decision.get("tool")]
 
 

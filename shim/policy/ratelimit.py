@@ -50,6 +50,8 @@ def configured(cfg):
 
 
 def applicable(cfg, decision):
+    if budgets.costs_nothing(decision):
+        return []
     values = budgets.subject(decision, cfg)
     return [r for r in configured(cfg) if budgets.applies(r, values)]
 

@@ -99,6 +99,24 @@ def closest(name, known):
     return best
 
 
+NEAR_DISTANCE = 2
+
+
+def near(name, known):
+    """The known agents `name` may have meant: the same name ignoring case, or at most
+    NEAR_DISTANCE edits away (every one of them, sorted). Their budgets gate a call made
+    under the typo."""
+    lowered = name.lower()
+    return [c for c in sorted(known) if _edit_distance(lowered, c.lower()) <= NEAR_DISTANCE]
+
+
+def mapped_from(reason):
+    """The unknown `$LLM_SHIM_AGENT` name an agent reason records, or None."""
+    if not reason or not reason.startswith(UNKNOWN_MARK):
+        return None
+    return reason[len(UNKNOWN_MARK):].rsplit(": default_agent ", 1)[0]
+
+
 def _edit_distance(a, b):
     """Levenshtein distance (difflib is too heavy for the hot path, and ranks differently)."""
     previous = list(range(len(b) + 1))

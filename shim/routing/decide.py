@@ -71,6 +71,7 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
         "score": verdict["score"] if verdict else None,
         "route": verdict.get("route") if verdict else None,
         "mode": request["mode"],
+        "free": bool(request.get("free")),  # a meta call that spends nothing (adapters.parse)
         "output_format": request["output_format"],
         "prompt_chars": len(request["prompt"]) if request["prompt"] is not None else None,
         "argv": list(request["args"]),

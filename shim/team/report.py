@@ -11,7 +11,7 @@ SQLite's `round(x)` is `trunc(x + 0.5)` away from zero, reproduced here in float
 
 from shim.report import api, query, summary
 from shim.report import periods as periods_mod
-from shim.report.measures import COLUMNS, MEASURES
+from shim.report.measures import COLUMNS, KEYS, MEASURES
 
 SOURCES = ("team_attempts", "team_counters")
 
@@ -81,7 +81,7 @@ def collect(pgc, team, periods, group_by=(), filters=None):
         return sums
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for key in (*group_by, *filters):
-        if key not in query.KEYS:  # names go into the SQL text: only known columns
+        if key not in KEYS:  # names go into the SQL text: only known columns
             raise ValueError(key)
     seconds = periods_mod.bucket_seconds(periods) or 1
     locate = query._locator(periods)

@@ -20,6 +20,7 @@ _PATTERNS = [
     (re.compile(r"sk-ant-[A-Za-z0-9_\-]{8,}"), REDACTED),
     (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), REDACTED),
     (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), REDACTED),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), REDACTED),  # fine-grained GitHub tokens
     (re.compile(r"\bxox[abpr]-[A-Za-z0-9\-]{10,}"), REDACTED),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), REDACTED),
     (re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._\-~+/]{12,}=*"), r"\g<1>" + REDACTED),

@@ -355,3 +355,22 @@ def test_an_invalid_new_key_stops_route_with_its_line(config_file, capsys):
     assert code != 0
     text = open(path).read()
     assert f"{path}:{line_of(text, 'tier: gold')}: agents.pinned.tier: must be one of" in err
+
+
+def test_a_null_where_an_object_belongs_says_null_once(tmp_path):
+    """`expected object, got null`, not `got null null`."""
+    import os
+
+    import pytest
+
+    from shim import errors, paths
+    from shim.config import compiled
+
+    os.makedirs(paths.config_dir(), exist_ok=True)
+    with open(os.path.join(paths.config_dir(), "config.yaml"), "w") as fh:
+        fh.write("policies:\n  budgets:\n    x: null\n")
+    with pytest.raises(errors.ConfigError) as caught:
+        compiled.load(cwd=str(tmp_path))
+    text = " ".join(caught.value.lines()) + " ".join(caught.value.problems)
+    assert "policies.budgets.x: expected object, got null" in text
+    assert "null null" not in text

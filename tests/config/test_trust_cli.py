@@ -98,3 +98,55 @@ def test_parallel_trusts_keep_every_entry(tmp_path):
              for index in range(8)]
     assert [p.wait(timeout=60) for p in procs] == [0] * 8
     assert len(trust.entries()) == 8
+
+
+def _forge_store(tmp_path, project):
+    """A store that trusts `project`, written where an attacker could put it."""
+    forged = tmp_path / "forged-store"
+    forged.write_text(f"{trust.digest(project.read_bytes())} {project}\n")
+    os.makedirs(os.path.dirname(paths.trust_file()), exist_ok=True)
+    return forged
+
+
+def test_a_symlinked_trust_store_trusts_nothing_and_trust_refuses_it(capsys, tmp_path):
+    project = tmp_path / ".llm-shim.yaml"
+    project.write_text("default_agent: auto\n")
+    forged = _forge_store(tmp_path, project)
+    os.symlink(forged, paths.trust_file())
+    assert compiled.load()["default_agent"] == "default"
+    err = capsys.readouterr().err
+    assert f"llm-shim: warning: {paths.trust_file()}: is a symlink, so no project file is " \
+           "trusted" in err
+    for argv in (("trust",), ("untrust",), ("trust", "--list")):
+        code, out, err = run(capsys, *argv)
+        assert code != 0 and out == ""
+        assert err.startswith(f"llm-shim: {paths.trust_file()}: is a symlink, so "), err
+        assert len(err.strip().splitlines()) == 1
+    assert os.path.islink(paths.trust_file())
+
+
+def test_a_group_writable_trust_store_trusts_nothing(capsys, tmp_path):
+    project = tmp_path / ".llm-shim.yaml"
+    project.write_text("default_agent: auto\n")
+    forged = _forge_store(tmp_path, project)
+    os.replace(forged, paths.trust_file())
+    os.chmod(paths.trust_file(), 0o664)
+    assert compiled.load()["default_agent"] == "default"
+    err = capsys.readouterr().err
+    assert "is writable by other users, so no project file is trusted; check nobody changed " \
+           f"it, then `chmod 600 {paths.trust_file()}`" in err
+    os.chmod(paths.trust_file(), 0o600)
+    assert compiled.load()["default_agent"] == "auto"
+
+
+def test_a_symlinked_trust_lock_is_one_standard_line(capsys, tmp_path):
+    (tmp_path / ".llm-shim.yaml").write_text("default_agent: auto\n")
+    os.makedirs(os.path.dirname(paths.trust_file()), exist_ok=True)
+    victim = tmp_path / "victim"
+    victim.write_text("x")
+    os.symlink(victim, paths.trust_file() + ".lock")
+    code, out, err = run(capsys, "trust")
+    assert code != 0
+    assert err.startswith(f"llm-shim: {paths.trust_file()}.lock: is a symlink, so nothing was "
+                          "trusted; llm-shim never follows a link")
+    assert victim.read_text() == "x"

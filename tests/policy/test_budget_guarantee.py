@@ -256,3 +256,90 @@ def test_a_burst_waits_for_the_first_call_of_its_kind(monkeypatch):
     assert argv[:2] == ["--max-budget-usd", "0.1"]
     assert any(r.startswith("budget: waited 0.1s for the first call like this one")
                for r in gate["decision"]["reasons"])
+
+
+def test_text_after_dashdash_does_not_turn_off_the_cap(shim_env):
+    """`-- --max-budget-usd 9` is prompt text, not a cap: the call (which claude's adapter
+    passes through, having two positionals) still gets the budget's cap in front."""
+    shim_env.install("claude")
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": "claude", "period": "day", "reserve_usd": 0.1,
+        "limit": {"usd": 5.0, "type": "hard"}}}}})
+    argv = CALL + ["--", "--max-budget-usd", "9"]
+    shim_env.run(argv, DIME_NO_MODEL)
+    (call,) = shim_env.calls("claude")
+    assert call["argv"] == ["--max-budget-usd", "0.1"] + argv[1:]
+
+
+@pytest.mark.parametrize("argv", [["claude", "--version"], ["claude", "--help"],
+                                  ["claude", "mcp", "list"], ["claude", "config", "list"],
+                                  ["claude", "doctor"]])
+def test_an_exhausted_budget_or_rate_limit_never_refuses_a_free_meta_call(shim_env, argv):
+    shim_env.install("claude")
+    shim_env.config({"policies": {
+        "budgets": {"spent": {"scope": "tool", "match": "claude", "period": "day",
+                              "reserve_usd": 1.0, "limit": {"usd": 0.01, "type": "hard"}}},
+        "rate_limits": {"none": {"scope": "tool", "match": "claude", "calls_per_minute": 1,
+                                 "on_limit": "reject"}}}})
+    refused = shim_env.run(CALL, DIME_NO_MODEL)
+    assert refused.returncode == 75  # the budget really is exhausted for a paid call
+    for _ in range(2):  # twice: one call a minute would refuse the second
+        proc = shim_env.run(argv, DIME_NO_MODEL)
+        assert proc.returncode == 0, proc.stderr
+    assert [c["argv"] for c in shim_env.calls("claude")] == [argv[1:]] * 2
+
+
+@pytest.mark.parametrize("tool, argv", [
+    ("llm", ["llm", "-m", "no-such-model-x", "hi"]),
+    ("codex", ["codex", "exec", "-m", "no-such-model-x", "hi"]),
+])
+def test_an_unpriced_call_under_a_hard_budget_is_refused_not_run_unlimited(shim_env, tool, argv):
+    """No price, no history, no reserve_usd: the reservation would be 0 and the call could
+    spend anything, so it is refused with the way out, as claude's is."""
+    shim_env.install(tool)
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": tool, "period": "day", "limit": {"usd": 5.0}}}}})
+    proc = shim_env.run(argv)
+    assert proc.returncode == 75, proc.stderr
+    err = proc.stderr.decode()
+    assert err.startswith(
+        f"llm-shim: budget: cannot run this {tool} call under hard budget 'b': its cost cannot "
+        "be estimated (no price for no-such-model-x and no recorded cost); set reserve_usd on "
+        "the budget, or add a price: `llm-shim prices update`"), err
+    assert len(err.strip().splitlines()) == 1
+    assert shim_env.calls(tool) == []
+
+
+def test_an_unpriced_call_runs_under_a_soft_budget_or_with_reserve_usd(shim_env):
+    """...and with `reserve_usd` it runs; its cost stays unknown, so the budget counts it at
+    its reservation, never at 0, and `llm-shim budget` says the spend includes that."""
+    shim_env.install("llm")
+    shim_env.config({"policies": {"budgets": {"soft": {
+        "scope": "tool", "match": "llm", "period": "day", "limit": {"usd": 5.0, "type": "soft"}}}}})
+    assert shim_env.run(["llm", "-m", "no-such-model-x", "hi"]).returncode == 0
+    shim_env.config({"policies": {"budgets": {"b": {
+        "scope": "tool", "match": "llm", "period": "day", "reserve_usd": 0.2,
+        "limit": {"usd": 0.5}}}}})
+    for _ in range(3):
+        shim_env.run(["llm", "-m", "no-such-model-x", "hi"])
+    assert len(shim_env.calls("llm")) == 3  # the third ($0.40 + $0.20 > $0.50) is refused
+    rows = shim_env.attempts()
+    assert [r["cost_usd"] for r in rows if not r["blocked"]] == [None, None, None]
+    proc = shim_env.run(["llm-shim", "budget"])
+    out = proc.stdout.decode()
+    assert "$0.40*" in out, out
+    assert "* b: includes $0.40 counted at its reservation" in out, out
+
+
+@pytest.mark.parametrize("tool, argv", [("claude", ["claude", "ultrareview"]),
+                                        ("codex", ["codex", "review"]),
+                                        ("llm", ["llm", "embed", "-c", "hi"])])
+def test_a_paid_meta_call_is_still_held_by_an_exhausted_budget(shim_env, tool, argv):
+    """Only meta calls the adapter knows spend nothing go ungated: `codex review` runs a model."""
+    shim_env.install(tool)
+    shim_env.config({"policies": {"budgets": {"spent": {
+        "scope": "tool", "match": tool, "period": "day", "reserve_usd": 1.0,
+        "limit": {"usd": 0.01, "type": "hard"}}}}})
+    proc = shim_env.run(argv)
+    assert proc.returncode == 75, proc.stderr
+    assert shim_env.calls(tool) == []

@@ -79,3 +79,19 @@ def test_a_refused_unknown_agent_is_recorded_and_shown_by_logs_and_watch(shim_en
     watch = shim_env.run(["llm-shim", "watch", "--once"])
     assert watch.returncode == 0, watch.stderr
     assert b"blocked" in watch.stdout and b"unknown agent" in watch.stdout, watch.stdout
+
+
+def test_typo_of_an_agent_with_a_budget_is_held_by_that_budget_too(shim_env):
+    """The default agent has no budget here; `Rev` is surely `rev`, so rev's hard budget gates
+    the call too (routing stays the default agent's). A far name is not held by it."""
+    shim_env.install("claude")
+    shim_env.config({"models": {"dime-model": TEN_CENTS_MODEL},
+                     "agents": {"rev": {"budget": {"period": "day",
+                                                   "limit": {"usd": 0.15, "type": "hard"}}}}})
+    assert shim_env.run(DIME_CALL, {"LLM_SHIM_AGENT": "rev"}).returncode == 0
+    for typo in ("Rev", "revv", "REV"):
+        proc = shim_env.run(DIME_CALL, {"LLM_SHIM_AGENT": typo})
+        assert proc.returncode == 75, (typo, proc.stderr)
+        assert b"agent 'rev' has spent $0.10 of $0.15" in proc.stderr
+    assert shim_env.run(DIME_CALL, {"LLM_SHIM_AGENT": "reviewer-bot"}).returncode == 0
+    assert len(shim_env.calls("claude")) == 2

@@ -3,6 +3,7 @@ change a tool's argv, or loosen the user's limits, trusted or not. Each test is 
 worked on the main of 2026-12-06; it runs real shims in front of fake CLIs."""
 
 import json
+import os
 
 import pytest
 
@@ -266,3 +267,22 @@ def test_the_user_config_may_trust_every_project_file(run_shim, fake_cli, repo, 
     _project(repo, "schema_version: 1\nagents: {demo: {model: haiku}}\ndefault_agent: demo\n")
     proc = run_shim(["claude", "-p", "hi"], cwd=repo)
     assert "--model" in claude.calls()[-1]["argv_text"] and proc.stderr == b""
+
+
+def test_a_symlinked_notices_dir_says_why_the_untrusted_line_repeats(run_shim, fake_cli, repo,
+                                                                     tmp_path):
+    """The hourly stamp cannot be kept through a link: the line is printed on every call, and
+    the call says why (never a stamp touched through the link)."""
+    from shim import paths
+
+    fake_cli("claude")
+    _project(repo, "schema_version: 1\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.makedirs(paths.cache_dir(), exist_ok=True)
+    os.symlink(elsewhere, os.path.join(paths.cache_dir(), "notices"))
+    for _ in range(2):
+        err = run_shim(["claude", "-p", "hi"], cwd=repo).stderr.decode()
+        assert "not trusted, so not applied" in err
+        assert "notices: is a symlink, so the notice above is printed on every call" in err
+    assert os.listdir(elsewhere) == []

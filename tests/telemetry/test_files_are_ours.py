@@ -153,3 +153,22 @@ def test_the_roots_may_be_symlinks_to_our_own_directory(tmp_path, monkeypatch):
     monkeypatch.setenv("LLM_SHIM_HOME", str(tmp_path / "linked-home"))
     assert spool.append(rec(1))
     assert (real / "spool" / "spool.log").exists()
+
+
+def test_loose_modes_of_our_existing_files_and_dirs_are_tightened_on_open(tmp_path):
+    """spool/ at 0755 and spool.log / salt at 0644 (an older llm-shim, a umask) become 0700 and
+    0600 through the open fd; the roots themselves are the user's and are left alone."""
+    os.makedirs(paths.spool_dir())
+    os.chmod(paths.spool_dir(), 0o755)
+    with open(spool.spool_file(), "wb"):
+        pass
+    os.chmod(spool.spool_file(), 0o644)
+    assert spool.append(rec(1)) is True
+    assert _mode(paths.spool_dir()) == 0o700
+    assert _mode(spool.spool_file()) == 0o600
+    salt = os.path.join(paths.data_dir(), record.SALT_NAME)
+    with open(salt, "wb") as fh:
+        fh.write(os.urandom(record.SALT_BYTES))
+    os.chmod(salt, 0o644)
+    record._salt()
+    assert _mode(salt) == 0o600

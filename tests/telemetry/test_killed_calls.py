@@ -186,3 +186,11 @@ def test_a_killed_call_with_telemetry_off_still_counts_for_budgets(privacy, monk
     assert ingest.ingest(conn) == 1
     assert conn.execute("SELECT tool FROM counters").fetchall() == [("claude",)]
     conn.close()
+
+
+def test_logs_shows_a_killed_call_as_killed_not_none_killed():
+    from shim.cli.commands import logs
+
+    row = {"blocked": 0, "failure_class": "killed", "exit_code": None}
+    assert logs.outcome(row) == "killed"
+    assert logs.outcome(dict(row, failure_class="config", exit_code=3)) == "3 config"

@@ -45,6 +45,8 @@ def test_redact_env():
     ('{"api_key": "zzzzzzzzzz"}', "zzzzzzzzzz"),
     ("token ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123", "ghp_ABCDEF"),
     ("aws AKIAABCDEFGHIJKLMNOP", "AKIAABCDEFGHIJKLMNOP"),
+    ("push with github_pat_11ABCDEFG0123456789_abcdefghijKLMNOPqrstuvwxyz0123456789ABCDEFGH",
+     "11ABCDEFG0123456789_abcdef"),
 ])
 def test_scrub_text(text, secret):
     scrubbed = privacy.scrub_text(text)

@@ -105,12 +105,18 @@ def print_report(report, stream):
                 if r["in_flight_calls"] else "-"
             resets = budget_rules.duration(r["resets_in_seconds"]) \
                 if r["resets_in_seconds"] is not None else "-"
-            table.append([r["name"], scope, period, usd(r["spent_usd"]), usd(r["limit_usd"]),
+            # Reservations standing in for a cost no row has (unknown, or not ingested yet).
+            spent = usd(r["spent_usd"]) + ("*" if r["pending_usd"] > 0 else "")
+            table.append([r["name"], scope, period, spent, usd(r["limit_usd"]),
                           f"{r['percent']:.0f}%", kind, r["state"], resets, flight])
         stream.write(tabulate(table, headers=["budget", "scope", "period", "spent", "limit",
                                               "used", "type", "state", "resets in",
                                               "in flight"],
                               disable_numparse=True) + "\n")
+        for r in report["budgets"]:
+            if r["pending_usd"] > 0:
+                stream.write(f"* {r['name']}: includes {usd(r['pending_usd'])} counted at its "
+                             "reservation (calls whose cost is unknown or not ingested yet)\n")
     if report["rate_limits"]:
         stream.write("\n")
         table = []

@@ -221,8 +221,8 @@ def tier_text(r):
 def outcome(r):
     if r["blocked"]:
         return "blocked"
-    if r["failure_class"]:
-        return f"{r['exit_code']} {r['failure_class']}"
+    if r["failure_class"]:  # a killed call has no exit code: "killed", not "None killed"
+        return " ".join(str(x) for x in (r["exit_code"], r["failure_class"]) if x is not None)
     return str(r["exit_code"]) if r["exit_code"] is not None else ""
 
 

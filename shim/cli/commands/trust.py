@@ -8,7 +8,7 @@ makes it untrusted again.
 import os
 import sys
 
-from shim import exitcodes
+from shim import exitcodes, safefs
 from shim.errors import ShimError, UsageError
 
 
@@ -61,6 +61,8 @@ def cmd_trust(path=None, stdout=None):
     target = project_file(path)
     try:
         real, sha = trust.trust(target)
+    except safefs.Refused as exc:
+        raise ShimError(exc.path, f"{exc.why}, so nothing was trusted", exc.hint) from None
     except (OSError, ValueError) as exc:
         raise ShimError(f"trust {target}", getattr(exc, "strerror", None) or str(exc),
                         "check the file and the data dir (`llm-shim doctor`)") from None
@@ -88,6 +90,8 @@ def cmd_untrust(path=None, stdout=None):
     target = project_file(path, must_exist=False)
     try:
         removed = trust.untrust(target)
+    except safefs.Refused as exc:
+        raise ShimError(exc.path, f"{exc.why}, so nothing was untrusted", exc.hint) from None
     except OSError as exc:
         raise ShimError(f"untrust {target}", exc.strerror or str(exc),
                         "check the data dir (`llm-shim doctor`)") from None
@@ -100,7 +104,10 @@ def cmd_list(stdout=None):
     from shim.config import trust
 
     stdout = stdout or sys.stdout
-    rows = trust.entries()
+    try:
+        rows = trust.entries()
+    except safefs.Refused as exc:
+        raise ShimError(exc.path, f"{exc.why}, so it was not read", exc.hint) from None
     if not rows:
         stdout.write("no trusted project files (`llm-shim trust` in a project adds one)\n")
     for path, sha, state in rows:
