@@ -50,6 +50,10 @@ def test_fifteen_parallel_real_claude_calls_stay_within_a_fifty_cent_budget(real
         "claude-50c": {"scope": "tool", "match": "claude", "period": "day",
                        "limit": {"usd": 0.50, "type": "hard"}}}}}))
     env = real_env.env(path_prefix=[shims])
+    # The calibration calls above ran without the shim, in the same CLAUDE_CONFIG_DIR: `llm-shim
+    # import` would rightly count their spend against the budget (issue 19). This test is about
+    # the shim's own calls, so the automatic import is off here.
+    env["LLM_SHIM_IMPORT"] = "off"
     procs = [subprocess.Popen(real_env.command(CALL), env=env, cwd=str(real_env.work_dir),
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, start_new_session=True)
