@@ -75,7 +75,7 @@ def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=Fals
                 continue
             if key not in best:
                 best[key] = (part, ts, session)
-            elif _size(part) > _size(best[key][0]):
+            elif entry_size(part) > entry_size(best[key][0]):
                 best[key] = (part, min(ts, best[key][1]), best[key][2])
     found = {}
     for key, (part, ts, session) in best.items():
@@ -102,22 +102,22 @@ def _assistant_usage(line, started_at, ended_at):
         return None
     part = {
         "model": message.get("model"),
-        "input_tokens": _int(usage.get("input_tokens")),
-        "output_tokens": _int(usage.get("output_tokens")),
-        "cache_read_tokens": _int(usage.get("cache_read_input_tokens")),
-        "cache_write_tokens": _int(usage.get("cache_creation_input_tokens")),
+        "input_tokens": as_int(usage.get("input_tokens")),
+        "output_tokens": as_int(usage.get("output_tokens")),
+        "cache_read_tokens": as_int(usage.get("cache_read_input_tokens")),
+        "cache_write_tokens": as_int(usage.get("cache_creation_input_tokens")),
         "reasoning_tokens": None,  # Claude does not report thinking tokens separately
     }
     key = (message.get("id") or obj.get("uuid"), obj.get("requestId"))
     return key, part, obj.get("sessionId"), ts
 
 
-def _size(part):
+def entry_size(part):
     return (part["output_tokens"],
             part["input_tokens"] + part["cache_read_tokens"] + part["cache_write_tokens"])
 
 
-def _int(value):
+def as_int(value):
     try:
         return int(value or 0)
     except (TypeError, ValueError):

@@ -10,6 +10,7 @@ before a message is kept as its `prompt_chars` (`report --by session`).
 
 import json
 
+from shim.telemetry.harvest.claude import as_int as _int, entry_size as _size  # one reading
 from shim.telemetry.imports.timestamps import epoch as parse_time
 
 _ASSISTANT = b'"assistant"'
@@ -91,15 +92,3 @@ def _prompt_chars(line):
         texts = [t for t in texts if isinstance(t, str)]
         return sum(len(t) for t in texts) if texts else None
     return None
-
-
-def _size(entry):
-    return (entry["output_tokens"],
-            entry["input_tokens"] + entry["cache_read_tokens"] + entry["cache_write_tokens"])
-
-
-def _int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
