@@ -29,6 +29,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
 # Which columns a narrow terminal loses first (docs/report.md, "Fitting the terminal").
 DROP_ORDER = ("reasoning", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
               "calls", "cache wr", "cache rd")
+SHRINK = {"model": 12, "agent": 8, "project": 12, "provider": 8, "tool": 6}  # then cut these
 NOUN = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
 LOWER_BOUND = "≥ "  # before a cost that leaves unpriced attempts out
 MARK = "*"
@@ -132,7 +133,8 @@ def table(doc, width=None):
     body.append(SEPARATING_LINE)
     body.append(["total", *("" for _ in keys), *cells(doc["totals"], columns)])
     align = ["left"] * (1 + len(keys)) + ["right"] * len(columns)
-    text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER)
+    text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER,
+                               shrink=SHRINK)
     lines = notes(doc)
     if dropped:
         lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "

@@ -152,6 +152,10 @@ def iso_utc(epoch):
 
 # Which columns a narrow terminal loses first (docs/telemetry.md, `llm-shim logs`).
 DROP_ORDER = ("reasons", "tier", "id", "agent", "result", "cache wr", "cache rd")
+# ... then which text columns are cut (with an ellipsis), to how narrow at most; and what
+# goes when even that is too wide (with --reasons, which keeps the id).
+SHRINK = {"model": 12, "agent": 8, "tool": 6}
+LAST_RESORT = ("tool",)
 HEADERS = ["time", "id", "agent", "tool", "model", "tier", "result", "input", "cache rd",
            "cache wr", "output", "cost", "reasons"]
 LEGEND = ("cost: no mark = reported by the tool, c = computed from the price table, "
@@ -193,16 +197,18 @@ def _print_table(rows, stream, width=None, reasons=False, filtered=False):
         table = [row[:-1] for row in table]
     elif width is not None:
         _fit_reasons(table, headers, align, width)
-    text, dropped = fit.render(headers, table, align, width=width, drop_order=DROP_ORDER)
+    # With --reasons the id stays: the reason lines below are keyed by it.
+    order = [name for name in DROP_ORDER if not (reasons and name == "id")]
+    text, dropped = fit.render(headers, table, align, width=width, drop_order=order,
+                               shrink=SHRINK, then_drop=LAST_RESORT)
     lines = [LEGEND]
     if dropped:
         lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
                      "every column, --reasons the reasons)")
     stream.write(text + "\n" + fit.wrap(lines, width))
     if reasons:
-        for r in rows:
-            for reason in r["reasons"] or ():
-                stream.write(f"{attempt_id(r)}  {reason}\n")
+        stream.write(fit.wrap([f"{attempt_id(r)}  {reason}" for r in rows
+                               for reason in r["reasons"] or ()], width))
 
 
 def _fit_reasons(table, headers, align, width):
