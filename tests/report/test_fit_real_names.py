@@ -71,3 +71,24 @@ def test_logs_reasons_keeps_the_id_column(store, capsys, monkeypatch):
     (reason_id,) = reason_ids
     table_lines = [line for line in out.splitlines() if reason_id in line]
     assert len(table_lines) == 2  # its table row and its reason line
+
+
+def test_until_a_bare_day_includes_that_day_in_logs_as_in_report(store, capsys):
+    store.add("2026-12-05 00:00", agent="first")
+    store.add("2026-12-05 23:59", agent="last")
+    store.add("2026-12-06 00:00", agent="next")
+    store.add("2026-12-04 23:59", agent="before")
+    day = ("--since", "2026-12-05", "--until", "2026-12-05")
+    _, out, _ = run(capsys, "logs", "--json", *day)
+    import json
+
+    assert sorted(r["agent"] for r in json.loads(out)) == ["first", "last"]
+    _, out, _ = run(capsys, "report", "--json", "--tz", "UTC", *day)
+    assert json.loads(out)["totals"]["attempts"] == 2
+    _, out, _ = run(capsys, "logs", "--json", "--until", "2026-12-05T12:00")
+    assert sorted(r["agent"] for r in json.loads(out)) == ["before", "first"]
+
+
+@pytest.fixture(autouse=True)
+def _utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")

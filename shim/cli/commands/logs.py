@@ -5,7 +5,6 @@ The `--json` shape is documented (with a JSON Schema) in docs/telemetry.md.
 """
 
 import json
-import re
 import sqlite3
 import sys
 import time
@@ -13,8 +12,6 @@ import time
 from shim import errors, paths
 
 JSON_TIME_COLUMNS = ("started_at", "ended_at")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def add_parser(subparsers, common):
@@ -33,9 +30,11 @@ def add_parser(subparsers, common):
     p.add_argument("-n", "--count", type=int, default=20, metavar="N",
                    help="how many attempts to show (default 20; 0 = all)")
     p.add_argument("--since", metavar="WHEN",
-                   help="only attempts started since: a duration ago (30m, 2h, 7d, 2w) or a "
-                        "local date or time (2026-11-05, 2026-11-05T14:00)")
-    p.add_argument("--until", metavar="WHEN", help="only attempts started before WHEN (same forms)")
+                   help="only attempts started since: a duration ago (30m, 2h, 7d, 2w), a "
+                        "local time (2026-11-05T14:00) or a day (2026-11-05, today, yesterday)")
+    p.add_argument("--until", metavar="WHEN",
+                   help="only attempts started before WHEN (same forms); a day is included "
+                        "whole, as in `report`: --until 2026-11-05 ends at its midnight")
     p.add_argument("--agent", action="append", metavar="NAME",
                    help="only these agents (repeat or comma list)")
     p.add_argument("--tool", action="append", metavar="NAME",
@@ -71,7 +70,7 @@ def _show(args):
     from shim.report import api
 
     filters = {"since": parse_when(args.since, "--since"),
-               "until": parse_when(args.until, "--until"),
+               "until": parse_when(args.until, "--until", end=True),
                "agent": api.split_values(args.agent), "tool": api.split_values(args.tool),
                "model": api.split_values(args.model), "failed": args.failed,
                "blocked": args.blocked}
@@ -79,20 +78,15 @@ def _show(args):
                      reasons=args.reasons, wide=args.wide)
 
 
-def parse_when(text, option, now=None):
-    """Epoch seconds for --since/--until: a duration ago, or a local date or date-time."""
+def parse_when(text, option, now=None, end=False):
+    """Epoch seconds for --since/--until (`end`): periods.parse_instant, the parser `report`
+    shares, in the report's time zone (policies.timezone)."""
     if text is None:
         return None
-    if _DURATION.match(str(text)):
-        return (now if now is not None else time.time()) - parse_age(text, "logs")
-    import datetime as dt
+    from shim.report import api, periods
 
-    try:
-        return dt.datetime.fromisoformat(str(text).strip()).timestamp()
-    except ValueError:
-        raise errors.UsageError("logs", f"cannot read {option} {text!r}",
-                                "use a duration (30m, 2h, 7d, 2w) or a date "
-                                "(2026-11-05, 2026-11-05T14:00)") from None
+    zone = periods.resolve_zone(api.settings()[0])
+    return periods.parse_instant(text, zone, now, end=end, command="logs", option=option)
 
 
 def _open():
@@ -263,11 +257,13 @@ def cost_text(r):
 
 def parse_age(text, command="logs prune"):
     """Seconds in '90d', '2w', '12h', '30m', '45s'."""
-    match = _DURATION.match(str(text))
-    if not match:
+    from shim.report import periods
+
+    seconds = periods.duration_seconds(text)
+    if seconds is None:
         raise errors.UsageError(command, f"cannot read the age {text!r}",
                                 "use a number and a unit: 90d, 2w, 12h, 30m, 45s")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return seconds
 
 
 def prune_logs(older_than, now=None, stream=None):
