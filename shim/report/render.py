@@ -118,7 +118,7 @@ def title(doc):
     return text + (f"; {filters}" if filters else "")
 
 
-def table(doc, width=None):
+def table(doc, width=None, why=None):
     """The aligned table with a totals row, plus notes on what the numbers leave out.
 
     `width` (terminal columns, None = no limit) drops columns in DROP_ORDER until it fits.
@@ -135,7 +135,7 @@ def table(doc, width=None):
     align = ["left"] * (1 + len(keys)) + ["right"] * len(columns)
     text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER,
                                shrink=SHRINK)
-    lines = notes(doc)
+    lines = notes(doc, why)
     if dropped:
         lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
                      "every column)")
@@ -146,14 +146,20 @@ def key_text(value):
     return "(none)" if value is None else value
 
 
-def notes(doc):
-    """Footnotes for the marks and for what the sums leave out."""
+def notes(doc, why=None):
+    """Footnotes for the marks and for what the sums leave out. `why` ({model: "no price" |
+    "priced now" | "no token counts"}, report/unpriced.py) words why each model's cost is
+    unknown; without it the models are named as having no known cost."""
     totals = doc["totals"]
     out = []
     if totals["unpriced_attempts"]:
-        models = ", ".join(key_text(m) for m in totals.get("unpriced_models") or ())
+        groups = {}
+        for model in totals.get("unpriced_models") or ():
+            kind = (why or {}).get(model, "no known cost")
+            groups.setdefault(WHY_TEXT.get(kind, kind), []).append(key_text(model))
+        named = "; ".join(f"{kind}: {', '.join(models)}" for kind, models in groups.items())
         out.append(f"{MARK} lower bound: {totals['unpriced_attempts']:,} attempts have no known "
-                   f"cost and are not in it" + (f" (models: {models})" if models else "")
+                   f"cost and are not in it" + (f" ({named})" if named else "")
                    + "; `llm-shim doctor` says how to price them")
     for period in doc["periods"]:
         if period.get("clipped"):
@@ -164,6 +170,9 @@ def notes(doc):
         out.append(f"note: savings are measured on the {totals['baseline_attempts']:,} of "
                    f"{priced:,} priced attempts that have a baseline cost")
     return out
+
+
+WHY_TEXT = {"priced now": "priced now, not re-priced yet"}
 
 
 def clip_text(period):

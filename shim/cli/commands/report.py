@@ -114,7 +114,7 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, per_period, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
-    unpriced_note = _unpriced_note(doc)
+    unpriced_notes, why = _unpriced_notes(doc)
     message = render.empty_message(doc, database_empty) if not doc["rows"] else None
     if html_file:
         from shim.report import html
@@ -129,9 +129,9 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
         text = message + "\n"
     else:
         width = None if output else fit.width_for(stream, wide)
-        text = render.table(doc, width=width)
-        if unpriced_note:
-            text += fit.wrap([unpriced_note], width)
+        text = render.table(doc, width=width, why=why)
+        if unpriced_notes:
+            text += fit.wrap(unpriced_notes, width)
         if chart if chart is not None else (output is None and _isatty(stream)):
             text += "\n" + render.bar_chart(doc)
     if message and (fmt != "table" or output):
@@ -148,12 +148,19 @@ def _split(values):
     return [v.strip() for value in values or () for v in value.split(",") if v.strip()] or None
 
 
-def _unpriced_note(doc):
-    """The footnote naming models with tokens but no price, under the table (the --json and
-    --csv documents keep their schema: `unknown_cost_attempts` counts these rows)."""
+def _unpriced_notes(doc):
+    """(footnotes on what the unpriced attempts need, {model: why}) for the table (the --json
+    and --csv documents keep their schema: `unknown_cost_attempts` counts these rows). The
+    price table is loaded only when some attempt is unpriced."""
     from shim.report import unpriced
 
-    return unpriced.note(doc.pop("_unpriced", None))
+    found = doc.pop("_unpriced", None)
+    if not found:
+        return [], {}
+    from shim.telemetry import ingest, prices
+
+    table = prices.load_table(ingest.load_config())
+    return unpriced.notes(found, table), unpriced.reasons(found, table)
 
 
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
