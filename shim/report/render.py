@@ -20,6 +20,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("cache wr", "cache_write_tokens", "tokens"),
     ("output", "output_tokens", "tokens"),
     ("reasoning", "reasoning_tokens", "tokens"),
+    ("no tokens", "unknown_token_attempts", "count"),
     ("cost $", "cost_usd", "cost"),
     ("unpriced", "unpriced_attempts", "count"),
     ("latency", "mean_latency_ms", "latency"),
@@ -27,7 +28,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("saved %", "savings_pct", "percent"),
 )
 # Which columns a narrow terminal loses first (docs/report.md, "Fitting the terminal").
-DROP_ORDER = ("reasoning", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
+DROP_ORDER = ("reasoning", "no tokens", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
               "calls", "cache wr", "cache rd")
 SHRINK = {"model": 12, "agent": 8, "project": 12, "provider": 8, "tool": 6}  # then cut these
 NOUN = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
@@ -90,17 +91,25 @@ FORMATTERS = {"count": count, "tokens": tokens, "money": money, "latency": laten
               "percent": percent}
 
 
+def token_sum(measures, field):
+    """A token sum: `≥ 12.3k*` when attempts without token counts are left out of it."""
+    text = tokens(measures[field])
+    return f"{LOWER_BOUND}{text}{MARK}" if measures.get("unknown_token_attempts") else text
+
+
 def cells(measures, columns=COLUMNS, amount=money):
-    return [cost(measures, amount) if kind == "cost" else FORMATTERS[kind](measures[field])
+    return [cost(measures, amount) if kind == "cost" else token_sum(measures, field)
+            if kind == "tokens" else FORMATTERS[kind](measures[field])
             for _, field, kind in columns]
 
 
 def columns_for(doc):
-    """The columns to show: `unpriced` only when some attempt has no price, `reasoning` only
-    when some tool reported reasoning tokens."""
+    """The columns to show: `unpriced` only when some attempt has no price, `no tokens` only
+    when some attempt has no token counts, `reasoning` only when some tool reported
+    reasoning tokens."""
     totals = doc["totals"]
-    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens")
-              if not totals.get(field)}
+    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens",
+                                  "unknown_token_attempts") if not totals.get(field)}
     return tuple(c for c in COLUMNS if c[1] not in hidden)
 
 
@@ -161,6 +170,11 @@ def notes(doc, why=None):
         out.append(f"{MARK} lower bound: {totals['unpriced_attempts']:,} attempts have no known "
                    f"cost and are not in it" + (f" ({named})" if named else "")
                    + "; `llm-shim doctor` says how to price them")
+    if totals.get("unknown_token_attempts"):
+        out.append(f"{MARK} token sums marked {LOWER_BOUND}n{MARK} are lower bounds: "
+                   f"{totals['unknown_token_attempts']:,} attempts have no token counts (the "
+                   "tool reported none, e.g. text mode without harvested usage) and are not in "
+                   "them")
     for period in doc["periods"]:
         if period.get("clipped"):
             out.append(f"{period['period']}{MARK} counted {clip_text(period)} only (the range "

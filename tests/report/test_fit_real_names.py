@@ -92,3 +92,34 @@ def test_until_a_bare_day_includes_that_day_in_logs_as_in_report(store, capsys):
 @pytest.fixture(autouse=True)
 def _utc(monkeypatch):
     monkeypatch.setenv("TZ", "UTC")
+
+
+def test_token_sums_over_attempts_without_token_counts_are_lower_bounds(store, capsys,
+                                                                        tmp_path):
+    import csv
+    import io
+    import json
+
+    store.add("2026-03-01 10:00", input_tokens=100, output_tokens=20, cost_usd=0.1)
+    store.add("2026-03-01 11:00", input_tokens=None, output_tokens=None,
+              cache_read_tokens=None, cache_write_tokens=None, cost_usd=None,
+              cost_source="unknown")  # a text-mode call without harvested usage
+    store.add("2026-03-02 10:00", input_tokens=50, output_tokens=5, cost_usd=0.05)
+    _, out, _ = run(capsys, "report", *RANGE, "--wide", "--no-chart")
+    first = next(line for line in out.splitlines() if line.startswith("2026-03-01"))
+    second = next(line for line in out.splitlines() if line.startswith("2026-03-02"))
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert "≥ 100*" in first and "≥ 20*" in first
+    assert "≥ 150*" in total and "≥ 25*" in total
+    assert "≥" not in second.replace("≥ 0.05*", "")  # a fully counted day has no mark
+    assert "1 attempts have no token counts" in out
+    _, out, _ = run(capsys, "report", *RANGE, "--json")
+    doc = json.loads(out)
+    assert doc["totals"]["unknown_token_attempts"] == 1
+    assert [p["unknown_token_attempts"] for p in doc["periods"]] == [1, 0, 0]
+    _, out, _ = run(capsys, "report", *RANGE, "--csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [r["unknown_token_attempts"] for r in rows] == ["1", "0"]
+    page = tmp_path / "r.html"
+    run(capsys, "report", *RANGE, "--html", str(page), "--no-chart")
+    assert "≥ 150*" in page.read_text(encoding="utf-8")
