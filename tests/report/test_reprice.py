@@ -96,3 +96,11 @@ def test_report_and_doctor_agree_when_a_price_arrived_after_the_calls(store, cap
     doc = json.loads(out)
     new = next(r for r in doc["rows"] if r["model"] == NEW)
     assert new["cost_usd"] == pytest.approx(2.0) and new["unpriced_attempts"] == 0
+
+
+def test_the_html_footnote_says_why_each_cost_is_unknown(store, capsys, tmp_path):
+    _calls(store)
+    page = tmp_path / "r.html"
+    run(capsys, "report", *RANGE, "--html", str(page), "--no-chart")
+    text = page.read_text(encoding="utf-8")
+    assert f"no price: {NEW}" in text and "no token counts: claude-sonnet-5" in text

@@ -53,7 +53,8 @@ def add_parser(subparsers, common):
         help="price recorded calls whose cost was unknown, now that their model has a price",
         description="Re-prices every recorded attempt with an unknown cost and known token "
                     "counts whose model the current price table prices (in one transaction; "
-                    "`report` then counts them). `prices update` runs it by itself.",
+                    "`report` then counts them). `prices update` and `prices import` run it "
+                    "by themselves.",
         examples=["llm-shim prices reprice"])
     rep.set_defaults(func=lambda args: reprice_recorded())
 
@@ -80,7 +81,7 @@ def import_prices(path=None, snapshot=False, stream=None):
     if result["changed"]:
         stream.write("these configured models now use the imported prices, which differ from "
                      f"the config: {', '.join(result['changed'])}\n")
-    return 0
+    return reprice_recorded(stream=stream)
 
 
 def update_prices(source=None, stream=None):

@@ -119,7 +119,8 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     if html_file:
         from shim.report import html
 
-        _write(html_file, html.page(doc, by_model, by_agent, message, per_period))
+        _write(html_file, html.page(dict(doc, _why_unpriced=why), by_model, by_agent, message,
+                                    per_period))
         err.write(f"llm-shim: wrote the HTML report to {html_file}\n")
     if fmt == "json":
         text = export.to_json(doc)
