@@ -46,7 +46,8 @@ def add_parser(subparsers, common):
                    help="first day: YYYY-MM-DD, today, yesterday, or 7d / 4w / 3m "
                         "(the last 7 days; the current week or month and the 3 or 2 before it)")
     p.add_argument("--until", metavar="DATE",
-                   help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
+                   help="last day, included (as in `logs --until`): YYYY-MM-DD, today, "
+                        "yesterday, or 7d (7 days ago)")
     p.add_argument("--by", metavar="KEYS", default="",
                    help="group by a comma list of agent, model, tool, provider, project; "
                         "`hour` shows one row per hour (the day view)")
