@@ -367,31 +367,40 @@ def check_cache(ctx):
 
 # -- prices ------------------------------------------------------------------------------------
 
-PRICE_HINT = ("give each a price: `llm-shim prices update` if LiteLLM's price data has it, "
-              "else models.<id>.prices in the config ({input, output, cache_read, "
-              "cache_write} in USD per million tokens; docs/configuration.md). Until then "
-              "`llm-shim report` shows their cost as a lower bound (≥ $x*)")
-
-
 def check_prices(ctx):
-    """Models recorded with no known cost that the current price table still cannot price."""
+    """Recorded models whose attempts have no known cost, with what each needs: a price
+    (none yet), or `prices reprice` (priced since they were recorded). Worded by
+    report/unpriced.py, as under `llm-shim report`."""
+    from shim.report import unpriced
     from shim.telemetry import prices
 
     path = paths.database_file()
     if not os.path.exists(path):
         return result("prices", True, "no calls recorded yet")
     found = database.unpriced_models(path)
-    table = prices.load_table(ctx["cfg"] or {})
-    missing = [(m, n) for m, n in found if m and prices.lookup(table, m) is None]
-    unknown_model = sum(n for m, n in found if not m)
-    if not missing:
-        detail = "every recorded model has a price"
+    kinds = unpriced.classify(found, prices.load_table(ctx["cfg"] or {}))
+    missing = [(m, n) for m, n in kinds["no price"] if m]
+    stale = kinds["priced now"]
+    unknown_model = sum(n for m, n in kinds["no price"] if not m)
+    tokenless = sum(n for _, n in kinds["no token counts"])
+    if not missing and not stale:
+        detail = "every recorded model has a price and every priced attempt is counted"
         if unknown_model:
             detail += f" ({unknown_model} attempts recorded no model: their cost stays unknown)"
+        if tokenless:
+            detail += (f" ({tokenless} attempts of priced models have no token counts: their "
+                       "cost stays unknown)")
         return result("prices", True, detail)
-    listed = ", ".join(f"{m} ({n} attempts)" for m, n in missing)
-    return result("prices", False, f"recorded models with no price: {listed}", PRICE_HINT,
-                  severity="warn")
+    parts, hints = [], []
+    if missing:
+        parts.append(f"no price: {unpriced.attempts_text(missing)}")
+        hints.append(unpriced.ADD_PRICE + "; until then `llm-shim report` shows their cost as "
+                     "a lower bound (≥ $x*)")
+    if stale:
+        parts.append(f"priced now: {unpriced.attempts_text(stale)}")
+        hints.append(f"{unpriced.REPRICE} to price the attempts recorded before the price")
+    return result("prices", False, "recorded models with unpriced attempts: " + "; ".join(parts),
+                  "; ".join(hints), severity="warn")
 
 
 def check_zstd(ctx):

@@ -84,7 +84,10 @@ def check(path, home):
 
 
 def unpriced_models(path):
-    """[(model or None, attempts)] that ran with no known cost, most first; read-only."""
+    """[(model or None, attempts with token counts, attempts without)] that ran with no known
+    cost, most first (report/unpriced.classify says what each needs); read-only."""
+    from shim.report import unpriced
+
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=TIMEOUT)
     except sqlite3.Error:
@@ -95,12 +98,15 @@ def unpriced_models(path):
         for table in ("attempts", "counters"):
             if table not in tables:
                 continue
-            for model, n in conn.execute(
-                    f"SELECT NULLIF(model, ''), COUNT(*) FROM {table} WHERE cost_usd IS NULL "
+            for model, with_tokens, without in conn.execute(
+                    f"SELECT NULLIF(model, ''), SUM({unpriced.TOKENS_KNOWN}), "
+                    f"SUM(NOT {unpriced.TOKENS_KNOWN}) FROM {table} WHERE cost_usd IS NULL "
                     "AND IFNULL(blocked, 0) = 0 GROUP BY 1"):
-                counts[model] = counts.get(model, 0) + n
+                old = counts.get(model, (0, 0))
+                counts[model] = (old[0] + with_tokens, old[1] + without)
     except sqlite3.Error:
         return []
     finally:
         conn.close()
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0] or ""))
+    return sorted(((m, a, b) for m, (a, b) in counts.items()),
+                  key=lambda item: (-(item[1] + item[2]), item[0] or ""))

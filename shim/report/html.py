@@ -318,7 +318,7 @@ def sections(doc, by_model=(), by_agent=(), per_period=(), after_spend=()):
              "<h2>Table</h2>", table(doc)]
     if per_period:
         body += [f"<h2>Cost per model, {noun}</h2>", breakdown_table(per_period)]
-    body += [f'<p class="meta">{escape(n)}</p>' for n in render.notes(doc)]
+    body += [f'<p class="meta">{escape(n)}</p>' for n in render.notes(doc, doc.get("_why_unpriced"))]
     return body
 
 

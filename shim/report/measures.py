@@ -39,6 +39,11 @@ MEASURES = {
     "reasoning_tokens": "IFNULL({reasoning_tokens}, 0)",
     "cost_nusd": "IFNULL(CAST(round({cost_usd} * 1e9) AS INTEGER), 0)",
     "unknown_cost": "({cost_usd} IS NULL AND IFNULL({blocked}, 0) = 0)",
+    # Attempts that ran with no token count at all (text mode without harvested usage): the
+    # token sums leave them out and are lower bounds (docs/telemetry.md, "One token model").
+    "unknown_tokens": ("({input_tokens} IS NULL AND {output_tokens} IS NULL "
+                       "AND {cache_read_tokens} IS NULL AND {cache_write_tokens} IS NULL "
+                       "AND IFNULL({blocked}, 0) = 0)"),
     "latency_ms": "(CASE WHEN {duration_ms} IS NOT NULL AND IFNULL({blocked}, 0) = 0 "
                   "THEN CAST(round({duration_ms}) AS INTEGER) ELSE 0 END)",
     "latency_n": "({duration_ms} IS NOT NULL AND IFNULL({blocked}, 0) = 0)",

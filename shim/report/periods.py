@@ -101,6 +101,48 @@ def parse_day(text, zone, now=None, *, end=False, week_starts="monday"):
             "use YYYY-MM-DD, today, yesterday, or a count like 7d, 4w, 3m") from None
 
 
+_BARE_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2}|today|yesterday)$")
+
+
+def parse_instant(text, zone, now=None, *, end=False, command="logs", option="--since"):
+    """Epoch seconds for a `logs --since/--until` that may be an instant (a duration ago,
+    `30m` = 30 minutes, or a local date-time) or a bare day. A bare day (YYYY-MM-DD, today,
+    yesterday) is read by `parse_day`, as `report` reads it: as a start its first instant,
+    as an end (--until) the end of that day, so `--since D --until D` is the whole day D in
+    both commands."""
+    value = str(text).strip()
+    lowered = value.lower()
+    seconds = duration_seconds(lowered)
+    if seconds is not None:
+        return (now if now is not None else _now()) - seconds
+    if _BARE_DAY.match(lowered):
+        try:
+            day = parse_day(lowered, zone, now, end=end)
+        except errors.ShimError:
+            day = None
+        if day is not None:
+            return day_start(day + dt.timedelta(days=1) if end else day, zone)
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise errors.UsageError(command, f"cannot read {option} {text!r}",
+                                "use a duration (30m, 2h, 7d, 2w), a date (2026-11-05, "
+                                "today, yesterday) or a time (2026-11-05T14:00)") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=zone)
+    return stamp.timestamp()
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def duration_seconds(text):
+    """Seconds in '90d', '2w', '12h', '30m' (minutes), '45s', or None."""
+    match = _DURATION.match(str(text).strip())
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
+
+
 def add_months(day, months):
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)

@@ -20,6 +20,7 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("cache wr", "cache_write_tokens", "tokens"),
     ("output", "output_tokens", "tokens"),
     ("reasoning", "reasoning_tokens", "tokens"),
+    ("no tokens", "unknown_token_attempts", "count"),
     ("cost $", "cost_usd", "cost"),
     ("unpriced", "unpriced_attempts", "count"),
     ("latency", "mean_latency_ms", "latency"),
@@ -27,8 +28,9 @@ COLUMNS = (  # (header, field, formatter name); "calls" are invocations
     ("saved %", "savings_pct", "percent"),
 )
 # Which columns a narrow terminal loses first (docs/report.md, "Fitting the terminal").
-DROP_ORDER = ("reasoning", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
+DROP_ORDER = ("reasoning", "no tokens", "latency", "attempts", "blocked", "saved %", "failed", "unpriced", "saved $",
               "calls", "cache wr", "cache rd")
+SHRINK = {"model": 12, "agent": 8, "project": 12, "provider": 8, "tool": 6}  # then cut these
 NOUN = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
 LOWER_BOUND = "≥ "  # before a cost that leaves unpriced attempts out
 MARK = "*"
@@ -89,17 +91,25 @@ FORMATTERS = {"count": count, "tokens": tokens, "money": money, "latency": laten
               "percent": percent}
 
 
+def token_sum(measures, field):
+    """A token sum: `≥ 12.3k*` when attempts without token counts are left out of it."""
+    text = tokens(measures[field])
+    return f"{LOWER_BOUND}{text}{MARK}" if measures.get("unknown_token_attempts") else text
+
+
 def cells(measures, columns=COLUMNS, amount=money):
-    return [cost(measures, amount) if kind == "cost" else FORMATTERS[kind](measures[field])
+    return [cost(measures, amount) if kind == "cost" else token_sum(measures, field)
+            if kind == "tokens" else FORMATTERS[kind](measures[field])
             for _, field, kind in columns]
 
 
 def columns_for(doc):
-    """The columns to show: `unpriced` only when some attempt has no price, `reasoning` only
-    when some tool reported reasoning tokens."""
+    """The columns to show: `unpriced` only when some attempt has no price, `no tokens` only
+    when some attempt has no token counts, `reasoning` only when some tool reported
+    reasoning tokens."""
     totals = doc["totals"]
-    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens")
-              if not totals.get(field)}
+    hidden = {field for field in ("unpriced_attempts", "reasoning_tokens",
+                                  "unknown_token_attempts") if not totals.get(field)}
     return tuple(c for c in COLUMNS if c[1] not in hidden)
 
 
@@ -117,7 +127,7 @@ def title(doc):
     return text + (f"; {filters}" if filters else "")
 
 
-def table(doc, width=None):
+def table(doc, width=None, why=None):
     """The aligned table with a totals row, plus notes on what the numbers leave out.
 
     `width` (terminal columns, None = no limit) drops columns in DROP_ORDER until it fits.
@@ -132,8 +142,9 @@ def table(doc, width=None):
     body.append(SEPARATING_LINE)
     body.append(["total", *("" for _ in keys), *cells(doc["totals"], columns)])
     align = ["left"] * (1 + len(keys)) + ["right"] * len(columns)
-    text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER)
-    lines = notes(doc)
+    text, dropped = fit.render(headers, body, align, width=width, drop_order=DROP_ORDER,
+                               shrink=SHRINK)
+    lines = notes(doc, why)
     if dropped:
         lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
                      "every column)")
@@ -144,15 +155,26 @@ def key_text(value):
     return "(none)" if value is None else value
 
 
-def notes(doc):
-    """Footnotes for the marks and for what the sums leave out."""
+def notes(doc, why=None):
+    """Footnotes for the marks and for what the sums leave out. `why` ({model: "no price" |
+    "priced now" | "no token counts"}, report/unpriced.py) words why each model's cost is
+    unknown; without it the models are named as having no known cost."""
     totals = doc["totals"]
     out = []
     if totals["unpriced_attempts"]:
-        models = ", ".join(key_text(m) for m in totals.get("unpriced_models") or ())
+        groups = {}
+        for model in totals.get("unpriced_models") or ():
+            kind = (why or {}).get(model, "no known cost")
+            groups.setdefault(WHY_TEXT.get(kind, kind), []).append(key_text(model))
+        named = "; ".join(f"{kind}: {', '.join(models)}" for kind, models in groups.items())
         out.append(f"{MARK} lower bound: {totals['unpriced_attempts']:,} attempts have no known "
-                   f"cost and are not in it" + (f" (models: {models})" if models else "")
+                   f"cost and are not in it" + (f" ({named})" if named else "")
                    + "; `llm-shim doctor` says how to price them")
+    if totals.get("unknown_token_attempts"):
+        out.append(f"{MARK} token sums marked {LOWER_BOUND}n{MARK} are lower bounds: "
+                   f"{totals['unknown_token_attempts']:,} attempts have no token counts (the "
+                   "tool reported none, e.g. text mode without harvested usage) and are not in "
+                   "them")
     for period in doc["periods"]:
         if period.get("clipped"):
             out.append(f"{period['period']}{MARK} counted {clip_text(period)} only (the range "
@@ -162,6 +184,9 @@ def notes(doc):
         out.append(f"note: savings are measured on the {totals['baseline_attempts']:,} of "
                    f"{priced:,} priced attempts that have a baseline cost")
     return out
+
+
+WHY_TEXT = {"priced now": "priced now, not re-priced yet"}
 
 
 def clip_text(period):

@@ -15,7 +15,8 @@ SCHEMA_VERSION = 1
 FIELDS = (
     "invocations", "attempts", "failures", "blocked",
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-    "reasoning_tokens", "cost_usd", "unknown_cost_attempts", "unpriced_attempts", "mean_latency_ms",
+    "reasoning_tokens", "unknown_token_attempts", "cost_usd", "unknown_cost_attempts",
+    "unpriced_attempts", "mean_latency_ms",
     "baseline_attempts", "baseline_cost_usd", "savings_usd", "savings_pct",
 )
 
@@ -34,6 +35,8 @@ def measures(vector):
         "cache_read_tokens": m["cache_read_tokens"],
         "cache_write_tokens": m["cache_write_tokens"],
         "reasoning_tokens": m["reasoning_tokens"],
+        # Attempts with no token counts: when not 0, every token sum is a lower bound.
+        "unknown_token_attempts": m["unknown_tokens"],
         "cost_usd": usd(m["cost_nusd"]),
         "unknown_cost_attempts": m["unknown_cost"],
         # The same count under the name the token and cost model uses (docs/telemetry.md):

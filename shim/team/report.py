@@ -40,6 +40,9 @@ PG_MEASURES = {
     "reasoning_tokens": "COALESCE({reasoning_tokens}, 0)",
     "cost_nusd": "COALESCE(" + _round("{cost_usd} * 1e9::float8") + ", 0)",
     "unknown_cost": _flag("{cost_usd} IS NULL AND " + _RAN),
+    "unknown_tokens": _flag("{input_tokens} IS NULL AND {output_tokens} IS NULL AND "
+                            "{cache_read_tokens} IS NULL AND {cache_write_tokens} IS NULL AND "
+                            + _RAN),
     "latency_ms": "(CASE WHEN {duration_ms} IS NOT NULL AND " + _RAN + " THEN "
                   + _round("{duration_ms}") + " ELSE 0 END)",
     "latency_n": _flag("{duration_ms} IS NOT NULL AND " + _RAN),

@@ -1,7 +1,9 @@
 """The screenshots in docs/report.md, from generated data.
 
-Generates 40 days of realistic calls (tests/bench/report_1m.py's generator) plus a few with
-no price (claude-opus-5-5 before its price was known) into a temporary LLM_SHIM_HOME, writes
+Generates 40 days of realistic calls (tests/bench/report_1m.py's generator) plus a few on a
+local model no price list knows (`llm` with an Ollama model) and a few recorded on
+claude-opus-5-5 before its price was known, which `llm-shim prices reprice` then prices (as
+`prices update` would), into a temporary LLM_SHIM_HOME, writes
 `report --by model --html`, starts the dashboard on a free loopback port, and photographs both
 with headless Chromium (Debian's package; see install/test-deps.sh):
 
@@ -22,8 +24,11 @@ sys.path.insert(0, os.path.join(REPO, "tests", "bench"))
 sys.path.insert(0, os.path.join(REPO, "tests", "report"))
 
 
-def unpriced_rows(now, count=40, seed=3):
-    """Calls on a model with no price in the snapshot: their cost is unknown, not $0."""
+UNPRICED_MODEL = "ollama/qwen3-coder:30b"  # a local model: no price list has it
+
+
+def unpriced_rows(now, count=40, seed=3, model=UNPRICED_MODEL, tool="llm", provider="ollama"):
+    """Calls recorded with no price for their model: their cost is unknown, not $0."""
     import random
 
     rnd = random.Random(seed)
@@ -31,8 +36,8 @@ def unpriced_rows(now, count=40, seed=3):
         started = now - rnd.random() * 9 * 86400
         yield {"invocation_id": f"{rnd.getrandbits(128):032x}", "attempt": 1,
                "started_at": started, "ended_at": started + 20, "duration_ms": 20000.0,
-               "host": "demo", "agent": "alice", "tool_requested": "claude", "tool": "claude",
-               "model": "claude-opus-5-5", "provider": "anthropic", "tier": "premium",
+               "host": "demo", "agent": "alice", "tool_requested": tool, "tool": tool,
+               "model": model, "provider": provider, "tier": "premium",
                "mode": "oneshot", "reasons": "[]", "exit_code": 0,
                "input_tokens": 3000, "output_tokens": 900, "cache_read_tokens": 40000,
                "cache_write_tokens": 5000, "cost_usd": None, "cost_source": "unknown",
@@ -64,7 +69,13 @@ def fill(home, rows=6000, days=40):
     conn = store.connect()
     report_1m.generate(conn, rows, days=days, end=now)
     store.insert_attempts(conn, list(unpriced_rows(now)))
+    # recorded before the snapshot priced claude's default model; re-priced below
+    store.insert_attempts(conn, list(unpriced_rows(now, 20, seed=4, model="claude-opus-5-5",
+                                                   tool="claude", provider="anthropic")))
     conn.close()
+    from shim.cli.commands import prices
+
+    prices.reprice_recorded()
 
 
 def main():

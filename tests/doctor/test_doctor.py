@@ -320,7 +320,7 @@ def test_recorded_models_without_a_price_are_listed_with_the_fix(cli, installed,
     code, checks, _ = doctor_json(cli)
     assert code == 0 and checks["prices"]["status"] == "warn"
     assert checks["prices"]["detail"] == \
-        "recorded models with no price: claude-mystery-9 (2 attempts)"
+        "recorded models with unpriced attempts: no price: claude-mystery-9 (2 attempts)"
     assert "models.<id>.prices" in checks["prices"]["hint"]
     assert "llm-shim prices update" in checks["prices"]["hint"]
 

@@ -5,7 +5,6 @@ The `--json` shape is documented (with a JSON Schema) in docs/telemetry.md.
 """
 
 import json
-import re
 import sqlite3
 import sys
 import time
@@ -14,8 +13,6 @@ from shim import errors, paths
 from shim.cli.common import iso_utc, open_store, store_error
 
 JSON_TIME_COLUMNS = ("started_at", "ended_at")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 def add_parser(subparsers, common):
@@ -34,9 +31,11 @@ def add_parser(subparsers, common):
     p.add_argument("-n", "--count", type=int, default=20, metavar="N",
                    help="how many attempts to show (default 20; 0 = all)")
     p.add_argument("--since", metavar="WHEN",
-                   help="only attempts started since: a duration ago (30m, 2h, 7d, 2w) or a "
-                        "local date or time (2026-11-05, 2026-11-05T14:00)")
-    p.add_argument("--until", metavar="WHEN", help="only attempts started before WHEN (same forms)")
+                   help="only attempts started since: a duration ago (30m, 2h, 7d, 2w), a "
+                        "local time (2026-11-05T14:00) or a day (2026-11-05, today, yesterday)")
+    p.add_argument("--until", metavar="WHEN",
+                   help="only attempts started before WHEN (same forms); a day is included "
+                        "whole, as in `report`: --until 2026-11-05 ends at its midnight")
     p.add_argument("--agent", action="append", metavar="NAME",
                    help="only these agents (repeat or comma list)")
     p.add_argument("--tool", action="append", metavar="NAME",
@@ -72,7 +71,7 @@ def _show(args):
     from shim.report import api
 
     filters = {"since": parse_when(args.since, "--since"),
-               "until": parse_when(args.until, "--until"),
+               "until": parse_when(args.until, "--until", end=True),
                "agent": api.split_values(args.agent), "tool": api.split_values(args.tool),
                "model": api.split_values(args.model), "failed": args.failed,
                "blocked": args.blocked}
@@ -80,20 +79,15 @@ def _show(args):
                      reasons=args.reasons, wide=args.wide)
 
 
-def parse_when(text, option, now=None):
-    """Epoch seconds for --since/--until: a duration ago, or a local date or date-time."""
+def parse_when(text, option, now=None, end=False):
+    """Epoch seconds for --since/--until (`end`): periods.parse_instant, the parser `report`
+    shares, in the report's time zone (policies.timezone)."""
     if text is None:
         return None
-    if _DURATION.match(str(text)):
-        return (now if now is not None else time.time()) - parse_age(text, "logs")
-    import datetime as dt
+    from shim.report import api, periods
 
-    try:
-        return dt.datetime.fromisoformat(str(text).strip()).timestamp()
-    except ValueError:
-        raise errors.UsageError("logs", f"cannot read {option} {text!r}",
-                                "use a duration (30m, 2h, 7d, 2w) or a date "
-                                "(2026-11-05, 2026-11-05T14:00)") from None
+    zone = periods.resolve_zone(api.settings()[0])
+    return periods.parse_instant(text, zone, now, end=end, command="logs", option=option)
 
 
 def show_logs(as_json=False, limit=20, stream=None, filters=None, reasons=False, wide=False):
@@ -130,6 +124,10 @@ def to_json(row):
 
 # Which columns a narrow terminal loses first (docs/telemetry.md, `llm-shim logs`).
 DROP_ORDER = ("reasons", "tier", "id", "agent", "result", "cache wr", "cache rd")
+# ... then which text columns are cut (with an ellipsis), to how narrow at most; and what
+# goes when even that is too wide (with --reasons, which keeps the id).
+SHRINK = {"model": 12, "agent": 8, "tool": 6}
+LAST_RESORT = ("tool",)
 HEADERS = ["time", "id", "agent", "tool", "model", "tier", "result", "input", "cache rd",
            "cache wr", "output", "cost", "reasons"]
 LEGEND = ("cost: no mark = reported by the tool, c = computed from the price table, "
@@ -171,16 +169,18 @@ def _print_table(rows, stream, width=None, reasons=False, filtered=False):
         table = [row[:-1] for row in table]
     elif width is not None:
         _fit_reasons(table, headers, align, width)
-    text, dropped = fit.render(headers, table, align, width=width, drop_order=DROP_ORDER)
+    # With --reasons the id stays: the reason lines below are keyed by it.
+    order = [name for name in DROP_ORDER if not (reasons and name == "id")]
+    text, dropped = fit.render(headers, table, align, width=width, drop_order=order,
+                               shrink=SHRINK, then_drop=LAST_RESORT)
     lines = [LEGEND]
     if dropped:
         lines.append(f"(not shown to fit {width} columns: {', '.join(dropped)}; --wide shows "
                      "every column, --reasons the reasons)")
     stream.write(text + "\n" + fit.wrap(lines, width))
     if reasons:
-        for r in rows:
-            for reason in r["reasons"] or ():
-                stream.write(f"{attempt_id(r)}  {reason}\n")
+        stream.write(fit.wrap([f"{attempt_id(r)}  {reason}" for r in rows
+                               for reason in r["reasons"] or ()], width))
 
 
 def _fit_reasons(table, headers, align, width):
@@ -235,11 +235,13 @@ def cost_text(r):
 
 def parse_age(text, command="logs prune"):
     """Seconds in '90d', '2w', '12h', '30m', '45s'."""
-    match = _DURATION.match(str(text))
-    if not match:
+    from shim.report import periods
+
+    seconds = periods.duration_seconds(text)
+    if seconds is None:
         raise errors.UsageError(command, f"cannot read the age {text!r}",
                                 "use a number and a unit: 90d, 2w, 12h, 30m, 45s")
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return seconds
 
 
 def prune_logs(older_than, now=None, stream=None):

@@ -19,7 +19,7 @@ def add_parser(subparsers, common):
         help="import, update, show or clear model prices (LiteLLM format)",
         description="Prices turn token counts into USD. Imported rows override the config's "
                     "`models.*.prices`; see docs/telemetry.md.",
-        examples=["llm-shim prices show", "llm-shim prices update",
+        examples=["llm-shim prices show", "llm-shim prices update", "llm-shim prices reprice",
                   "llm-shim prices import model_prices_and_context_window.json",
                   "llm-shim prices import --snapshot", "llm-shim prices clear"])
     p.set_defaults(func=lambda args: show_prices())
@@ -48,6 +48,16 @@ def add_parser(subparsers, common):
                      help="where to read it (default: LiteLLM's file on GitHub)")
     upd.set_defaults(func=lambda args: update_prices(args.source))
 
+    rep = add_command(
+        sub, common, "reprice",
+        help="price recorded calls whose cost was unknown, now that their model has a price",
+        description="Re-prices every recorded attempt with an unknown cost and known token "
+                    "counts whose model the current price table prices (in one transaction; "
+                    "`report` then counts them). `prices update` and `prices import` run it "
+                    "by themselves.",
+        examples=["llm-shim prices reprice"])
+    rep.set_defaults(func=lambda args: reprice_recorded())
+
     show = add_command(sub, common, "show", help="print the effective price table",
                        examples=["llm-shim prices show", "llm-shim prices show --json"])
     show.add_argument("--json", action="store_true", help="print JSON")
@@ -71,7 +81,7 @@ def import_prices(path=None, snapshot=False, stream=None):
     if result["changed"]:
         stream.write("these configured models now use the imported prices, which differ from "
                      f"the config: {', '.join(result['changed'])}\n")
-    return 0
+    return reprice_recorded(stream=stream)
 
 
 def update_prices(source=None, stream=None):
@@ -85,6 +95,40 @@ def update_prices(source=None, stream=None):
     if result["changed"]:
         stream.write("these configured models now use the updated prices, which differ from "
                      f"the config: {', '.join(result['changed'])}\n")
+    return reprice_recorded(stream=stream)
+
+
+def reprice_recorded(stream=None):
+    """Price the recorded attempts whose cost was unknown and whose model is priced now."""
+    import sqlite3
+
+    from shim import paths
+    from shim.telemetry import ingest, prices, reprice, store
+
+    stream = stream or sys.stdout
+    table = prices.load_table(ingest.load_config())
+    try:
+        conn = store.connect()
+    except (sqlite3.Error, OSError) as exc:
+        raise errors.TelemetryError("prices reprice", f"{paths.database_file()}: {exc}",
+                                    "`llm-shim doctor` checks the telemetry database") from None
+    try:
+        ingest.ingest(conn)
+        result = reprice.reprice(conn, table)
+    except sqlite3.Error as exc:
+        raise errors.TelemetryError("prices reprice", f"{paths.database_file()}: {exc}",
+                                    "`llm-shim doctor` checks the telemetry database") from None
+    finally:
+        conn.close()
+    n = result["priced"]
+    line = f"re-priced {n} recorded attempt{'s' if n != 1 else ''} whose cost was unknown"
+    still = result["unpriced"]
+    if still:
+        named = ", ".join(f"{m or '(no model)'} ({c})" for m, c in sorted(still.items(),
+                                                                          key=lambda kv: -kv[1]))
+        line += (f"; still no price for {named}: give them models.<id>.prices in the config "
+                 "(docs/telemetry.md)")
+    stream.write(line + "\n")
     return 0
 
 

@@ -47,7 +47,8 @@ def add_parser(subparsers, common):
                    help="first day: YYYY-MM-DD, today, yesterday, or 7d / 4w / 3m "
                         "(the last 7 days; the current week or month and the 3 or 2 before it)")
     p.add_argument("--until", metavar="DATE",
-                   help="last day, included: YYYY-MM-DD, today, yesterday, or 7d (7 days ago)")
+                   help="last day, included (as in `logs --until`): YYYY-MM-DD, today, "
+                        "yesterday, or 7d (7 days ago)")
     p.add_argument("--by", metavar="KEYS", default="",
                    help="group by a comma list of agent, model, tool, provider, project, "
                         "session, branch, source; `hour` shows one row per hour (the day view)")
@@ -124,12 +125,13 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, per_period, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)
-    unpriced_note = _unpriced_note(doc)
+    unpriced_notes, why = _unpriced_notes(doc)
     message = render.empty_message(doc, database_empty) if not doc["rows"] else None
     if html_file:
         from shim.report import html
 
-        _write(html_file, html.page(doc, by_model, by_agent, message, per_period))
+        _write(html_file, html.page(dict(doc, _why_unpriced=why), by_model, by_agent, message,
+                                    per_period))
         err.write(f"llm-shim: wrote the HTML report to {html_file}\n")
     if fmt == "json":
         text = export.to_json(doc)
@@ -139,9 +141,9 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
         text = message + "\n"
     else:
         width = None if output else fit.width_for(stream, wide)
-        text = render.table(doc, width=width)
-        if unpriced_note:
-            text += fit.wrap([unpriced_note], width)
+        text = render.table(doc, width=width, why=why)
+        if unpriced_notes:
+            text += fit.wrap(unpriced_notes, width)
         if doc.get("sessions"):
             from shim.report import sessions
 
@@ -162,12 +164,19 @@ def _split(values):
     return [v.strip() for value in values or () for v in value.split(",") if v.strip()] or None
 
 
-def _unpriced_note(doc):
-    """The footnote naming models with tokens but no price, under the table (the --json and
-    --csv documents keep their schema: `unknown_cost_attempts` counts these rows)."""
+def _unpriced_notes(doc):
+    """(footnotes on what the unpriced attempts need, {model: why}) for the table (the --json
+    and --csv documents keep their schema: `unknown_cost_attempts` counts these rows). The
+    price table is loaded only when some attempt is unpriced."""
     from shim.report import unpriced
 
-    return unpriced.note(doc.pop("_unpriced", None))
+    found = doc.pop("_unpriced", None)
+    if not found:
+        return [], {}
+    from shim.telemetry import ingest, prices
+
+    table = prices.load_table(ingest.load_config())
+    return unpriced.notes(found, table), unpriced.reasons(found, table)
 
 
 def _compute(db_path, granularity, since, until, group_by, filters, timezone, with_charts):
