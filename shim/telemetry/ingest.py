@@ -110,16 +110,19 @@ class _ClaimLookup:
         self.own = None
         self.failed = False
 
+    def _connection(self):
+        """The caller's connection, else one of our own, opened on first use."""
+        if self.conn is not None:
+            return self.conn
+        if self.own is None:
+            self.own = store.connect(self.db_path, timeout=self.timeout)
+        return self.own
+
     def __call__(self, tool, keys):
         if self.failed:
             return set()
         try:
-            conn = self.conn
-            if conn is None:
-                if self.own is None:
-                    self.own = store.connect(self.db_path, timeout=self.timeout)
-                conn = self.own
-            return store.claimed_keys(conn, tool, keys)
+            return store.claimed_keys(self._connection(), tool, keys)
         except (sqlite3.Error, OSError, errors.TelemetryError):
             self.failed = True
             return set()
@@ -129,11 +132,7 @@ class _ClaimLookup:
         counters), or None when the database cannot be read (their start lines then wait)."""
         found = set()
         try:
-            conn = self.conn
-            if conn is None:
-                if self.own is None:
-                    self.own = store.connect(self.db_path, timeout=self.timeout)
-                conn = self.own
+            conn = self._connection()
             for table in ("attempts", "counters"):
                 for inv, attempt in keys:
                     if conn.execute(f"SELECT 1 FROM {table} WHERE invocation_id = ? AND "
