@@ -107,12 +107,15 @@ def assistant_usage(obj):
     model = message.get("model")
     if not isinstance(usage, dict) or model == "<synthetic>":
         return None
+    fresh, out = usage.get("input_tokens"), usage.get("output_tokens")
+    read, write = usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens")
     return ("%s:%s" % (message.get("id") or obj.get("uuid"), obj.get("requestId")),
             obj.get("timestamp"), obj.get("sessionId"), model,
-            as_int(usage.get("input_tokens")), as_int(usage.get("output_tokens")),
-            as_int(usage.get("cache_read_input_tokens")),
-            as_int(usage.get("cache_creation_input_tokens")), obj.get("cwd"),
-            obj.get("gitBranch") or None)
+            fresh if type(fresh) is int else as_int(fresh),  # as_int, without a call
+            out if type(out) is int else as_int(out),
+            read if type(read) is int else as_int(read),
+            write if type(write) is int else as_int(write),
+            obj.get("cwd"), obj.get("gitBranch") or None)
 
 
 def _assistant_usage(line, started_at, ended_at):

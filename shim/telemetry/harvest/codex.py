@@ -173,10 +173,12 @@ def rollout_events(lines):
     its `total_token_usage` is an object: `info: null` follows a stream failure). Lines
     without one of ROLLOUT_TAGS are not decoded. The one reading of a rollout, for the
     call-time harvest and for `llm-shim import`."""
+    first, second, third = ROLLOUT_TAGS
+    decode = jsonl.decode
     for line in lines:
-        if not any(tag in line for tag in ROLLOUT_TAGS):
+        if first not in line and second not in line and third not in line:
             continue
-        obj = jsonl.decode(line)
+        obj = decode(line)
         if not isinstance(obj, dict):
             continue
         kind, payload = obj.get("type"), obj.get("payload")

@@ -42,6 +42,7 @@ def parse(data, state):
                     prompt_chars = chars
         return list(best.values()), {"prompt_chars": prompt_chars}
     find, rfind = data.find, data.rfind
+    decode = jsonl.decode
     size = len(data)
     seen = 0       # the lines before this offset are done
     search = 0
@@ -56,11 +57,14 @@ def parse(data, state):
         line = data[start:end]
         if _ASSISTANT not in line:
             continue  # not a candidate: one of the lines the prompt scan looks at
-        chars = _last_prompt(data, seen, start)
-        if chars is not None:
-            prompt_chars = chars
+        if rfind(_USER, seen, start) >= 0:
+            chars = _last_prompt(data, seen, start)
+            if chars is not None:
+                prompt_chars = chars
         seen = end + 1
-        _take(best, line, prompt_chars)
+        found = assistant_usage(decode(line))
+        if found is not None:
+            _keep(best, found, prompt_chars)
     chars = _last_prompt(data, seen, size)
     if chars is not None:
         prompt_chars = chars
@@ -69,8 +73,12 @@ def parse(data, state):
 
 def _take(best, line, prompt_chars):
     found = assistant_usage(jsonl.decode(line))
-    if found is None:
-        return
+    if found is not None:
+        _keep(best, found, prompt_chars)
+
+
+def _keep(best, found, prompt_chars):
+    """Keep one assistant line's entry: the largest usage of its key, at its first time."""
     key, stamp, session, model, fresh, out, read, write, cwd, branch = found
     ts = parse_time(stamp)
     if ts is None:
