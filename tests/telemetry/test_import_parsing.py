@@ -263,3 +263,21 @@ def test_dry_run_counts_only_what_a_real_run_would_store(env):  # noqa: F811
     real = do_import()
     assert (real["new"], real["tokens"], real["cost_usd"]) == \
         (dry["new"], dry["tokens"], dry["cost_usd"])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lines_with_is_every_line_that_has_a_tag(seed):
+    from shim.telemetry.harvest.codex import ROLLOUT_TAGS
+    from shim.telemetry.imports.logfile import lines_with
+
+    rng = random.Random(seed)
+    pieces = [b"token_count", b"session_meta", b"turn_context", b"token_", b"x" * 5, b"",
+              b'{"type":"event_msg"}', b"token_count turn_context", b"\r", b" "]
+    lines = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 4)))
+             for _ in range(200)]
+    data = b"\n".join(lines) + b"\n"
+    expected = [line for line in data.splitlines() if any(t in line for t in ROLLOUT_TAGS)]
+    assert lines_with(data, ROLLOUT_TAGS) == expected
+    without_cr = data.replace(b"\r", b"")
+    assert lines_with(without_cr, ROLLOUT_TAGS) == \
+        [line for line in without_cr.splitlines() if any(t in line for t in ROLLOUT_TAGS)]

@@ -8,7 +8,8 @@ file is read. Fresh input = input - cached - cache write (usage.codex_part). The
 total, model, thread and cwd are kept in `state` so an import can start mid-file.
 """
 
-from shim.telemetry.harvest.codex import rollout_events
+from shim.telemetry.harvest.codex import ROLLOUT_TAGS, rollout_events
+from shim.telemetry.imports.logfile import lines_with
 from shim.telemetry.imports.timestamps import epoch as parse_time
 from shim.telemetry.usage import codex_part
 
@@ -21,7 +22,7 @@ def parse(data, state, path=None):
     entries = []
     total = state.get("total")
     model, thread, cwd = state.get("model"), state.get("thread"), state.get("cwd")
-    for kind, obj, payload in rollout_events(data.splitlines()):
+    for kind, obj, payload in rollout_events(lines_with(data, ROLLOUT_TAGS)):
         if kind == "session_meta":
             thread = payload.get("id") or thread
             cwd = payload.get("cwd") or cwd
