@@ -32,12 +32,13 @@ sys.path.insert(0, REPO)
 from tests.bench import gen_transcripts  # noqa: E402
 
 
-def timed(argv, env):
-    """(wall seconds, CPU seconds: user + system of the process and its threads/children)."""
+def timed(argv, env, cwd=None):
+    """(wall seconds, CPU seconds: user + system of the process and its threads/children).
+    `cwd`: where it runs; not a checkout, since `python -c` puts the cwd first on sys.path."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          text=True)
+                          text=True, cwd=cwd)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -93,15 +94,16 @@ def main():
         runs[prefix + "first_import_and_report_s"] = []
         runs[prefix + "later_report_s"] = []
     for n in range(args.repeat):
-        runs["ccusage_s"].append(timed([args.ccusage, "daily", "--offline", "--json"], env))
+        runs["ccusage_s"].append(timed([args.ccusage, "daily", "--offline", "--json"], env,
+                                       work))
         for prefix, tree in trees.items():
             store = dict(env, LLM_SHIM_HOME=os.path.join(work, f"{prefix}store-{n}"),
                          PYTHONPATH=tree)
             runs[prefix + "first_import_and_report_s"].append(add(
-                timed(shim + ["import"], store),
-                timed(shim + ["report", "--json", "--since", "90d"], store)))
+                timed(shim + ["import"], store, work),
+                timed(shim + ["report", "--json", "--since", "90d"], store, work)))
             runs[prefix + "later_report_s"].append(
-                timed(shim + ["report", "--json", "--since", "90d"], store))
+                timed(shim + ["report", "--json", "--since", "90d"], store, work))
     shutil.rmtree(work, ignore_errors=True)
     result = {"set": dict(wanted, bytes=size), "repeat": args.repeat,
               "load_average": os.getloadavg()[0]}
