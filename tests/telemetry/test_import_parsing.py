@@ -253,10 +253,9 @@ def test_the_hash_is_the_one_m013_stored_under():
 def test_dry_run_counts_only_what_a_real_run_would_store(env):  # noqa: F811
     env["transcript"].write_text(claude_line("m1", NOW - 60, out=10))
     do_import()
-    # rewritten (another inode, same messages plus one): read again from the start
-    os.remove(env["transcript"])
-    env["transcript"].write_text(claude_line("m1", NOW - 60, out=10) +
-                                 claude_line("m2", NOW - 30, out=4))
+    # rewritten (other bytes before the offset read): read again from the start
+    env["transcript"].write_text(claude_line("m2", NOW - 30, out=4) +
+                                 claude_line("m1", NOW - 60, out=10))
     dry = do_import(dry_run=True)
     assert dry["read"] == 1 and dry["entries"] == 2
     assert dry["new"] == 1 and dry["tokens"]["claude"][1] == 4
