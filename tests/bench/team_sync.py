@@ -91,6 +91,16 @@ def main():
                   f"({stats['sent'] / seconds:,.0f} rows/s)")
             seconds, _ = timed(lambda: sync.push(conn, settings))
             print(f"sync with nothing new: {seconds * 1000:.1f} ms")
+            if hasattr(sync, "GONE"):  # the outbox queues updates (not on older code)
+                # What a machine pays once after upgrading: every row re-sent, none changed.
+                conn.execute("UPDATE team_sync_state SET value = '' WHERE key = 'shape'")
+                seconds, stats = timed(lambda: sync.push(conn, settings))
+                print(f"re-send of {stats['sent']} unchanged rows (once after an upgrade): "
+                      f"{seconds:.2f}s, {stats['updated']} updated")
+                conn.execute("UPDATE attempts SET output_tokens = output_tokens + 1 "
+                             "WHERE rowid % 100 = 0")
+                seconds, stats = timed(lambda: sync.push(conn, settings))
+                print(f"sync of {stats['updated']} changed rows: {seconds * 1000:.1f} ms")
             pgc = pg.connect(settings)
             for label, fn in (
                     ("local report --monthly --by model",
