@@ -11,7 +11,7 @@ import time
 import pytest
 
 from shim.telemetry import imports, ingest, store
-from tests.bench import gen_transcripts
+from tests.support import gen_transcripts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOW = time.time()
