@@ -23,7 +23,7 @@ sys.path.insert(0, REPO)
 
 from tests.support import fakes  # noqa: E402
 from tests.support.launchers import write_launcher  # noqa: E402
-from tests.team.conftest import DIME_CALL, DIME_MODEL, Server, _pg_bin  # noqa: E402
+from tests.support.postgres import DIME_CALL, DIME_MODEL, Server, pg_bin  # noqa: E402
 
 
 def seed(count):
@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--calls", type=int, default=7)
     parser.add_argument("--pause", type=float, default=1.0)
     args = parser.parse_args()
-    bindir = _pg_bin()
+    bindir = pg_bin()
     if bindir is None:
         sys.exit("no PostgreSQL binaries (install/test-deps.sh)")
     server = Server(bindir)

@@ -9,23 +9,8 @@ import pytest
 
 from shim import paths
 from shim.telemetry import prices, record, spool
+from tests.support.records import contract_keys
 from tests.telemetry.conftest import claude_usage
-
-CONTRACT_DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "docs", "internals.md")
-
-
-def contract_keys():
-    """The keys of the "Attempt record" table in docs/internals.md."""
-    with open(CONTRACT_DOC, encoding="utf-8") as fh:
-        text = fh.read()
-    section = text.split("## Attempt record", 1)[1].split("\n## ", 1)[0]
-    keys = []
-    for line in section.splitlines():
-        if line.startswith("| `"):
-            keys.extend(re.findall(r"`([a-z_]+)`", line.split("|")[1]))
-    return keys
-
 
 def test_new_invocation_id_is_32_hex():
     ids = {record.new_invocation_id() for _ in range(100)}
