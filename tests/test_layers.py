@@ -10,7 +10,7 @@ Layers, lowest first (a module may import its own layer and the ones below; the 
 matching prefix names a module's layer):
 
 0. foundation: `shim` (package), exitcodes, errors, safefs, paths, procs, buildinfo, detach,
-   resolve, runner: standard library only, and each other
+   resolve, runner, tools, isotime: standard library only, and each other
 1. config: the compiled config and its builder
 2. adapters: argv -> Request
 3. routing: agents, decide, the learned router
@@ -19,20 +19,17 @@ matching prefix names a module's layer):
    windows (not the statusline command)
 6. attempt: run one attempt and record it (shim/attempt.py)
 7. policy: the gate, settlement, the attempt loop (never imports team: team hooks are passed in)
-8. team: the PostgreSQL store, team budgets (calls the engine, never the reverse)
+8. team and alerts: the PostgreSQL store, team budgets, alerts: the hooks the proxy hands the
+   gate (they call the engine's functions they are given, never import it the other way)
 9. proxy: a shim call's glue
 10. management: cli, doctor, install, completions, grammar (learning a binary's --help),
-    report.dashboard, plans.statusline, watch, alerts
+    report.dashboard, plans.statusline, watch
 11. entry: argv0 picks proxy or management CLI
 
-Allowed upward imports (each says why):
-- proxy -> cli.main: argv0 that names no configured tool and no real binary is the management
-  CLI (`proxy._unknown_tool`), a lazy hand-off at the very end of the shim's path.
-- policy.settle -> alerts.check: a settled reservation may cross an alert threshold; lazy, and
-  only when `policies.alerts` is set (like the team hooks, it could be passed in).
-- policy.engine -> alerts.check: the quotas measured at admission may cross an alert
-  threshold; lazy, only when `policies.alerts` is set (alerts get the engine's budget measure
-  passed in, so they never import the engine: no loop).
+Allowed upward imports (each says why): none. The alerts are hooks the proxy hands the policy
+engine (shim.alerts.policy_hooks), as the team budgets are (shim.team.budget_hooks), so
+policy imports neither; an argv0 that names no tool is handed to the management CLI by
+shim.entry (proxy.NOT_A_TOOL), not by the proxy.
 """
 
 import ast
@@ -45,7 +42,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
 LAYERS = {
     "shim": 0, "shim.exitcodes": 0, "shim.errors": 0, "shim.safefs": 0, "shim.paths": 0,
     "shim.procs": 0, "shim.buildinfo": 0, "shim.detach": 0, "shim.resolve": 0,
-    "shim.runner": 0,
+    "shim.runner": 0, "shim.tools": 0, "shim.isotime": 0,
     "shim.config": 1,
     "shim.adapters": 2,
     "shim.routing": 3,
@@ -53,18 +50,14 @@ LAYERS = {
     "shim.report": 5, "shim.plans": 5,
     "shim.attempt": 6,
     "shim.policy": 7,
-    "shim.team": 8,
+    "shim.team": 8, "shim.alerts": 8,
     "shim.proxy": 9,
     "shim.cli": 10, "shim.doctor": 10, "shim.install": 10, "shim.completions": 10,
     "shim.grammar": 10, "shim.report.dashboard": 10, "shim.plans.statusline": 10,
-    "shim.watch": 10, "shim.alerts": 10,
+    "shim.watch": 10,
     "shim.entry": 11, "shim.__main__": 11,
 }
-UPWARD_ALLOWED = {
-    ("shim.proxy", "shim.cli.main"),
-    ("shim.policy.settle", "shim.alerts.check"),
-    ("shim.policy.engine", "shim.alerts.check"),
-}
+UPWARD_ALLOWED = set()
 
 
 def modules():
@@ -188,3 +181,10 @@ def test_policy_never_imports_team():
     graph = import_graph()
     assert not [(m, t) for m, targets in graph.items() if m.startswith("shim.policy")
                 for t in targets if t.startswith("shim.team")]
+
+
+def test_policy_never_imports_alerts():
+    """Alerts are hooks the proxy passes in (shim.alerts.policy_hooks), as team budgets are."""
+    graph = import_graph()
+    assert not [(m, t) for m, targets in graph.items() if m.startswith("shim.policy")
+                for t in targets if t.startswith("shim.alerts")]

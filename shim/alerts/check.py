@@ -75,7 +75,7 @@ def message(subj, threshold, test=False):
 
 def document(alert, subj, threshold, now, test=False):
     """The JSON document a webhook receives and a command reads on stdin."""
-    from shim.cli.common import iso_utc
+    from shim.isotime import iso_utc
 
     fraction = subj["spent"] / subj["limit"] if subj["limit"] else None
     quota = subj["kind"] == "quota"  # a share of a plan window: no dollars
