@@ -160,6 +160,15 @@ def _same(known, ident):
                                   known["mtime_ns"]) == tuple(ident)
 
 
+def forget_files(conn):
+    """Forget which log files were read (`llm-shim import --reset`): the next run reads each
+    again from its start; the import rows stay, and re-reading them replaces, never adds."""
+    from shim.telemetry import store
+
+    with store.transaction(conn):
+        conn.execute("DELETE FROM import_files")
+
+
 def _read(tool, path, ident, known, max_bytes):
     """(entries, import_files row, more) of what is new in one file: `more` when a slice
     (`max_bytes`) left some for later; the row is None when the file must wait."""
