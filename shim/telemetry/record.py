@@ -20,13 +20,14 @@ import sys
 import time
 
 from shim import __version__, paths, safefs
+from shim.tools import BUILTIN_TOOLS
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
 PROJECT_MODES = ("full", "hash", "omit")
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
               "reasoning_tokens")
-HARVESTABLE = ("claude", "codex", "llm")
+HARVESTABLE = BUILTIN_TOOLS  # each built-in tool has a harvester (shim/telemetry/harvest)
 SALT_NAME = "salt"
 SALT_BYTES = 32
 
