@@ -4,9 +4,7 @@ never started gives its reservation back. Team reservations are settled through 
 `team` hooks (passed in at admission: shim/team/budgets.py), never imported from here; so are
 the alerts told about the settled spend, through the gate's `alerts` hooks (shim.alerts)."""
 
-import sys
-
-from shim import errors
+from shim import attempt
 from shim.policy import estimate, state
 from shim.policy.connection import connect
 from shim.policy.cooldown import COOLDOWN_CLASSES
@@ -85,9 +83,5 @@ def release(gate):
 
 
 def _warn_bookkeeping(exc):
-    if errors.debug_enabled():
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    errors.warn("policy", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; its reservation expires on its own")
+    attempt.bookkeeping_warning(exc, "policy",
+                                "the call itself is unaffected; its reservation expires on its own")
