@@ -151,8 +151,8 @@ def claim(conn, alert, subj, now, test=False):
 def after_settlement(conn, gate, cfg, measure, now=None):
     """Claim and dispatch the alerts this call's settled cost triggered. Never raises: the
     call already ran, and an alert must not change its outcome. Returns the claimed ids.
-    `measure`: the policy engine's budget measure (passed in: alerts never import the engine,
-    which calls them for quotas)."""
+    `measure`: the policy engine's budget measure (passed in: alerts never import the engine;
+    the engine calls them as hooks the proxy handed it, shim.alerts.policy_hooks)."""
     try:
         return _after_settlement(conn, gate, cfg, measure,
                                  time.time() if now is None else now)
