@@ -203,8 +203,3 @@ def match_failure(tool, text, cfg):
         if pattern and pattern in lowered:
             return failure_class, pattern
     return None, None
-
-
-def classify_failure(tool, text, cfg):
-    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
-    return match_failure(tool, text, cfg)[0]
