@@ -30,10 +30,15 @@ Allowed upward imports (each says why): none. The alerts are hooks the proxy han
 engine (shim.alerts.policy_hooks), as the team budgets are (shim.team.budget_hooks), so
 policy imports neither; an argv0 that names no tool is handed to the management CLI by
 shim.entry (proxy.NOT_A_TOOL), not by the proxy.
+
+Private names stay in their module: no module imports or reads another shim module's
+`_name` (PRIVATE_ALLOWED lists the exceptions, each with why; none today). A name two modules
+need is public, defined once.
 """
 
 import ast
 import os
+import sys
 
 import shim
 
@@ -58,6 +63,7 @@ LAYERS = {
     "shim.entry": 11, "shim.__main__": 11,
 }
 UPWARD_ALLOWED = set()
+PRIVATE_ALLOWED = set()  # {(module, "shim.other._name")}
 
 
 def modules():
@@ -188,3 +194,64 @@ def test_policy_never_imports_alerts():
     graph = import_graph()
     assert not [(m, t) for m, targets in graph.items() if m.startswith("shim.policy")
                 for t in targets if t.startswith("shim.alerts")]
+
+
+def private_uses():
+    """(module, line, "shim.other._name") for every import or attribute read of another shim
+    module's private name: `from shim.x import _y`, `x._y` and `shim.x._y` with x imported."""
+    found = modules()
+    uses = []
+    for module, path in sorted(found.items()):
+        package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+        with open(path, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read(), path)
+        bound = {}  # local name -> the shim module it names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name == "shim" or alias.name.startswith("shim."):
+                        bound[alias.asname or "shim"] = alias.name if alias.asname else "shim"
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = ".".join(parts + ([base] if base else []))
+                if base != "shim" and not base.startswith("shim."):
+                    continue
+                for alias in node.names:
+                    if _private(alias.name) and base != module:
+                        uses.append((module, node.lineno, f"{base}.{alias.name}"))
+                    if f"{base}.{alias.name}" in found:
+                        bound[alias.asname or alias.name] = f"{base}.{alias.name}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and _private(node.attr):
+                chain, value = [], node.value
+                while isinstance(value, ast.Attribute):
+                    chain.insert(0, value.attr)
+                    value = value.value
+                if isinstance(value, ast.Name) and value.id in bound:
+                    owner = ".".join([bound[value.id]] + chain)
+                    if owner != module:
+                        uses.append((module, node.lineno, f"{owner}.{node.attr}"))
+    return uses
+
+
+def _private(name):
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def test_no_module_uses_another_modules_private_names():
+    used = [f"{module}:{line} uses {name}" for module, line, name in private_uses()
+            if (module, name) not in PRIVATE_ALLOWED]
+    assert used == []
+
+
+def test_the_private_name_check_sees_each_form(tmp_path, monkeypatch):
+    package = tmp_path / "shim"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def _hidden():\n    pass\n")
+    (package / "b.py").write_text("from shim import a\nfrom shim.a import _hidden\n"
+                                  "import shim.a\na._hidden()\nshim.a._hidden()\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", str(tmp_path))
+    assert sorted(name for _, _, name in private_uses()) == ["shim.a._hidden"] * 3

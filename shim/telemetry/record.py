@@ -100,7 +100,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "baseline_model": decision.get("baseline_model") if decision.get("changed") else None,
             "baseline_cost_usd": None,
             "session_id": session_id,
-            "project": _project(cfg, cwd),
+            "project": recorded_project(cfg, cwd),
             "blocked": blocked, "block_reason": outcome.get("block_reason"),
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
@@ -163,7 +163,8 @@ def _prompt_fields(mode, decision, outcome):
     return fields
 
 
-def _project(cfg, cwd):
+def recorded_project(cfg, cwd):
+    """The `project` a record carries for `cwd` under policies.project (full, hash, omit)."""
     mode = (cfg.get("policies") or {}).get("project") or "full"
     if mode == "omit" or not cwd:
         return None
@@ -276,13 +277,13 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         # claude >= 2.1.234 writes its transcripts under this name instead of the cwd's
         "claude_project_dir_name": environ.get("CLAUDE_CODE_PROJECT_DIR_NAME") or None,
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
-        "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
+        "llm_user_path": environ.get("LLM_USER_PATH") or llm_default_dir(environ, home),
         "session_id": session_id,
         "oneshot": decision.get("mode") == "oneshot",  # one session: see harvest.select_sessions
     }
 
 
-def _llm_default_dir(environ, home):
+def llm_default_dir(environ, home):
     """click.get_app_dir("io.datasette.llm"), which llm uses when LLM_USER_PATH is unset."""
     if sys.platform == "darwin":
         return os.path.join(home, "Library", "Application Support", "io.datasette.llm")

@@ -252,7 +252,7 @@ class _Writer:
         self.conn, self.cfg, self.table, self.summary = conn, cfg, table, summary
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = models.model_facts
-        self._project = record._project
+        self._project = record.recorded_project
         self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
         self.seen = {}         # (tool, key) -> stored values, this run

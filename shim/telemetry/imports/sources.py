@@ -5,7 +5,7 @@
   transcripts `projects/<dir>/<session>/subagents/*.jsonl`;
 * Codex: `$CODEX_HOME` (default `~/.codex`) `sessions/YYYY/MM/DD/rollout-*.jsonl[.zst]` and
   `archived_sessions/` (flat or dated);
-* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record._llm_default_dir).
+* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record.llm_default_dir).
 """
 
 import os
@@ -20,9 +20,9 @@ def roots(environ):
     claude = [p.strip() for p in (environ.get("CLAUDE_CONFIG_DIR") or "").split(",")]
     claude += [os.path.join(home, ".claude"), os.path.join(home, ".config", "claude")]
     codex = [environ.get("CODEX_HOME") or os.path.join(home, ".codex")]
-    from shim.telemetry.record import _llm_default_dir
+    from shim.telemetry.record import llm_default_dir
 
-    llm_dir = environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home)
+    llm_dir = environ.get("LLM_USER_PATH") or llm_default_dir(environ, home)
     return {"claude": _existing(claude), "codex": _existing(codex),
             "llm": [os.path.join(llm_dir, "logs.db")]}
 
