@@ -77,6 +77,16 @@ def modules():
     return found
 
 
+def imported_from(node, package):
+    """The absolute module of `from ... import` in `package` (relative made absolute), or None
+    when it is not one of ours."""
+    base = node.module or ""
+    if node.level:
+        parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+        base = ".".join(parts + ([base] if base else []))
+    return base if base == "shim" or base.startswith("shim.") else None
+
+
 def import_graph():
     found = modules()
     graph = {}
@@ -94,11 +104,8 @@ def import_graph():
                     if name.startswith("shim"):
                         targets.add(name)
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
-                    base = ".".join(parts + ([base] if base else []))
-                if base != "shim" and not base.startswith("shim."):
+                base = imported_from(node, package)
+                if base is None:
                     continue
                 for alias in node.names:
                     full = f"{base}.{alias.name}"
@@ -212,11 +219,8 @@ def private_uses():
                     if alias.name == "shim" or alias.name.startswith("shim."):
                         bound[alias.asname or "shim"] = alias.name if alias.asname else "shim"
             elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    parts = package.split(".")[:len(package.split(".")) - node.level + 1]
-                    base = ".".join(parts + ([base] if base else []))
-                if base != "shim" and not base.startswith("shim."):
+                base = imported_from(node, package)
+                if base is None:
                     continue
                 for alias in node.names:
                     if _private(alias.name) and base != module:
