@@ -28,10 +28,8 @@ def main(argv=None):
         code = proxy.main(tool, argv[1:])
         if code is not proxy.NOT_A_TOOL:
             return code
-        from shim.cli.main import main as cli_main  # argv0 was no tool after all
-
-        return cli_main(argv[1:])
-    if argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
+        # argv0 was no tool after all: the management CLI, as argv is
+    elif argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
         from shim.plans import statusline
 
         return statusline.main(argv[2:])
