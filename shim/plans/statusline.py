@@ -25,8 +25,6 @@ import os
 import sys
 import time
 
-from shim import errors
-
 CACHE_NAME = "statusline.marshal"
 CACHE_FORMAT = 2
 CACHE_SECONDS = 20.0     # time-dependent figures (today, the active block) go stale
@@ -59,6 +57,8 @@ def main(argv=None, stdin=None, stdout=None, environ=None, now=None):
             if theirs:
                 line = theirs + SEP + line
     except Exception as exc:  # never loudly: Claude would show nothing at all
+        from shim import errors  # only on a failure: the status line stays light
+
         if errors.debug_enabled(environ):
             import traceback
 
@@ -225,6 +225,8 @@ def _figures(cfg, environ, now, model_id, agent, given, session_id):
         for s in fresh:
             recorded[s["window"]] = (s["used_pct"], s["resets_at"])
     except Exception as exc:
+        from shim import errors  # only on a failure: the status line stays light
+
         if errors.debug_enabled(environ):
             raise
         figures = {"error": f"store ? ({type(exc).__name__})"}
