@@ -200,8 +200,14 @@ def _join(warning):
 def _import_slice(cfg):
     """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
     what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
-    imports.ADMISSION_SECONDS); a stat per log file when nothing changed. Never fatal."""
+    imports.ADMISSION_SECONDS). When nothing changed since the last import (its stamp: a stat
+    per log file and directory, shim.telemetry.importstamp) the import package is not even
+    loaded. Never fatal."""
     try:
+        from shim.telemetry import importstamp
+
+        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect()):
+            return
         from shim.telemetry import imports
 
         imports.refresh(connect(), cfg, bounded=True, what="budget")
