@@ -20,12 +20,18 @@ def tool_name(argv0):
 
 
 def main(argv=None):
+    """A shim's whole process (`argv` None: the launcher's sys.exit(main())), or a call."""
+    process_entry = argv is None
     argv = list(sys.argv if argv is None else argv)
     tool = tool_name(argv[0] if argv else "")
     if tool is not None:
         from shim import proxy
 
-        return proxy.main(tool, argv[1:])
+        code = proxy.main(tool, argv[1:])
+        gate = sys.modules.get("shim.policy.connection")
+        if gate is not None and process_entry:  # the gate's connection: skip its checkpoint
+            gate.exit_open(code)
+        return code
     if argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
         from shim.plans import statusline
 
