@@ -19,6 +19,29 @@ def tool_name(argv0):
     return name
 
 
+def end_process(code):
+    """End a shim's process now with `code`, skipping the interpreter's teardown (freeing every
+    module: ~3 ms of CPU) and, when the policy gate opened the telemetry database, the WAL
+    checkpoint of its close (~9 ms; shim.policy.connection.may_skip_close says when).
+
+    Everything of ours is written by then: spool lines by single unbuffered os.write calls,
+    SQLite transactions committed; stdout and stderr are flushed here. Returns (and the
+    launcher's sys.exit ends the process as usual) when a flush fails, the gate's WAL wants
+    its checkpoint, or `code` is no exit status."""
+    if not isinstance(code, int) or not 0 <= code <= 255:
+        return
+    gate = sys.modules.get("shim.policy.connection")
+    if gate is not None and not gate.may_skip_close():
+        return
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code)
+
+
 def main(argv=None):
     """A shim's whole process (`argv` None: the launcher's sys.exit(main())), or a call."""
     process_entry = argv is None
@@ -28,9 +51,8 @@ def main(argv=None):
         from shim import proxy
 
         code = proxy.main(tool, argv[1:])
-        gate = sys.modules.get("shim.policy.connection")
-        if gate is not None and process_entry:  # the gate's connection: skip its checkpoint
-            gate.exit_open(code)
+        if process_entry:
+            end_process(code)
         return code
     if argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
         from shim.plans import statusline

@@ -328,11 +328,13 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     """{"decision", "estimate", "budgets": [...], "warnings": [...], "error": Blocked|None}."""
     # Team-scope budgets are judged in the team store after these (shim/team/budgets.py).
     applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
-    if applicable:
+    fixed = budgets.fixed_reservation(applicable) if applicable else None
+    if fixed is not None:  # `reserve_usd`: neither a price nor the recorded costs matter
+        est = {"usd": fixed, "tokens": sum(estimate.tokens(decision, cfg)),
+               "model": estimate.effective_model(decision),
+               "basis": f"reserve_usd {budgets.usd(fixed)}", "history": None}
+    elif applicable:
         est = estimate.estimate(decision, cfg, conn)
-        fixed = budgets.fixed_reservation(applicable)
-        if fixed is not None:
-            est = dict(est, usd=fixed, basis=f"reserve_usd {budgets.usd(fixed)}")
     else:
         est = {"usd": 0.0, "tokens": sum(estimate.tokens(decision, cfg)),
                "model": estimate.effective_model(decision), "basis": "no budget applies"}

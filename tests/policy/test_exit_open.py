@@ -1,5 +1,6 @@
-"""A gated shim ends without closing its connection (shim.policy.connection.exit_open): no WAL
-checkpoint at exit, the tool's exit status and output unchanged, every row readable after."""
+"""A shim ends with os._exit (shim.entry.end_process), a gated one without closing its
+connection: no WAL checkpoint at exit, the tool's exit status and output unchanged, every row
+readable after; a WAL grown large is checkpointed by the exit as before."""
 
 import pytest
 
@@ -57,3 +58,29 @@ def test_a_plain_call_exits_as_before(shim_env):
     proc = shim_env.run(["claude", "-p", "hi"], {"FAKE_CLAUDE_MODE": "401"})
     assert proc.returncode == 1
     assert not (shim_env.shim_home / "telemetry.db").exists()  # no policy: no database
+
+
+def test_a_large_wal_is_checkpointed_at_exit(shim_env, monkeypatch):
+    from shim.policy import connection
+
+    gated(shim_env)
+    assert shim_env.run(DIME_CALL).returncode == 0
+    wal = shim_env.shim_home / "telemetry.db-wal"
+    assert wal.exists()
+    with open(wal, "ab") as fh:  # junk past the frames: SQLite ignores it, our size check not
+        fh.write(b"\0" * connection.EXIT_CHECKPOINT_BYTES)
+    assert shim_env.run(DIME_CALL).returncode == 0
+    assert not wal.exists()  # the close checkpointed and deleted it
+    conn = shim_env.db()
+    try:
+        assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone()[0] == 2
+    finally:
+        conn.close()
+
+
+def test_output_written_just_before_the_end_is_flushed(shim_env):
+    """A dry run prints its JSON through sys.stdout: the os._exit must not lose it."""
+    gated(shim_env)
+    proc = shim_env.run(DIME_CALL, {"LLM_SHIM_DRY_RUN": "1"})
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(b"llm-shim dry run") and proc.stdout.rstrip().endswith(b"}")
