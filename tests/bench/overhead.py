@@ -30,13 +30,15 @@ sys.path.insert(0, REPO)
 
 
 def _spawn_wait(argv, env):
+    """(wall seconds, CPU seconds): CPU is user + system of the process and the children it
+    waited for (os.wait4), less sensitive to the load of a shared machine than wall time."""
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, env)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark: {argv} failed with {os.waitstatus_to_exitcode(status)}")
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -97,15 +99,23 @@ def main():
             _spawn_wait(argv, e)
             _spawn_wait(argv, e)
         times = {name: [] for name in cases}
+        cpu = {name: [] for name in cases}
         for _ in range(opts.runs):  # interleaved, so load changes hit every case alike
             for name, (argv, e) in cases.items():
-                times[name].append(_spawn_wait(argv, e))
+                wall, used = _spawn_wait(argv, e)
+                times[name].append(wall)
+                cpu[name].append(used)
         med = {name: statistics.median(ts) * 1000 for name, ts in times.items()}
+        med_cpu = {name: statistics.median(ts) * 1000 for name, ts in cpu.items()}
         spool = os.path.join(env["LLM_SHIM_HOME"], "spool", "spool.log")
         recorded = sum(1 for _ in open(spool)) if os.path.exists(spool) else 0
         result = {
             "runs": opts.runs,
             "median_ms": {k: round(v, 2) for k, v in med.items()},
+            "cpu_median_ms": {k: round(v, 2) for k, v in med_cpu.items()},
+            "cpu_ratio_b_over_d": round(med_cpu["b_shim"] / med_cpu["d_python_floor"], 2),
+            "cpu_ratio_e_over_d": round(med_cpu["e_shim_gated"] / med_cpu["d_python_floor"], 2),
+            "load": _load(),
             "ratio_b_over_d": round(med["b_shim"] / med["d_python_floor"], 2),
             "ratio_e_over_d": round(med["e_shim_gated"] / med["d_python_floor"], 2),
             "gate_added_ms": round(med["e_shim_gated"] - med["b_shim"], 2),
@@ -121,12 +131,22 @@ def main():
         print(json.dumps(result, indent=2))
     else:
         for name, value in result["median_ms"].items():
-            print(f"{name:16} {value:8.2f} ms")
+            print(f"{name:16} {value:8.2f} ms   CPU {result['cpu_median_ms'][name]:8.2f} ms")
         print(f"(b)/(d) = {result['ratio_b_over_d']}  (target <= 2.5); shim adds "
               f"{result['shim_added_ms']} ms; telemetry lines recorded: {recorded}")
         print(f"(e)/(d) = {result['ratio_e_over_d']}  (target <= 2.5); the gate adds "
               f"{result['gate_added_ms']} ms")
+        print(f"CPU: (b)/(d) = {result['cpu_ratio_b_over_d']}, (e)/(d) = "
+              f"{result['cpu_ratio_e_over_d']}; load average {result['load']}")
     return 0
+
+
+def _load():
+    try:
+        with open("/proc/loadavg") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":
