@@ -9,6 +9,10 @@ import os
 import sys
 
 CLI_NAMES = ("llm-shim", "__main__.py", "shim", "llm-shim.pyz")
+# Loaded by a call that ran more than a shim's own work, which then exits the usual way: the
+# management CLI (argv0 named no tool; its commands may leave cleanup to the interpreter's
+# exit) and team mode (a PostgreSQL connection is closed politely, not dropped).
+NORMAL_EXIT_AFTER = ("shim.cli.main", "shim.team")
 
 
 def tool_name(argv0):
@@ -27,8 +31,10 @@ def end_process(code):
     Everything of ours is written by then: spool lines by single unbuffered os.write calls,
     SQLite transactions committed; stdout and stderr are flushed here. Returns (and the
     launcher's sys.exit ends the process as usual) when a flush fails, the gate's WAL wants
-    its checkpoint, or `code` is no exit status."""
+    its checkpoint, a module of NORMAL_EXIT_AFTER was loaded, or `code` is no exit status."""
     if not isinstance(code, int) or not 0 <= code <= 255:
+        return
+    if any(name in sys.modules for name in NORMAL_EXIT_AFTER):
         return
     gate = sys.modules.get("shim.policy.connection")
     if gate is not None and not gate.may_skip_close():
