@@ -10,6 +10,7 @@
 
 Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
   .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
+                                           [--base ../main]   (base vs this tree, interleaved)
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
 The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
@@ -48,6 +49,9 @@ def main():
     parser.add_argument("--prompt", default=None,
                         help="call with -p PROMPT (a one-shot call the router scores)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--base", default=None, metavar="CHECKOUT",
+                        help="also (b) and (e) through another checkout's code (say main's "
+                             "worktree), interleaved with these: b_base, e_base")
     opts = parser.parse_args()
     extra = ["-p", opts.prompt] if opts.prompt is not None else []
 
@@ -63,11 +67,7 @@ def main():
         real = os.path.join(real_dir, "claude")
         with open(real, "w") as fh:
             fh.write("#!/bin/sh\nexit 0\n")
-        shim = os.path.join(shim_dir, "claude")
-        with open(shim, "w") as fh:
-            fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
-                     f"sys.path[:0] = {[REPO] + site!r}\n"
-                     "from shim.entry import main\nsys.exit(main())\n")
+        shim = _launcher(shim_dir, python, [REPO] + site)
         bash_shim = os.path.join(bash_dir, "claude")
         with open(bash_shim, "w") as fh:
             fh.write('#!/usr/bin/env bash\nPATH="${PATH#*:}" exec "$(command -v claude)" "$@"\n')
@@ -95,6 +95,16 @@ def main():
             "d_python_floor": ([python, "-I", "-S", "-c", "pass"], env),
             "e_shim_gated": ([shim] + extra, gated_env),
         }
+        if opts.base:  # the same cases through another checkout, each with its own state
+            base_dir = os.path.join(work, "shims-base")
+            os.makedirs(base_dir)
+            base_shim = _launcher(base_dir, python, [os.path.abspath(opts.base)] + site)
+            base_env = dict(env, PATH=os.pathsep.join([base_dir, real_dir, "/usr/bin", "/bin"]),
+                            LLM_SHIM_HOME=os.path.join(work, "lsh-base"))
+            base_gated = dict(base_env, LLM_SHIM_HOME=os.path.join(work, "lsh-base-gated"))
+            shutil.copytree(gated_env["LLM_SHIM_HOME"], base_gated["LLM_SHIM_HOME"])
+            cases["b_base"] = ([base_shim] + extra, base_env)
+            cases["e_base"] = ([base_shim] + extra, base_gated)
         for argv, e in cases.values():  # warm caches (config cache, page cache)
             _spawn_wait(argv, e)
             _spawn_wait(argv, e)
@@ -119,6 +129,12 @@ def main():
             "ratio_b_over_d": round(med["b_shim"] / med["d_python_floor"], 2),
             "ratio_e_over_d": round(med["e_shim_gated"] / med["d_python_floor"], 2),
             "gate_added_ms": round(med["e_shim_gated"] - med["b_shim"], 2),
+            **({"base": opts.base,
+                "base_ratio_b_over_d": round(med["b_base"] / med["d_python_floor"], 2),
+                "base_ratio_e_over_d": round(med["e_base"] / med["d_python_floor"], 2),
+                "base_cpu_ratio_b_over_d": round(med_cpu["b_base"] / med_cpu["d_python_floor"], 2),
+                "base_cpu_ratio_e_over_d": round(med_cpu["e_base"] / med_cpu["d_python_floor"],
+                                                 2)} if opts.base else {}),
             "shim_added_ms": round(med["b_shim"] - med["a_direct"], 2),
             "telemetry_lines_recorded": recorded,
             "python": python,
@@ -138,7 +154,23 @@ def main():
               f"{result['gate_added_ms']} ms")
         print(f"CPU: (b)/(d) = {result['cpu_ratio_b_over_d']}, (e)/(d) = "
               f"{result['cpu_ratio_e_over_d']}; load average {result['load']}")
+        if opts.base:
+            print(f"base {opts.base}: (b)/(d) = {result['base_ratio_b_over_d']}, (e)/(d) = "
+                  f"{result['base_ratio_e_over_d']}; CPU {result['base_cpu_ratio_b_over_d']}, "
+                  f"{result['base_cpu_ratio_e_over_d']}")
     return 0
+
+
+def _launcher(directory, python, path):
+    """A `claude` shim shaped like the installed ones (#!python -IS), running the code in
+    `path` (a checkout first, then the site-packages)."""
+    shim = os.path.join(directory, "claude")
+    with open(shim, "w") as fh:
+        fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
+                 f"sys.path[:0] = {path!r}\n"
+                 "from shim.entry import main\nsys.exit(main())\n")
+    os.chmod(shim, 0o755)
+    return shim
 
 
 def _load():
