@@ -11,7 +11,7 @@ import time
 import pytest
 
 from shim.telemetry import imports, ingest, store
-from tests.bench import gen_transcripts
+from tests.support import gen_transcripts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOW = time.time()
@@ -369,7 +369,7 @@ def test_logs_json_with_import_rows_matches_the_documented_schema(env, capsys):
     import jsonschema
 
     from shim.cli import main
-    from tests.telemetry.test_cli import logs_schema
+    from tests.support.records import logs_schema
 
     env["transcript"].write_text(claude_line("m1", NOW - 60))
     assert main.main(["logs", "--json"]) == 0  # imports first

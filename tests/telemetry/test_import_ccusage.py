@@ -13,7 +13,7 @@ import time
 import pytest
 
 from shim.cli import main
-from tests.bench import gen_transcripts
+from tests.support import gen_transcripts
 
 
 def _find_ccusage():
