@@ -45,9 +45,13 @@ def _load_sqlite():
     sys.modules["functools"] = stand_in
     try:
         import _sqlite3
+    except Exception:  # a later CPython wants more of functools: take the real one
+        _sqlite3 = None
     finally:
         if sys.modules.get("functools") is stand_in:
             del sys.modules["functools"]
+    if _sqlite3 is None:
+        import _sqlite3
     return _sqlite3
 
 
