@@ -30,15 +30,14 @@ import sys
 import time
 
 from shim import __version__, errors, paths
-from shim.telemetry import prices, store
+from shim.telemetry import importstamp, prices, store
 from shim.telemetry.imports import logfile, sources
 
 PREFIX = "import:"
 SOURCE = "import"
 # Test hook: exit abruptly after this many files were committed (an interrupted import).
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
-# `off` turns the automatic import before report/logs/budget/admission off.
-AUTO_ENV = "LLM_SHIM_IMPORT"
+AUTO_ENV = importstamp.AUTO_ENV  # `off`: no automatic import before report/logs/budget/admission
 BATCH_ENTRIES = 50000
 PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
 PARALLEL_MAX_WORKERS = 4
@@ -520,18 +519,21 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
     raises: a failed import is one warning, the command still answers from what is stored.
     Returns the summary, or None when off, busy (another import runs) or failed."""
     environ = os.environ if environ is None else environ
-    if (environ.get(AUTO_ENV) or "").lower() in ("off", "0", "no", "false"):
+    if importstamp.auto_off(environ):
         return None
     try:
         with _lock(blocking=False) as locked:
             if not locked:
                 return None
+            before, visited = importstamp.snapshot(environ), []
+            found = sources.scan(sources.roots(environ), visited)
             if bounded:
                 summary = run(conn, cfg, environ,
                               deadline=time.monotonic() + ADMISSION_SECONDS,
-                              max_bytes=ADMISSION_BYTES)
+                              max_bytes=ADMISSION_BYTES, found=found)
             else:
-                summary = run(conn, cfg, environ)
+                summary = run(conn, cfg, environ, found=found)
+            _stamp(conn, before, visited, found)
     except (sqlite3.Error, OSError) as exc:
         if errors.debug_enabled():
             raise
@@ -543,6 +545,17 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
                     "(the budget check imports a small slice per call)",
                     "run `llm-shim import` so budgets count all usage outside the shim")
     return summary
+
+
+def _stamp(conn, before, visited, found):
+    """Leave the stamp that lets admission skip this package (shim.telemetry.importstamp) when
+    the store now holds every scanned file as scanned; drop it otherwise."""
+    known = _known(conn)
+    if all(_same(known.get(path), ident) for _tool, path, ident in found):
+        main = [row for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+        importstamp.write(before, visited, found, main[0][2] if main else None, len(known))
+    else:
+        importstamp.forget()
 
 
 class _lock:
