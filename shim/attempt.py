@@ -144,11 +144,12 @@ def ingest_in_background(module="shim.telemetry.ingest"):
     detach.spawn(module)
 
 
-def bookkeeping_warning(exc):
-    """One warning line for our own failure after (or around) the run; the call goes on."""
+def bookkeeping_warning(exc, what="telemetry",
+                        hint="the call itself is unaffected; `llm-shim doctor` checks the store"):
+    """One warning line for our own failure after (or around) the run; the call goes on.
+    (The policy's settlement says `policy` and its own hint.)"""
     if errors.debug_enabled():
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__)
-    errors.warn("telemetry", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; `llm-shim doctor` checks the store")
+    errors.warn(what, f"{type(exc).__name__}: {exc}", hint)

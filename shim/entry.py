@@ -57,10 +57,12 @@ def main(argv=None):
         from shim import proxy
 
         code = proxy.main(tool, argv[1:])
-        if process_entry:
-            end_process(code)
-        return code
-    if argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
+        if code is not proxy.NOT_A_TOOL:
+            if process_entry:
+                end_process(code)
+            return code
+        # argv0 was no tool after all: the management CLI, as argv is
+    elif argv[1:2] == ["statusline"]:  # runs after every Claude message: no argparse (docs/plans.md)
         from shim.plans import statusline
 
         return statusline.main(argv[2:])

@@ -182,7 +182,7 @@ for tool, args in [("claude", ["-p", "Design the architecture of a distributed c
     agent, why = agents.identify(tool, cfg, {}, "/tmp")
     routing.decide(request, cfg, "auto")
     routing.decide(request, cfg, "redirect")
-    adapters.classify_failure(tool, "Error: 429", cfg)
+    adapters.match_failure(tool, "Error: 429", cfg)
 print(" ".join(sorted(set(sys.modules) - before)))
 """
 

@@ -1,11 +1,10 @@
 """Settlement: after the attempt, the gate's reservation gets the actual cost, its rate event
 the real token count, and a rate_limited/overloaded attempt starts a cooldown; an attempt that
 never started gives its reservation back. Team reservations are settled through the gate's
-`team` hooks (passed in at admission: shim/team/budgets.py), never imported from here."""
+`team` hooks (passed in at admission: shim/team/budgets.py), never imported from here; so are
+the alerts told about the settled spend, through the gate's `alerts` hooks (shim.alerts)."""
 
-import sys
-
-from shim import errors
+from shim import attempt
 from shim.policy import estimate, state
 from shim.policy.connection import connect
 
@@ -52,11 +51,10 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-            if reservation and (cfg.get("policies") or {}).get("alerts"):
-                from shim.alerts import check  # only when alerts are configured
+            if reservation and gate.get("alerts") is not None:  # passed in at admission
                 from shim.policy import engine
 
-                check.after_settlement(conn, gate, cfg, engine.measure)
+                gate["alerts"].after_settlement(conn, gate, cfg, engine.measure)
         if needs_cooldown:
             from shim.policy import cooldown
 
@@ -92,9 +90,5 @@ def release(gate):
 
 
 def _warn_bookkeeping(exc):
-    if errors.debug_enabled():
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    errors.warn("policy", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; its reservation expires on its own")
+    attempt.bookkeeping_warning(exc, "policy",
+                                "the call itself is unaffected; its reservation expires on its own")

@@ -45,10 +45,10 @@ def collect(conn, periods, group_by=(), filters=None, *, use_rollup=True):
     sums = {}
     if not periods:
         return sums, "rows"
-    locate = _locator(periods)
+    locate = locator(periods)
     source, statements = _statements(conn, periods, group_by, filters, use_rollup)
     for _, seconds, sql, params in statements:
-        _add_all(sums, locate, seconds, conn.execute(sql, params))
+        add_all(sums, locate, seconds, conn.execute(sql, params))
     return sums, source
 
 
@@ -120,7 +120,8 @@ def _column(key, available=None):
     return key if available is None or key in available else "NULL"
 
 
-def _filter_sql(filters):
+def filter_sql(filters):
+    """(WHERE clauses, params) for report filters {column key: [values]} (also sessions)."""
     clauses, params = [], []
     for key in sorted(filters):
         values = filters[key]
@@ -131,7 +132,7 @@ def _filter_sql(filters):
 
 def _rollup_sql(table, lo, hi, group_by, filters):
     sums = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
-    where, params = _filter_sql(filters)
+    where, params = filter_sql(filters)
     keys = "".join(f", {k}" for k in group_by)
     sql = (f"SELECT bucket{keys}, {sums} FROM {table} "
            f"WHERE {' AND '.join(['bucket >= ?', 'bucket < ?'] + where)} GROUP BY bucket{keys}")
@@ -142,7 +143,7 @@ def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})" for m in MEASURE_NAMES)
     keys = "".join(f", {_column(k, available)}" for k in group_by)
-    where, params = _filter_sql(filters)
+    where, params = filter_sql(filters)
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT {bucket_expression('', seconds)}{keys}, {sums} FROM {table} "
            f"WHERE {' AND '.join(['started_at >= ?', 'started_at < ?'] + where)} "
@@ -150,7 +151,7 @@ def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     return sql, [lo, hi] + params
 
 
-def _locator(periods):
+def locator(periods):
     """instant -> period index (periods are contiguous and ordered)."""
     starts = [p["start"] for p in periods]
     end = periods[-1]["end"]
@@ -168,7 +169,9 @@ def _locator(periods):
     return locate
 
 
-def _add_all(sums, locate, seconds, rows):
+def add_all(sums, locate, seconds, rows):
+    """Fold bucket rows (bucket, group..., measures) into `sums` per period (the team report
+    folds PostgreSQL's rows with it too)."""
     width = len(MEASURE_NAMES)
     for row in rows:
         index = locate(row[0] * seconds)

@@ -21,7 +21,7 @@ def collect(conn, periods, filters=None):
     columns = set(rollup.columns_of(conn, "attempts"))
     if "session_id" not in columns:
         return []
-    where, params = query._filter_sql({k: v for k, v in (filters or {}).items() if v})
+    where, params = query.filter_sql({k: v for k, v in (filters or {}).items() if v})
     clause = " AND ".join(["session_id IS NOT NULL", "started_at >= ?", "started_at < ?"]
                           + where)
     params = [periods[0]["start"], periods[-1]["end"]] + params

@@ -2,7 +2,7 @@
 
 The local report (shim/report) sums SQLite per UTC bucket and folds buckets into local periods
 in Python. Here PostgreSQL sums `team_attempts` and `team_counters` per bucket and group with
-the same measures, written for PostgreSQL below, and the same fold (`query._add_all`) and
+the same measures, written for PostgreSQL below, and the same fold (`query.add_all`) and
 document builder (`summary.build`) make the document, so the table, JSON, CSV and HTML are the
 local ones. Integer measures make the team report exactly the sum of the members' reports:
 SQLite's `round(x)` is `trunc(x + 0.5)` away from zero, reproduced here in float8 arithmetic
@@ -103,7 +103,7 @@ def collect(pgc, team, periods, group_by=(), filters=None):
         if key not in GROUP_KEYS:  # names go into the SQL text: only known columns
             raise ValueError(key)
     seconds = periods_mod.bucket_seconds(periods) or 1
-    locate = query._locator(periods)
+    locate = query.locator(periods)
     lo, hi = periods[0]["start"], periods[-1]["end"]
     for table in SOURCES:
         available = set(schema.columns(pgc, table))
@@ -111,7 +111,7 @@ def collect(pgc, team, periods, group_by=(), filters=None):
             continue  # this table cannot match the filter (counters have no project)
         sql, params = _statement(table, available, seconds, team, lo, hi, tuple(group_by),
                                  filters)
-        query._add_all(sums, locate, seconds, pgc.execute(sql, params))
+        query.add_all(sums, locate, seconds, pgc.execute(sql, params))
     return sums
 
 

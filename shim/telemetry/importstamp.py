@@ -52,16 +52,15 @@ def candidates(environ):
     claude = [p.strip() for p in (environ.get("CLAUDE_CONFIG_DIR") or "").split(",")]
     claude += [os.path.join(home, ".claude"), os.path.join(home, ".config", "claude")]
     codex = [environ.get("CODEX_HOME") or os.path.join(home, ".codex")]
-    llm_dir = environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home)
+    if environ.get("LLM_USER_PATH"):
+        llm_dir = environ["LLM_USER_PATH"]
+    else:
+        from shim.telemetry.record import llm_default_dir
+
+        llm_dir = llm_default_dir(environ, home)
     return {"claude": [os.path.expanduser(p) for p in claude if p],
             "codex": [os.path.expanduser(p) for p in codex if p],
             "llm": [os.path.join(llm_dir, "logs.db")]}
-
-
-def _llm_default_dir(environ, home):
-    from shim.telemetry.record import _llm_default_dir
-
-    return _llm_default_dir(environ, home)
 
 
 def stamp_file():

@@ -20,13 +20,14 @@ import sys
 import time
 
 from shim import __version__, paths, safefs
+from shim.tools import BUILTIN_TOOLS
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
 PROJECT_MODES = ("full", "hash", "omit")
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
               "reasoning_tokens")
-HARVESTABLE = ("claude", "codex", "llm")
+HARVESTABLE = BUILTIN_TOOLS  # each built-in tool has a harvester (shim/telemetry/harvest)
 SALT_NAME = "salt"
 SALT_BYTES = 32
 
@@ -101,7 +102,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "baseline_model": decision.get("baseline_model") if decision.get("changed") else None,
             "baseline_cost_usd": None,
             "session_id": session_id,
-            "project": _project(cfg, cwd, memo),
+            "project": recorded_project(cfg, cwd, memo),
             "blocked": blocked, "block_reason": outcome.get("block_reason"),
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
@@ -175,7 +176,8 @@ def _prompt_fields(mode, decision, outcome, memo=None):
     return fields
 
 
-def _project(cfg, cwd, memo=None):
+def recorded_project(cfg, cwd, memo=None):
+    """The `project` a record carries for `cwd` under policies.project (full, hash, omit)."""
     mode = (cfg.get("policies") or {}).get("project") or "full"
     if mode == "omit" or not cwd:
         return None
@@ -288,13 +290,13 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         # claude >= 2.1.234 writes its transcripts under this name instead of the cwd's
         "claude_project_dir_name": environ.get("CLAUDE_CODE_PROJECT_DIR_NAME") or None,
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
-        "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
+        "llm_user_path": environ.get("LLM_USER_PATH") or llm_default_dir(environ, home),
         "session_id": session_id,
         "oneshot": decision.get("mode") == "oneshot",  # one session: see harvest.select_sessions
     }
 
 
-def _llm_default_dir(environ, home):
+def llm_default_dir(environ, home):
     """click.get_app_dir("io.datasette.llm"), which llm uses when LLM_USER_PATH is unset."""
     if sys.platform == "darwin":
         return os.path.join(home, "Library", "Application Support", "io.datasette.llm")

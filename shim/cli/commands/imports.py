@@ -7,6 +7,7 @@ import sqlite3
 import sys
 
 from shim import errors, paths
+from shim.cli.common import open_store, store_error
 
 EXAMPLES = [
     "llm-shim import                    # everything new since the last import",
@@ -17,7 +18,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "import",
@@ -46,27 +47,20 @@ def _run(args):
 
 def run_import(*, since=None, dry_run=False, reset=False, as_json=False, stream=None,
                db_path=None, environ=None):
-    from shim.telemetry import imports, ingest, store
+    from shim.telemetry import imports, ingest
 
     stream = stream or sys.stdout
     since_epoch = _since(since) if since else None
     path = db_path or paths.database_file()
-    try:
-        conn = store.connect(path)
-    except (sqlite3.Error, OSError) as exc:
-        raise errors.TelemetryError("import", f"{path}: {exc}",
-                                    "check the permissions of its directory") from None
+    conn = open_store("import", path)
     try:
         ingest.ingest(conn, db_path=path)
         with imports.lock(blocking=True):
             if reset and not dry_run:
-                with store.transaction(conn):
-                    conn.execute("DELETE FROM import_files")
+                imports.forget_files(conn)
             summary = imports.run(conn, environ=environ, since=since_epoch, dry_run=dry_run)
     except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("import", f"{path}: {exc}",
-                                    store.HINTS[kind].format(path=path)) from None
+        raise store_error("import", exc, path) from None
     finally:
         conn.close()
     summary["dry_run"] = dry_run

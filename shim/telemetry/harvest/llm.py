@@ -39,7 +39,7 @@ def harvest(user_path, started_at, ended_at, oneshot=False, claims=None):
         ts = parse_time(row.get("datetime_utc"))
         if not in_window(ts, started_at, ended_at):
             continue
-        part = _part(row)
+        part = llm_part(row)
         if part is not None:
             key = "%s:%s" % (row.get("thread_id"), row.get("id") or row.get("datetime_utc"))
             found.setdefault(row.get("thread_id"), []).append((key, part, ts))
@@ -70,7 +70,8 @@ def _recent_rows(conn):
     return []
 
 
-def _part(row):
+def llm_part(row):
+    """The usage part of one llm logs.db row (import reads the same rows: one split)."""
     if row.get("input_tokens") is None and row.get("output_tokens") is None:
         return None
     details = {}

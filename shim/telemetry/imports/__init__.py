@@ -159,6 +159,15 @@ def _same(known, ident):
                                   known["mtime_ns"]) == tuple(ident)
 
 
+def forget_files(conn):
+    """Forget which log files were read (`llm-shim import --reset`): the next run reads each
+    again from its start; the import rows stay, and re-reading them replaces, never adds."""
+    from shim.telemetry import store
+
+    with store.transaction(conn):
+        conn.execute("DELETE FROM import_files")
+
+
 def _read(tool, path, ident, known, max_bytes):
     """(entries, import_files row, more) of what is new in one file: `more` when a slice
     (`max_bytes`) left some for later; the row is None when the file must wait."""
@@ -242,7 +251,7 @@ class _Writer:
         self.conn, self.cfg, self.table, self.summary = conn, cfg, table, summary
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = models.model_facts
-        self._project = record._project
+        self._project = record.recorded_project
         self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
         self.seen = {}         # (tool, key) -> stored values, this run

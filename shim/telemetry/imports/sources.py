@@ -5,7 +5,7 @@
   transcripts `projects/<dir>/<session>/subagents/*.jsonl`;
 * Codex: `$CODEX_HOME` (default `~/.codex`) `sessions/YYYY/MM/DD/rollout-*.jsonl[.zst]` and
   `archived_sessions/` (flat or dated);
-* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record._llm_default_dir).
+* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record.llm_default_dir).
 """
 
 import os
