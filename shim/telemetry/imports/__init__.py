@@ -31,7 +31,8 @@ import time
 
 from shim import __version__, errors, paths
 from shim.telemetry import prices, store
-from shim.telemetry.imports import logfile, sources
+from shim.telemetry.imports import logfile, sources, validate
+from shim.telemetry.imports.problems import unreadable_reason
 
 PREFIX = "import:"
 SOURCE = "import"
@@ -70,7 +71,8 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     changed = [(t, p, i) for t, p, i in found if not _same(known.get(p), i)]
     summary = {"files": len(found), "changed": len(changed), "read": 0, "entries": 0,
                "new": 0, "counted_by_shim": 0, "before_since": 0, "remaining": 0,
-               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": []}
+               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": [],
+               "malformed": 0, "unreadable_reasons": {}}
     if not changed:
         return summary
     if cfg is None:
@@ -87,8 +89,9 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         if deadline is not None and time.monotonic() > deadline:
             summary["remaining"] = len(changed) - n
             break
-        if result is None:
+        if result is None or isinstance(result, str):
             summary["unreadable"].append(path)
+            summary["unreadable_reasons"][path] = result or "unreadable"
             continue
         entries, file_row, more = result
         if file_row is None:  # a compressed file in a bounded slice
@@ -99,7 +102,9 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         summary["read"] += 1
         for entry in entries:
             summary["entries"] += 1
-            if since is not None and entry["ts"] < since:
+            if not validate.ok(entry):
+                summary["malformed"] += 1
+            elif since is not None and entry["ts"] < since:
                 summary["before_since"] += 1
             elif counted.covers(entry):
                 summary["counted_by_shim"] += 1
@@ -140,10 +145,11 @@ def _parsed(jobs, parallel):
 
 
 def _read_job(job):
+    """_read's result, or the reason (a str) the file could not be read."""
     try:
         return _read(*job)
-    except (OSError, ImportError, sqlite3.Error, ValueError, EOFError):
-        return None
+    except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
+        return unreadable_reason(job[1], exc)
 
 
 def _known(conn):
@@ -506,34 +512,12 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
     """Bring the store up to date before `what` answers, when automatic import is on.
 
     Unbounded (report, logs, budget): imports every changed file. Bounded (budget admission,
-    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file, and says what
-    is left unless `quiet`. Never
-    raises: a failed import is one warning, the command still answers from what is stored.
-    Returns the summary, or None when off, busy (another import runs) or failed."""
-    environ = os.environ if environ is None else environ
-    if (environ.get(AUTO_ENV) or "").lower() in ("off", "0", "no", "false"):
-        return None
-    try:
-        with _lock(blocking=False) as locked:
-            if not locked:
-                return None
-            if bounded:
-                summary = run(conn, cfg, environ,
-                              deadline=time.monotonic() + ADMISSION_SECONDS,
-                              max_bytes=ADMISSION_BYTES)
-            else:
-                summary = run(conn, cfg, environ)
-    except (sqlite3.Error, OSError) as exc:
-        if errors.debug_enabled():
-            raise
-        errors.warn(what, f"could not import the tools' own logs: {exc}",
-                    "run `llm-shim import` to see why")
-        return None
-    if bounded and summary["remaining"] and not quiet:
-        errors.warn("budget", f"{summary['remaining']} changed log files not imported yet "
-                    "(the budget check imports a small slice per call)",
-                    "run `llm-shim import` so budgets count all usage outside the shim")
-    return summary
+    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file. Never raises
+    (imports/auto.py). Returns the summary, or None when off, busy (another import runs) or
+    failed."""
+    from shim.telemetry.imports import auto
+
+    return auto.refresh(conn, cfg, environ, bounded=bounded, what=what, quiet=quiet)
 
 
 class _lock:

@@ -1,0 +1,230 @@
+"""`llm-shim import` against hostile and damaged input (issue #19, the auditor's gaps): a
+malformed field skips one entry, never the import; a bounded slice keeps what it parsed; a
+killed import leaves no process holding the lock; unreadable files are said, not hidden."""
+
+import json
+import os
+import sqlite3
+import time
+
+import pytest
+
+from shim.telemetry import imports, store
+from shim.telemetry.imports import validate
+
+NOW = time.time()
+
+
+def _iso(ts):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
+
+
+def claude_obj(msg_id, ts, out=10):
+    return {"type": "assistant", "sessionId": "s-1", "cwd": "/p", "gitBranch": "main",
+            "timestamp": _iso(ts), "requestId": "req_" + msg_id, "uuid": "u-" + msg_id,
+            "message": {"id": msg_id, "model": "claude-sonnet-4-5-20250929",
+                        "role": "assistant", "content": [{"type": "text", "text": "x"}],
+                        "usage": {"input_tokens": 5, "output_tokens": out,
+                                  "cache_read_input_tokens": 100,
+                                  "cache_creation_input_tokens": 20}}}
+
+
+def line(obj):
+    return json.dumps(obj, separators=(",", ":")) + "\n"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    claude = tmp_path / "claude"
+    codex = tmp_path / "codex"
+    (claude / "projects" / "-p").mkdir(parents=True)
+    (codex / "sessions").mkdir(parents=True)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    monkeypatch.setenv("CODEX_HOME", str(codex))
+    monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm-user"))
+    return {"claude": claude, "codex": codex, "tmp": tmp_path,
+            "transcript": claude / "projects" / "-p" / "s-1.jsonl"}
+
+
+def do_import(**kw):
+    conn = store.connect()
+    try:
+        return imports.run(conn, **kw)
+    finally:
+        conn.close()
+
+
+def stored():
+    conn = store.connect()
+    try:
+        return conn.execute(
+            "SELECT model, session_id, project, git_branch, input_tokens, output_tokens, "
+            "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd, entry_count "
+            "FROM attempts").fetchall()
+    finally:
+        conn.close()
+
+
+HOSTILE = [{}, [], [1, 2], {"a": 1}, 5, -5, 1e308, -1e308, 3.5, True, False, "12",
+           "x" * 10000, "\ud800", None, "", 2 ** 64, -(2 ** 63), 10 ** 13]
+# json.dumps writes float("inf") as Infinity, which json.loads reads back: transcripts may too
+HOSTILE_RAW = ["Infinity", "-Infinity", "NaN", "1e999", "-0", "0.0"]
+CLAUDE_PATHS = [("sessionId",), ("cwd",), ("gitBranch",), ("timestamp",), ("requestId",),
+                ("uuid",), ("message", "id"), ("message", "model"),
+                ("message", "usage", "input_tokens"), ("message", "usage", "output_tokens"),
+                ("message", "usage", "cache_read_input_tokens"),
+                ("message", "usage", "cache_creation_input_tokens"), ("message", "usage"),
+                ("message",)]
+
+
+def _set(obj, path, value):
+    for key in path[:-1]:
+        obj = obj[key]
+    obj[path[-1]] = value
+
+
+def _assert_store_sane():
+    for row in stored():
+        model, session, project, branch, *counts = row
+        for text in (model, session, project, branch):
+            assert text is None or isinstance(text, str)
+        for count in counts[:5] + counts[6:]:
+            assert count is None or (isinstance(count, int)
+                                     and 0 <= count <= 10 * validate.MAX_TOKENS)
+
+
+@pytest.mark.parametrize("path", CLAUDE_PATHS, ids=".".join)
+def test_hostile_claude_fields_skip_one_entry_never_the_import(env, path):
+    """Every hostile value in every field: the good message beside it is imported, the store
+    holds only well-typed values, and report answers."""
+    from shim.cli import main
+
+    text = line(claude_obj("good", NOW - 500, out=7))
+    for n, value in enumerate(HOSTILE):
+        obj = claude_obj(f"h{n}", NOW - 400 + n, out=3)
+        _set(obj, path, value)
+        text += line(obj)
+    for n, raw in enumerate(HOSTILE_RAW):
+        obj = claude_obj(f"r{n}", NOW - 300 + n, out=3)
+        _set(obj, path, "@RAW@")
+        text += line(obj).replace('"@RAW@"', raw)
+    env["transcript"].write_text(text)
+    summary = do_import()
+    assert summary["unreadable"] == []
+    outs = [row[5] for row in stored()]
+    assert sum(outs) >= 7  # the good entry at least
+    _assert_store_sane()
+    assert main.main(["report", "--json", "--since", "2d"]) == 0
+    assert main.main(["logs", "--json"]) == 0
+
+
+@pytest.mark.parametrize("path,value", [
+    (("sessionId",), {"a": 1}), (("cwd",), ["/p"]), (("message", "model"), 5),
+    (("message", "usage", "output_tokens"), 1e308),
+    (("message", "usage", "output_tokens"), -5), (("message", "usage", "input_tokens"), -1),
+    (("gitBranch",), {"b": 1}), (("sessionId",), "\ud800")])
+def test_the_auditors_fields_are_counted_as_malformed(env, path, value, capsys):
+    from shim.cli import main
+
+    bad = claude_obj("bad", NOW - 100)
+    _set(bad, path, value)
+    env["transcript"].write_text(line(claude_obj("good", NOW - 200, out=7)) + line(bad))
+    assert main.main(["import"]) == 0
+    out = capsys.readouterr().out
+    assert "1 entries skipped: malformed" in out
+    assert [row[5] for row in stored()] == [7]
+
+
+def test_report_says_malformed_entries_were_skipped(env, capsys):
+    from shim.cli import main
+
+    bad = claude_obj("bad", NOW - 100)
+    bad["sessionId"] = {"nested": True}
+    env["transcript"].write_text(line(claude_obj("good", NOW - 200, out=7)) + line(bad))
+    assert main.main(["report", "--json", "--since", "2d"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["totals"]["output_tokens"] == 7
+    assert "1 entries skipped: malformed" in captured.err
+
+
+def codex_lines(thread, model, cwd, totals, ts=NOW - 100):
+    out = [line({"timestamp": _iso(ts), "type": "session_meta",
+                 "payload": {"id": thread, "cwd": cwd}}),
+           line({"timestamp": _iso(ts), "type": "turn_context", "payload": {"model": model}})]
+    for n, total in enumerate(totals):
+        out.append(line({"timestamp": _iso(ts + n + 1), "type": "event_msg",
+                         "payload": {"type": "token_count", "info": {"total_token_usage": {
+                             "input_tokens": total, "cached_input_tokens": 0,
+                             "output_tokens": total, "reasoning_output_tokens": 0}}}}))
+    return "".join(out)
+
+
+@pytest.mark.parametrize("n", range(len(HOSTILE)))
+def test_hostile_codex_fields_never_stop_the_import(env, n):
+    value = HOSTILE[n]
+    day = env["codex"] / "sessions" / "2026" / "12" / "06"
+    day.mkdir(parents=True)
+    (day / "rollout-good.jsonl").write_text(codex_lines("t-good", "gpt-5", "/p", [10]))
+    (day / "rollout-a.jsonl").write_text(codex_lines(value, "gpt-5", "/p", [10, 20]))
+    (day / "rollout-b.jsonl").write_text(codex_lines("t-b", value, value, [10]))
+    (day / "rollout-c.jsonl").write_text(codex_lines("t-c", "gpt-5", "/p", [value, 10]))
+    summary = do_import()
+    assert summary["unreadable"] == []
+    assert summary["tokens"]["codex"][1] >= 10  # the good rollout
+    _assert_store_sane()
+
+
+@pytest.mark.parametrize("n", range(len(HOSTILE)))
+def test_hostile_llm_rows_never_stop_the_import(env, n):
+    from tests.telemetry.test_harvest import make_llm_db
+
+    value = HOSTILE[n]
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value)  # SQLite stores text, numbers, blobs
+    db = env["tmp"] / "llm-user" / "logs.db"
+    conn = make_llm_db(str(db))
+    when = _iso(NOW - 60)
+    conn.execute("INSERT INTO turns (id, thread_id, model, input_tokens, output_tokens, "
+                 "datetime_utc) VALUES ('good', 'th', 'gpt-4o-mini', 11, 7, ?)", (when,))
+    for column in ("thread_id", "model", "input_tokens", "output_tokens", "datetime_utc"):
+        row = {"id": f"bad-{column}", "thread_id": "th", "model": "gpt-4o-mini",
+               "input_tokens": 1, "output_tokens": 1, "datetime_utc": when}
+        row[column] = value
+        try:
+            conn.execute("INSERT INTO turns (id, thread_id, model, input_tokens, "
+                         "output_tokens, datetime_utc) VALUES (:id, :thread_id, :model, "
+                         ":input_tokens, :output_tokens, :datetime_utc)", row)
+        except (sqlite3.Error, OverflowError, UnicodeEncodeError):
+            pass  # a value SQLite itself refuses cannot be in a logs.db either
+    conn.commit()
+    conn.close()
+    summary = do_import()
+    assert summary["unreadable"] == []
+    assert summary["tokens"]["llm"][1] >= 7
+    _assert_store_sane()
+
+
+def test_refresh_never_raises_into_report(env, monkeypatch, capsys):
+    from shim.cli import main
+
+    env["transcript"].write_text(line(claude_obj("good", NOW - 200, out=7)))
+
+    def broken(*a, **kw):
+        raise TypeError("unhashable type: 'dict'")
+
+    monkeypatch.setattr(imports, "run", broken)
+    assert main.main(["report", "--json", "--since", "2d"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("could not import the tools' own logs: TypeError") == 1
+
+
+def test_validate_accepts_what_the_parsers_make():
+    entry = {"tool": "claude", "key": "m:r", "ts": NOW, "model": "m", "session_id": "s",
+             "cwd": "/p", "git_branch": None, "prompt_chars": 3, "input_tokens": 1,
+             "output_tokens": 0, "cache_read_tokens": None, "cache_write_tokens": 2,
+             "reasoning_tokens": None}
+    assert validate.ok(entry)
+    for key, bad in [("ts", float("nan")), ("ts", float("inf")), ("ts", "1"), ("key", 5),
+                     ("tool", "gemini"), ("output_tokens", True), ("prompt_chars", -1),
+                     ("input_tokens", validate.MAX_TOKENS + 1), ("model", b"m")]:
+        assert not validate.ok(dict(entry, **{key: bad})), key
