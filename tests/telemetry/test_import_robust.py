@@ -228,3 +228,56 @@ def test_validate_accepts_what_the_parsers_make():
                      ("tool", "gemini"), ("output_tokens", True), ("prompt_chars", -1),
                      ("input_tokens", validate.MAX_TOKENS + 1), ("model", b"m")]:
         assert not validate.ok(dict(entry, **{key: bad})), key
+
+
+def test_an_unreadable_zst_is_said_by_report_and_makes_import_fail(env, monkeypatch, capsys):
+    from shim.cli import main
+    from shim.telemetry.harvest import zst
+
+    def no_binding(path):
+        raise ImportError("No module named 'zstandard'")
+
+    monkeypatch.setattr(zst, "open_stream", no_binding)
+    day = env["codex"] / "sessions" / "2026" / "12" / "06"
+    day.mkdir(parents=True)
+    (day / "rollout-old.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd not really")
+    assert main.main(["report", "--since", "2d"]) == 0
+    err = capsys.readouterr().err
+    assert "report: 1 log files could not be read (no zstd decompressor" in err
+    assert main.main(["import"]) == 1
+    err = capsys.readouterr().err
+    assert "rollout-old.jsonl.zst: no zstd decompressor" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a mode 000 file")
+def test_a_permission_error_names_the_errno(env, capsys):
+    from shim.cli import main
+
+    env["transcript"].write_text(line(claude_obj("good", NOW - 200)))
+    env["transcript"].chmod(0)
+    try:
+        assert main.main(["import"]) == 1
+    finally:
+        env["transcript"].chmod(0o600)
+    assert "Permission denied (errno 13)" in capsys.readouterr().err
+
+
+def test_since_says_how_to_read_the_skipped_entries_later(env, capsys):
+    from shim.cli import main
+
+    env["transcript"].write_text(line(claude_obj("old", NOW - 10 * 86400))
+                                 + line(claude_obj("new", NOW - 60)))
+    assert main.main(["import", "--since", "2d"]) == 0
+    assert "`llm-shim import --reset`" in capsys.readouterr().out
+
+
+def test_unreadable_reasons_per_kind():
+    import errno
+
+    from shim.telemetry.imports.problems import unreadable_reason
+
+    assert unreadable_reason("/x.jsonl", PermissionError(errno.EACCES, "denied")) \
+        == "Permission denied (errno 13)"
+    assert unreadable_reason("/r.jsonl.zst", ImportError("x")).startswith("no zstd")
+    assert unreadable_reason("/logs.db", sqlite3.OperationalError("database is locked")) \
+        == "SQLite: database is locked"
