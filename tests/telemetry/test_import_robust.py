@@ -281,3 +281,56 @@ def test_unreadable_reasons_per_kind():
     assert unreadable_reason("/r.jsonl.zst", ImportError("x")).startswith("no zstd")
     assert unreadable_reason("/logs.db", sqlite3.OperationalError("database is locked")) \
         == "SQLite: database is locked"
+
+
+def count_entries():
+    conn = store.connect()
+    try:
+        return conn.execute("SELECT count(*) FROM import_entries").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_slice_past_its_deadline_keeps_what_it_parsed_and_resumes(env, monkeypatch, capsys):
+    """A parse that runs past the slice's time (here: a deadline already passed) used to be
+    thrown away, so a large file was never imported by budget checks. Now each slice commits
+    at least one piece of whole lines and the next goes on from its offset."""
+    from shim.telemetry.imports import slices
+
+    text = "".join(line(claude_obj(f"m{i}", NOW - 1000 + i, out=1)) for i in range(200))
+    env["transcript"].write_text(text)
+    monkeypatch.setattr(imports, "ADMISSION_SECONDS", 0.0)
+    monkeypatch.setattr(slices, "CHUNK_BYTES", len(text) // 10)
+    counts = []
+    for _ in range(30):
+        conn = store.connect()
+        try:
+            summary = imports.refresh(conn, bounded=True, what="budget")
+        finally:
+            conn.close()
+        counts.append(count_entries())
+        if not summary["remaining"]:
+            break
+    assert counts[0] > 0  # the first slice kept its piece
+    assert counts == sorted(counts) and counts[-1] == 200
+    assert 8 <= len(counts) <= 12  # about one piece per slice, resumed at the offset
+    conn = store.connect()
+    outs = conn.execute("SELECT SUM(output_tokens) FROM attempts").fetchone()[0]
+    conn.close()
+    assert outs == 200  # no entry twice, none lost at the piece boundaries
+
+
+def test_the_slice_warning_is_printed_once_an_hour_and_says_how_to_catch_up(env, monkeypatch,
+                                                                            capsys):
+    text = "".join(line(claude_obj(f"m{i}", NOW - 1000 + i, out=1)) for i in range(100))
+    env["transcript"].write_text(text)
+    monkeypatch.setattr(imports, "ADMISSION_BYTES", len(text) // 20)
+    for _ in range(3):
+        conn = store.connect()
+        try:
+            imports.refresh(conn, bounded=True, what="budget")
+        finally:
+            conn.close()
+    err = capsys.readouterr().err
+    assert err.count("changed log files not imported yet") == 1
+    assert "run `llm-shim import` to catch up" in err

@@ -31,7 +31,7 @@ import time
 
 from shim import __version__, errors, paths
 from shim.telemetry import prices, store
-from shim.telemetry.imports import logfile, sources, validate
+from shim.telemetry.imports import logfile, slices, sources, validate
 from shim.telemetry.imports.problems import unreadable_reason
 
 PREFIX = "import:"
@@ -85,10 +85,11 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     done_files, committed = [], 0
     jobs = [(tool, path, ident, known.get(path), max_bytes) for tool, path, ident in changed]
     parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
-    for n, (path, result) in enumerate(_parsed(jobs, parallel)):
-        if deadline is not None and time.monotonic() > deadline:
-            summary["remaining"] = len(changed) - n
-            break
+    # A slice keeps every file it parsed; the files it did not start wait for the next one.
+    parsed = _parsed(jobs, parallel) if deadline is None else slices.parsed(jobs, deadline)
+    started = 0
+    for path, result in parsed:
+        started += 1
         if result is None or isinstance(result, str):
             summary["unreadable"].append(path)
             summary["unreadable_reasons"][path] = result or "unreadable"
@@ -117,6 +118,7 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
             done_files = []
             if crash_after and committed >= crash_after:
                 os._exit(9)
+    summary["remaining"] += len(changed) - started
     if dry_run:
         writer.tally_only()
     elif writer.pending or done_files:

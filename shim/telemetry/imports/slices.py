@@ -1,0 +1,78 @@
+"""A bounded slice of the import (budget admission, a `watch` frame): read what fits in the
+time and byte budget, keep all of it, and resume from there next time.
+
+A plain transcript or rollout is read in CHUNK_BYTES pieces of whole lines and parsed piece
+by piece; the slice stops at a line boundary when the deadline passes or the file's byte
+budget is spent, and the offset reached is stored like any import's, so the next slice goes
+on from it. At least one piece is read per slice, so a backlog always shrinks. `llm`'s
+logs.db and `.zst` rollouts keep their own bounds (a row limit; left for a full import).
+"""
+
+import json
+import time
+
+from shim.telemetry.imports import logfile
+from shim.telemetry.imports.problems import unreadable_reason
+
+CHUNK_BYTES = 256 * 1024
+
+
+def parsed(jobs, deadline):
+    """(path, result) per job, like imports._parsed, until `deadline` (time.monotonic())
+    has passed: the jobs not started are left for the next slice."""
+    from shim.telemetry import imports
+
+    for n, job in enumerate(jobs):
+        if n and time.monotonic() > deadline:
+            return
+        tool, path = job[0], job[1]
+        if tool == "llm" or path.endswith(".zst"):
+            yield path, imports._read_job(job)
+            continue
+        try:
+            yield path, read_bounded(*job, deadline)
+        except Exception as exc:  # noqa: BLE001 - as imports._read_job: one file, not all
+            yield path, unreadable_reason(path, exc)
+
+
+def read_bounded(tool, path, ident, known, max_bytes, deadline):
+    """(entries, import_files row, more) like imports._read, stopping at the deadline or
+    after `max_bytes` on a line boundary; the row is None when not one line could be read."""
+    from shim.telemetry import imports
+
+    if logfile.still_appended(path, known, ident):
+        offset, state = known["offset"], json.loads(known["state"] or "{}")
+    else:
+        offset, state = 0, {}
+    parse = _parser(tool, path)
+    end = offset + (max_bytes or ident[2])
+    entries, tail, start = [], None, offset
+    while offset < ident[2] and offset < end:
+        data, new_offset, new_tail = logfile.read_span(path, offset, min(CHUNK_BYTES,
+                                                                         end - offset))
+        if new_offset == offset:  # a line longer than the piece: try the whole budget
+            data, new_offset, new_tail = logfile.read_span(path, offset, end - offset)
+            if new_offset == offset:
+                break  # longer than the slice's budget: `llm-shim import` reads it
+        found, state = parse(data, state)
+        entries.extend(found)
+        offset, tail = new_offset, new_tail
+        if time.monotonic() > deadline:
+            break
+    if offset == start and start < ident[2]:
+        return [], None, True
+    if tail is None:  # nothing new (a touched file): the row as it was
+        tail = logfile.tail_before(path, offset)
+    stored = ident if offset >= ident[2] else (*ident[:2], offset, ident[3])
+    return (entries, imports._file_row(path, tool, stored, offset, tail, state),
+            offset < ident[2])
+
+
+def _parser(tool, path):
+    if tool == "claude":
+        from shim.telemetry.imports import claude
+
+        return claude.parse
+    from shim.telemetry.imports import codex
+
+    return lambda data, state: codex.parse(data, state, path)
