@@ -334,3 +334,91 @@ def test_the_slice_warning_is_printed_once_an_hour_and_says_how_to_catch_up(env,
     err = capsys.readouterr().err
     assert err.count("changed log files not imported yet") == 1
     assert "run `llm-shim import` to catch up" in err
+
+
+def _cli_import(environ, **kw):
+    import subprocess
+    import sys
+
+    return subprocess.Popen([sys.executable, "-c",
+                             "import sys; from shim.cli import main; sys.exit(main.main())",
+                             "import"], env=environ, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_a_killed_import_leaves_no_worker_holding_the_lock(env, tmp_path):
+    """SIGKILL an import while its worker pool runs: the workers must go with it and not keep
+    import.lock, so the next import finishes (bounded here by a timeout; it used to wait until
+    the orphans were killed) and its totals equal a clean run."""
+    import signal
+    import subprocess
+
+    import psutil
+
+    from tests.support import gen_transcripts
+    from tests.telemetry.test_import import REPO, totals
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the worker pool needs 2 cores")
+    out = tmp_path / "gen"
+    written = gen_transcripts.generate(str(out), sessions=40, messages=40000, days=5,
+                                       codex_share=0.3, seed=11)
+    environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(out / "claude"),
+                   CODEX_HOME=str(out / "codex"), PYTHONPATH=REPO)
+    proc = _cli_import(environ)
+    workers = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            workers = psutil.Process(proc.pid).children()
+        except psutil.NoSuchProcess:
+            break
+        if len(workers) >= 2:
+            break
+        time.sleep(0.005)
+    if len(workers) < 2:
+        proc.kill()
+        proc.wait()
+        pytest.skip("the import finished before its workers were seen (a very fast machine)")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive, "workers outlived the killed import"
+    second = _cli_import(environ)
+    try:
+        second.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        second.kill()
+        pytest.fail("the next import hung on import.lock")
+    assert second.returncode == 0, second.stderr.read()
+    assert totals() == written
+
+
+def test_workers_close_the_inherited_lock(env, monkeypatch):
+    """The worker initializer drops the lock descriptors a fork copied (the unit of the above)."""
+    from shim.telemetry.imports import children
+
+    monkeypatch.setattr(children, "_die_with_parent", lambda: None)  # not pytest's own death
+
+    with imports.lock() as locked:
+        assert locked and children.lock_fds
+        (fd,) = tuple(children.lock_fds)
+        dup = os.dup(fd)  # stands in for the forked worker's copy
+        children.init(os.getppid(), (dup,))
+        with pytest.raises(OSError):
+            os.fstat(dup)
+    children._parent = None
+    assert not children.lock_fds
+
+
+def test_report_says_once_that_an_import_was_already_running(env, capsys):
+    from shim.cli import main
+
+    env["transcript"].write_text(line(claude_obj("good", NOW - 200, out=7)))
+    with imports.lock() as locked:
+        assert locked
+        assert main.main(["report", "--since", "2d"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("another llm-shim import is running") == 1

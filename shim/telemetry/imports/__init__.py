@@ -31,7 +31,7 @@ import time
 
 from shim import __version__, errors, paths
 from shim.telemetry import prices, store
-from shim.telemetry.imports import logfile, slices, sources, validate
+from shim.telemetry.imports import children, logfile, slices, sources, validate
 from shim.telemetry.imports.problems import unreadable_reason
 
 PREFIX = "import:"
@@ -141,8 +141,9 @@ def _parsed(jobs, parallel):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
                                           else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for job, result in zip(jobs, pool.map(_read_job, jobs)):
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             **children.pool_options()) as pool:
+        for job, result in zip(jobs, pool.map(children.read_job, jobs)):
             yield job[1], result
 
 
@@ -534,6 +535,7 @@ class _lock:
         paths.ensure_dir(directory)
         self.fd = os.open(os.path.join(directory, LOCK_NAME),
                           os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        children.lock_fds.add(self.fd)  # closed in forked workers (imports/children.py)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -541,6 +543,7 @@ class _lock:
         return True
 
     def __exit__(self, *exc):
+        children.lock_fds.discard(self.fd)
         os.close(self.fd)
         return False
 
