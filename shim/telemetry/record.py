@@ -104,7 +104,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
             "shim_version": __version__,
-            **git_state(cwd),
+            **git_fields(cfg, git_state(cwd)),
         }
         record.update(_prompt_fields(mode, decision, outcome))
     parts = (usage or {}).get("parts")
@@ -172,6 +172,25 @@ def _project(cfg, cwd):
         except OSError:
             return None
     return cwd
+
+
+def git_fields(cfg, state):
+    """{"git_branch", "git_head"} under `policies.project`: a branch name says what the
+    project is as much as its path does (omit: both None; hash: each hashed like the path)."""
+    return {key: private_git(cfg, value) for key, value in state.items()}
+
+
+def private_git(cfg, value):
+    """A git branch or HEAD as `policies.project` allows it to be stored."""
+    mode = (cfg.get("policies") or {}).get("project") or "full"
+    if value is None or mode == "full":
+        return value
+    if mode == "hash":
+        try:
+            return "sha256:" + salted_hash(value)[:16]
+        except OSError:
+            return None
+    return None
 
 
 GIT_MAX_DEPTH = 40

@@ -422,3 +422,37 @@ def test_report_says_once_that_an_import_was_already_running(env, capsys):
         assert main.main(["report", "--since", "2d"]) == 0
     err = capsys.readouterr().err
     assert err.count("another llm-shim import is running") == 1
+
+
+@pytest.mark.parametrize("mode", ["full", "hash", "omit"])
+def test_git_branch_and_head_follow_the_project_policy(env, tmp_path, make_record, cfg, mode):
+    """A branch name (`acme-merger-2027`) tells as much as the path: `policies.project`
+    applies to git_branch and git_head of shim calls and of imported rows alike."""
+    import copy
+
+    head = "0123456789abcdef0123456789abcdef01234567"
+    git = tmp_path / ".git"
+    (git / "refs" / "heads").mkdir(parents=True)
+    (git / "HEAD").write_text("ref: refs/heads/secret-branch\n")
+    (git / "refs" / "heads" / "secret-branch").write_text(head + "\n")
+    config = copy.deepcopy(cfg)
+    config.setdefault("policies", {})["project"] = mode
+    rec = make_record(config=config)
+    env["transcript"].write_text(line(claude_obj("m1", NOW - 60)).replace(
+        '"gitBranch":"main"', '"gitBranch":"secret-branch"'))
+    conn = store.connect()
+    try:
+        imports.run(conn, config)
+        (branch,) = conn.execute("SELECT git_branch FROM attempts WHERE source = 'import'"
+                                 ).fetchone()
+    finally:
+        conn.close()
+    if mode == "full":
+        assert (rec["git_branch"], rec["git_head"], branch) == ("secret-branch", head,
+                                                                "secret-branch")
+    elif mode == "omit":
+        assert (rec["git_branch"], rec["git_head"], branch) == (None, None, None)
+    else:
+        for value in (rec["git_branch"], rec["git_head"], branch):
+            assert value.startswith("sha256:") and "secret" not in value
+        assert rec["git_branch"] == branch  # the same branch hashes alike: --by branch groups

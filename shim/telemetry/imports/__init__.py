@@ -253,6 +253,7 @@ class _Writer:
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = models.model_facts
         self._project = record._project
+        self._git = record.private_git  # policies.project applies to the branch too
         self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
         self.seen = {}         # (tool, key) -> stored values, this run
@@ -424,7 +425,8 @@ class _Writer:
             self._projects[cwd] = self._project(self.cfg, cwd)
         row.update(host=self.host, agent=None, session_id=entry.get("session_id"),
                    project=self._projects[cwd], prompt_chars=entry.get("prompt_chars"),
-                   usage_source=SOURCE, source=SOURCE, git_branch=entry.get("git_branch"),
+                   usage_source=SOURCE, source=SOURCE,
+                   git_branch=self._git(self.cfg, entry.get("git_branch")),
                    shim_version=__version__)
         return row
 
