@@ -456,3 +456,35 @@ def test_git_branch_and_head_follow_the_project_policy(env, tmp_path, make_recor
         for value in (rec["git_branch"], rec["git_head"], branch):
             assert value.startswith("sha256:") and "secret" not in value
         assert rec["git_branch"] == branch  # the same branch hashes alike: --by branch groups
+
+
+def test_report_counts_imported_messages_not_buckets_and_claims_no_saving(env, capsys):
+    from shim.cli import main
+
+    start = (NOW // 900) * 900 - 1800  # three messages inside one quarter hour: one row
+    env["transcript"].write_text("".join(line(claude_obj(f"m{i}", start + 10 * i, out=5))
+                                         for i in range(3)))
+    assert main.main(["report", "--json", "--since", "2d"]) == 0
+    totals = json.loads(capsys.readouterr().out)["totals"]
+    assert totals["imported_rows"] == 1 and totals["imported_messages"] == 3
+    assert totals["invocations"] == 0 and "savings_usd" in totals  # keys kept as they were
+    assert main.main(["report", "--since", "2d", "--wide"]) == 0
+    out = capsys.readouterr().out
+    total_line = next(ln for ln in out.splitlines() if ln.startswith("total"))
+    cells = total_line.split()
+    assert "3 imp" in total_line
+    assert cells[cells.index("imp") + 1] == "0"  # attempts: no shim attempt, not 1 bucket
+    assert cells[-1] == "-" and cells[-2] == "-"  # saved $ and saved %: nothing measurable
+    assert "imp: 3 messages imported" in out
+
+
+def test_logs_show_an_imported_rows_model_alone_and_its_message_count(env, capsys):
+    from shim.cli import main
+
+    start = (NOW // 900) * 900 - 1800
+    env["transcript"].write_text("".join(line(claude_obj(f"m{i}", start + 10 * i, out=5))
+                                         for i in range(2)))
+    assert main.main(["logs", "--wide"]) == 0
+    out = capsys.readouterr().out
+    assert "claude-sonnet-4-5-20250929" in out and "->" not in out
+    assert "imported 2" in out
