@@ -488,3 +488,32 @@ def test_logs_show_an_imported_rows_model_alone_and_its_message_count(env, capsy
     out = capsys.readouterr().out
     assert "claude-sonnet-4-5-20250929" in out and "->" not in out
     assert "imported 2" in out
+
+
+def test_a_large_file_is_read_in_pieces_and_a_giant_line_is_stepped_over(env, monkeypatch):
+    """A full import used to read a file's whole unread rest at once (a 300 MB line: 1.25 GB
+    of memory). A large file is now read in pieces of whole lines, and a line longer than
+    MAX_LINE_BYTES (a tool result, never a usage line) is stepped over without being read."""
+    from shim.telemetry.imports import logfile, slices
+
+    monkeypatch.setattr(slices, "LARGE_FILE_BYTES", 1000)
+    monkeypatch.setattr(slices, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(slices, "MAX_LINE_BYTES", 50_000)
+    giant = line({"type": "user", "message": {"role": "user", "content": "x" * 200_000}})
+    env["transcript"].write_text(line(claude_obj("m1", NOW - 100, out=3)) + giant
+                                 + "".join(line(claude_obj(f"n{i}", NOW - 90 + i, out=1))
+                                           for i in range(50)))
+    spans = []
+    real = logfile.read_span
+
+    def spy(path, offset, limit=None):
+        data, new_offset, tail = real(path, offset, limit)
+        spans.append(len(data))
+        return data, new_offset, tail
+
+    monkeypatch.setattr(logfile, "read_span", spy)
+    summary = do_import()
+    assert summary["remaining"] == 0 and summary["unreadable"] == []
+    assert sum(row[5] for row in stored()) == 3 + 50
+    assert spans and max(spans) <= 4096  # never the file, never the giant line
+    assert do_import()["changed"] == 0  # the offset reached the end: nothing left

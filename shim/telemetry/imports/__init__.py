@@ -148,8 +148,12 @@ def _parsed(jobs, parallel):
 
 
 def _read_job(job):
-    """_read's result, or the reason (a str) the file could not be read."""
+    """_read's result, or the reason (a str) the file could not be read. A large plain log
+    is read in pieces (slices.read_bounded, no deadline): bounded memory."""
     try:
+        if job[0] != "llm" and not job[1].endswith(".zst") \
+                and job[2][2] > slices.LARGE_FILE_BYTES:
+            return slices.read_bounded(*job, float("inf"))
         return _read(*job)
     except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
         return unreadable_reason(job[1], exc)

@@ -15,6 +15,13 @@ from shim.telemetry.imports import logfile
 from shim.telemetry.imports.problems import unreadable_reason
 
 CHUNK_BYTES = 256 * 1024
+# A full import reads a file this large in pieces too (imports._read_job), so memory stays at
+# a piece plus the longest line, not the file (300 MB read whole took 1.25 GB).
+LARGE_FILE_BYTES = 64 * 1024 * 1024
+# A line longer than this is stepped over unread: usage lines are small (an assistant message
+# is bounded by the model's output limit, a token count is a few hundred bytes); the giants
+# are tool results and pasted files, which carry no usage.
+MAX_LINE_BYTES = 32 * 1024 * 1024
 
 
 def parsed(jobs, deadline):
@@ -46,26 +53,52 @@ def read_bounded(tool, path, ident, known, max_bytes, deadline):
         offset, state = 0, {}
     parse = _parser(tool, path)
     end = offset + (max_bytes or ident[2])
-    entries, tail, start = [], None, offset
+    entries, tail, start, more = [], None, offset, False
     while offset < ident[2] and offset < end:
         data, new_offset, new_tail = logfile.read_span(path, offset, min(CHUNK_BYTES,
                                                                          end - offset))
-        if new_offset == offset:  # a line longer than the piece: try the whole budget
-            data, new_offset, new_tail = logfile.read_span(path, offset, end - offset)
-            if new_offset == offset:
-                break  # longer than the slice's budget: `llm-shim import` reads it
+        if new_offset == offset:  # a line longer than the piece
+            line_end = _line_end(path, offset)
+            if line_end is None:
+                break  # no newline yet: a line being written, read next time
+            if line_end - offset > MAX_LINE_BYTES:
+                offset = line_end  # stepped over (see MAX_LINE_BYTES)
+                tail = logfile.tail_before(path, offset)
+                continue
+            if line_end > end:
+                more = True
+                break  # longer than the slice's budget: a later slice or `llm-shim import`
+            data, new_offset, new_tail = logfile.read_span(path, offset, line_end - offset)
         found, state = parse(data, state)
         entries.extend(found)
         offset, tail = new_offset, new_tail
         if time.monotonic() > deadline:
+            more = offset < ident[2]
             break
+    else:
+        more = ident[2] > offset >= end  # the byte budget is spent, the file goes on
     if offset == start and start < ident[2]:
         return [], None, True
     if tail is None:  # nothing new (a touched file): the row as it was
         tail = logfile.tail_before(path, offset)
     stored = ident if offset >= ident[2] else (*ident[:2], offset, ident[3])
-    return (entries, imports._file_row(path, tool, stored, offset, tail, state),
-            offset < ident[2])
+    return entries, imports._file_row(path, tool, stored, offset, tail, state), more
+
+
+def _line_end(path, offset):
+    """The offset just past the newline that ends the line at `offset`, found reading
+    CHUNK_BYTES at a time (nothing kept); None when the file ends first."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        position = offset
+        while True:
+            piece = fh.read(CHUNK_BYTES)
+            if not piece:
+                return None
+            found = piece.find(b"\n")
+            if found >= 0:
+                return position + found + 1
+            position += len(piece)
 
 
 def _parser(tool, path):
