@@ -15,43 +15,39 @@ MAX_TS = 253402300799
 MAX_TEXT = 4096   # a path, a branch, a model id or a key longer than this is not one
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                 "reasoning_tokens")
+COUNT_FIELDS = TOKEN_FIELDS + ("prompt_chars",)
 TEXT_FIELDS = ("model", "session_id", "cwd", "git_branch")
 TOOLS = ("claude", "codex", "llm")
 
 
 def ok(entry):
     """True when every field the writer stores has the type and range it expects: tool one of
-    TOOLS, key a non-empty text, ts a number of seconds in [0, MAX_TS], the text fields text or
-    None, token counts and prompt_chars integers in [0, MAX_TOKENS] or None."""
+    TOOLS, key a non-empty text, ts a number of seconds in [0, MAX_TS], the text fields text
+    or None, token counts and prompt_chars integers in [0, MAX_TOKENS] or None. Written flat
+    (a few µs an entry, against tens for parsing its line): it runs on every entry."""
     if type(entry) is not dict or entry.get("tool") not in TOOLS:
         return False
-    if not _text(entry.get("key")) or not entry["key"]:
-        return False
     ts = entry.get("ts")
-    if type(ts) not in (int, float) or not (0 <= ts <= MAX_TS):
+    if (type(ts) is not float and type(ts) is not int) or not 0 <= ts <= MAX_TS:
         return False
-    for name in TOKEN_FIELDS:
-        if not _count(entry.get(name)):
+    for name in COUNT_FIELDS:
+        value = entry.get(name)
+        if value is not None and (type(value) is not int or not 0 <= value <= MAX_TOKENS):
             return False
-    if not _count(entry.get("prompt_chars")):
+    key = entry.get("key")
+    if type(key) is not str or not key or len(key) > MAX_TEXT or not (key.isascii()
+                                                                      or _utf8(key)):
         return False
     for name in TEXT_FIELDS:
         value = entry.get(name)
-        if value is not None and not _text(value):
+        if value is not None and (type(value) is not str or len(value) > MAX_TEXT
+                                  or not (value.isascii() or _utf8(value))):
             return False
     return True
 
 
-def _count(value):
-    return value is None or (type(value) is int and 0 <= value <= MAX_TOKENS)
-
-
-def _text(value):
-    """A str SQLite can store (UTF-8: no lone surrogate from a `\\ud800` escape), not huge."""
-    if type(value) is not str or len(value) > MAX_TEXT:
-        return False
-    if value.isascii():
-        return True
+def _utf8(value):
+    """A str SQLite can store: UTF-8, so no lone surrogate (from a `\\ud800` escape)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
