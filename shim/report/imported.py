@@ -36,8 +36,15 @@ def cells(conn, periods, group_by, filters):
            + " AND ".join(["invocation_id >= ?", "invocation_id < ?", "started_at >= ?",
                            "started_at < ?"] + where)
            + f" GROUP BY {group}")
+    return fold(periods, seconds,
+                conn.execute(sql, [LOW, HIGH, periods[0]["start"], periods[-1]["end"], *params]))
+
+
+def fold(periods, seconds, rows):
+    """{(period index, keys): [import rows, messages]} from (bucket, *keys, rows, messages)
+    rows (the local store's or the team store's)."""
+    out = {}
     locate = query._locator(periods)
-    rows = conn.execute(sql, [LOW, HIGH, periods[0]["start"], periods[-1]["end"], *params])
     for row in rows:
         index = locate(row[0] * seconds)
         if index < 0:
