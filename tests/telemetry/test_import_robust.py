@@ -517,3 +517,20 @@ def test_a_large_file_is_read_in_pieces_and_a_giant_line_is_stepped_over(env, mo
     assert sum(row[5] for row in stored()) == 3 + 50
     assert spans and max(spans) <= 4096  # never the file, never the giant line
     assert do_import()["changed"] == 0  # the offset reached the end: nothing left
+
+
+def test_a_slice_does_not_count_an_unreadable_zst_as_left_for_later(env, monkeypatch):
+    """Without a zstd decompressor no import can read a `.zst`: budget admission must not
+    say "not imported yet, run llm-shim import" about it for ever."""
+    from shim.telemetry.harvest import zst
+
+    monkeypatch.setattr(zst, "binding", lambda: None)
+    day = env["codex"] / "sessions" / "2026" / "12" / "06"
+    day.mkdir(parents=True)
+    (day / "rollout-old.jsonl.zst").write_bytes(b"\x28\xb5\x2f\xfd")
+    conn = store.connect()
+    try:
+        summary = imports.refresh(conn, bounded=True, what="budget")
+    finally:
+        conn.close()
+    assert summary["remaining"] == 0 and len(summary["unreadable"]) == 1

@@ -33,6 +33,9 @@ def parsed(jobs, deadline):
         if n and time.monotonic() > deadline:
             return
         tool, path = job[0], job[1]
+        if path.endswith(".zst") and _no_zstd():  # not "left for later": no import can read it
+            yield path, unreadable_reason(path, ImportError("no zstd binding"))
+            continue
         if tool == "llm" or path.endswith(".zst"):
             yield path, imports._read_job(job)
             continue
@@ -83,6 +86,12 @@ def read_bounded(tool, path, ident, known, max_bytes, deadline):
         tail = logfile.tail_before(path, offset)
     stored = ident if offset >= ident[2] else (*ident[:2], offset, ident[3])
     return entries, imports._file_row(path, tool, stored, offset, tail, state), more
+
+
+def _no_zstd():
+    from shim.telemetry.harvest import zst
+
+    return zst.binding() is None
 
 
 def _line_end(path, offset):
