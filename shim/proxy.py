@@ -47,7 +47,7 @@ def main(tool, args):
     except Exception as exc:  # our machinery failed: fail open
         return _fail_open(tool, args, cfg, environ, exc, dry_run)
     if dry_run:
-        return _print_dry_run(plan)
+        return print_dry_run(plan)
     return execute(plan, cfg, environ)
 
 
@@ -265,7 +265,9 @@ def _dry_run_unchanged(tool, args, cfg, environ, because):
     return _print_dry_run_view(view)
 
 
-def _print_dry_run(plan):
+def print_dry_run(plan):
+    """A plan's dry run (the decision, the real binary, the gate's verdict) on stdout; public:
+    `llm-shim exec` prints its plans the same way."""
     d = plan["decision"]
     view = {k: d.get(k) for k in ("agent", "agent_reason", "tool_requested", "tool",
                                   "model_requested", "model", "tier", "complexity", "reasons")}
@@ -277,9 +279,6 @@ def _print_dry_run(plan):
     if gate:
         view["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
     return _print_dry_run_view(view)
-
-
-print_dry_run = _print_dry_run  # public: `llm-shim exec` prints a plan's dry run the same way
 
 
 def _print_dry_run_view(view):

@@ -200,8 +200,14 @@ def _join(warning):
 def _import_slice(cfg):
     """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
     what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
-    imports.ADMISSION_SECONDS); a stat per log file when nothing changed. Never fatal."""
+    imports.ADMISSION_SECONDS). When nothing changed since the last import (its stamp: a stat
+    per log file and directory, shim.telemetry.importstamp) the import package is not even
+    loaded. Never fatal."""
     try:
+        from shim.telemetry import importstamp
+
+        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect()):
+            return
         from shim.telemetry import imports
 
         imports.refresh(connect(), cfg, bounded=True, what="budget")
@@ -322,11 +328,13 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     """{"decision", "estimate", "budgets": [...], "warnings": [...], "error": Blocked|None}."""
     # Team-scope budgets are judged in the team store after these (shim/team/budgets.py).
     applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
-    if applicable:
+    fixed = budgets.fixed_reservation(applicable) if applicable else None
+    if fixed is not None:  # `reserve_usd`: neither a price nor the recorded costs matter
+        est = {"usd": fixed, "tokens": sum(estimate.tokens(decision, cfg)),
+               "model": estimate.effective_model(decision),
+               "basis": f"reserve_usd {budgets.usd(fixed)}", "history": None}
+    elif applicable:
         est = estimate.estimate(decision, cfg, conn)
-        fixed = budgets.fixed_reservation(applicable)
-        if fixed is not None:
-            est = dict(est, usd=fixed, basis=f"reserve_usd {budgets.usd(fixed)}")
     else:
         est = {"usd": 0.0, "tokens": sum(estimate.tokens(decision, cfg)),
                "model": estimate.effective_model(decision), "basis": "no budget applies"}

@@ -8,11 +8,18 @@ import sys
 from shim import errors
 from shim.policy import estimate, state
 from shim.policy.connection import connect
-from shim.policy.cooldown import COOLDOWN_CLASSES
 
 # Failed attempts that cannot have spent anything when the tool reported no usage.
 NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "binary_missing",
                  "context_too_long")
+
+
+def _cools_down(cls):
+    """A failure class that starts a cooldown (shim.policy.cooldown, loaded only for a failed
+    attempt: a call that went well does not import it)."""
+    from shim.policy.cooldown import COOLDOWN_CLASSES
+
+    return cls in COOLDOWN_CLASSES
 
 
 def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
@@ -21,7 +28,7 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
     if (gate or {}).get("team_reservation_id") and gate.get("team"):  # shim/team/budgets.py
         gate["team"].settle(gate, decision, outcome, cfg, diagnosis, attempt)
     cls = (diagnosis or {}).get("class")
-    needs_cooldown = cls in COOLDOWN_CLASSES
+    needs_cooldown = cls is not None and _cools_down(cls)
     reservation = (gate or {}).get("reservation_id")
     rate_event = (gate or {}).get("rate_event_id")
     if not (reservation or rate_event or needs_cooldown):

@@ -25,12 +25,11 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import sys
 import time
 
-from shim import __version__, errors, paths
-from shim.telemetry import prices, store
+from shim import __version__, paths
+from shim.telemetry import importstamp, prices, store
 from shim.telemetry.imports import children, logfile, slices, sources, validate
 from shim.telemetry.imports.problems import unreadable_reason
 
@@ -38,8 +37,7 @@ PREFIX = "import:"
 SOURCE = "import"
 # Test hook: exit abruptly after this many files were committed (an interrupted import).
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
-# `off` turns the automatic import before report/logs/budget/admission off.
-AUTO_ENV = "LLM_SHIM_IMPORT"
+AUTO_ENV = importstamp.AUTO_ENV  # `off`: no automatic import before report/logs/budget/admission
 BATCH_ENTRIES = 50000
 PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
 PARALLEL_MAX_WORKERS = 4
@@ -527,6 +525,17 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
     from shim.telemetry.imports import auto
 
     return auto.refresh(conn, cfg, environ, bounded=bounded, what=what, quiet=quiet)
+
+
+def _stamp(conn, before, visited, found):
+    """Leave the stamp that lets admission skip this package (shim.telemetry.importstamp) when
+    the store now holds every scanned file as scanned; drop it otherwise."""
+    known = _known(conn)
+    if all(_same(known.get(path), ident) for _tool, path, ident in found):
+        main = [row for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+        importstamp.write(before, visited, found, main[0][2] if main else None, len(known))
+    else:
+        importstamp.forget()
 
 
 class _lock:

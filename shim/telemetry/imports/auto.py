@@ -17,10 +17,11 @@ SLICE_STAMP = "import-slice-warned"
 
 
 def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet=False):
-    from shim.telemetry import imports
+    from shim.telemetry import importstamp, imports
+    from shim.telemetry.imports import sources
 
     environ = os.environ if environ is None else environ
-    if (environ.get(imports.AUTO_ENV) or "").lower() in ("off", "0", "no", "false"):
+    if importstamp.auto_off(environ):
         return None
     try:
         with imports.lock(blocking=False) as locked:
@@ -30,12 +31,15 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
                                 "not in this answer yet (skipped the automatic import)",
                                 "run the command again when it has finished")
                 return None
+            before, visited = importstamp.snapshot(environ), []
+            found = sources.scan(sources.roots(environ), visited)
             if bounded:
                 summary = imports.run(conn, cfg, environ,
                                       deadline=time.monotonic() + imports.ADMISSION_SECONDS,
-                                      max_bytes=imports.ADMISSION_BYTES)
+                                      max_bytes=imports.ADMISSION_BYTES, found=found)
             else:
-                summary = imports.run(conn, cfg, environ)
+                summary = imports.run(conn, cfg, environ, found=found)
+            imports._stamp(conn, before, visited, found)
     except Exception as exc:  # noqa: BLE001 - never raise into report/logs/budget/admission
         if errors.debug_enabled():
             raise
