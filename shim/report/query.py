@@ -79,7 +79,7 @@ def _statements(conn, periods, group_by, filters, use_rollup):
     statements = []
     for table, columns in tables(conn).items():
         available = set(columns)
-        if all(_column(k, available) != "NULL" for k in filters):  # else it cannot match
+        if all(group_column(k, available) != "NULL" for k in filters):  # else it cannot match
             statements.append((table, seconds, *_raw_sql(table, available, seconds, lo, hi,
                                                   group_by, filters)))
     return "rows", statements
@@ -111,7 +111,7 @@ def plan(periods):
     return [(table, size, lo // size, hi // size) for table, size, lo, hi in merged]
 
 
-def _column(key, available=None):
+def group_column(key, available=None):
     """The SQL for a group or filter key (a column, or a ROW_KEYS expression)."""
     if key in ROW_KEYS:
         column = ROW_KEYS[key]
@@ -125,7 +125,7 @@ def filter_sql(filters):
     clauses, params = [], []
     for key in sorted(filters):
         values = filters[key]
-        clauses.append(f"{_column(key)} IN ({', '.join('?' * len(values))})")
+        clauses.append(f"{group_column(key)} IN ({', '.join('?' * len(values))})")
         params += values
     return clauses, params
 
@@ -142,7 +142,7 @@ def _rollup_sql(table, lo, hi, group_by, filters):
 def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})" for m in MEASURE_NAMES)
-    keys = "".join(f", {_column(k, available)}" for k in group_by)
+    keys = "".join(f", {group_column(k, available)}" for k in group_by)
     where, params = filter_sql(filters)
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT {bucket_expression('', seconds)}{keys}, {sums} FROM {table} "

@@ -13,7 +13,7 @@ source` (an import row's invocation id says so, in both tables), `--by branch` (
 team schema m002) and `--by session` (with the sessions list, folded by shim/report/sessions).
 """
 
-from shim.report import api, query, summary
+from shim.report import api, imported, query, summary
 from shim.report import periods as periods_mod
 from shim.report import sessions as sessions_mod
 from shim.report.measures import COLUMNS, GROUP_KEYS, MEASURES, ROW_KEYS
@@ -164,7 +164,31 @@ def compute(pgc, team, *, granularity="day", since=None, until=None, group_by=()
         periods, sums, group_by=group_by, granularity=granularity, zone=zone,
         zone_name=periods_mod.zone_name(zone) if zone_text == "local" else zone_text,
         week_starts=week_starts, filters=filters, source="rows")
+    imported.annotate(doc, imported_cells(pgc, team, periods, group_by, query_filters),
+                      group_by)
     return doc, periods, query_filters
+
+
+def imported_cells(pgc, team, periods, group_by, filters):
+    """shim.report.imported.cells over the team store: import rows and their messages."""
+    from shim.team import schema
+
+    available = set(schema.columns(pgc, "team_attempts"))
+    if not periods or "entry_count" not in available:
+        return {}
+    seconds = periods_mod.bucket_seconds(periods) or 1
+    keys = "".join(f", {key_sql(k, available)}" for k in group_by)
+    # LIKE, not a key range: a PostgreSQL collation may order punctuation its own way
+    where = ["team = %s", "invocation_id LIKE %s", "started_at >= %s", "started_at < %s"]
+    params = [team, imported.LOW + "%", periods[0]["start"], periods[-1]["end"]]
+    for key in sorted(filters):
+        where.append(f"{key_sql(key, available)} = ANY(%s)")
+        params.append(list(filters[key]))
+    group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
+    sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, count(*)::bigint, "
+           f"SUM(COALESCE(entry_count, 0))::bigint FROM team_attempts "
+           f"WHERE {' AND '.join(where)} GROUP BY {group}")
+    return imported.fold(periods, seconds, pgc.execute(sql, params))
 
 
 def breakdown(pgc, team, periods, key, filters):

@@ -107,7 +107,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
             "shim_version": __version__,
-            **_once(memo, ("git", cwd), git_state, cwd),
+            **git_fields(cfg, _once(memo, ("git", cwd), git_state, cwd), memo),
         }
         record.update(_prompt_fields(mode, decision, outcome, memo))
     parts = (usage or {}).get("parts")
@@ -187,6 +187,25 @@ def recorded_project(cfg, cwd, memo=None):
         except OSError:
             return None
     return cwd
+
+
+def git_fields(cfg, state, memo=None):
+    """{"git_branch", "git_head"} under `policies.project`: a branch name says what the
+    project is as much as its path does (omit: both None; hash: each hashed like the path)."""
+    return {key: private_git(cfg, value, memo) for key, value in state.items()}
+
+
+def private_git(cfg, value, memo=None):
+    """A git branch or HEAD as `policies.project` allows it to be stored."""
+    mode = (cfg.get("policies") or {}).get("project") or "full"
+    if value is None or mode == "full":
+        return value
+    if mode == "hash":
+        try:
+            return "sha256:" + _once(memo, ("hash", value), salted_hash, value)[:16]
+        except OSError:
+            return None
+    return None
 
 
 GIT_MAX_DEPTH = 40

@@ -80,7 +80,7 @@ def llm_part(row):
             details = json.loads(row["token_details"]) or {}
         except (TypeError, ValueError):
             details = {}
-    total_in = int(row.get("input_tokens") or 0)
+    total_in = _int(row.get("input_tokens"))
     if "cache_read_input_tokens" in details or "cache_creation_input_tokens" in details:
         fresh, cached = total_in, _int(details.get("cache_read_input_tokens"))
         cache_write = _int(details.get("cache_creation_input_tokens"))
@@ -93,7 +93,7 @@ def llm_part(row):
     return {
         "model": row.get("resolved_model") or row.get("model"),
         "input_tokens": fresh,
-        "output_tokens": int(row.get("output_tokens") or 0),
+        "output_tokens": _int(row.get("output_tokens")),
         "cache_read_tokens": cached,
         "cache_write_tokens": cache_write,
         "reasoning_tokens": _int(reasoning) if reasoning is not None else None,
@@ -108,5 +108,5 @@ def _nested(details, outer, inner):
 def _int(value):
     try:
         return int(value or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         return 0

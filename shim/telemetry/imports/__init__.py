@@ -25,13 +25,13 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import sys
 import time
 
-from shim import __version__, errors, paths
+from shim import __version__, paths
 from shim.telemetry import importstamp, prices, store
-from shim.telemetry.imports import logfile, sources
+from shim.telemetry.imports import children, logfile, slices, sources, validate
+from shim.telemetry.imports.problems import unreadable_reason
 
 PREFIX = "import:"
 SOURCE = "import"
@@ -69,7 +69,8 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     changed = [(t, p, i) for t, p, i in found if not _same(known.get(p), i)]
     summary = {"files": len(found), "changed": len(changed), "read": 0, "entries": 0,
                "new": 0, "counted_by_shim": 0, "before_since": 0, "remaining": 0,
-               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": []}
+               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": [],
+               "malformed": 0, "unreadable_reasons": {}}
     if not changed:
         return summary
     if cfg is None:
@@ -82,12 +83,14 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     done_files, committed = [], 0
     jobs = [(tool, path, ident, known.get(path), max_bytes) for tool, path, ident in changed]
     parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
-    for n, (path, result) in enumerate(_parsed(jobs, parallel)):
-        if deadline is not None and time.monotonic() > deadline:
-            summary["remaining"] = len(changed) - n
-            break
-        if result is None:
+    # A slice keeps every file it parsed; the files it did not start wait for the next one.
+    parsed = _parsed(jobs, parallel) if deadline is None else slices.parsed(jobs, deadline)
+    started = 0
+    for path, result in parsed:
+        started += 1
+        if result is None or isinstance(result, str):
             summary["unreadable"].append(path)
+            summary["unreadable_reasons"][path] = result or "unreadable"
             continue
         entries, file_row, more = result
         if file_row is None:  # a compressed file in a bounded slice
@@ -98,7 +101,9 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         summary["read"] += 1
         for entry in entries:
             summary["entries"] += 1
-            if since is not None and entry["ts"] < since:
+            if not validate.ok(entry):
+                summary["malformed"] += 1
+            elif since is not None and entry["ts"] < since:
                 summary["before_since"] += 1
             elif counted.covers(entry):
                 summary["counted_by_shim"] += 1
@@ -111,6 +116,7 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
             done_files = []
             if crash_after and committed >= crash_after:
                 os._exit(9)
+    summary["remaining"] += len(changed) - started
     if dry_run:
         writer.tally_only()
     elif writer.pending or done_files:
@@ -125,7 +131,7 @@ def _parsed(jobs, parallel):
     workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
     if not parallel or workers < 2:
         for job in jobs:
-            yield job[1], _read_job(job)
+            yield job[1], read_job(job)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -133,16 +139,22 @@ def _parsed(jobs, parallel):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
                                           else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for job, result in zip(jobs, pool.map(_read_job, jobs)):
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             **children.pool_options()) as pool:
+        for job, result in zip(jobs, pool.map(children.read_job, jobs)):
             yield job[1], result
 
 
-def _read_job(job):
+def read_job(job):
+    """_read's result, or the reason (a str) the file could not be read. A large plain log
+    is read in pieces (slices.read_bounded, no deadline): bounded memory."""
     try:
+        if job[0] != "llm" and not job[1].endswith(".zst") \
+                and job[2][2] > slices.LARGE_FILE_BYTES:
+            return slices.read_bounded(*job, float("inf"))
         return _read(*job)
-    except (OSError, ImportError, sqlite3.Error, ValueError, EOFError):
-        return None
+    except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
+        return unreadable_reason(job[1], exc)
 
 
 def _known(conn):
@@ -180,7 +192,7 @@ def _read(tool, path, ident, known, max_bytes):
         entries, state = llm.read(path, state, limit)
         more = bool(limit and len(entries) >= limit)
         stored = ident if not more else (*ident[:2], -1, ident[3])
-        return entries, _file_row(path, tool, stored, 0, None, state), more
+        return entries, file_row(path, tool, stored, 0, None, state), more
     if max_bytes and path.endswith(".zst"):
         return [], None, True
     if logfile.still_appended(path, known, ident):
@@ -200,10 +212,10 @@ def _read(tool, path, ident, known, max_bytes):
     if not path.endswith(".zst") and new_offset < ident[2]:
         stored = (*ident[:2], new_offset, ident[3])  # a partial line or a slice: look again
     more = bool(max_bytes) and ident[2] - offset > max_bytes
-    return entries, _file_row(path, tool, stored, new_offset, tail, state), more
+    return entries, file_row(path, tool, stored, new_offset, tail, state), more
 
 
-def _file_row(path, tool, ident, offset, tail, state):
+def file_row(path, tool, ident, offset, tail, state):
     return (path, tool, ident[0], ident[1], ident[2], ident[3], offset, tail,
             json.dumps(state), time.time())
 
@@ -252,6 +264,7 @@ class _Writer:
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = models.model_facts
         self._project = record.recorded_project
+        self._git = record.private_git  # policies.project applies to the branch too
         self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
         self.batch = {}        # (tool, key) -> entry, the largest of this batch
         self.seen = {}         # (tool, key) -> stored values, this run
@@ -423,7 +436,8 @@ class _Writer:
             self._projects[cwd] = self._project(self.cfg, cwd)
         row.update(host=self.host, agent=None, session_id=entry.get("session_id"),
                    project=self._projects[cwd], prompt_chars=entry.get("prompt_chars"),
-                   usage_source=SOURCE, source=SOURCE, git_branch=entry.get("git_branch"),
+                   usage_source=SOURCE, source=SOURCE,
+                   git_branch=self._git(self.cfg, entry.get("git_branch")),
                    shim_version=__version__)
         return row
 
@@ -514,40 +528,15 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
     """Bring the store up to date before `what` answers, when automatic import is on.
 
     Unbounded (report, logs, budget): imports every changed file. Bounded (budget admission,
-    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file, and says what
-    is left unless `quiet`. Never
-    raises: a failed import is one warning, the command still answers from what is stored.
-    Returns the summary, or None when off, busy (another import runs) or failed."""
-    environ = os.environ if environ is None else environ
-    if importstamp.auto_off(environ):
-        return None
-    try:
-        with _lock(blocking=False) as locked:
-            if not locked:
-                return None
-            before, visited = importstamp.snapshot(environ), []
-            found = sources.scan(sources.roots(environ), visited)
-            if bounded:
-                summary = run(conn, cfg, environ,
-                              deadline=time.monotonic() + ADMISSION_SECONDS,
-                              max_bytes=ADMISSION_BYTES, found=found)
-            else:
-                summary = run(conn, cfg, environ, found=found)
-            _stamp(conn, before, visited, found)
-    except (sqlite3.Error, OSError) as exc:
-        if errors.debug_enabled():
-            raise
-        errors.warn(what, f"could not import the tools' own logs: {exc}",
-                    "run `llm-shim import` to see why")
-        return None
-    if bounded and summary["remaining"] and not quiet:
-        errors.warn("budget", f"{summary['remaining']} changed log files not imported yet "
-                    "(the budget check imports a small slice per call)",
-                    "run `llm-shim import` so budgets count all usage outside the shim")
-    return summary
+    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file. Never raises
+    (imports/auto.py). Returns the summary, or None when off, busy (another import runs) or
+    failed."""
+    from shim.telemetry.imports import auto
+
+    return auto.refresh(conn, cfg, environ, bounded=bounded, what=what, quiet=quiet)
 
 
-def _stamp(conn, before, visited, found):
+def write_stamp(conn, before, visited, found):
     """Leave the stamp that lets admission skip this package (shim.telemetry.importstamp) when
     the store now holds every scanned file as scanned; drop it otherwise."""
     known = _known(conn)
@@ -570,6 +559,7 @@ class _lock:
         paths.ensure_dir(directory)
         self.fd = os.open(os.path.join(directory, LOCK_NAME),
                           os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        children.lock_fds.add(self.fd)  # closed in forked workers (imports/children.py)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -577,6 +567,7 @@ class _lock:
         return True
 
     def __exit__(self, *exc):
+        children.lock_fds.discard(self.fd)
         os.close(self.fd)
         return False
 
