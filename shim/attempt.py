@@ -68,6 +68,15 @@ def invocation_id(plan):
     return found
 
 
+def record_memo(plan):
+    """What the call's records share (git state, salted hashes: record.make_attempt's `memo`),
+    kept in the plan so each is computed once per call, not per start line and record."""
+    memo = plan.get("record_memo")
+    if memo is None:
+        memo = plan["record_memo"] = {}
+    return memo
+
+
 def record_start(plan, decision, cfg, environ, attempt):
     """Append the attempt's start line (record.make_start) just before the tool starts, so a
     shim killed outright still leaves its call behind: ingestion records it as `killed`.
@@ -79,7 +88,8 @@ def record_start(plan, decision, cfg, environ, attempt):
         # Quiet on failure: the end record's append warns once, and records the call anyway.
         spool.append(record.make_start(decision, cfg or {}, invocation_id=invocation_id(plan),
                                        attempt=attempt, cwd=plan["cwd"], environ=environ,
-                                       prompt=prompt if isinstance(prompt, str) else None),
+                                       prompt=prompt if isinstance(prompt, str) else None,
+                                       memo=record_memo(plan)),
                      warn=False)
     except Exception as exc:
         bookkeeping_warning(exc)
@@ -112,7 +122,8 @@ def record(plan, cfg, environ, outcome, failure_class, attempt, decision=None, g
             outcome.setdefault("prompt_text", prompt)
         outcome.setdefault("response_text", (outcome.get("usage") or {}).get("text"))
         rec = records.make_attempt(decision, outcome, cfg, invocation_id=invocation_id(plan),
-                                   attempt=attempt, cwd=plan["cwd"], environ=environ)
+                                   attempt=attempt, cwd=plan["cwd"], environ=environ,
+                                   memo=record_memo(plan))
         if rec is not None and spool.append(rec):
             if (cfg or {}).get("team"):  # team mode: ingest and push, detached (docs/team.md)
                 ingest_in_background("shim.team.sync")
@@ -133,11 +144,12 @@ def ingest_in_background(module="shim.telemetry.ingest"):
     detach.spawn(module)
 
 
-def bookkeeping_warning(exc):
-    """One warning line for our own failure after (or around) the run; the call goes on."""
+def bookkeeping_warning(exc, what="telemetry",
+                        hint="the call itself is unaffected; `llm-shim doctor` checks the store"):
+    """One warning line for our own failure after (or around) the run; the call goes on.
+    (The policy's settlement says `policy` and its own hint.)"""
     if errors.debug_enabled():
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__)
-    errors.warn("telemetry", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; `llm-shim doctor` checks the store")
+    errors.warn(what, f"{type(exc).__name__}: {exc}", hint)

@@ -18,9 +18,12 @@ from shim.tools import BUILTIN_TOOLS
 DISABLE_ENV = "LLM_SHIM_DISABLE"
 # "0" turns off the background relearn of a changed binary's grammar (docs/adapters.md).
 LEARN_ENV = "LLM_SHIM_LEARN"
+# What `main` returns when argv0 names no tool and no real binary: the management CLI's call.
+NOT_A_TOOL = None
 
 
 def main(tool, args):
+    """The shim call of `tool`: its exit code, or NOT_A_TOOL (see _unknown_tool)."""
     environ = os.environ
     # A dry run never runs the tool, on any path: pass-through, fail-open and errors included.
     dry_run = environ.get(DRY_RUN_ENV) == "1"
@@ -47,22 +50,21 @@ def main(tool, args):
     except Exception as exc:  # our machinery failed: fail open
         return _fail_open(tool, args, cfg, environ, exc, dry_run)
     if dry_run:
-        return _print_dry_run(plan)
+        return print_dry_run(plan)
     return execute(plan, cfg, environ)
 
 
 def _unknown_tool(tool, args, cfg, environ, dry_run=False):
     """argv0 names no configured tool. A shim installed for a tool that only a project config
     names (and this directory's config does not) must still reach that tool, so a real binary
-    of that name runs untouched; with none, argv0 was something else: the management CLI."""
+    of that name runs untouched; with none, argv0 was something else: NOT_A_TOOL tells
+    shim.entry to run the management CLI (the proxy never imports it)."""
     if next(resolve.candidates(tool, environ), None) is not None:
         if dry_run:
             return _dry_run_unchanged(tool, args, cfg, environ,
                                       f"{tool} is not configured under tools:")
         return _passthrough(tool, args, cfg, environ)
-    from shim.cli.main import main as cli_main
-
-    return cli_main(args)
+    return NOT_A_TOOL
 
 
 def plan_call(tool, args, cfg, environ, cwd=None, request=None):
@@ -84,12 +86,12 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
         _record_refused_agent(request, cfg, environ, cwd, exc)
         raise
     decision = decide(request, cfg, agent, agent_reason=agent_reason)
-    gate = team = None
+    gate = team = alerts = None
     if policies_active(cfg):
         from shim.policy import engine
 
-        team = _team_hooks(cfg)
-        gate = engine.admit_or_open(decision, request, cfg, environ, team=team)
+        team, alerts = _team_hooks(cfg), _alert_hooks(cfg)
+        gate = engine.admit_or_open(decision, request, cfg, environ, team=team, alerts=alerts)
         decision = gate.get("decision") or decision
     real = binary_error = None
     try:
@@ -101,7 +103,7 @@ def plan_call(tool, args, cfg, environ, cwd=None, request=None):
             raise
         binary_error = exc
     return {"request": request, "decision": decision, "real_binary": real, "cwd": cwd,
-            "gate": gate, "binary_error": binary_error, "team": team}
+            "gate": gate, "binary_error": binary_error, "team": team, "alerts": alerts}
 
 
 def _record_refused_agent(request, cfg, environ, cwd, exc):
@@ -152,6 +154,15 @@ def _team_hooks(cfg):
     from shim import team
 
     return team.budget_hooks(cfg)
+
+
+def _alert_hooks(cfg):
+    """The alerts' hooks for the policy engine, or None (no `policies.alerts`)."""
+    if not ((cfg.get("policies") or {}).get("alerts")):
+        return None  # the common case: shim.alerts is not even imported
+    from shim import alerts
+
+    return alerts.policy_hooks(cfg)
 
 
 def _cwd(environ):
@@ -265,7 +276,9 @@ def _dry_run_unchanged(tool, args, cfg, environ, because):
     return _print_dry_run_view(view)
 
 
-def _print_dry_run(plan):
+def print_dry_run(plan):
+    """A plan's dry run (the decision, the real binary, the gate's verdict) on stdout; public:
+    `llm-shim exec` prints its plans the same way."""
     d = plan["decision"]
     view = {k: d.get(k) for k in ("agent", "agent_reason", "tool_requested", "tool",
                                   "model_requested", "model", "tier", "complexity", "reasons")}
@@ -277,9 +290,6 @@ def _print_dry_run(plan):
     if gate:
         view["policy"] = {k: gate.get(k) for k in ("blocked", "block_reason", "warnings")}
     return _print_dry_run_view(view)
-
-
-print_dry_run = _print_dry_run  # public: `llm-shim exec` prints a plan's dry run the same way
 
 
 def _print_dry_run_view(view):

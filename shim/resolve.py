@@ -65,9 +65,14 @@ def has_shim_marker(path):
 
 
 def _marked(head):
-    """True when `head` (a file's first bytes) has `SHIM_MARKER` at the start of line 2."""
+    return marker_line(head) is not None
+
+
+def marker_line(head):
+    """Line 2 of `head` (a file's first bytes) when it starts with `SHIM_MARKER`, else None:
+    the one rule of a generated launcher (shim.install.shimscript reads its version there)."""
     lines = head.split(b"\n", 2)
-    return len(lines) > 1 and lines[1].startswith(SHIM_MARKER)
+    return lines[1] if len(lines) > 1 and lines[1].startswith(SHIM_MARKER) else None
 
 
 def _head(path):

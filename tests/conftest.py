@@ -12,6 +12,15 @@ import textwrap
 
 import pytest
 
+# Fixtures more than one test folder uses, defined once in tests/support and registered here for
+# the whole tree (a test folder never imports another folder's conftest or test module;
+# tests/test_tree.py checks).
+pytest_plugins = [
+    "tests.support.install",     # cli, prebuilt_lib, snapshot, require_shell, run_shell, zipapp
+    "tests.support.launchers",   # shims, run_shim
+    "tests.support.shim_env",    # shim_env
+]
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Environment variables that would leak the developer's setup into a test.

@@ -58,6 +58,35 @@ def test_warm_shim_call_imports_nothing_heavy(tmp_path, fake_cli, args, agent):
     assert not over_budget, f"hot path imported {sorted(over_budget)}"
 
 
+GATE_HEAVY = {"hashlib", "_hashlib", "socket", "functools", "collections",
+              "shim.telemetry.imports", "shim.telemetry.ingest", "shim.telemetry.prices"}
+
+
+def test_warm_gated_call_imports_nothing_heavy(tmp_path, fake_cli, isolated_env):
+    """One hard budget and one rate limit (issue 16): the gate admits, reserves and settles in
+    SQLite (the C module only) and, with the tools' logs unchanged since the last import
+    (shim.telemetry.importstamp), does not load the import package."""
+    import json
+
+    fake_cli("claude")
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    launcher = write_launcher(shims / "claude")
+    isolated_env["shim_home"].mkdir(exist_ok=True)
+    (isolated_env["shim_home"] / "config.yaml").write_text(json.dumps({"policies": {
+        "budgets": {"b": {"scope": "global", "period": "day",
+                          "limit": {"usd": 1000.0, "type": "hard"}, "reserve_usd": 0.01}},
+        "rate_limits": {"r": {"scope": "global", "calls_per_minute": 100000}}}}))
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
+    subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
+    names = _imported(launcher, [], env)
+    assert {"shim.proxy", "shim.policy.engine", "shim.policy.settle"} <= names
+    assert not {n for n in names if n in FORBIDDEN or n.split(".")[0] in FORBIDDEN}
+    assert not {n for n in names if n in OUR_BUDGET}, sorted(n for n in names if n in OUR_BUDGET)
+    assert not names & GATE_HEAVY, sorted(names & GATE_HEAVY)
+
+
 def test_learned_grammar_is_read_without_heavy_imports(tmp_path, fake_cli):
     """A learned table (shim.adapters.learned) is read on the hot path as the compiled config
     is: marshal only, and the flag it adds makes the call understood (routed)."""
@@ -153,7 +182,7 @@ for tool, args in [("claude", ["-p", "Design the architecture of a distributed c
     agent, why = agents.identify(tool, cfg, {}, "/tmp")
     routing.decide(request, cfg, "auto")
     routing.decide(request, cfg, "redirect")
-    adapters.classify_failure(tool, "Error: 429", cfg)
+    adapters.match_failure(tool, "Error: 429", cfg)
 print(" ".join(sorted(set(sys.modules) - before)))
 """
 

@@ -4,11 +4,10 @@
 every later stage passes through untouched. `render` of the same tool with no change returns
 `request["args"]` unchanged. Contracts: docs/internals.md ("Request"); docs/adapters.md.
 
-Hot path: imports only `os` and our own modules; each adapter module loads on first use.
+Hot path: imports only our own modules; each adapter module loads on first use.
 """
 
-import os
-
+from shim import errors
 from shim.adapters import base
 from shim.tools import BUILTIN_TOOLS
 
@@ -53,7 +52,7 @@ def parse(tool, args, cfg, grammar=None):
         request = module.parse(tool, args, cfg) if grammar is None else \
             module.parse(tool, args, cfg, grammar)
     except Exception as exc:  # an adapter bug must never break the user's call
-        if os.environ.get("LLM_SHIM_DEBUG") == "1":
+        if errors.debug_enabled():
             raise
         return base.passthrough(tool, args, "the %s adapter failed: %s: %s" % (
             name, type(exc).__name__, exc), name)
@@ -120,7 +119,7 @@ def render(request, tool, model, cfg):
 
 # Adapters whose tools take a one-shot prompt from stdin when argv has none (claude -p, codex
 # exec, llm): a prompt too long for argv (Linux caps one argument at 128 KiB) goes there.
-STDIN_PROMPT_ADAPTERS = frozenset(("claude", "codex", "llm"))
+STDIN_PROMPT_ADAPTERS = frozenset(BUILTIN_TOOLS)
 
 
 def oneshot_request(tool, prompt, cfg, model=None, output_format=None, prompt_on_stdin=False):
@@ -204,8 +203,3 @@ def match_failure(tool, text, cfg):
         if pattern and pattern in lowered:
             return failure_class, pattern
     return None, None
-
-
-def classify_failure(tool, text, cfg):
-    """The failure class whose pattern occurs in `text` (case-insensitive), else None."""
-    return match_failure(tool, text, cfg)[0]

@@ -75,7 +75,7 @@ def message(subj, threshold, test=False):
 
 def document(alert, subj, threshold, now, test=False):
     """The JSON document a webhook receives and a command reads on stdin."""
-    from shim.cli.common import iso_utc
+    from shim.isotime import iso_utc
 
     fraction = subj["spent"] / subj["limit"] if subj["limit"] else None
     quota = subj["kind"] == "quota"  # a share of a plan window: no dollars
@@ -151,8 +151,8 @@ def claim(conn, alert, subj, now, test=False):
 def after_settlement(conn, gate, cfg, measure, now=None):
     """Claim and dispatch the alerts this call's settled cost triggered. Never raises: the
     call already ran, and an alert must not change its outcome. Returns the claimed ids.
-    `measure`: the policy engine's budget measure (passed in: alerts never import the engine,
-    which calls them for quotas)."""
+    `measure`: the policy engine's budget measure (passed in: alerts never import the engine;
+    the engine calls them as hooks the proxy handed it, shim.alerts.policy_hooks)."""
     try:
         return _after_settlement(conn, gate, cfg, measure,
                                  time.time() if now is None else now)

@@ -14,6 +14,7 @@ import time
 
 PLACEHOLDERS = ("message", "budget", "threshold", "percent")
 STDERR_KEPT = 200
+PENDING_STALE = 120.0  # a delivery with no result after this long: its process died
 
 
 def expand(argv, doc):
@@ -129,3 +130,21 @@ def main():
     finally:
         conn.close()
     return 0
+
+
+def recent(conn, limit):
+    """The `limit` latest deliveries, newest first (`llm-shim alerts`): a pending one older
+    than PENDING_STALE is shown failed, its delivering process having died."""
+    cur = conn.execute(
+        "SELECT id, alert, threshold, period_start, created_at, subject_kind, subject, "
+        "fraction, spent_usd, limit_usd, status, detail, delivered_at FROM alerts "
+        "ORDER BY created_at DESC, id DESC LIMIT ?", (max(1, limit),))
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r)) for r in cur]
+    now = time.time()
+    for row in rows:
+        row["alert"] = row["alert"].split(":", 1)[0]
+        if row["status"] == "pending" and now - row["created_at"] > PENDING_STALE:
+            row["status"] = "failed"
+            row["detail"] = "no result: the delivering process ended without recording one"
+    return rows

@@ -7,9 +7,9 @@ Management CLI only: never imported on a shim's path.
 
 import argparse
 import sqlite3
-import time
 
 from shim import errors, exitcodes, paths
+from shim.isotime import iso_utc  # noqa: F401  (the commands' JSON timestamps)
 
 
 def add_command(subparsers, common, name, *, help, description=None, examples=(), aliases=()):
@@ -55,14 +55,3 @@ def store_error(command, exc, path=None):
     path = path or paths.database_file()
     kind = store.classify(exc)
     return errors.TelemetryError(command, f"{path}: {exc}", store.HINTS[kind].format(path=path))
-
-
-def iso_utc(epoch):
-    """An epoch as the JSON outputs' time: `2026-11-05T14:00:00.000Z` (None stays None)."""
-    if epoch is None:
-        return None
-    seconds = int(epoch)
-    millis = int(round((epoch - seconds) * 1000))
-    if millis == 1000:
-        seconds, millis = seconds + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

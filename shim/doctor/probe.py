@@ -48,14 +48,14 @@ def version(binary, environ, timeout=DEFAULT_TIMEOUT):
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         result["timed_out"] = True
-        out, err = _kill(proc)
+        out, err = kill_session(proc)
     result["exit_code"] = proc.returncode
     result["recursion"] = (proc.returncode == exitcodes.RECURSION and _RECURSION_TEXT in err)
     result["line"] = _first_line(out) or _first_line(err)
     return result
 
 
-def _kill(proc):
+def kill_session(proc):
     """Kill the probe's whole session; give up on pipes a runaway grandchild keeps open."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -52,7 +52,7 @@ def run(binary, argv, environ=None, timeout=TIMEOUT):
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        probe._kill(proc)
+        probe.kill_session(proc)
         raise TimeoutError("`%s %s` did not answer in %gs" % (
             os.path.basename(binary), " ".join(argv), timeout)) from None
     text = out.decode("utf-8", "replace")

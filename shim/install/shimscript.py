@@ -14,7 +14,7 @@ import shlex
 import sys
 
 from shim import errors
-from shim.resolve import SHIM_MARKER
+from shim.resolve import SHIM_MARKER, marker_line
 
 HOME_ENV = "LLM_SHIM_HOME"
 # The line of a shim that sets $LLM_SHIM_HOME (when install ran with it), up to the value.
@@ -92,13 +92,15 @@ def shim_info(path):
     that cannot be read): the inverse of `shim_script`."""
     info = {"version": None, "python": None, "lib": None, "home": None}
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            lines = fh.read(4096).splitlines()
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
     except OSError:
         return info
-    marker = SHIM_MARKER.decode()
-    if len(lines) > 1 and lines[1].startswith(marker):
-        info["version"] = lines[1][len(marker):].split(":", 1)[0].strip() or None
+    lines = head.decode("utf-8", "replace").splitlines()
+    marked = marker_line(head)  # the resolver's rule: line 2 starts with the marker
+    if marked is not None:
+        version = marked[len(SHIM_MARKER):].decode("utf-8", "replace").split(":", 1)[0]
+        info["version"] = version.strip() or None
     if lines and lines[0].startswith("#!") and lines[0] != "#!/bin/sh":
         info["python"] = lines[0][2:].rsplit(" -IS", 1)[0].strip()
     elif len(lines) > 2 and lines[2].startswith("'''exec'"):

@@ -57,7 +57,9 @@ def main(argv=None, stdin=None, stdout=None, environ=None, now=None):
             if theirs:
                 line = theirs + SEP + line
     except Exception as exc:  # never loudly: Claude would show nothing at all
-        if environ.get("LLM_SHIM_DEBUG") == "1":
+        from shim import errors  # only on a failure: the status line stays light
+
+        if errors.debug_enabled(environ):
             import traceback
 
             traceback.print_exception(type(exc), exc, exc.__traceback__)
@@ -205,10 +207,11 @@ def _figures(cfg, environ, now, model_id, agent, given, session_id):
     """{"today_usd", "budget", "block", "snapshots", "error"}, from the cache when it is fresh;
     records `given` snapshots that differ from the ones recorded last."""
     from shim import paths
+    from shim.telemetry import spool
 
     db = paths.database_file()
     key = (CACHE_FORMAT, _stamp(db), _stamp(db + "-wal"),
-           _stamp(os.path.join(paths.spool_dir(), "spool.log")), agent, model_id)
+           _stamp(spool.spool_file()), agent, model_id)
     cache_path = os.path.join(paths.cache_dir(), CACHE_NAME)
     cached = _read_cache(cache_path)
     recorded = cached.get("recorded") or {}
@@ -222,11 +225,13 @@ def _figures(cfg, environ, now, model_id, agent, given, session_id):
         for s in fresh:
             recorded[s["window"]] = (s["used_pct"], s["resets_at"])
     except Exception as exc:
-        if environ.get("LLM_SHIM_DEBUG") == "1":
+        from shim import errors  # only on a failure: the status line stays light
+
+        if errors.debug_enabled(environ):
             raise
         figures = {"error": f"store ? ({type(exc).__name__})"}
     key = (CACHE_FORMAT, _stamp(db), _stamp(db + "-wal"),
-           _stamp(os.path.join(paths.spool_dir(), "spool.log")), agent, model_id)
+           _stamp(spool.spool_file()), agent, model_id)
     _write_cache(cache_path, {"key": key, "at": now, "figures": figures, "recorded": recorded})
     return figures
 

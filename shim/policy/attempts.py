@@ -134,7 +134,7 @@ def run(plan, cfg, environ):
                 f"fallback {index}: {_label(decision)} after {why_previous}"])
             if policies_on:
                 entry_gate = _admit_fallback(decision, request, cfg, environ, number + 1,
-                                             invocation_id, plan.get("team"))
+                                             invocation_id, plan.get("team"), plan.get("alerts"))
                 decision = entry_gate.get("decision") or decision
                 if entry_gate.get("blocked"):
                     number += 1
@@ -211,13 +211,14 @@ def _stdin_replay():
         return None
 
 
-def _admit_fallback(decision, request, cfg, environ, number, invocation_id, team):
+def _admit_fallback(decision, request, cfg, environ, number, invocation_id, team, alerts=None):
     """The gate of a fallback entry (engine.admit_or_open: failing open, or refused).
-    `team`: the plan's team budget hooks (the proxy's; None without team budgets)."""
+    `team`, `alerts`: the plan's team budget and alert hooks (the proxy's; None without
+    team budgets, without alerts)."""
     from shim.policy import engine
 
     return engine.admit_or_open(decision, request, cfg, environ, attempt=number,
-                                invocation_id=invocation_id, team=team)
+                                invocation_id=invocation_id, team=team, alerts=alerts)
 
 
 def after_plain_failure(decision, outcome, cfg):

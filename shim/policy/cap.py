@@ -13,8 +13,6 @@ is kept when it is smaller, and lowered to the reservation otherwise. `0` is a u
 for claude, so a call whose reservation is 0 (no price and no history) is refused instead.
 """
 
-import math
-
 from shim import errors
 
 FLAG = "--max-budget-usd"
@@ -44,7 +42,7 @@ def applies(decision, request, cfg):
 
 def text(usd):
     """`usd` rounded down to six decimals, as claude reads it ("0.1", "0.034512")."""
-    value = math.floor(float(usd) * 1_000_000 + 1e-6) / 1_000_000
+    value = int((float(usd) * 1_000_000 + 1e-6) // 1) / 1_000_000  # floor; math is not loaded
     return f"{value:.6f}".rstrip("0").rstrip(".") if value > 0 else "0"
 
 
@@ -127,7 +125,7 @@ def _number(value):
         number = float(value)
     except ValueError:
         return None
-    return number if number > 0 and math.isfinite(number) else None
+    return number if 0 < number < float("inf") else None
 
 
 def _plain(number):

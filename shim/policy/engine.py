@@ -13,11 +13,14 @@ the catch-up of a stale spool is shim.policy.stale_spool.
 
 Team-scope budgets are judged in PostgreSQL by `team` hooks the caller passes in
 (shim.team.budgets: admit, measure, and settle/release through the gate's `team` key): this
-package never imports shim.team.
+package never imports shim.team. Alerts (`policies.alerts`) are `alerts` hooks passed in the
+same way (shim.alerts.policy_hooks: after_quotas at admission, after_settlement through the
+gate's `alerts` key): this package never imports shim.alerts.
 
 The gate is a plain dict (docs/policies.md): decision, blocked, error, block_reason,
 budget_override, warnings, invocation_id, attempt, reservation_id, rate_event_id, estimate,
-budgets, waited (and `team`, the hooks that settle a team reservation, when one was made).
+budgets, waited (and `team`, the hooks that settle a team reservation, when one was made;
+`alerts`, the alert hooks settlement calls, when they were passed in and this is no dry run).
 """
 
 import os
@@ -51,17 +54,21 @@ def new_gate(decision, invocation_id=None, attempt=1):
             "estimate": None, "budgets": [], "waited": 0.0}
 
 
-def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None, team=None):
+def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None, team=None,
+          alerts=None):
     """Judge `decision` against the budgets and rate limits; reserve its estimated cost.
 
     Returns the gate. A hard budget or a rejecting rate limit sets `blocked` and `error`
     (an errors.Blocked for the proxy to print); nothing is reserved then. `team`: the team
-    budgets' hooks (shim.team.budget_hooks), needed when a budget has scope team.
+    budgets' hooks (shim.team.budget_hooks), needed when a budget has scope team. `alerts`:
+    the alert hooks (shim.alerts.policy_hooks), None when no alert is configured.
     """
     environ = os.environ if environ is None else environ
     gate = new_gate(decision, invocation_id, attempt)
     dry = environ.get(runner.DRY_RUN_ENV) == "1"
     override = environ.get(budgets.OVERRIDE_ENV) == "1"
+    if alerts is not None and not dry:
+        gate["alerts"] = alerts  # settle.finish tells them about the settled spend
     quota_warnings = _judge_quotas(gate, request, cfg, dry, override)
     if gate["blocked"]:
         return gate
@@ -104,10 +111,8 @@ def _judge_quotas(gate, request, cfg, dry, override):
     if not quotas.applicable(cfg, gate["decision"]):
         return []
     judged = quotas.judge(connect(), gate["decision"], request, cfg, clock(), override)
-    if not dry and (cfg.get("policies") or {}).get("alerts"):
-        from shim.alerts import check  # only when alerts are configured
-
-        check.after_quotas(connect(), judged["quotas"], cfg, clock())
+    if gate.get("alerts") is not None:  # passed in only when alerts are configured
+        gate["alerts"].after_quotas(connect(), judged["quotas"], cfg, clock())
     gate["decision"] = judged["decision"]
     if judged["error"] is not None:
         _block(gate, judged["error"])
@@ -118,14 +123,14 @@ def _judge_quotas(gate, request, cfg, dry, override):
 
 
 def admit_or_open(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None,
-                  team=None):
+                  team=None, alerts=None):
     """`admit`, failing open: when the policy machinery itself fails (the database locked past
     its timeout, read-only or damaged), the call runs without its budget check after one
     warning, and is still recorded through the spool (`policies.on_error: passthrough`), or
     is refused (`block`). A budget check must never cost the user their call or its row."""
     try:
         return admit(decision, request, cfg, environ, attempt=attempt,
-                     invocation_id=invocation_id, team=team)
+                     invocation_id=invocation_id, team=team, alerts=alerts)
     except Exception as exc:
         if errors.debug_enabled():
             raise
@@ -200,8 +205,14 @@ def _join(warning):
 def _import_slice(cfg):
     """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
     what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
-    imports.ADMISSION_SECONDS); a stat per log file when nothing changed. Never fatal."""
+    imports.ADMISSION_SECONDS). When nothing changed since the last import (its stamp: a stat
+    per log file and directory, shim.telemetry.importstamp) the import package is not even
+    loaded. Never fatal."""
     try:
+        from shim.telemetry import importstamp
+
+        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect()):
+            return
         from shim.telemetry import imports
 
         imports.refresh(connect(), cfg, bounded=True, what="budget")
@@ -322,11 +333,13 @@ def judge_budgets(conn, decision, request, cfg, now, downgraded=False):
     """{"decision", "estimate", "budgets": [...], "warnings": [...], "error": Blocked|None}."""
     # Team-scope budgets are judged in the team store after these (shim/team/budgets.py).
     applicable = [b for b in budgets.applicable(cfg, decision) if b["scope"] != "team"]
-    if applicable:
+    fixed = budgets.fixed_reservation(applicable) if applicable else None
+    if fixed is not None:  # `reserve_usd`: neither a price nor the recorded costs matter
+        est = {"usd": fixed, "tokens": sum(estimate.tokens(decision, cfg)),
+               "model": estimate.effective_model(decision),
+               "basis": f"reserve_usd {budgets.usd(fixed)}", "history": None}
+    elif applicable:
         est = estimate.estimate(decision, cfg, conn)
-        fixed = budgets.fixed_reservation(applicable)
-        if fixed is not None:
-            est = dict(est, usd=fixed, basis=f"reserve_usd {budgets.usd(fixed)}")
     else:
         est = {"usd": 0.0, "tokens": sum(estimate.tokens(decision, cfg)),
                "model": estimate.effective_model(decision), "basis": "no budget applies"}

@@ -15,7 +15,6 @@ larger of the static guess and the learned figure is reserved; a budget's `reser
 replaces both (engine.judge_budgets). docs/policies.md "Budget guarantee" states the bound.
 """
 
-import math
 
 DEFAULT_OUTPUT_TOKENS = 1000
 DEFAULT_CHARS_PER_TOKEN = 4.0
@@ -134,7 +133,7 @@ def quantile(costs, q=LEARN_QUANTILE):
     if not costs:
         return None
     costs = sorted(costs)
-    rank = math.ceil(q * len(costs) - 1e-9)  # nearest rank: p90 of 3 is the largest
+    rank = -int(-(q * len(costs) - 1e-9) // 1)  # ceil, nearest rank: p90 of 3 is the largest
     return float(costs[min(max(rank, 1), len(costs)) - 1])
 
 

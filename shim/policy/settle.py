@@ -1,18 +1,24 @@
 """Settlement: after the attempt, the gate's reservation gets the actual cost, its rate event
 the real token count, and a rate_limited/overloaded attempt starts a cooldown; an attempt that
 never started gives its reservation back. Team reservations are settled through the gate's
-`team` hooks (passed in at admission: shim/team/budgets.py), never imported from here."""
+`team` hooks (passed in at admission: shim/team/budgets.py), never imported from here; so are
+the alerts told about the settled spend, through the gate's `alerts` hooks (shim.alerts)."""
 
-import sys
-
-from shim import errors
+from shim import attempt
 from shim.policy import estimate, state
 from shim.policy.connection import connect
-from shim.policy.cooldown import COOLDOWN_CLASSES
 
 # Failed attempts that cannot have spent anything when the tool reported no usage.
 NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "binary_missing",
                  "context_too_long")
+
+
+def _cools_down(cls):
+    """A failure class that starts a cooldown (shim.policy.cooldown, loaded only for a failed
+    attempt: a call that went well does not import it)."""
+    from shim.policy.cooldown import COOLDOWN_CLASSES
+
+    return cls in COOLDOWN_CLASSES
 
 
 def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
@@ -21,7 +27,7 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
     if (gate or {}).get("team_reservation_id") and gate.get("team"):  # shim/team/budgets.py
         gate["team"].settle(gate, decision, outcome, cfg, diagnosis, attempt)
     cls = (diagnosis or {}).get("class")
-    needs_cooldown = cls in COOLDOWN_CLASSES
+    needs_cooldown = cls is not None and _cools_down(cls)
     reservation = (gate or {}).get("reservation_id")
     rate_event = (gate or {}).get("rate_event_id")
     if not (reservation or rate_event or needs_cooldown):
@@ -45,11 +51,10 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-            if reservation and (cfg.get("policies") or {}).get("alerts"):
-                from shim.alerts import check  # only when alerts are configured
+            if reservation and gate.get("alerts") is not None:  # passed in at admission
                 from shim.policy import engine
 
-                check.after_settlement(conn, gate, cfg, engine.measure)
+                gate["alerts"].after_settlement(conn, gate, cfg, engine.measure)
         if needs_cooldown:
             from shim.policy import cooldown
 
@@ -85,9 +90,5 @@ def release(gate):
 
 
 def _warn_bookkeeping(exc):
-    if errors.debug_enabled():
-        import traceback
-
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
-    errors.warn("policy", f"{type(exc).__name__}: {exc}",
-                "the call itself is unaffected; its reservation expires on its own")
+    attempt.bookkeeping_warning(exc, "policy",
+                                "the call itself is unaffected; its reservation expires on its own")

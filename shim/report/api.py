@@ -2,7 +2,7 @@
 
 from shim import errors
 from shim.report import periods as periods_mod
-from shim.report import query, summary
+from shim.report import imported, query, summary
 from shim.report.measures import GROUP_KEYS as KEYS
 
 FILTER_KEYS = ("agent", "tool", "model", "source")
@@ -116,6 +116,7 @@ def compute(conn, *, granularity="day", since=None, until=None, group_by=(), fil
         zone_name=periods_mod.zone_name(zone) if zone_text == "local" else zone_text,
         week_starts=week_starts, filters=filters, source=source,
         unpriced=unpriced(conn, periods, sums, group_by, query_filters, use_rollup))
+    imported.annotate(doc, imported.cells(conn, periods, group_by, query_filters), group_by)
     return doc, periods, query_filters
 
 

@@ -45,10 +45,10 @@ def collect(conn, periods, group_by=(), filters=None, *, use_rollup=True):
     sums = {}
     if not periods:
         return sums, "rows"
-    locate = _locator(periods)
+    locate = locator(periods)
     source, statements = _statements(conn, periods, group_by, filters, use_rollup)
     for _, seconds, sql, params in statements:
-        _add_all(sums, locate, seconds, conn.execute(sql, params))
+        add_all(sums, locate, seconds, conn.execute(sql, params))
     return sums, source
 
 
@@ -79,7 +79,7 @@ def _statements(conn, periods, group_by, filters, use_rollup):
     statements = []
     for table, columns in tables(conn).items():
         available = set(columns)
-        if all(_column(k, available) != "NULL" for k in filters):  # else it cannot match
+        if all(group_column(k, available) != "NULL" for k in filters):  # else it cannot match
             statements.append((table, seconds, *_raw_sql(table, available, seconds, lo, hi,
                                                   group_by, filters)))
     return "rows", statements
@@ -111,7 +111,7 @@ def plan(periods):
     return [(table, size, lo // size, hi // size) for table, size, lo, hi in merged]
 
 
-def _column(key, available=None):
+def group_column(key, available=None):
     """The SQL for a group or filter key (a column, or a ROW_KEYS expression)."""
     if key in ROW_KEYS:
         column = ROW_KEYS[key]
@@ -120,18 +120,19 @@ def _column(key, available=None):
     return key if available is None or key in available else "NULL"
 
 
-def _filter_sql(filters):
+def filter_sql(filters):
+    """(WHERE clauses, params) for report filters {column key: [values]} (also sessions)."""
     clauses, params = [], []
     for key in sorted(filters):
         values = filters[key]
-        clauses.append(f"{_column(key)} IN ({', '.join('?' * len(values))})")
+        clauses.append(f"{group_column(key)} IN ({', '.join('?' * len(values))})")
         params += values
     return clauses, params
 
 
 def _rollup_sql(table, lo, hi, group_by, filters):
     sums = ", ".join(f"SUM({m})" for m in MEASURE_NAMES)
-    where, params = _filter_sql(filters)
+    where, params = filter_sql(filters)
     keys = "".join(f", {k}" for k in group_by)
     sql = (f"SELECT bucket{keys}, {sums} FROM {table} "
            f"WHERE {' AND '.join(['bucket >= ?', 'bucket < ?'] + where)} GROUP BY bucket{keys}")
@@ -141,8 +142,8 @@ def _rollup_sql(table, lo, hi, group_by, filters):
 def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})" for m in MEASURE_NAMES)
-    keys = "".join(f", {_column(k, available)}" for k in group_by)
-    where, params = _filter_sql(filters)
+    keys = "".join(f", {group_column(k, available)}" for k in group_by)
+    where, params = filter_sql(filters)
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT {bucket_expression('', seconds)}{keys}, {sums} FROM {table} "
            f"WHERE {' AND '.join(['started_at >= ?', 'started_at < ?'] + where)} "
@@ -150,7 +151,7 @@ def _raw_sql(table, available, seconds, lo, hi, group_by, filters):
     return sql, [lo, hi] + params
 
 
-def _locator(periods):
+def locator(periods):
     """instant -> period index (periods are contiguous and ordered)."""
     starts = [p["start"] for p in periods]
     end = periods[-1]["end"]
@@ -168,7 +169,9 @@ def _locator(periods):
     return locate
 
 
-def _add_all(sums, locate, seconds, rows):
+def add_all(sums, locate, seconds, rows):
+    """Fold bucket rows (bucket, group..., measures) into `sums` per period (the team report
+    folds PostgreSQL's rows with it too)."""
     width = len(MEASURE_NAMES)
     for row in rows:
         index = locate(row[0] * seconds)

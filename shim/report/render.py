@@ -99,8 +99,30 @@ def token_sum(measures, field):
 
 def cells(measures, columns=COLUMNS, amount=money):
     return [cost(measures, amount) if kind == "cost" else token_sum(measures, field)
-            if kind == "tokens" else FORMATTERS[kind](measures[field])
+            if kind == "tokens" else _import_aware(measures, field)
+            or FORMATTERS[kind](measures[field])
             for _, field, kind in columns]
+
+
+IMPORTED = "imp"  # after a count of messages imported from the tools' own logs
+
+
+def _import_aware(measures, field):
+    """The cell of a count or saving that imported rows would misstate, else None: calls
+    add the imported messages (`12 + 340 imp`), attempts leave the import rows (quarter-hour
+    sums, not calls) out, and savings are `-` where only imported usage is behind the cell."""
+    from shim.report import imported
+
+    if not measures.get("imported_rows"):
+        return None
+    if field == "invocations":
+        messages = f"{measures['imported_messages']:,} {IMPORTED}"
+        return f"{measures['invocations']:,} + {messages}" if measures["invocations"] else messages
+    if field == "attempts":
+        return count(imported.shim_attempts(measures))
+    if field in ("savings_usd", "savings_pct") and imported.imported_only(measures):
+        return "-"
+    return None
 
 
 def columns_for(doc):
@@ -179,7 +201,12 @@ def notes(doc, why=None):
         if period.get("clipped"):
             out.append(f"{period['period']}{MARK} counted {clip_text(period)} only (the range "
                        "cuts the period short)")
-    priced = totals["attempts"] - totals["blocked"] - totals["unknown_cost_attempts"]
+    if totals.get("imported_rows"):
+        out.append(f"{IMPORTED}: {totals['imported_messages']:,} messages imported from the "
+                   "tools' own logs (`llm-shim import`), not calls through a shim: they are "
+                   "not in attempts, and no saving is claimed for them (saved: -)")
+    priced = (totals["attempts"] - totals.get("imported_rows", 0) - totals["blocked"]
+              - totals["unknown_cost_attempts"])
     if totals["baseline_attempts"] < priced:
         out.append(f"note: savings are measured on the {totals['baseline_attempts']:,} of "
                    f"{priced:,} priced attempts that have a baseline cost")

@@ -21,16 +21,27 @@ def collect(conn, periods, filters=None):
     columns = set(rollup.columns_of(conn, "attempts"))
     if "session_id" not in columns:
         return []
-    where, params = query._filter_sql({k: v for k, v in (filters or {}).items() if v})
+    where, params = query.filter_sql({k: v for k, v in (filters or {}).items() if v})
     clause = " AND ".join(["session_id IS NOT NULL", "started_at >= ?", "started_at < ?"]
                           + where)
     params = [periods[0]["start"], periods[-1]["end"]] + params
+    per_model = conn.execute(
+        "SELECT session_id, model, MIN(tool), MIN(project), MIN(started_at), "
+        "MAX(IFNULL(ended_at, started_at)), SUM(cost_usd), SUM(cost_usd IS NULL), "
+        "SUM(IFNULL(input_tokens, 0)), SUM(IFNULL(output_tokens, 0)) "
+        f"FROM attempts WHERE {clause} GROUP BY session_id, model", params).fetchall()
+    prompts = conn.execute(
+        f"SELECT session_id, prompt_chars FROM attempts WHERE {clause} "
+        "AND prompt_chars IS NOT NULL ORDER BY started_at DESC", params).fetchall()
+    return fold(per_model, prompts)
+
+
+def fold(per_model, prompts):
+    """The sessions list from (session, model, tool, project, first, last, cost, unknown cost
+    rows, input, output) sums per session and model, and (session, prompt_chars) rows newest
+    first: shared by the local report and the team's (shim/team/report.py)."""
     found = {}
-    for (session, model, tool, project, first, last, cost, unknown, fresh, out) in conn.execute(
-            "SELECT session_id, model, MIN(tool), MIN(project), MIN(started_at), "
-            "MAX(IFNULL(ended_at, started_at)), SUM(cost_usd), SUM(cost_usd IS NULL), "
-            "SUM(IFNULL(input_tokens, 0)), SUM(IFNULL(output_tokens, 0)) "
-            f"FROM attempts WHERE {clause} GROUP BY session_id, model", params):
+    for (session, model, tool, project, first, last, cost, unknown, fresh, out) in per_model:
         item = found.get(session)
         if item is None:
             item = found[session] = {
@@ -45,10 +56,9 @@ def collect(conn, periods, filters=None):
         item["unknown_cost_rows"] += unknown
         item["input_tokens"] += fresh
         item["output_tokens"] += out
-    for session, chars in conn.execute(
-            f"SELECT session_id, prompt_chars FROM attempts WHERE {clause} "
-            "AND prompt_chars IS NOT NULL ORDER BY started_at DESC", params):
-        found[session]["first_prompt_chars"] = chars  # the earliest one is written last
+    for session, chars in prompts:
+        if session in found:
+            found[session]["first_prompt_chars"] = chars  # the earliest one is written last
     out = sorted(found.values(), key=lambda s: -s["cost_usd"])
     for item in out:
         item["duration_s"] = round(item["ended_at"] - item["started_at"], 3)

@@ -18,6 +18,10 @@ first (shim/policy/engine.py), then calls `admit` here, which:
    spend since (ingested rows and local reservations). At the limit, `team.on_unreachable`
    decides: `open` runs the call with a warning, `closed` refuses it.
 
+Imported usage (`llm-shim import`: an IDE's or a daemon's calls) is in the store as rows like
+any other, so it counts; the admission first pushes this machine's import rows still queued
+(the engine has just imported a slice), so they count at once.
+
 `settle` (after the attempt) gives the team reservation its actual cost; `release` drops it.
 Team budgets block or warn (soft); `action: downgrade` is not applied to them.
 """
@@ -103,7 +107,8 @@ def admit(conn, gate, cfg, dry=False, override=False):
         gate["reservation_id"] = _reserve_locally(conn, gate, cfg, at, override)
     try:
         rows = _remote(settings, lambda pgc: _admit_remote(
-            pgc, settings, gate, team_budgets, cfg, at, dry, override))
+            _with_imports(pgc, conn, settings), settings, gate, team_budgets, cfg, at, dry,
+            override))
         _remember(conn, settings["name"], rows, at)
         offline = None
     except errors.ShimError as exc:
@@ -123,6 +128,16 @@ def admit(conn, gate, cfg, dry=False, override=False):
     gate["budgets"] = list(gate.get("budgets") or ()) + rows
     _verdicts(gate, rows, est["usd"], settings, offline, override, dry, at)
     return gate
+
+
+def _with_imports(pgc, conn, settings):
+    """`pgc`, after this machine's queued import rows were pushed through it: imported usage
+    (an IDE's calls) counts against team budgets as soon as it is imported, like it does
+    against local ones, not only after the next background sync."""
+    from shim.team import sync
+
+    sync.push_imports(conn, settings, pgc, settings["timeout"])
+    return pgc
 
 
 def _reserve_locally(conn, gate, cfg, at, override):
@@ -267,8 +282,8 @@ def measure(conn, budget, cfg, now=None):
     now = time.time() if now is None else now
     settings = _settings(cfg)
     try:
-        return _remote(settings, lambda pgc: measure_remote(pgc, settings["name"], budget,
-                                                            cfg, now))
+        return _remote(settings, lambda pgc: measure_remote(
+            _with_imports(pgc, conn, settings), settings["name"], budget, cfg, now))
     except errors.ShimError:
         return _offline_row(conn, settings, budget, cfg, now, None)
 

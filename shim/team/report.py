@@ -2,16 +2,21 @@
 
 The local report (shim/report) sums SQLite per UTC bucket and folds buckets into local periods
 in Python. Here PostgreSQL sums `team_attempts` and `team_counters` per bucket and group with
-the same measures, written for PostgreSQL below, and the same fold (`query._add_all`) and
+the same measures, written for PostgreSQL below, and the same fold (`query.add_all`) and
 document builder (`summary.build`) make the document, so the table, JSON, CSV and HTML are the
 local ones. Integer measures make the team report exactly the sum of the members' reports:
 SQLite's `round(x)` is `trunc(x + 0.5)` away from zero, reproduced here in float8 arithmetic
 (PostgreSQL's own `round(float8)` breaks ties to even).
+
+The row-only keys of the local report work here too: `--source shim|import|all` and `--by
+source` (an import row's invocation id says so, in both tables), `--by branch` (git_branch,
+team schema m002) and `--by session` (with the sessions list, folded by shim/report/sessions).
 """
 
-from shim.report import api, query, summary
+from shim.report import api, imported, query, summary
 from shim.report import periods as periods_mod
-from shim.report.measures import COLUMNS, KEYS, MEASURES
+from shim.report import sessions as sessions_mod
+from shim.report.measures import COLUMNS, GROUP_KEYS, MEASURES, ROW_KEYS
 
 SOURCES = ("team_attempts", "team_counters")
 
@@ -60,14 +65,25 @@ def expressions(available):
     return {name: sql.format(**cols) for name, sql in PG_MEASURES.items()}
 
 
+def key_sql(key, available):
+    """A group or filter key in PostgreSQL: a column, a ROW_KEYS expression (`%` doubled: the
+    statement has parameters), or NULL::text when the table lacks the column."""
+    if key in ROW_KEYS:
+        column = ROW_KEYS[key]
+        if not column.isidentifier():
+            return column.replace("%", "%%")
+        key = column
+    return key if key in available else "NULL::text"
+
+
 def _statement(table, available, seconds, team, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})::bigint" for m in query.MEASURE_NAMES)
-    keys = "".join(f", {k if k in available else 'NULL::text'}" for k in group_by)
+    keys = "".join(f", {key_sql(k, available)}" for k in group_by)
     where = ["team = %s", "started_at >= %s", "started_at < %s"]
     params = [team, lo, hi]
     for key in sorted(filters):
-        where.append(f"{key} = ANY(%s)")
+        where.append(f"{key_sql(key, available)} = ANY(%s)")
         params.append(list(filters[key]))
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, {sums} FROM {table} "
@@ -84,19 +100,46 @@ def collect(pgc, team, periods, group_by=(), filters=None):
         return sums
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for key in (*group_by, *filters):
-        if key not in KEYS:  # names go into the SQL text: only known columns
+        if key not in GROUP_KEYS:  # names go into the SQL text: only known columns
             raise ValueError(key)
     seconds = periods_mod.bucket_seconds(periods) or 1
-    locate = query._locator(periods)
+    locate = query.locator(periods)
     lo, hi = periods[0]["start"], periods[-1]["end"]
     for table in SOURCES:
         available = set(schema.columns(pgc, table))
-        if not all(k in available for k in filters):
+        if any(key_sql(k, available) == "NULL::text" for k in filters):
             continue  # this table cannot match the filter (counters have no project)
         sql, params = _statement(table, available, seconds, team, lo, hi, tuple(group_by),
                                  filters)
-        query._add_all(sums, locate, seconds, pgc.execute(sql, params))
+        query.add_all(sums, locate, seconds, pgc.execute(sql, params))
     return sums
+
+
+def sessions(pgc, team, periods, filters=None):
+    """`--by session`'s list from the team store: shim.report.sessions' sums in PostgreSQL,
+    folded by the same code."""
+    from shim.team import schema
+
+    available = set(schema.columns(pgc, "team_attempts"))
+    if not periods or "session_id" not in available:
+        return []
+    where = ["team = %s", "session_id IS NOT NULL", "started_at >= %s", "started_at < %s"]
+    params = [team, periods[0]["start"], periods[-1]["end"]]
+    for key in sorted(filters or {}):
+        if filters[key]:
+            where.append(f"{key_sql(key, available)} = ANY(%s)")
+            params.append(list(filters[key]))
+    clause = " AND ".join(where)
+    per_model = pgc.execute(
+        "SELECT session_id, model, MIN(tool), MIN(project), MIN(started_at), "
+        "MAX(COALESCE(ended_at, started_at)), SUM(cost_usd), "
+        "SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)::bigint, "
+        "SUM(COALESCE(input_tokens, 0))::bigint, SUM(COALESCE(output_tokens, 0))::bigint "
+        f"FROM team_attempts WHERE {clause} GROUP BY session_id, model", params).fetchall()
+    prompts = pgc.execute(
+        f"SELECT session_id, prompt_chars FROM team_attempts WHERE {clause} "
+        "AND prompt_chars IS NOT NULL ORDER BY started_at DESC", params).fetchall()
+    return sessions_mod.fold(per_model, prompts)
 
 
 def has_rows(pgc, team):
@@ -121,7 +164,31 @@ def compute(pgc, team, *, granularity="day", since=None, until=None, group_by=()
         periods, sums, group_by=group_by, granularity=granularity, zone=zone,
         zone_name=periods_mod.zone_name(zone) if zone_text == "local" else zone_text,
         week_starts=week_starts, filters=filters, source="rows")
+    imported.annotate(doc, imported_cells(pgc, team, periods, group_by, query_filters),
+                      group_by)
     return doc, periods, query_filters
+
+
+def imported_cells(pgc, team, periods, group_by, filters):
+    """shim.report.imported.cells over the team store: import rows and their messages."""
+    from shim.team import schema
+
+    available = set(schema.columns(pgc, "team_attempts"))
+    if not periods or "entry_count" not in available:
+        return {}
+    seconds = periods_mod.bucket_seconds(periods) or 1
+    keys = "".join(f", {key_sql(k, available)}" for k in group_by)
+    # LIKE, not a key range: a PostgreSQL collation may order punctuation its own way
+    where = ["team = %s", "invocation_id LIKE %s", "started_at >= %s", "started_at < %s"]
+    params = [team, imported.LOW + "%", periods[0]["start"], periods[-1]["end"]]
+    for key in sorted(filters):
+        where.append(f"{key_sql(key, available)} = ANY(%s)")
+        params.append(list(filters[key]))
+    group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
+    sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, count(*)::bigint, "
+           f"SUM(COALESCE(entry_count, 0))::bigint FROM team_attempts "
+           f"WHERE {' AND '.join(where)} GROUP BY {group}")
+    return imported.fold(periods, seconds, pgc.execute(sql, params))
 
 
 def breakdown(pgc, team, periods, key, filters):
@@ -152,6 +219,8 @@ def team_report(settings, cfg=None, *, granularity, since, until, group_by, filt
             by_model = breakdown(conn, settings["name"], periods, "model", query_filters)
             by_agent = breakdown(conn, settings["name"], periods, "agent", query_filters)
         empty = not doc["rows"] and not has_rows(conn, settings["name"])
+        if "session" in group_by:
+            doc["sessions"] = sessions(conn, settings["name"], periods, query_filters)
     except pg.psycopg().Error as exc:
         raise pg.classify(exc, settings) from None
     finally:

@@ -16,6 +16,11 @@ Tables (every row carries the team's name, so one database can hold several team
 * `team_spend` (view): what team budgets sum, over both tables.
 * `team_reservations`: team-budget reservations (shim/team/budgets.py).
 * `team_machines`: one row per member machine: host, last sync, rows pushed.
+
+m002 adds the attempts columns the local store gained since (route_score, and the import
+columns source, git_branch, git_head, entry_count), so `report --team --by branch` and the
+import rows' bookkeeping reach the store; an existing store is altered in place (adding a
+nullable column rewrites nothing).
 """
 
 SCHEMA_TABLE = "llm_shim_team_schema"
@@ -142,7 +147,16 @@ def m001_team_store(conn):
         )""")
 
 
-MIGRATIONS = [m001_team_store]
+def m002_import_columns(conn):
+    """The attempts columns added locally by m007 (route_score) and m011 (source, git_branch,
+    git_head, entry_count). Frozen: a later local column is a new team migration."""
+    for column, kind in (("route_score", "double precision"), ("source", "text"),
+                         ("git_branch", "text"), ("git_head", "text"),
+                         ("entry_count", "bigint")):
+        conn.execute(f"ALTER TABLE team_attempts ADD COLUMN IF NOT EXISTS {column} {kind}")
+
+
+MIGRATIONS = [m001_team_store, m002_import_columns]
 LATEST = len(MIGRATIONS)
 
 

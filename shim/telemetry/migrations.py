@@ -20,7 +20,7 @@ ATTEMPT_COLUMNS = (
     "prompt_text", "response_text", "shim_version", "usage_source", "route_score",
 )
 
-# Columns added by m011 (not in ATTEMPT_COLUMNS, which is also the team store's schema):
+# Columns added by m011 (not in ATTEMPT_COLUMNS; the team store has both, team schema m002):
 # `source` 'import' for a row `llm-shim import` read from a tool's own logs (NULL: a shim call),
 # the git branch and HEAD of the cwd at call time (or the transcript's gitBranch), and for an
 # import row the number of log entries summed into it.

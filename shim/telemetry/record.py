@@ -20,13 +20,14 @@ import sys
 import time
 
 from shim import __version__, paths, safefs
+from shim.tools import BUILTIN_TOOLS
 
 RECORD_VERSION = 1
 PRIVACY_MODES = ("metadata", "full", "off")
 PROJECT_MODES = ("full", "hash", "omit")
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
               "reasoning_tokens")
-HARVESTABLE = ("claude", "codex", "llm")
+HARVESTABLE = BUILTIN_TOOLS  # each built-in tool has a harvester (shim/telemetry/harvest)
 SALT_NAME = "salt"
 SALT_BYTES = 32
 
@@ -47,11 +48,13 @@ def privacy_mode(cfg, agent):
     return mode if mode in PRIVACY_MODES else "metadata"
 
 
-def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ):
+def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ, memo=None):
     """The spool record of one attempt (a dict of literals), or a counter record in `off` mode.
 
     `outcome` keys: exit_code, started_at, ended_at, usage (tap result or None), failure_class,
     blocked, block_reason, budget_override, prompt_text, response_text; optional session_id.
+    `memo`: a dict kept for one call, so its start line and its records read the git state
+    and hash the prompt once (see `_once`).
     """
     usage = outcome.get("usage") or None
     known = has_usage(usage)
@@ -99,14 +102,14 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
             "baseline_model": decision.get("baseline_model") if decision.get("changed") else None,
             "baseline_cost_usd": None,
             "session_id": session_id,
-            "project": _project(cfg, cwd),
+            "project": recorded_project(cfg, cwd, memo),
             "blocked": blocked, "block_reason": outcome.get("block_reason"),
             "budget_override": 1 if outcome.get("budget_override") else 0,
             "usage_source": "stream" if known else None,
             "shim_version": __version__,
-            **git_state(cwd),
+            **git_fields(cfg, _once(memo, ("git", cwd), git_state, cwd), memo),
         }
-        record.update(_prompt_fields(mode, decision, outcome))
+        record.update(_prompt_fields(mode, decision, outcome, memo))
     parts = (usage or {}).get("parts")
     if known and parts:
         record["usage_parts"] = [dict(p) for p in parts]
@@ -116,7 +119,7 @@ def make_attempt(decision, outcome, cfg, *, invocation_id, attempt, cwd, environ
     return record
 
 
-def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=None):
+def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=None, memo=None):
     """The *start line* of an attempt, appended just before the tool starts: what ingestion
     records as a `killed` attempt if no end record ever follows (the shim was SIGKILLed) and
     the shim's process is gone (shim.telemetry.starts). `record` is that attempt, already
@@ -125,7 +128,7 @@ def make_start(decision, cfg, *, invocation_id, attempt, cwd, environ, prompt=No
     rec = make_attempt(decision, {"exit_code": None, "started_at": now, "ended_at": now,
                                   "failure_class": "killed", "prompt_text": prompt},
                        cfg, invocation_id=invocation_id, attempt=attempt, cwd=cwd,
-                       environ=environ)
+                       environ=environ, memo=memo)
     return {"v": RECORD_VERSION, "kind": "start", "invocation_id": invocation_id,
             "attempt": int(attempt), "started_at": now, "host": host_name(), "pid": os.getpid(),
             "record": rec}
@@ -140,14 +143,25 @@ def host_name():
         return None
 
 
-def _prompt_fields(mode, decision, outcome):
+def _once(memo, key, compute, arg):
+    """compute(arg), remembered in `memo` (one call's) when given: the git state and salted
+    hashes do not change between an attempt's start line and its record. A failure (an
+    exception) is not remembered."""
+    if memo is None:
+        return compute(arg)
+    if key not in memo:
+        memo[key] = compute(arg)
+    return memo[key]
+
+
+def _prompt_fields(mode, decision, outcome, memo=None):
     prompt = outcome.get("prompt_text")
     chars = len(prompt) if isinstance(prompt, str) else decision.get("prompt_chars")
     fields = {"prompt_chars": chars, "prompt_hash": None, "prompt_text": None,
               "response_text": None}
     if isinstance(prompt, str) and prompt:
         try:
-            fields["prompt_hash"] = salted_hash(prompt)
+            fields["prompt_hash"] = _once(memo, ("hash", prompt), salted_hash, prompt)
         except OSError:
             pass  # no salt, no hash: never a reason to fail the call
     if mode == "full":
@@ -162,16 +176,36 @@ def _prompt_fields(mode, decision, outcome):
     return fields
 
 
-def _project(cfg, cwd):
+def recorded_project(cfg, cwd, memo=None):
+    """The `project` a record carries for `cwd` under policies.project (full, hash, omit)."""
     mode = (cfg.get("policies") or {}).get("project") or "full"
     if mode == "omit" or not cwd:
         return None
     if mode == "hash":
         try:
-            return "sha256:" + salted_hash(cwd)[:16]
+            return "sha256:" + _once(memo, ("hash", cwd), salted_hash, cwd)[:16]
         except OSError:
             return None
     return cwd
+
+
+def git_fields(cfg, state, memo=None):
+    """{"git_branch", "git_head"} under `policies.project`: a branch name says what the
+    project is as much as its path does (omit: both None; hash: each hashed like the path)."""
+    return {key: private_git(cfg, value, memo) for key, value in state.items()}
+
+
+def private_git(cfg, value, memo=None):
+    """A git branch or HEAD as `policies.project` allows it to be stored."""
+    mode = (cfg.get("policies") or {}).get("project") or "full"
+    if value is None or mode == "full":
+        return value
+    if mode == "hash":
+        try:
+            return "sha256:" + _once(memo, ("hash", value), salted_hash, value)[:16]
+        except OSError:
+            return None
+    return None
 
 
 GIT_MAX_DEPTH = 40
@@ -275,13 +309,13 @@ def _harvest(decision, outcome, cfg, known, model, cwd, environ, session_id):
         # claude >= 2.1.234 writes its transcripts under this name instead of the cwd's
         "claude_project_dir_name": environ.get("CLAUDE_CODE_PROJECT_DIR_NAME") or None,
         "codex_home": environ.get("CODEX_HOME") or os.path.join(home, ".codex"),
-        "llm_user_path": environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home),
+        "llm_user_path": environ.get("LLM_USER_PATH") or llm_default_dir(environ, home),
         "session_id": session_id,
         "oneshot": decision.get("mode") == "oneshot",  # one session: see harvest.select_sessions
     }
 
 
-def _llm_default_dir(environ, home):
+def llm_default_dir(environ, home):
     """click.get_app_dir("io.datasette.llm"), which llm uses when LLM_USER_PATH is unset."""
     if sys.platform == "darwin":
         return os.path.join(home, "Library", "Application Support", "io.datasette.llm")

@@ -13,7 +13,7 @@ to the spool; the end record follows when the tool is done. Ingestion pairs them
 
 `KILLED_AFTER` leaves time for another ingester that holds the end record to commit it; if a
 real end record still arrives after its call was recorded as killed, it replaces that row
-(ingest._commit). An exclusive flock on the spool directory serialises ingesters over
+(shim.telemetry.ingest). An exclusive flock on the spool directory serialises ingesters over
 `starts.log` (writers never take it: they lock their own descriptor of spool.log).
 
 Not on the hot path (only ingestion imports it).

@@ -8,16 +8,54 @@ connection. Connections are in autocommit mode: writers use `transaction()` (BEG
 
 import fcntl
 import os
+import sys
 import time
-
-# The C module itself: `sqlite3` (its dbapi2) also imports datetime and collections for default
-# adapters and converters that nothing here uses (no detect_types, no date values), ~8 ms of a
-# gated shim call. Same connect, Row and exception classes (dbapi2 re-exports them).
-import _sqlite3 as sqlite3
 
 from shim import errors, paths, safefs
 from shim.telemetry import migrations
 from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
+
+def _load_sqlite():
+    """The C module `_sqlite3` itself: `sqlite3` (its dbapi2) also imports datetime and
+    collections for default adapters and converters that nothing here uses (no detect_types,
+    no date values), ~8 ms of a gated shim call. Same connect, Row and exception classes
+    (dbapi2 re-exports them).
+
+    `_sqlite3` itself (3.11+) takes `functools.lru_cache` for its statement cache, and
+    `functools` imports `collections` (~4 ms of a gated call, for a namedtuple only
+    `cache_info()` uses). When nothing has imported functools yet, it is handed a module
+    whose `lru_cache` builds the same C cache (`_functools._lru_cache_wrapper`, which is what
+    functools.lru_cache returns), only for the length of that import: the real functools
+    loads as usual for whoever imports it later."""
+    if "functools" in sys.modules or "_sqlite3" in sys.modules:
+        import _sqlite3
+        return _sqlite3
+    try:
+        from _functools import _lru_cache_wrapper
+    except ImportError:
+        import _sqlite3
+        return _sqlite3
+
+    def lru_cache(maxsize=128, typed=False):
+        size = max(0, maxsize) if isinstance(maxsize, int) else maxsize
+        return lambda function: _lru_cache_wrapper(function, size, typed, tuple)
+
+    stand_in = type(sys)("functools")
+    stand_in.lru_cache = lru_cache
+    sys.modules["functools"] = stand_in
+    try:
+        import _sqlite3
+    except Exception:  # a later CPython wants more of functools: take the real one
+        _sqlite3 = None
+    finally:
+        if sys.modules.get("functools") is stand_in:
+            del sys.modules["functools"]
+    if _sqlite3 is None:
+        import _sqlite3
+    return _sqlite3
+
+
+sqlite3 = _load_sqlite()
 
 DEFAULT_TIMEOUT = 5.0
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).

@@ -176,7 +176,7 @@ def _hint(text):
 def _int(value):
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         return 0
 
 

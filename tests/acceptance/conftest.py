@@ -11,7 +11,8 @@ Fixtures (details and examples in docs/acceptance.md):
 A test skips, with the reason printed in the summary, only when the real CLIs could not be
 installed because a registry is unreachable, or when this machine cannot create a network
 namespace. Helper modules live next to this file and are importable by their plain names
-(`import pty_driver`, `import hermetic`...) because this conftest puts this directory on sys.path.
+(`import hermetic`, `import realclis`...) because this conftest puts this directory on sys.path;
+the pty driver, shared with the watch tests, is `tests.support.pty_driver`.
 When a test using real_env fails, the stub's request log is added to its report.
 """
 

@@ -58,7 +58,8 @@ class RealClis:
         found = []
         modules = self.cache / "npm" / "node_modules"
         for package, key in (("@anthropic-ai/claude-code", "CLAUDE_CODE_VERSION"),
-                             ("@openai/codex", "CODEX_VERSION")):
+                             ("@openai/codex", "CODEX_VERSION"),
+                             ("ccusage", "CCUSAGE_VERSION")):  # the import comparison
             have = _package_version(modules / package / "package.json")
             if have != self.versions[key]:
                 found.append(f"{package} is {have or 'not installed'}, want {self.versions[key]}")
@@ -66,7 +67,7 @@ class RealClis:
             pattern = f"{self.cache}/llm-venv/lib/python*/site-packages/{dist}-{self.versions[key]}.dist-info"
             if not glob.glob(pattern):
                 found.append(f"{dist}=={self.versions[key]} is not in {self.cache / 'llm-venv'}")
-        for binary in (self.claude, self.codex, self.llm):
+        for binary in (self.claude, self.codex, self.llm, self.bin_dir / "ccusage"):
             if not os.access(binary, os.X_OK):
                 found.append(f"{binary} is missing")
         return found

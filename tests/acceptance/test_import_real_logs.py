@@ -1,22 +1,28 @@
 """`llm-shim import` on what the REAL claude and codex write (against the stub): per day and
 model the input, output and cache tokens equal `ccusage daily --offline --json` and what the
-CLIs themselves reported. Skips when ccusage is not installed (install/realclis.sh)."""
+CLIs themselves reported. Skips only when ccusage could not be installed (registry
+unreachable); a missing or other-version ccusage after npm=ok fails."""
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
+
+from tests.support import ccusage
 
 pytestmark = pytest.mark.acceptance
 
 
 def _ccusage(real_env):
-    path = real_env.clis.bin_dir / "ccusage"
-    if not os.access(path, os.X_OK) or shutil.which("node") is None:
-        pytest.skip(f"ccusage is not installed at {path} (bash install/realclis.sh)")
-    return str(path)
+    """The pinned ccusage of the realclis cache: skip only when its registry was unreachable;
+    fail when the install said npm=ok yet it is missing or at another version."""
+    found = ccusage.locate(cache=real_env.clis.cache)
+    if found["path"] is None:
+        if found["skip"]:
+            pytest.skip(found["reason"])
+        pytest.fail(found["reason"])
+    return found["path"]
 
 
 def test_import_of_real_transcripts_and_rollouts_equals_ccusage(real_env, stub):

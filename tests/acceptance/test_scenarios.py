@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import pty_driver
+from tests.support import pty_driver
 import scenario_kit as kit
 from stub_server import DEFAULT_REPLY, DEFAULT_USAGE
 

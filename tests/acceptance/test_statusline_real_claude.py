@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-import pty_driver
+from tests.support import pty_driver
 
 pytestmark = pytest.mark.acceptance
 # Our line: "<agent> · <model display name> · session $x · today $y" (docs/plans.md).

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import hermetic
-import pty_driver
+from tests.support import pty_driver
 from stub_server import DEFAULT_REPLY
 
 pytestmark = pytest.mark.acceptance

@@ -88,9 +88,9 @@ def test_no_generic_section_passes_through(config):
 
 
 def test_failure_patterns_from_yaml(gemini_cfg):
-    assert adapters.classify_failure("gemini", "Error: RESOURCE_EXHAUSTED (429)", gemini_cfg) == "rate_limited"
-    assert adapters.classify_failure("gemini", "daily quota exceeded", gemini_cfg) == "quota"
-    assert adapters.classify_failure("gemini", "all good", gemini_cfg) is None
+    assert adapters.match_failure("gemini", "Error: RESOURCE_EXHAUSTED (429)", gemini_cfg)[0] == "rate_limited"
+    assert adapters.match_failure("gemini", "daily quota exceeded", gemini_cfg)[0] == "quota"
+    assert adapters.match_failure("gemini", "all good", gemini_cfg)[0] is None
 
 
 @pytest.mark.parametrize("tool, text, expected", [
@@ -108,7 +108,7 @@ def test_failure_patterns_from_yaml(gemini_cfg):
     ("llm", "Hello from stub.", None),
 ])
 def test_builtin_failure_patterns(cfg, tool, text, expected):
-    assert adapters.classify_failure(tool, text, cfg) == expected
+    assert adapters.match_failure(tool, text, cfg)[0] == expected
 
 
 def test_yaml_tool_routes_with_tiers(config):

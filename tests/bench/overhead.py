@@ -10,6 +10,7 @@
 
 Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
   .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
+                                           [--base ../main]   (base vs this tree, interleaved)
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
 The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
@@ -30,13 +31,15 @@ sys.path.insert(0, REPO)
 
 
 def _spawn_wait(argv, env):
+    """(wall seconds, CPU seconds): CPU is user + system of the process and the children it
+    waited for (os.wait4), less sensitive to the load of a shared machine than wall time."""
     t0 = time.perf_counter()
     pid = os.posix_spawn(argv[0], argv, env)
-    _, status = os.waitpid(pid, 0)
+    _, status, usage = os.wait4(pid, 0)
     elapsed = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"benchmark: {argv} failed with {os.waitstatus_to_exitcode(status)}")
-    return elapsed
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def main():
@@ -46,6 +49,9 @@ def main():
     parser.add_argument("--prompt", default=None,
                         help="call with -p PROMPT (a one-shot call the router scores)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--base", default=None, metavar="CHECKOUT",
+                        help="also (b) and (e) through another checkout's code (say main's "
+                             "worktree), interleaved with these: b_base, e_base")
     opts = parser.parse_args()
     extra = ["-p", opts.prompt] if opts.prompt is not None else []
 
@@ -61,11 +67,7 @@ def main():
         real = os.path.join(real_dir, "claude")
         with open(real, "w") as fh:
             fh.write("#!/bin/sh\nexit 0\n")
-        shim = os.path.join(shim_dir, "claude")
-        with open(shim, "w") as fh:
-            fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
-                     f"sys.path[:0] = {[REPO] + site!r}\n"
-                     "from shim.entry import main\nsys.exit(main())\n")
+        shim = _launcher(shim_dir, python, [REPO] + site)
         bash_shim = os.path.join(bash_dir, "claude")
         with open(bash_shim, "w") as fh:
             fh.write('#!/usr/bin/env bash\nPATH="${PATH#*:}" exec "$(command -v claude)" "$@"\n')
@@ -93,22 +95,46 @@ def main():
             "d_python_floor": ([python, "-I", "-S", "-c", "pass"], env),
             "e_shim_gated": ([shim] + extra, gated_env),
         }
+        if opts.base:  # the same cases through another checkout, each with its own state
+            base_dir = os.path.join(work, "shims-base")
+            os.makedirs(base_dir)
+            base_shim = _launcher(base_dir, python, [os.path.abspath(opts.base)] + site)
+            base_env = dict(env, PATH=os.pathsep.join([base_dir, real_dir, "/usr/bin", "/bin"]),
+                            LLM_SHIM_HOME=os.path.join(work, "lsh-base"))
+            base_gated = dict(base_env, LLM_SHIM_HOME=os.path.join(work, "lsh-base-gated"))
+            shutil.copytree(gated_env["LLM_SHIM_HOME"], base_gated["LLM_SHIM_HOME"])
+            cases["b_base"] = ([base_shim] + extra, base_env)
+            cases["e_base"] = ([base_shim] + extra, base_gated)
         for argv, e in cases.values():  # warm caches (config cache, page cache)
             _spawn_wait(argv, e)
             _spawn_wait(argv, e)
         times = {name: [] for name in cases}
+        cpu = {name: [] for name in cases}
         for _ in range(opts.runs):  # interleaved, so load changes hit every case alike
             for name, (argv, e) in cases.items():
-                times[name].append(_spawn_wait(argv, e))
+                wall, used = _spawn_wait(argv, e)
+                times[name].append(wall)
+                cpu[name].append(used)
         med = {name: statistics.median(ts) * 1000 for name, ts in times.items()}
+        med_cpu = {name: statistics.median(ts) * 1000 for name, ts in cpu.items()}
         spool = os.path.join(env["LLM_SHIM_HOME"], "spool", "spool.log")
         recorded = sum(1 for _ in open(spool)) if os.path.exists(spool) else 0
         result = {
             "runs": opts.runs,
             "median_ms": {k: round(v, 2) for k, v in med.items()},
+            "cpu_median_ms": {k: round(v, 2) for k, v in med_cpu.items()},
+            "cpu_ratio_b_over_d": round(med_cpu["b_shim"] / med_cpu["d_python_floor"], 2),
+            "cpu_ratio_e_over_d": round(med_cpu["e_shim_gated"] / med_cpu["d_python_floor"], 2),
+            "load": _load(),
             "ratio_b_over_d": round(med["b_shim"] / med["d_python_floor"], 2),
             "ratio_e_over_d": round(med["e_shim_gated"] / med["d_python_floor"], 2),
             "gate_added_ms": round(med["e_shim_gated"] - med["b_shim"], 2),
+            **({"base": opts.base,
+                "base_ratio_b_over_d": round(med["b_base"] / med["d_python_floor"], 2),
+                "base_ratio_e_over_d": round(med["e_base"] / med["d_python_floor"], 2),
+                "base_cpu_ratio_b_over_d": round(med_cpu["b_base"] / med_cpu["d_python_floor"], 2),
+                "base_cpu_ratio_e_over_d": round(med_cpu["e_base"] / med_cpu["d_python_floor"],
+                                                 2)} if opts.base else {}),
             "shim_added_ms": round(med["b_shim"] - med["a_direct"], 2),
             "telemetry_lines_recorded": recorded,
             "python": python,
@@ -121,12 +147,38 @@ def main():
         print(json.dumps(result, indent=2))
     else:
         for name, value in result["median_ms"].items():
-            print(f"{name:16} {value:8.2f} ms")
+            print(f"{name:16} {value:8.2f} ms   CPU {result['cpu_median_ms'][name]:8.2f} ms")
         print(f"(b)/(d) = {result['ratio_b_over_d']}  (target <= 2.5); shim adds "
               f"{result['shim_added_ms']} ms; telemetry lines recorded: {recorded}")
         print(f"(e)/(d) = {result['ratio_e_over_d']}  (target <= 2.5); the gate adds "
               f"{result['gate_added_ms']} ms")
+        print(f"CPU: (b)/(d) = {result['cpu_ratio_b_over_d']}, (e)/(d) = "
+              f"{result['cpu_ratio_e_over_d']}; load average {result['load']}")
+        if opts.base:
+            print(f"base {opts.base}: (b)/(d) = {result['base_ratio_b_over_d']}, (e)/(d) = "
+                  f"{result['base_ratio_e_over_d']}; CPU {result['base_cpu_ratio_b_over_d']}, "
+                  f"{result['base_cpu_ratio_e_over_d']}")
     return 0
+
+
+def _launcher(directory, python, path):
+    """A `claude` shim shaped like the installed ones (#!python -IS), running the code in
+    `path` (a checkout first, then the site-packages)."""
+    shim = os.path.join(directory, "claude")
+    with open(shim, "w") as fh:
+        fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
+                 f"sys.path[:0] = {path!r}\n"
+                 "from shim.entry import main\nsys.exit(main())\n")
+    os.chmod(shim, 0o755)
+    return shim
+
+
+def _load():
+    try:
+        with open("/proc/loadavg") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ sys.path.insert(0, REPO)
 
 from tests.support import fakes  # noqa: E402
 from tests.support.launchers import write_launcher  # noqa: E402
-from tests.team.conftest import DIME_CALL, DIME_MODEL, Server, _pg_bin  # noqa: E402
+from tests.support.postgres import DIME_CALL, DIME_MODEL, Server, pg_bin  # noqa: E402
 
 
 def seed(count):
@@ -69,7 +69,7 @@ def main():
     parser.add_argument("--calls", type=int, default=7)
     parser.add_argument("--pause", type=float, default=1.0)
     args = parser.parse_args()
-    bindir = _pg_bin()
+    bindir = pg_bin()
     if bindir is None:
         sys.exit("no PostgreSQL binaries (install/test-deps.sh)")
     server = Server(bindir)
@@ -91,6 +91,16 @@ def main():
                   f"({stats['sent'] / seconds:,.0f} rows/s)")
             seconds, _ = timed(lambda: sync.push(conn, settings))
             print(f"sync with nothing new: {seconds * 1000:.1f} ms")
+            if hasattr(sync, "GONE"):  # the outbox queues updates (not on older code)
+                # What a machine pays once after upgrading: every row re-sent, none changed.
+                conn.execute("UPDATE team_sync_state SET value = '' WHERE key = 'shape'")
+                seconds, stats = timed(lambda: sync.push(conn, settings))
+                print(f"re-send of {stats['sent']} unchanged rows (once after an upgrade): "
+                      f"{seconds:.2f}s, {stats['updated']} updated")
+                conn.execute("UPDATE attempts SET output_tokens = output_tokens + 1 "
+                             "WHERE rowid % 100 = 0")
+                seconds, stats = timed(lambda: sync.push(conn, settings))
+                print(f"sync of {stats['updated']} changed rows: {seconds * 1000:.1f} ms")
             pgc = pg.connect(settings)
             for label, fn in (
                     ("local report --monthly --by model",

@@ -1,43 +1,5 @@
-"""Helpers for the configuration tests: write YAML files and find the line a text is on."""
+"""Helpers for the configuration tests: write YAML files and find the line a text is on
+(defined in tests/support/configfiles.py, shared with the `config` command tests)."""
 
-import os
-import textwrap
-
-import pytest
-
-from shim import paths
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT = paths.embedded_default_config()
-
-
-def line_of(text, needle, occurrence=1):
-    """1-based line of the `occurrence`-th line containing `needle` (so tests never hard-code lines)."""
-    seen = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            seen += 1
-            if seen == occurrence:
-                return number
-    raise AssertionError(f"{needle!r} not in the text")
-
-
-@pytest.fixture
-def write_yaml(tmp_path):
-    """write_yaml(relative_path, text) -> absolute path; text is dedented."""
-
-    def write(relative, text):
-        path = tmp_path / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-        return str(path)
-
-    return write
-
-
-@pytest.fixture
-def user_file(isolated_env):
-    """Path of the user config file under the isolated LLM_SHIM_HOME (not created)."""
-    path = paths.user_config_file()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    return path
+from tests.support import REPO  # noqa: F401
+from tests.support.configfiles import DEFAULT, line_of, user_file, write_yaml  # noqa: F401

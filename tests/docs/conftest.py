@@ -1,6 +1,6 @@
 """Fixtures for the docs tests: the checkout, the docs' text, and the install fixtures reused.
 
-`prebuilt_lib` and `cli` come from tests/install/conftest.py so that the completion-install
+`prebuilt_lib` and `cli` come from tests/support/install.py so that the completion-install
 tests skip the ~0.3 s private-copy build, like the install tests do.
 """
 
@@ -8,9 +8,6 @@ import glob
 import os
 
 import pytest
-
-from tests.install.conftest import (  # noqa: F401  (fixtures)
-    _session_lib, cli, prebuilt_lib, require_shell, run_shell)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOCS = os.path.join(REPO, "docs")

@@ -9,10 +9,6 @@ import os
 
 import pytest
 
-# The install tests' fixtures: in-process CLI runs and a prebuilt private code copy.
-from tests.install.conftest import (  # noqa: F401
-    _session_lib, cli, prebuilt_lib, require_shell, run_shell)
-
 from shim import paths
 
 VERSION_TOOL = """#!/bin/sh

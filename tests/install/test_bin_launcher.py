@@ -12,7 +12,7 @@ import pytest
 
 from shim import __version__
 from shim.install import shimdir
-from tests.install.conftest import REPO
+from tests.support import REPO
 
 LAUNCHER = os.path.join(REPO, "bin", "llm-shim")
 

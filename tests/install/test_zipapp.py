@@ -45,7 +45,9 @@ def test_shims_survive_deleting_the_zipapp_and_its_extraction(
     shims = isolated_env["shim_home"] / "shims"
     first_line = (shims / "claude").read_text().splitlines()[0]
     assert first_line == f"#!{shimscript.base_python()} -IS"
-    env = {"HOME": str(isolated_env["home"]), "PATH": "/usr/bin:/bin"}
+    # LLM_SHIM_LEARN=0: a first sight of the fake claude would relearn its grammar in the
+    # background (`claude --help`), a call the fake records at random times.
+    env = {"HOME": str(isolated_env["home"]), "PATH": "/usr/bin:/bin", "LLM_SHIM_LEARN": "0"}
     version = subprocess.run([str(shims / "llm-shim"), "version"], env=env,
                              capture_output=True, text=True, timeout=30)
     assert version.returncode == 0, version.stderr

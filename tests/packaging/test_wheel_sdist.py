@@ -83,8 +83,10 @@ def _install_and_route(llm_shim, venv_dir, tmp_path, fake_cli):
     assert not os.path.exists(llm_shim)
 
     real = fake_cli("claude")
+    # LLM_SHIM_LEARN=0: a first sight of the fake claude would relearn its grammar in the
+    # background (`claude --help`), a call the fake records at random times.
     call_env = _user_env(home, PATH=f"{shims}:{real.path.parent}:/usr/bin:/bin",
-                         LLM_SHIM_AGENT="auto")
+                         LLM_SHIM_AGENT="auto", LLM_SHIM_LEARN="0")
     call = subprocess.run(["claude", "-p", PROMPT], env=call_env, capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert call.returncode == 0, call.stderr

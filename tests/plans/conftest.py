@@ -1,10 +1,9 @@
-"""Fixtures for the plan tests: the policy tests' shims in front of fake CLIs."""
+"""Fixtures for the plan tests (the policy tests' `shim_env`, shims in front of fake CLIs, comes
+from tests/support/shim_env.py)."""
 
 import time
 
 import pytest
-
-from tests.policy.conftest import shim_env  # noqa: F401  (a fixture)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """`llm-shim install --statusline` writes Claude Code's statusLine; `uninstall` puts the
-settings file back byte for byte (tests/install's fixtures: in-process CLI, temp HOME)."""
+settings file back byte for byte (the fixtures of tests/support/install.py: in-process CLI,
+temp HOME)."""
 
 import json
 import os
@@ -8,7 +9,6 @@ import pytest
 
 from shim import paths
 from shim.install import state
-from tests.install.conftest import _session_lib, cli, prebuilt_lib, repo  # noqa: F401
 
 # Key order, spacing and a trailing space a JSON round trip would not keep.
 ORIGINAL = (b'{\n    "model": "opus",\n    "statusLine": {"type": "command", '

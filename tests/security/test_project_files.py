@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from tests.policy.conftest import TEN_CENTS_MODEL
+from tests.support.shim_env import TEN_CENTS_MODEL
 
 DIME_CALL = ["claude", "-p", "hi", "--model", "dime-model", "--output-format", "json"]
 CAP = {"scope": "global", "period": "day", "limit": {"usd": 0.05, "type": "hard"}}

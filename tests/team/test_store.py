@@ -31,8 +31,9 @@ def test_machines_connecting_at_once_migrate_exactly_once(pg_db, pg):
         assert proc.returncode == 0, err
         assert out.strip() == b"0"
     assert schema.version(pg) == schema.LATEST
-    assert pg.execute(f"SELECT version, name FROM {schema.SCHEMA_TABLE}").fetchall() == [
-        (1, "m001_team_store")]
+    assert pg.execute(f"SELECT version, name FROM {schema.SCHEMA_TABLE} "
+                      "ORDER BY version").fetchall() == [
+        (1, "m001_team_store"), (2, "m002_import_columns")]
     tables = {r[0] for r in pg.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")}
     assert {"team_attempts", "team_counters", "team_spend", "team_reservations",

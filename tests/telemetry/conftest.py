@@ -6,74 +6,13 @@ LLM_SHIM_HOME, so the spool, the database and the salt are private to the test.
 
 import json
 import os
-import time
 from datetime import datetime, timezone
 
 import pytest
 
-from shim.telemetry import ingest, record
-
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-
-
-def data_path(name):
-    return os.path.join(DATA, name)
-
-
-@pytest.fixture
-def cfg():
-    """The embedded default config, with `_aliases` as the compiled config has it."""
-    return ingest.embedded_config()
-
-
-def make_decision(**over):
-    decision = {
-        "agent": "default", "agent_reason": "no rule matched",
-        "tool_requested": "claude", "tool": "claude",
-        "model_requested": None, "model": None, "provider": None, "tier": None,
-        "complexity": None, "features": None,
-        "mode": "oneshot", "output_format": "text", "prompt_chars": 11,
-        "argv": ["-p", "hello world"], "changed": False,
-        "reasons": ["no agent rule matched; nothing rewritten"],
-        "baseline_model": "claude-opus-4-8", "fallbacks": [],
-    }
-    decision.update(over)
-    return decision
-
-
-def make_outcome(**over):
-    now = time.time()
-    outcome = {
-        "exit_code": 0, "started_at": now, "ended_at": now + 0.25, "usage": None,
-        "failure_class": None, "blocked": False, "block_reason": None,
-        "budget_override": False, "prompt_text": "hello world", "response_text": "Hello.",
-    }
-    outcome.update(over)
-    return outcome
-
-
-def claude_usage(**over):
-    usage = {
-        "input_tokens": 11, "output_tokens": 7, "cache_read_tokens": 3, "cache_write_tokens": 5,
-        "reasoning_tokens": None, "cost_usd": 0.00026275, "model": "claude-opus-4-8",
-        "session_id": "08d037f8-0000-4000-8000-000000000001", "parts": None, "error": None,
-    }
-    usage.update(over)
-    return usage
-
-
-@pytest.fixture
-def make_record(cfg, tmp_path):
-    """make_record(decision={...}, outcome={...}, invocation_id=..., attempt=...)."""
-
-    def make(decision=None, outcome=None, invocation_id=None, attempt=1, config=None,
-             environ=None):
-        return record.make_attempt(
-            make_decision(**(decision or {})), make_outcome(**(outcome or {})), config or cfg,
-            invocation_id=invocation_id or record.new_invocation_id(), attempt=attempt,
-            cwd=str(tmp_path), environ=environ if environ is not None else dict(os.environ))
-
-    return make
+# Decisions, outcomes, usage and the record factory are shared with the `logs` command tests.
+from tests.support.records import (  # noqa: F401
+    DATA, cfg, claude_usage, data_path, make_decision, make_outcome, make_record)
 
 
 # --- Claude Code transcripts (REAL_CLIS.md section 4), shared by the harvest and ingest tests --

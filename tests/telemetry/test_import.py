@@ -11,7 +11,7 @@ import time
 import pytest
 
 from shim.telemetry import imports, ingest, store
-from tests.bench import gen_transcripts
+from tests.support import gen_transcripts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOW = time.time()
@@ -267,6 +267,20 @@ def test_cli_import_and_report_source_filter(env, capsys):
     assert doc["totals"]["output_tokens"] == 0
 
 
+def test_cli_import_reset_reads_every_file_again_and_doubles_nothing(env, capsys):
+    """`import --reset` forgets the files read (imports.forget_files), not the rows."""
+    from shim.cli import main
+
+    env["transcript"].write_text(claude_line("m1", NOW - 60, out=77))
+    assert main.main(["import", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read"] == 1
+    assert main.main(["import", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read"] == 0
+    assert main.main(["import", "--reset", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read"] == 1
+    assert count_rows() == 1 and count_import_rows()[1] == 1
+
+
 def test_report_imports_first_when_a_log_changed(env, capsys):
     from shim.cli import main
 
@@ -369,7 +383,7 @@ def test_logs_json_with_import_rows_matches_the_documented_schema(env, capsys):
     import jsonschema
 
     from shim.cli import main
-    from tests.telemetry.test_cli import logs_schema
+    from tests.support.records import logs_schema
 
     env["transcript"].write_text(claude_line("m1", NOW - 60))
     assert main.main(["logs", "--json"]) == 0  # imports first

@@ -1,39 +1,39 @@
 """`llm-shim import` + `report` against `ccusage daily --offline --json` (ccusage pinned in
 install/versions.env, installed by install/realclis.sh): per day and model, the input, output,
 cache-read and cache-write token totals are equal to the token. Where they differ on purpose,
-a test below names the difference and why. Skips with a reason when ccusage is not installed.
+a test below names the difference and why. Skips with a reason when ccusage could not be
+installed (a registry unreachable); fails when the install says it worked but ccusage is
+missing or at another version (tests/support/ccusage.py).
 """
 
 import json
 import os
-import shutil
 import subprocess
 import time
 
 import pytest
 
 from shim.cli import main
-from tests.bench import gen_transcripts
+from tests.support import ccusage, gen_transcripts
 
 
-def _find_ccusage():
-    """$LLM_SHIM_CCUSAGE, else the realclis cache's bin/ccusage, else ccusage on PATH (read at
-    import, before the tests isolate HOME)."""
-    explicit = os.environ.get("LLM_SHIM_CCUSAGE")
-    if explicit:
-        return explicit
-    cache = os.environ.get("LLM_SHIM_REALCLIS") or os.path.join(
-        os.path.expanduser("~"), ".cache", "llm-shim-realclis")
-    candidate = os.path.join(cache, "bin", "ccusage")
-    if os.access(candidate, os.X_OK):
-        return candidate
-    return shutil.which("ccusage")
+# Read at import, before the tests isolate HOME and PATH.
+FOUND = ccusage.locate()
+CCUSAGE = FOUND["path"]
 
 
-CCUSAGE = _find_ccusage()
-needs_ccusage = pytest.mark.skipif(
-    CCUSAGE is None or shutil.which("node") is None,
-    reason="ccusage is not installed (bash install/realclis.sh installs the pinned one)")
+@pytest.fixture
+def pinned_ccusage():
+    """The pinned ccusage, or skip (registry unreachable, nothing installed) or fail (the
+    install says npm=ok, or another version) as tests/support/ccusage.py decides."""
+    if CCUSAGE is None:
+        if FOUND["skip"]:
+            pytest.skip(FOUND["reason"])
+        pytest.fail(FOUND["reason"])
+    return CCUSAGE
+
+
+needs_ccusage = pytest.mark.usefixtures("pinned_ccusage")
 
 
 def ccusage_daily(tmp_path):

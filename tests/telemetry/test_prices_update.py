@@ -10,7 +10,7 @@ import pytest
 
 from shim.telemetry import ingest, prices
 from tests.telemetry.conftest import data_path
-from tests.telemetry.test_cli import run
+from tests.support.cli import run
 
 
 def litellm_small():

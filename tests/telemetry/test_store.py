@@ -8,7 +8,7 @@ import pytest
 from shim import paths
 from shim.telemetry import migrations, store
 from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
-from tests.telemetry.test_record import contract_keys
+from tests.support.records import contract_keys
 
 
 def row(i, **over):

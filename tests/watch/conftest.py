@@ -1,5 +1,6 @@
 """Fixtures for the watch and alerts tests: the real shims in front of the fake CLIs of
-tests/policy (ShimEnv), and a loopback HTTP server that records what is POSTed to it."""
+tests/support/shim_env.py (ShimEnv), and a loopback HTTP server that records what is POSTed
+to it."""
 
 import json
 import threading
@@ -7,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.policy.conftest import TEN_CENTS_MODEL, ShimEnv  # noqa: F401
+from tests.support.shim_env import TEN_CENTS_MODEL, ShimEnv  # noqa: F401
 
 
 @pytest.fixture

@@ -209,7 +209,7 @@ def _wait_for(session, predicate, timeout):
 def test_live_view_follows_calls_and_quits_on_q(shim_env, mode):
     if mode == "rich":
         pytest.importorskip("rich")
-    from tests.acceptance.pty_driver import PtySession
+    from tests.support.pty_driver import PtySession
 
     config(shim_env)
     argv = [str(shim_env.shims / "llm-shim"), "watch", "--interval", "0.3"]

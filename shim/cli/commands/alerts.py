@@ -9,8 +9,6 @@ import time
 from shim import errors, exitcodes
 from shim.cli.common import open_store
 
-PENDING_STALE = 120.0  # a delivery with no result after this long: its process died
-
 
 def add_parser(subparsers, common):
     from shim.cli.common import add_command
@@ -35,30 +33,16 @@ def add_parser(subparsers, common):
     p.set_defaults(func=lambda args: show(as_json=args.json, limit=args.limit))
 
 
-def recent(conn, limit):
-    cur = conn.execute(
-        "SELECT id, alert, threshold, period_start, created_at, subject_kind, subject, "
-        "fraction, spent_usd, limit_usd, status, detail, delivered_at FROM alerts "
-        "ORDER BY created_at DESC, id DESC LIMIT ?", (max(1, limit),))
-    names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur]
-    now = time.time()
-    for row in rows:
-        row["alert"] = row["alert"].split(":", 1)[0]
-        if row["status"] == "pending" and now - row["created_at"] > PENDING_STALE:
-            row["status"] = "failed"
-            row["detail"] = "no result: the delivering process ended without recording one"
-    return rows
-
-
 def show(as_json=False, limit=20, stream=None):
     from shim.cli.common import iso_utc
     from shim.policy.budgets import usd
 
+    from shim.alerts import deliver
+
     stream = stream or sys.stdout
     conn = open_store("alerts")
     try:
-        rows = recent(conn, limit)
+        rows = deliver.recent(conn, limit)
     finally:
         conn.close()
     if as_json:

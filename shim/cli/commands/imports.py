@@ -6,7 +6,8 @@ import json
 import sqlite3
 import sys
 
-from shim import errors, paths
+from shim import errors, exitcodes, paths
+from shim.cli.common import open_store, store_error
 
 EXAMPLES = [
     "llm-shim import                    # everything new since the last import",
@@ -17,7 +18,7 @@ EXAMPLES = [
 
 
 def add_parser(subparsers, common):
-    from shim.cli.main import add_command
+    from shim.cli.common import add_command
 
     p = add_command(
         subparsers, common, "import",
@@ -46,36 +47,33 @@ def _run(args):
 
 def run_import(*, since=None, dry_run=False, reset=False, as_json=False, stream=None,
                db_path=None, environ=None):
-    from shim.telemetry import imports, ingest, store
+    from shim.telemetry import imports, ingest
 
     stream = stream or sys.stdout
     since_epoch = _since(since) if since else None
     path = db_path or paths.database_file()
-    try:
-        conn = store.connect(path)
-    except (sqlite3.Error, OSError) as exc:
-        raise errors.TelemetryError("import", f"{path}: {exc}",
-                                    "check the permissions of its directory") from None
+    conn = open_store("import", path)
     try:
         ingest.ingest(conn, db_path=path)
         with imports.lock(blocking=True):
             if reset and not dry_run:
-                with store.transaction(conn):
-                    conn.execute("DELETE FROM import_files")
+                imports.forget_files(conn)
             summary = imports.run(conn, environ=environ, since=since_epoch, dry_run=dry_run)
     except sqlite3.Error as exc:
-        kind = store.classify(exc)
-        raise errors.TelemetryError("import", f"{path}: {exc}",
-                                    store.HINTS[kind].format(path=path)) from None
+        raise store_error("import", exc, path) from None
     finally:
         conn.close()
     summary["dry_run"] = dry_run
     stream.write(json.dumps(summary, indent=2) + "\n" if as_json else _text(summary))
+    reasons = summary.get("unreadable_reasons") or {}
     for unreadable in summary["unreadable"][:5]:
-        errors.warn("import", f"cannot read {unreadable}",
-                    "a .zst rollout needs Python 3.14 or `pip install 'llm-shim[zstd]'`; "
-                    "else check its permissions")
-    return 0
+        errors.warn("import", f"cannot read {unreadable}: {reasons.get(unreadable) or '?'}",
+                    "the other files were imported; this one is tried again next time")
+    if len(summary["unreadable"]) > 5:
+        errors.warn("import", f"{len(summary['unreadable']) - 5} more log files could not be "
+                    "read", "run `llm-shim import --json` for the list")
+    # Some usage could not be read: a script must not take the import for complete.
+    return exitcodes.ERROR if summary["unreadable"] else exitcodes.OK
 
 
 def _since(text):
@@ -108,8 +106,13 @@ def _text(summary):
     if summary["counted_by_shim"]:
         lines.append(f"{summary['counted_by_shim']} entries already counted by the shim "
                      "(skipped)")
+    if summary.get("malformed"):
+        lines.append(f"{summary['malformed']} entries skipped: malformed (a field of the wrong "
+                     "type or range)")
     if summary["before_since"]:
-        lines.append(f"{summary['before_since']} entries before --since (skipped)")
+        lines.append(f"{summary['before_since']} entries before --since (skipped; a later "
+                     "import does not read them: `llm-shim import --reset` reads every file "
+                     "again)")
     if summary["remaining"]:
         lines.append(f"{summary['remaining']} files left for the next run")
     return "\n".join(lines) + "\n"

@@ -147,16 +147,13 @@ def _print_table(rows, stream, width=None, reasons=False, filtered=False):
     for r in rows:
         tool = r["tool"] if r["tool"] == r["tool_requested"] or not r["tool_requested"] \
             else f"{r['tool_requested']}->{r['tool']}"
-        requested = r["model_requested"] or "(default)"  # None: the tool's default
-        model = r["model"] or requested
         table.append([
             time.strftime(TIME_FORMAT if width is None else SHORT_TIME_FORMAT,
                           time.localtime(r["started_at"])),
             attempt_id(r),
             r["agent"] or "",
             tool,
-            fit.shorten(model if requested == model else f"{requested}->{model}",
-                        MODEL_WIDTH if width else None),
+            fit.shorten(model_text(r), MODEL_WIDTH if width else None),
             tier_text(r),
             outcome(r),
             *token_cells(r),
@@ -218,7 +215,19 @@ def tier_text(r):
     return tier if score is None else f"{tier} {score:.2f}".strip()
 
 
+def model_text(r):
+    """`requested->used` when routing changed the model; an imported row (usage read from
+    the tool's own logs, never routed) shows its model alone."""
+    if r.get("source") == "import":
+        return r["model"] or "?"
+    requested = r["model_requested"] or "(default)"  # None: the tool's default
+    model = r["model"] or requested
+    return model if requested == model else f"{requested}->{model}"
+
+
 def outcome(r):
+    if r.get("source") == "import":  # not a call: the messages one import row sums
+        return f"imported {r.get('entry_count') or 0}"
     if r["blocked"]:
         return "blocked"
     if r["failure_class"]:  # a killed call has no exit code: "killed", not "None killed"

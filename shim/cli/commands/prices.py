@@ -102,22 +102,17 @@ def reprice_recorded(stream=None):
     """Price the recorded attempts whose cost was unknown and whose model is priced now."""
     import sqlite3
 
-    from shim import paths
-    from shim.telemetry import ingest, prices, reprice, store
+    from shim.cli.common import open_store, store_error
+    from shim.telemetry import ingest, prices, reprice
 
     stream = stream or sys.stdout
     table = prices.load_table(ingest.load_config())
-    try:
-        conn = store.connect()
-    except (sqlite3.Error, OSError) as exc:
-        raise errors.TelemetryError("prices reprice", f"{paths.database_file()}: {exc}",
-                                    "`llm-shim doctor` checks the telemetry database") from None
+    conn = open_store("prices reprice")
     try:
         ingest.ingest(conn)
         result = reprice.reprice(conn, table)
     except sqlite3.Error as exc:
-        raise errors.TelemetryError("prices reprice", f"{paths.database_file()}: {exc}",
-                                    "`llm-shim doctor` checks the telemetry database") from None
+        raise store_error("prices reprice", exc) from None
     finally:
         conn.close()
     n = result["priced"]

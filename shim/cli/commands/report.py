@@ -117,11 +117,6 @@ def run_report(*, granularity="day", since=None, until=None, by="", agents=(), t
     filters = {"agent": api.split_values(agents), "tool": api.split_values(tools),
                "model": api.split_values(models),
                "source": [source] if source in ("shim", "import") else []}
-    if team and (filters["source"] or any(k in ("session", "branch", "source")
-                                          for k in group_by)):
-        raise errors.UsageError("report", "--team cannot group by session, branch or source "
-                                "or filter by --source",
-                                "the team store does not have them; drop those options")
     compute = _compute_team if team else _compute
     doc, by_model, by_agent, per_period, database_empty = compute(
         db_path, granularity, since, until, group_by, filters, timezone, html_file is not None)

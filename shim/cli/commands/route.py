@@ -141,13 +141,13 @@ def compute(tool, args, agent=None, environ=None, cwd=None, cfg=None):
 def _policy(decision, request, cfg, environ):
     """The policy gate's view as a dry run (reserves nothing): a budget may change the argv
     (claude's --max-budget-usd, shim.policy.cap) or refuse the call. {} when none applies."""
-    from shim import policy, team
+    from shim import policy, runner, team
     from shim.policy import engine
 
     if not policy.active(cfg):
         return {}
-    gate = engine.admit_or_open(decision, request, cfg, dict(environ, LLM_SHIM_DRY_RUN="1"),
-                                team=team.budget_hooks(cfg))
+    dry = dict(environ, **{runner.DRY_RUN_ENV: "1"})
+    gate = engine.admit_or_open(decision, request, cfg, dry, team=team.budget_hooks(cfg))
     return {"decision": gate.get("decision"), "blocked": gate.get("blocked"),
             "block_reason": gate.get("block_reason"), "warnings": gate.get("warnings")}
 

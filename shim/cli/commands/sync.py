@@ -7,7 +7,7 @@ import time
 EXAMPLES = [
     "llm-shim sync                 # import the spool, push every new row to the team store",
     "llm-shim sync --status        # rows waiting, where they go, the last sync",
-    "llm-shim sync --json",
+    "llm-shim sync --json          # attempts, counters (new), updated, deleted, sent, waiting",
 ]
 
 
@@ -53,10 +53,14 @@ def run_sync(*, status_only=False, as_json=False, stream=None):
     if as_json:
         stream.write(json.dumps(stats) + "\n")
     else:
+        same = (stats["sent"] - stats["attempts"] - stats["counters"] - stats["updated"]
+                - stats["deleted"])
+        changed = "".join(f"{stats[k]} {word}, " for k, word in (("updated", "updated"),
+                                                                   ("deleted", "removed"))
+                          if stats[k])
         stream.write(f"pushed {stats['attempts']} attempt(s) and {stats['counters']} "
                      f"counter row(s) to {where} in {stats['seconds']:.2f}s "
-                     f"({stats['sent'] - stats['attempts'] - stats['counters']} already there); "
-                     f"{stats['waiting']} waiting\n")
+                     f"({changed}{same} already there); {stats['waiting']} waiting\n")
     return 0
 
 

@@ -140,5 +140,5 @@ def entry_size(part):
 def as_int(value):
     try:
         return int(value or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         return 0

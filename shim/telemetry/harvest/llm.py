@@ -39,7 +39,7 @@ def harvest(user_path, started_at, ended_at, oneshot=False, claims=None):
         ts = parse_time(row.get("datetime_utc"))
         if not in_window(ts, started_at, ended_at):
             continue
-        part = _part(row)
+        part = llm_part(row)
         if part is not None:
             key = "%s:%s" % (row.get("thread_id"), row.get("id") or row.get("datetime_utc"))
             found.setdefault(row.get("thread_id"), []).append((key, part, ts))
@@ -70,7 +70,8 @@ def _recent_rows(conn):
     return []
 
 
-def _part(row):
+def llm_part(row):
+    """The usage part of one llm logs.db row (import reads the same rows: one split)."""
     if row.get("input_tokens") is None and row.get("output_tokens") is None:
         return None
     details = {}
@@ -79,7 +80,7 @@ def _part(row):
             details = json.loads(row["token_details"]) or {}
         except (TypeError, ValueError):
             details = {}
-    total_in = int(row.get("input_tokens") or 0)
+    total_in = _int(row.get("input_tokens"))
     if "cache_read_input_tokens" in details or "cache_creation_input_tokens" in details:
         fresh, cached = total_in, _int(details.get("cache_read_input_tokens"))
         cache_write = _int(details.get("cache_creation_input_tokens"))
@@ -92,7 +93,7 @@ def _part(row):
     return {
         "model": row.get("resolved_model") or row.get("model"),
         "input_tokens": fresh,
-        "output_tokens": int(row.get("output_tokens") or 0),
+        "output_tokens": _int(row.get("output_tokens")),
         "cache_read_tokens": cached,
         "cache_write_tokens": cache_write,
         "reasoning_tokens": _int(reasoning) if reasoning is not None else None,
@@ -107,5 +108,5 @@ def _nested(details, outer, inner):
 def _int(value):
     try:
         return int(value or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         return 0

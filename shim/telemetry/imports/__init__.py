@@ -25,21 +25,20 @@ import hashlib
 import json
 import os
 import socket
-import sqlite3
 import sys
 import time
 
-from shim import __version__, errors, paths
-from shim.telemetry import prices, store
+from shim import __version__, paths
+from shim.telemetry import importstamp, prices, store
+from shim.telemetry.imports import children, logfile, slices, sources, validate
+from shim.telemetry.imports.problems import unreadable_reason
 from shim.telemetry.migrations import hash64
-from shim.telemetry.imports import logfile, sources
 
 PREFIX = "import:"
 SOURCE = "import"
 # Test hook: exit abruptly after this many files were committed (an interrupted import).
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
-# `off` turns the automatic import before report/logs/budget/admission off.
-AUTO_ENV = "LLM_SHIM_IMPORT"
+AUTO_ENV = importstamp.AUTO_ENV  # `off`: no automatic import before report/logs/budget/admission
 BATCH_ENTRIES = 50000
 PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
 PARALLEL_MAX_WORKERS = 4
@@ -80,7 +79,8 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     changed = [(t, p, i) for t, p, i in found if not _same(known.get(p), i)]
     summary = {"files": len(found), "changed": len(changed), "read": 0, "entries": 0,
                "new": 0, "counted_by_shim": 0, "before_since": 0, "remaining": 0,
-               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": []}
+               "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": [],
+               "malformed": 0, "unreadable_reasons": {}}
     if not changed:
         return summary
     if cfg is None:
@@ -107,31 +107,40 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
     done_files, committed = [], 0
     jobs = [(tool, path, ident, known.get(path), max_bytes) for tool, path, ident in changed]
     parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
+    tools = {job[1]: job[0] for job in jobs}
+    pricer = None  # for files read in this process (a slice, a few files)
     if not dry_run:
         conn.execute(f"PRAGMA cache_size = -{_CACHE_PAGES_KIB:d}")
     try:
-        for n, (path, result) in enumerate(_parsed(jobs, parallel, table)):
-            if deadline is not None and time.monotonic() > deadline:
-                summary["remaining"] = len(changed) - n
-                break
-            if result is None:
+        # A slice keeps every file it parsed; the files it did not start wait for the next.
+        files = (_parsed(jobs, parallel, table) if deadline is None
+                 else slices.parsed(jobs, deadline))
+        started = 0
+        for path, result in files:
+            started += 1
+            if result is None or isinstance(result, str):
                 summary["unreadable"].append(path)
+                summary["unreadable_reasons"][path] = result or "unreadable"
                 continue
-            parsed, file_row, more = result
-            if file_row is None:  # a compressed file in a bounded slice
+            parsed, file_row_, more = result
+            if file_row_ is None:  # a compressed file in a bounded slice
                 summary["remaining"] += 1
                 continue
             if more:  # a slice stopped short of the end: the rest next time
                 summary["remaining"] += 1
             summary["read"] += 1
+            if not isinstance(parsed, _Parsed):
+                pricer = pricer or _Pricer(table)
+                parsed = _Parsed(tools[path], parsed, pricer)
             writer.add(parsed, counted, since)
-            done_files.append(file_row)
+            done_files.append(file_row_)
             if not dry_run and (len(writer.pending) >= BATCH_ENTRIES or crash_after):
                 writer.commit(done_files)
                 committed += len(done_files)
                 done_files = []
                 if crash_after and committed >= crash_after:
                     os._exit(9)
+        summary["remaining"] += len(changed) - started
         if dry_run:
             summary["new"] += len(writer.pending)
         elif writer.pending or done_files or writer.rows:
@@ -149,7 +158,7 @@ def _parsed(jobs, parallel, table):
     if not parallel or workers < 2:
         pricer = _Pricer(table)
         for job in jobs:
-            yield job[1], _read_job(job, pricer)
+            yield job[1], read_job(job)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -158,31 +167,39 @@ def _parsed(jobs, parallel, table):
     context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
                                           else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_worker_init, initargs=(table,)) as pool:
-        for job, result in zip(jobs, pool.map(_worker_read, jobs)):
+                             initializer=_worker_init,
+                             initargs=(table, children.pool_options()["initargs"])) as pool:
+        for job, result in zip(jobs, pool.map(children.read_job, jobs)):
             yield job[1], result
 
 
-_worker_pricer = None
+_worker_pricer = None   # set in each worker process: its files are priced and summed there
 
 
-def _worker_init(table):
+def _worker_init(table, child_args):
     import gc
 
     global _worker_pricer
-    gc.disable()
+    children.init(*child_args)
+    gc.disable()  # see run()
     _worker_pricer = _Pricer(table)
 
 
-def _worker_read(job):
-    return _read_job(job, _worker_pricer)
-
-
-def _read_job(job, pricer):
+def read_job(job):
+    """_read's result, or the reason (a str) the file could not be read. A large plain log
+    is read in pieces (slices.read_bounded, no deadline): bounded memory. In a worker process
+    the entries come back as a _Parsed (hashed, priced and summed there)."""
     try:
-        return _read(*job, pricer)
-    except (OSError, ImportError, sqlite3.Error, ValueError, EOFError):
-        return None
+        if job[0] != "llm" and not job[1].endswith(".zst") \
+                and job[2][2] > slices.LARGE_FILE_BYTES:
+            result = slices.read_bounded(*job, float("inf"))
+        else:
+            result = _read(*job)
+        if _worker_pricer is not None and isinstance(result[0], list):
+            result = (_Parsed(job[0], result[0], _worker_pricer), *result[1:])
+        return result
+    except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
+        return unreadable_reason(job[1], exc)
 
 
 def _known(conn):
@@ -199,8 +216,17 @@ def _same(known, ident):
                                   known["mtime_ns"]) == tuple(ident)
 
 
-def _read(tool, path, ident, known, max_bytes, pricer):
-    """(_Parsed, import_files row, more) of what is new in one file: `more` when a slice
+def forget_files(conn):
+    """Forget which log files were read (`llm-shim import --reset`): the next run reads each
+    again from its start; the import rows stay, and re-reading them replaces, never adds."""
+    from shim.telemetry import store
+
+    with store.transaction(conn):
+        conn.execute("DELETE FROM import_files")
+
+
+def _read(tool, path, ident, known, max_bytes):
+    """(entries, import_files row, more) of what is new in one file: `more` when a slice
     (`max_bytes`) left some for later; the row is None when the file must wait."""
     if tool == "llm":
         from shim.telemetry.imports import llm
@@ -212,10 +238,9 @@ def _read(tool, path, ident, known, max_bytes, pricer):
         more = bool(limit and len(found) >= limit)
         entries = [tuple(entry.get(k) for k in ENTRY) for entry in found]
         stored = ident if not more else (*ident[:2], -1, ident[3])
-        return (_Parsed(tool, entries, pricer), _file_row(path, tool, stored, 0, None, state),
-                more)
+        return entries, file_row(path, tool, stored, 0, None, state), more
     if max_bytes and path.endswith(".zst"):
-        return None, None, True
+        return [], None, True
     if logfile.still_appended(path, known, ident):
         offset, state = known["offset"], json.loads(known["state"] or "{}")
     else:
@@ -233,11 +258,10 @@ def _read(tool, path, ident, known, max_bytes, pricer):
     if not path.endswith(".zst") and new_offset < ident[2]:
         stored = (*ident[:2], new_offset, ident[3])  # a partial line or a slice: look again
     more = bool(max_bytes) and ident[2] - offset > max_bytes
-    return (_Parsed(tool, entries, pricer), _file_row(path, tool, stored, new_offset, tail, state),
-            more)
+    return entries, file_row(path, tool, stored, new_offset, tail, state), more
 
 
-def _file_row(path, tool, ident, offset, tail, state):
+def file_row(path, tool, ident, offset, tail, state):
     return (path, tool, ident[0], ident[1], ident[2], ident[3], offset, tail,
             json.dumps(state), time.time())
 
@@ -275,7 +299,13 @@ class _Parsed:
         blake2b, from_bytes = hashlib.blake2b, int.from_bytes
         prefix = tool + "\0"
         add_entry, add_prompt = self.entries.append, self.prompts.append
-        for key, ts, session, model, cwd, branch, prompt, *tokens in found:
+        self.malformed = 0   # entries validate.entry_ok refused (hostile or broken input)
+        entry_ok = validate.entry_ok
+        for item in found:
+            if not entry_ok(tool, item):
+                self.malformed += 1
+                continue
+            key, ts, session, model, cwd, branch, prompt, *tokens = item
             bucket = (session, ts // BUCKET_SECONDS, model, branch, cwd)
             row = names.get(bucket)
             if row is None:
@@ -422,7 +452,8 @@ class _Writer:
         self.conn, self.cfg, self.table, self.summary = conn, cfg, table, summary
         self.counters = record.privacy_mode(cfg, None) == "off"
         self._facts = models.model_facts
-        self._project = record._project
+        self._project = record.recorded_project
+        self._git = record.private_git  # policies.project applies to the branch too
         self._projects, self._models = {}, {}
         self.known = {}      # entry key -> stored tuple: every entry stored or pending this run
         self.pending = {}    # entry key -> tuple to write at the next commit
@@ -439,7 +470,8 @@ class _Writer:
     def add(self, parsed, counted, since):
         """Take one file's entries."""
         entries = parsed.entries
-        self.summary["entries"] += len(entries)
+        self.summary["entries"] += len(entries) + parsed.malformed
+        self.summary["malformed"] += parsed.malformed
         if not entries:
             return
         keys = [e[0] for e in entries]
@@ -615,7 +647,7 @@ class _Writer:
             self._projects[cwd] = self._project(self.cfg, cwd)
         record.update(host=self.host, agent=None, session_id=session,
                       project=self._projects[cwd], prompt_chars=prompt,
-                      usage_source=SOURCE, source=SOURCE, git_branch=branch,
+                      usage_source=SOURCE, source=SOURCE, git_branch=self._git(self.cfg, branch),
                       shim_version=__version__)
         return record
 
@@ -738,34 +770,23 @@ def refresh(conn, cfg=None, environ=None, *, bounded=False, what="report", quiet
     """Bring the store up to date before `what` answers, when automatic import is on.
 
     Unbounded (report, logs, budget): imports every changed file. Bounded (budget admission,
-    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file, and says what
-    is left unless `quiet`. Never
-    raises: a failed import is one warning, the command still answers from what is stored.
-    Returns the summary, or None when off, busy (another import runs) or failed."""
-    environ = os.environ if environ is None else environ
-    if (environ.get(AUTO_ENV) or "").lower() in ("off", "0", "no", "false"):
-        return None
-    try:
-        with _lock(blocking=False) as locked:
-            if not locked:
-                return None
-            if bounded:
-                summary = run(conn, cfg, environ,
-                              deadline=time.monotonic() + ADMISSION_SECONDS,
-                              max_bytes=ADMISSION_BYTES)
-            else:
-                summary = run(conn, cfg, environ)
-    except (sqlite3.Error, OSError) as exc:
-        if errors.debug_enabled():
-            raise
-        errors.warn(what, f"could not import the tools' own logs: {exc}",
-                    "run `llm-shim import` to see why")
-        return None
-    if bounded and summary["remaining"] and not quiet:
-        errors.warn("budget", f"{summary['remaining']} changed log files not imported yet "
-                    "(the budget check imports a small slice per call)",
-                    "run `llm-shim import` so budgets count all usage outside the shim")
-    return summary
+    each `watch` frame): at most ADMISSION_SECONDS and ADMISSION_BYTES per file. Never raises
+    (imports/auto.py). Returns the summary, or None when off, busy (another import runs) or
+    failed."""
+    from shim.telemetry.imports import auto
+
+    return auto.refresh(conn, cfg, environ, bounded=bounded, what=what, quiet=quiet)
+
+
+def write_stamp(conn, before, visited, found):
+    """Leave the stamp that lets admission skip this package (shim.telemetry.importstamp) when
+    the store now holds every scanned file as scanned; drop it otherwise."""
+    known = _known(conn)
+    if all(_same(known.get(path), ident) for _tool, path, ident in found):
+        main = [row for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+        importstamp.write(before, visited, found, main[0][2] if main else None, len(known))
+    else:
+        importstamp.forget()
 
 
 class _lock:
@@ -780,6 +801,7 @@ class _lock:
         paths.ensure_dir(directory)
         self.fd = os.open(os.path.join(directory, LOCK_NAME),
                           os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        children.lock_fds.add(self.fd)  # closed in forked workers (imports/children.py)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.blocking else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -787,6 +809,7 @@ class _lock:
         return True
 
     def __exit__(self, *exc):
+        children.lock_fds.discard(self.fd)
         os.close(self.fd)
         return False
 

@@ -52,5 +52,5 @@ def parse(data, state, path=None):
 def _get(usage, key):
     try:
         return int(usage.get(key) or 0)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 0

@@ -6,7 +6,7 @@ import sqlite3
 from urllib.parse import quote
 
 from shim.telemetry.imports.timestamps import epoch as parse_time
-from shim.telemetry.harvest.llm import _part
+from shim.telemetry.harvest.llm import llm_part
 
 TABLES = (("turns", "thread_id"), ("responses", "conversation_id"))
 WANTED = ("id", "model", "resolved_model", "input_tokens", "output_tokens", "token_details",
@@ -43,7 +43,7 @@ def read(db, state, limit=None):
 
 
 def _entry(row, thread):
-    part = _part(row)
+    part = llm_part(row)
     ts = parse_time(row.get("datetime_utc"))
     if part is None or ts is None:
         return None

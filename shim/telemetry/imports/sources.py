@@ -5,26 +5,21 @@
   transcripts `projects/<dir>/<session>/subagents/*.jsonl`;
 * Codex: `$CODEX_HOME` (default `~/.codex`) `sessions/YYYY/MM/DD/rollout-*.jsonl[.zst]` and
   `archived_sessions/` (flat or dated);
-* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record._llm_default_dir).
+* llm: `$LLM_USER_PATH/logs.db`, else llm's default app dir (record.llm_default_dir).
 """
 
 import os
 
+from shim.telemetry import importstamp
 from shim.telemetry.harvest.codex import ROLLOUT_SUFFIXES
 
 
 def roots(environ):
     """{"claude": [config dirs], "codex": [codex home], "llm": [logs.db path]}, each existing
-    directory once (by real path), in the order above."""
-    home = environ.get("HOME") or os.path.expanduser("~")
-    claude = [p.strip() for p in (environ.get("CLAUDE_CONFIG_DIR") or "").split(",")]
-    claude += [os.path.join(home, ".claude"), os.path.join(home, ".config", "claude")]
-    codex = [environ.get("CODEX_HOME") or os.path.join(home, ".codex")]
-    from shim.telemetry.record import _llm_default_dir
-
-    llm_dir = environ.get("LLM_USER_PATH") or _llm_default_dir(environ, home)
-    return {"claude": _existing(claude), "codex": _existing(codex),
-            "llm": [os.path.join(llm_dir, "logs.db")]}
+    directory once (by real path), in the order above (candidates: shim.telemetry.importstamp)."""
+    found = importstamp.candidates(environ)
+    return {"claude": _existing(found["claude"]), "codex": _existing(found["codex"]),
+            "llm": found["llm"]}
 
 
 def _existing(directories):
@@ -46,13 +41,15 @@ def identity(st):
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def scan(found_roots):
-    """[(tool, path, identity)] of every log file, sorted by path within each tool."""
+def scan(found_roots, visited=None):
+    """[(tool, path, identity)] of every log file, sorted by path within each tool.
+    `visited`: a list that gets (directory, mtime_ns or None) of each directory listed, the
+    mtime taken before listing it (the import's stamp, shim.telemetry.importstamp)."""
     files = []
     for directory in found_roots.get("claude", ()):
-        files += [("claude", p, i) for p, i in _claude_files(directory)]
+        files += [("claude", p, i) for p, i in _claude_files(directory, visited)]
     for directory in found_roots.get("codex", ()):
-        files += [("codex", p, i) for p, i in _codex_files(directory)]
+        files += [("codex", p, i) for p, i in _codex_files(directory, visited)]
     for db in found_roots.get("llm", ()):
         ident = _llm_identity(db)
         if ident is not None:
@@ -60,7 +57,12 @@ def scan(found_roots):
     return files
 
 
-def _entries(directory):
+def _entries(directory, visited=None):
+    if visited is not None:
+        try:
+            visited.append((directory, os.stat(directory).st_mtime_ns))
+        except OSError:
+            visited.append((directory, None))
     try:
         with os.scandir(directory) as it:
             return list(it)
@@ -75,18 +77,18 @@ def _stat(entry):
         return None
 
 
-def _claude_files(config_dir):
+def _claude_files(config_dir, visited=None):
     out = []
-    for project in _entries(os.path.join(config_dir, "projects")):
+    for project in _entries(os.path.join(config_dir, "projects"), visited):
         if not project.is_dir():
             continue
-        for entry in _entries(project.path):
+        for entry in _entries(project.path, visited):
             if entry.name.endswith(".jsonl") and entry.is_file():
                 ident = _stat(entry)
                 if ident:
                     out.append((entry.path, ident))
             elif entry.is_dir():
-                for sub in _entries(os.path.join(entry.path, "subagents")):
+                for sub in _entries(os.path.join(entry.path, "subagents"), visited):
                     if sub.name.endswith(".jsonl") and sub.is_file():
                         ident = _stat(sub)
                         if ident:
@@ -95,19 +97,20 @@ def _claude_files(config_dir):
     return out
 
 
-def _codex_files(codex_home):
+def _codex_files(codex_home, visited=None):
     directories = []
     for base in ("sessions", "archived_sessions"):
         root = os.path.join(codex_home, base)
         directories.append(root)
-        for year in _entries(root):
+        for year in _entries(root, visited):
             if year.is_dir():
-                for month in _entries(year.path):
+                for month in _entries(year.path, visited):
                     if month.is_dir():
-                        directories += [d.path for d in _entries(month.path) if d.is_dir()]
+                        directories += [d.path for d in _entries(month.path, visited)
+                                        if d.is_dir()]
     found = {}
     for directory in directories:
-        for entry in _entries(directory):
+        for entry in _entries(directory, visited):
             if entry.name.startswith("rollout-") and entry.name.endswith(ROLLOUT_SUFFIXES):
                 ident = _stat(entry)
                 if ident:

@@ -1,4 +1,7 @@
-"""Fixtures for the install tests: in-process CLI runs, file snapshots, real shells, a zipapp.
+"""Fixtures for the install tests and the tests that install llm-shim to check something else
+(doctor, docs, plans, packaging): in-process CLI runs, file snapshots, real shells, a zipapp.
+Registered once for the whole tree by tests/conftest.py (`pytest_plugins`), so the session's
+private copy and zipapp are built once however many folders use them.
 
 Installing copies ~5 MB and byte-compiles it (~0.3 s); most tests start from a private copy
 built once per session (`prebuilt_lib`), which `install` recognises as current by its manifest
@@ -15,8 +18,7 @@ from shim import __version__, paths
 from shim.cli.main import main as cli_main
 from shim.install import libcopy, shimscript
 
-# The checkout under test.
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.support import REPO
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Generate a realistic set of Claude Code transcripts and Codex rollouts (for `llm-shim import`
-tests and the ccusage benchmark, docs/benchmarks.md).
+tests and the ccusage benchmark, docs/benchmarks.md; it lives in tests/support because both use it).
 
-    python tests/bench/gen_transcripts.py OUT [--sessions 300] [--messages 200000] [--days 60]
+    python tests/support/gen_transcripts.py OUT [--sessions 300] [--messages 200000] [--days 60]
                                             [--codex-share 0.2] [--seed 1]
 
 Writes OUT/claude/projects/<munged cwd>/<session>.jsonl (with some subagent files) and

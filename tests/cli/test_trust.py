@@ -86,7 +86,7 @@ def test_parallel_trusts_keep_every_entry(tmp_path):
     import subprocess
     import sys
 
-    from tests.config.conftest import REPO
+    from tests.support import REPO
 
     for index in range(8):
         (tmp_path / f"p{index}").mkdir()

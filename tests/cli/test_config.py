@@ -13,7 +13,7 @@ from shim import paths
 from shim.cli.main import main
 from shim.config import build, compiled, render
 
-from tests.config.conftest import DEFAULT
+from tests.support.configfiles import DEFAULT
 
 
 def run(capsys, *argv):

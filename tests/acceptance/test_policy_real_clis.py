@@ -9,7 +9,6 @@ import subprocess
 import pytest
 import yaml
 
-from tests.acceptance.conftest import real_clis, real_env, stub, stub_namespace  # noqa: F401
 from tests.support.launchers import write_launcher
 
 pytestmark = pytest.mark.acceptance

@@ -1,33 +1,15 @@
 """`llm-shim logs` and `llm-shim prices` through the real parser (in process)."""
 
 import json
-import os
-import re
 import time
 
 import jsonschema
 import pytest
 
 from shim import paths
-from shim.cli import main as cli
 from shim.telemetry import spool
-from tests.telemetry.conftest import claude_usage, data_path
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def logs_schema():
-    """The JSON Schema block of docs/telemetry.md."""
-    with open(os.path.join(REPO, "docs", "telemetry.md"), encoding="utf-8") as fh:
-        text = fh.read()
-    block = re.search(r"```json\n(\{\s*\"\$schema\".*?)\n```", text, re.S).group(1)
-    return json.loads(block)
-
-
-def run(capsys, *argv):
-    code = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run
+from tests.support.records import claude_usage, data_path, logs_schema
 
 
 def test_logs_json_matches_the_documented_schema(make_record, capsys, cfg):

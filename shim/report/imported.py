@@ -1,0 +1,89 @@
+"""What of a report came from `llm-shim import` rather than through a shim.
+
+An import row sums one session's messages per quarter hour (docs/telemetry.md, "Import"): as
+an "attempt" it counts a bucket, not a call, and it has no baseline, so no saving can be
+measured on it. The report adds per row, period and total `imported_rows` (those rows) and
+`imported_messages` (the messages they hold, `entry_count`), so the table can show imported
+messages as such, shim attempts without the buckets, and `-` for savings where only imported
+usage is behind a cell. One extra query over the import rows alone: they sort together in
+the primary key (`import:` invocation ids), so a shim-only store reads nothing more.
+"""
+
+from shim.report import periods as periods_mod
+from shim.report import query
+from shim.report.measures import bucket_expression
+
+LOW, HIGH = "import:", "import;"  # ';' follows ':' in ASCII: the key range of import ids
+
+
+def cells(conn, periods, group_by, filters):
+    """{(period index, keys): [import rows, messages]} over `periods`, grouped and filtered
+    as the report is."""
+    out = {}
+    if not periods or "attempts" not in query.tables(conn):
+        return out
+    available = set(query.tables(conn)["attempts"])
+    if "entry_count" not in available:
+        return out
+    seconds = periods_mod.bucket_seconds(periods) or 1
+    for key in (*group_by, *filters):
+        query.group_column(key)  # raises ValueError on an unknown key, as the report does
+    keys = "".join(f", {query.group_column(k, available)}" for k in group_by)
+    where, params = query.filter_sql(filters)
+    group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
+    sql = (f"SELECT {bucket_expression('', seconds)}{keys}, COUNT(*), "
+           "SUM(IFNULL(entry_count, 0)) FROM attempts WHERE "
+           + " AND ".join(["invocation_id >= ?", "invocation_id < ?", "started_at >= ?",
+                           "started_at < ?"] + where)
+           + f" GROUP BY {group}")
+    return fold(periods, seconds,
+                conn.execute(sql, [LOW, HIGH, periods[0]["start"], periods[-1]["end"], *params]))
+
+
+def fold(periods, seconds, rows):
+    """{(period index, keys): [import rows, messages]} from (bucket, *keys, rows, messages)
+    rows (the local store's or the team store's)."""
+    out = {}
+    locate = query.locator(periods)
+    for row in rows:
+        index = locate(row[0] * seconds)
+        if index < 0:
+            continue
+        cell_keys = tuple(k if k != "" else None for k in row[1:-2])
+        cell = out.setdefault((index, cell_keys), [0, 0])
+        cell[0] += row[-2] or 0
+        cell[1] += row[-1] or 0
+    return out
+
+
+def annotate(doc, found, group_by):
+    """Add imported_rows and imported_messages to every row, period and the totals of `doc`
+    (from summary.build over the same cells)."""
+    by_row = {}
+    for (index, keys), (rows, messages) in found.items():
+        by_row[(index, keys)] = (rows, messages)
+    period_names = [p["period"] for p in doc["periods"]]
+    index_of = {name: i for i, name in enumerate(period_names)}
+    for row in doc["rows"]:
+        key = (index_of.get(row["period"]), tuple(row.get(k) for k in group_by))
+        rows, messages = by_row.get(key, (0, 0))
+        row["imported_rows"], row["imported_messages"] = rows, messages
+    per_period = [[0, 0] for _ in period_names]
+    for (index, _), (rows, messages) in found.items():
+        per_period[index][0] += rows
+        per_period[index][1] += messages
+    for period, (rows, messages) in zip(doc["periods"], per_period):
+        period["imported_rows"], period["imported_messages"] = rows, messages
+    doc["totals"]["imported_rows"] = sum(p[0] for p in per_period)
+    doc["totals"]["imported_messages"] = sum(p[1] for p in per_period)
+    return doc
+
+
+def shim_attempts(measures):
+    """The attempts that went through a shim (the import rows taken out)."""
+    return measures["attempts"] - measures.get("imported_rows", 0)
+
+
+def imported_only(measures):
+    """True when only imported usage is behind these measures: no saving can be measured."""
+    return bool(measures.get("imported_rows")) and not shim_attempts(measures)
