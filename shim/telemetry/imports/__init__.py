@@ -54,8 +54,7 @@ TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write
 _SUMMED = TOKEN_KEYS + ("cost_usd", "computed_cost_usd", "entry_count")
 
 
-# What the parsers (claude.py, codex.py; llm.py's dicts are turned into it) give per entry.
-ENTRY = ("key", "ts", "session_id", "model", "cwd", "git_branch", "prompt_chars") + TOKEN_KEYS
+ENTRY = validate.ENTRY  # what the parsers give per entry (a tuple in this order)
 # A stored entry, as import_entries holds it (m013): hash64 of tool and key, hash64 of the
 # import row's invocation_id, the first time seen, the five token counts, the cost.
 _VALUES = slice(3, 9)    # the five token counts and the cost of a stored entry
