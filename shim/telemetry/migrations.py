@@ -342,10 +342,80 @@ def _replace_rollup(conn, script_name):
     _run_sql_file(conn, script_name)
 
 
+def hash64(text):
+    """A stable signed 64-bit integer for `text` (the first 8 bytes of its BLAKE2b digest).
+    Frozen: `import_entries` stores log entries, import rows and sessions under it (m013),
+    so changing it would make every stored entry unknown to the next import."""
+    import hashlib
+
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def m013_import_entries_by_hash(conn):
+    """`import_entries` keyed by integers, with no secondary index: the entry (hash64 of
+    "<tool>\\0<key>") is the rowid, its import row the hash64 of the row's invocation_id. A
+    first import writes one entry per log message; with text keys and a session index that
+    was most of its time. `import_rows` holds per import row its invocation_id, session
+    (hash64), time span and the keys of its entries (int64 little-endian), which is how the
+    entries of a session's time window are found (ingest's supersede). Existing entries are
+    converted, none is lost."""
+    import array
+    import sys
+
+    conn.execute("""
+        CREATE TABLE import_rows (
+            id INTEGER PRIMARY KEY,            -- hash64(invocation_id)
+            invocation_id TEXT NOT NULL,
+            session INTEGER,                   -- hash64(session_id)
+            first REAL NOT NULL,               -- the earliest and latest entry
+            last REAL NOT NULL,
+            keys BLOB NOT NULL                 -- its entries' keys, int64 little-endian
+        )""")
+    conn.execute("CREATE INDEX import_rows_session ON import_rows (session, first) "
+                 "WHERE session IS NOT NULL")
+    conn.execute("""
+        CREATE TABLE import_entries_new (
+            key INTEGER PRIMARY KEY,           -- hash64(tool || char(0) || key)
+            row INTEGER NOT NULL,              -- import_rows.id
+            ts REAL NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cost_usd REAL
+        )""")
+    rows, entries = {}, []
+    for tool, key, row_id, ts, session_id, *values in conn.execute(
+            "SELECT tool, key, row_id, ts, session_id, input_tokens, output_tokens, "
+            "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd "
+            "FROM import_entries"):
+        row = rows.get(row_id)
+        if row is None:
+            row = rows[row_id] = [hash64(row_id), None if session_id is None
+                                  else hash64(session_id), ts, ts, array.array("q")]
+        entry = hash64(f"{tool}\0{key}")
+        row[2], row[3] = min(row[2], ts), max(row[3], ts)
+        row[4].append(entry)
+        entries.append((entry, row[0], ts, *values))
+    for row in rows.values():
+        if sys.byteorder == "big":
+            row[4].byteswap()
+    conn.executemany("INSERT OR IGNORE INTO import_rows (id, invocation_id, session, first, "
+                     "last, keys) VALUES (?, ?, ?, ?, ?, ?)",
+                     [(r[0], name, r[1], r[2], r[3], r[4].tobytes())
+                      for name, r in rows.items()])
+    entries.sort()
+    conn.executemany("INSERT OR REPLACE INTO import_entries_new VALUES "
+                     "(?, ?, ?, ?, ?, ?, ?, ?, ?)", entries)
+    conn.execute("DROP TABLE import_entries")
+    conn.execute("ALTER TABLE import_entries_new RENAME TO import_entries")
+
 MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
               m004_policy_state, m005_report_rollup, m006_harvest_claims, m007_route_score,
               m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots, m011_import,
-              m012_report_rollup_unknown_tokens]
+              m012_report_rollup_unknown_tokens, m013_import_entries_by_hash]
 LATEST = len(MIGRATIONS)
 
 

@@ -185,15 +185,20 @@ def part_cost(part, row):
     """USD for one request's (or one aggregate's) tokens at `row`'s prices."""
     tokens = {kind: int(part.get(TOKENS[kind]) or 0) for kind in KINDS}
     prompt = tokens["input"] + tokens["cache_read"] + tokens["cache_write"]
+    total = 0.0
+    for kind, per_million in zip(KINDS, rates(row, prompt)):
+        total += tokens[kind] * per_million / 1_000_000
+    return total
+
+
+def rates(row, prompt):
+    """USD per million tokens of each of KINDS at `row`'s prices, for a request of `prompt`
+    prompt tokens (a long-context tier applies above its threshold)."""
     rate = dict(row["base"])
     for threshold, tier in row["tiers"]:
         if prompt > threshold:
             rate.update(tier)
-    total = 0.0
-    for kind in KINDS:
-        per_million = rate.get(kind, rate["input"])
-        total += tokens[kind] * per_million / 1_000_000
-    return total
+    return tuple(rate.get(kind, rate["input"]) for kind in KINDS)
 
 
 def cost(parts, model, table):

@@ -360,7 +360,7 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
             "salvaged": salvaged, "ways": ways, "imports": imported}
 
 
-IMPORT_TABLES = ("import_entries", "import_files")
+IMPORT_TABLES = ("import_entries", "import_files", "import_rows")
 
 
 def _salvage_imports(conn, quarantined):
@@ -376,8 +376,10 @@ def _salvage_imports(conn, quarantined):
     try:
         present = {r[0] for r in conn.execute(
             "SELECT name FROM damaged.sqlite_master WHERE type = 'table'")}
-        if not set(IMPORT_TABLES) <= present:
+        if "import_entries" not in present:
             return "none"
+        if not set(IMPORT_TABLES) <= present:  # the entries of an older schema (before m013)
+            return _drop_imports(conn)
         with transaction(conn):
             for table in IMPORT_TABLES:
                 conn.execute(f"INSERT OR IGNORE INTO main.{table} SELECT * FROM damaged.{table}")

@@ -10,10 +10,10 @@ carry no real usage. Subagent transcripts under `<session id>/subagents/` are in
 """
 
 import glob
-import json
 import os
 import re
 
+from shim.telemetry.harvest import jsonl
 from shim.telemetry.harvest import (in_window, parse_time, read_lines, recent_files,
                                     select_sessions, summarise)
 
@@ -65,7 +65,7 @@ def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=Fals
     best = {}
     for path in files:
         for line in read_lines(path):
-            if b'"assistant"' not in line or b'"usage"' not in line:
+            if not is_candidate(line):
                 continue
             entry = _assistant_usage(line, started_at, ended_at)
             if entry is None:
@@ -79,37 +79,57 @@ def harvest(config_dir, cwd, started_at, ended_at, session_id=None, oneshot=Fals
                 best[key] = (part, min(ts, best[key][1]), best[key][2])
     found = {}
     for key, (part, ts, session) in best.items():
-        found.setdefault(session, []).append(("%s:%s" % key, part, ts))
+        found.setdefault(session, []).append((key, part, ts))
     chosen = select_sessions("claude", found, oneshot and not session_id, claims)
     sessions = [s for s in chosen if s]
     session = session_id or (sessions[0] if len(sessions) == 1 else None)
     return summarise([p for parts in chosen.values() for p in parts], session_id=session)
 
 
-def _assistant_usage(line, started_at, ended_at):
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
+def is_candidate(line):
+    """Whether a transcript line can be an assistant message with usage: it has both strings.
+    A line without them cannot; one with them may still not be (a progress entry can nest a
+    whole assistant message), which `assistant_usage` decides on the decoded line."""
+    return b'"assistant"' in line and b'"usage"' in line
+
+
+def assistant_usage(obj):
+    """(key, timestamp text, session id, model, input, output, cache read, cache write, cwd,
+    git branch) of a decoded transcript line, or None unless it is a top-level `assistant`
+    entry whose message carries a usage object (not an API error, not `<synthetic>`). The
+    key, "<message id>:<request id>", is the claim key of the harvest and the import."""
     if not isinstance(obj, dict) or obj.get("type") != "assistant" or obj.get("isApiErrorMessage"):
         return None
-    ts = parse_time(obj.get("timestamp"))
+    message = obj.get("message")
+    if not isinstance(message, dict):
+        return None
+    usage = message.get("usage")
+    model = message.get("model")
+    if not isinstance(usage, dict) or model == "<synthetic>":
+        return None
+    fresh, out = usage.get("input_tokens"), usage.get("output_tokens")
+    read, write = usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens")
+    return ("%s:%s" % (message.get("id") or obj.get("uuid"), obj.get("requestId")),
+            obj.get("timestamp"), obj.get("sessionId"), model,
+            fresh if type(fresh) is int else as_int(fresh),  # as_int, without a call
+            out if type(out) is int else as_int(out),
+            read if type(read) is int else as_int(read),
+            write if type(write) is int else as_int(write),
+            obj.get("cwd"), obj.get("gitBranch") or None)
+
+
+def _assistant_usage(line, started_at, ended_at):
+    found = assistant_usage(jsonl.decode(line))
+    if found is None:
+        return None
+    key, stamp, session, model, fresh, out, read, write = found[:8]
+    ts = parse_time(stamp)
     if not in_window(ts, started_at, ended_at):
         return None
-    message = obj.get("message") or {}
-    usage = message.get("usage") if isinstance(message, dict) else None
-    if not isinstance(usage, dict) or message.get("model") == "<synthetic>":
-        return None
-    part = {
-        "model": message.get("model"),
-        "input_tokens": as_int(usage.get("input_tokens")),
-        "output_tokens": as_int(usage.get("output_tokens")),
-        "cache_read_tokens": as_int(usage.get("cache_read_input_tokens")),
-        "cache_write_tokens": as_int(usage.get("cache_creation_input_tokens")),
-        "reasoning_tokens": None,  # Claude does not report thinking tokens separately
-    }
-    key = (message.get("id") or obj.get("uuid"), obj.get("requestId"))
-    return key, part, obj.get("sessionId"), ts
+    part = {"model": model, "input_tokens": fresh, "output_tokens": out,
+            "cache_read_tokens": read, "cache_write_tokens": write,
+            "reasoning_tokens": None}  # Claude does not report thinking tokens separately
+    return key, part, session, ts
 
 
 def entry_size(part):

@@ -15,10 +15,10 @@ total before it. `info.last_token_usage` of each in-window event gives the per-r
 """
 
 import glob
-import json
 import os
 import time
 
+from shim.telemetry.harvest import jsonl
 from shim.telemetry.harvest import (ENTRY_SLACK_SECONDS, MAX_FILES, SLACK_SECONDS, in_window,
                                     parse_time, read_lines, recent_files, select_sessions,
                                     summarise)
@@ -164,6 +164,34 @@ def harvest(codex_home, cwd, started_at, ended_at, session_id=None, oneshot=Fals
     return summarise([p for parts in chosen.values() for p in parts], session_id=session)
 
 
+ROLLOUT_TAGS = (b"token_count", b"session_meta", b"turn_context")
+
+
+def rollout_events(lines):
+    """(kind, line object, payload) of the rollout lines that matter, in order: "session_meta"
+    and "turn_context" with their payload, "token_count" with the event's `info` (only when
+    its `total_token_usage` is an object: `info: null` follows a stream failure). Lines
+    without one of ROLLOUT_TAGS are not decoded. The one reading of a rollout, for the
+    call-time harvest and for `llm-shim import`."""
+    first, second, third = ROLLOUT_TAGS
+    decode = jsonl.decode
+    for line in lines:
+        if first not in line and second not in line and third not in line:
+            continue
+        obj = decode(line)
+        if not isinstance(obj, dict):
+            continue
+        kind, payload = obj.get("type"), obj.get("payload")
+        if not isinstance(payload, dict):
+            continue
+        if kind == "session_meta" or kind == "turn_context":
+            yield kind, obj, payload
+        elif kind == "event_msg" and payload.get("type") == "token_count":
+            info = payload.get("info")
+            if isinstance(info, dict) and isinstance(info.get("total_token_usage"), dict):
+                yield "token_count", obj, info
+
+
 def _rollout_usage(path, want_cwd, started_at, ended_at):
     before = None          # last cumulative total before the window
     last = None            # last cumulative total inside the window
@@ -172,16 +200,7 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
     model = None
     thread = None
     cwd_checked = want_cwd is None
-    for line in read_lines(path):
-        if not any(tag in line for tag in (b"token_count", b"session_meta", b"turn_context")):
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(obj, dict):
-            continue
-        kind, payload = obj.get("type"), obj.get("payload") or {}
+    for kind, obj, payload in rollout_events(read_lines(path)):
         ts = parse_time(obj.get("timestamp"))
         if kind == "session_meta":
             thread = payload.get("id") or thread
@@ -193,10 +212,8 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
         elif kind == "turn_context":
             if payload.get("model") and (ts is None or ts <= ended_at + ENTRY_SLACK_SECONDS):
                 model = payload["model"]
-        elif kind == "event_msg" and payload.get("type") == "token_count":
-            info = payload.get("info")
-            if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
-                continue  # `info: null` after a stream failure
+        else:  # token_count: payload is the event's info
+            info = payload
             total = info["total_token_usage"]
             if ts is not None and ts < started_at - ENTRY_SLACK_SECONDS:
                 before = total

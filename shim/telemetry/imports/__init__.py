@@ -32,6 +32,7 @@ from shim import __version__, paths
 from shim.telemetry import importstamp, prices, store
 from shim.telemetry.imports import children, logfile, slices, sources, validate
 from shim.telemetry.imports.problems import unreadable_reason
+from shim.telemetry.migrations import hash64
 
 PREFIX = "import:"
 SOURCE = "import"
@@ -53,6 +54,13 @@ TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write
 _SUMMED = TOKEN_KEYS + ("cost_usd", "computed_cost_usd", "entry_count")
 
 
+ENTRY = validate.ENTRY  # what the parsers give per entry (a tuple in this order)
+# A stored entry, as import_entries holds it (m013): hash64 of tool and key, hash64 of the
+# import row's invocation_id, the first time seen, the five token counts, the cost.
+_VALUES = slice(3, 9)    # the five token counts and the cost of a stored entry
+_CACHE_PAGES_KIB = 65536  # the import connection's page cache (SQLite's default is 2 MB)
+
+
 def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=None,
         max_bytes=None, found=None):
     """Import every log file that changed since the last run. Returns a summary dict:
@@ -61,8 +69,9 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
     a slice), tokens {tool: [input, output, cache read, cache write]}, cost_usd, unpriced,
     unreadable [paths].
 
-    `since` (epoch seconds) drops older entries; `dry_run` writes nothing; `deadline`
-    (time.monotonic()) and `max_bytes` (per file) bound a slice."""
+    `since` (epoch seconds) drops older entries; `dry_run` writes nothing but counts what a
+    real run would store; `deadline` (time.monotonic()) and `max_bytes` (per file) bound a
+    slice."""
     environ = os.environ if environ is None else environ
     found = sources.scan(sources.roots(environ)) if found is None else found
     known = _known(conn)
@@ -77,59 +86,76 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         from shim.telemetry import models
 
         cfg = models.load_config()
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of tuples and no cycles: the collector only costs
+    try:
+        _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes)
+    finally:
+        if collecting:
+            gc.enable()
+    return summary
+
+
+def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes):
+    table = prices.load_table(cfg)
     counted = _Counted(conn)
-    writer = _Writer(conn, cfg, prices.load_table(cfg), summary)
+    writer = _Writer(conn, cfg, table, summary)
     crash_after = int(environ.get(CRASH_ENV) or 0)
     done_files, committed = [], 0
     jobs = [(tool, path, ident, known.get(path), max_bytes) for tool, path, ident in changed]
     parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
-    # A slice keeps every file it parsed; the files it did not start wait for the next one.
-    parsed = _parsed(jobs, parallel) if deadline is None else slices.parsed(jobs, deadline)
-    started = 0
-    for path, result in parsed:
-        started += 1
-        if result is None or isinstance(result, str):
-            summary["unreadable"].append(path)
-            summary["unreadable_reasons"][path] = result or "unreadable"
-            continue
-        entries, file_row, more = result
-        if file_row is None:  # a compressed file in a bounded slice
-            summary["remaining"] += 1
-            continue
-        if more:  # a slice stopped short of the end: the rest next time
-            summary["remaining"] += 1
-        summary["read"] += 1
-        for entry in entries:
-            summary["entries"] += 1
-            if not validate.ok(entry):
-                summary["malformed"] += 1
-            elif since is not None and entry["ts"] < since:
-                summary["before_since"] += 1
-            elif counted.covers(entry):
-                summary["counted_by_shim"] += 1
-            else:
-                writer.add(entry)
-        done_files.append(file_row)
-        if not dry_run and (writer.pending >= BATCH_ENTRIES or crash_after):
+    tools = {job[1]: job[0] for job in jobs}
+    pricer = None  # for files read in this process (a slice, a few files)
+    if not dry_run:
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_PAGES_KIB:d}")
+    try:
+        # A slice keeps every file it parsed; the files it did not start wait for the next.
+        files = (_parsed(jobs, parallel, table) if deadline is None
+                 else slices.parsed(jobs, deadline))
+        started = 0
+        for path, result in files:
+            started += 1
+            if result is None or isinstance(result, str):
+                summary["unreadable"].append(path)
+                summary["unreadable_reasons"][path] = result or "unreadable"
+                continue
+            parsed, file_row_, more = result
+            if file_row_ is None:  # a compressed file in a bounded slice
+                summary["remaining"] += 1
+                continue
+            if more:  # a slice stopped short of the end: the rest next time
+                summary["remaining"] += 1
+            summary["read"] += 1
+            if not isinstance(parsed, _Parsed):
+                pricer = pricer or _Pricer(table)
+                parsed = _Parsed(tools[path], parsed, pricer)
+            writer.add(parsed, counted, since)
+            done_files.append(file_row_)
+            if not dry_run and (len(writer.pending) >= BATCH_ENTRIES or crash_after):
+                writer.commit(done_files)
+                committed += len(done_files)
+                done_files = []
+                if crash_after and committed >= crash_after:
+                    os._exit(9)
+        summary["remaining"] += len(changed) - started
+        if dry_run:
+            summary["new"] += len(writer.pending)
+        elif writer.pending or done_files or writer.rows:
             writer.commit(done_files)
-            committed += len(done_files)
-            done_files = []
-            if crash_after and committed >= crash_after:
-                os._exit(9)
-    summary["remaining"] += len(changed) - started
-    if dry_run:
-        writer.tally_only()
-    elif writer.pending or done_files:
-        writer.commit(done_files)
-    return summary
+    finally:
+        if not dry_run:
+            conn.execute("PRAGMA cache_size = -2000")  # SQLite's default again
 
 
-def _parsed(jobs, parallel):
+def _parsed(jobs, parallel, table):
     """(path, _read's result or None when unreadable) per job, in order: read in
     worker processes (one per core, as the files are independent) when `parallel`, so the
     parsing of the next files overlaps the writing of the last ones."""
     workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
     if not parallel or workers < 2:
+        pricer = _Pricer(table)
         for job in jobs:
             yield job[1], read_job(job)
         return
@@ -140,19 +166,37 @@ def _parsed(jobs, parallel):
     context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
                                           else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             **children.pool_options()) as pool:
+                             initializer=_worker_init,
+                             initargs=(table, children.pool_options()["initargs"])) as pool:
         for job, result in zip(jobs, pool.map(children.read_job, jobs)):
             yield job[1], result
 
 
+_worker_pricer = None   # set in each worker process: its files are priced and summed there
+
+
+def _worker_init(table, child_args):
+    import gc
+
+    global _worker_pricer
+    children.init(*child_args)
+    gc.disable()  # see run()
+    _worker_pricer = _Pricer(table)
+
+
 def read_job(job):
     """_read's result, or the reason (a str) the file could not be read. A large plain log
-    is read in pieces (slices.read_bounded, no deadline): bounded memory."""
+    is read in pieces (slices.read_bounded, no deadline): bounded memory. In a worker process
+    the entries come back as a _Parsed (hashed, priced and summed there)."""
     try:
         if job[0] != "llm" and not job[1].endswith(".zst") \
                 and job[2][2] > slices.LARGE_FILE_BYTES:
-            return slices.read_bounded(*job, float("inf"))
-        return _read(*job)
+            result = slices.read_bounded(*job, float("inf"))
+        else:
+            result = _read(*job)
+        if _worker_pricer is not None and isinstance(result[0], list):
+            result = (_Parsed(job[0], result[0], _worker_pricer), *result[1:])
+        return result
     except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
         return unreadable_reason(job[1], exc)
 
@@ -189,8 +233,9 @@ def _read(tool, path, ident, known, max_bytes):
         same_db = known is not None and (known["dev"], known["inode"]) == tuple(ident[:2])
         state = json.loads(known["state"]) if same_db and known["state"] else {}
         limit = ADMISSION_LLM_ROWS if max_bytes else None
-        entries, state = llm.read(path, state, limit)
-        more = bool(limit and len(entries) >= limit)
+        found, state = llm.read(path, state, limit)
+        more = bool(limit and len(found) >= limit)
+        entries = [tuple(entry.get(k) for k in ENTRY) for entry in found]
         stored = ident if not more else (*ident[:2], -1, ident[3])
         return entries, file_row(path, tool, stored, 0, None, state), more
     if max_bytes and path.endswith(".zst"):
@@ -220,42 +265,185 @@ def file_row(path, tool, ident, offset, tail, state):
             json.dumps(state), time.time())
 
 
+def entry_key(tool, key):
+    """The integer an entry is stored under (import_entries.key): hash64 of tool and key."""
+    return hash64(f"{tool}\0{key}")
+
+
+def row_name(tool, session_id, ts, model, git_branch, cwd):
+    """`import:<tool>:<hash>` of the session, quarter hour, model, branch and cwd: the same
+    for every entry of one row, in every run."""
+    group = (tool, session_id or "", int(ts // BUCKET_SECONDS), model or "", git_branch or "",
+             cwd or "")
+    digest = hashlib.blake2b(repr(group).encode("utf-8", "surrogatepass"),
+                             digest_size=10).hexdigest()
+    return f"{PREFIX}{tool}:{digest}"
+
+
+class _Parsed:
+    """One file's entries, ready to store, and their sums per import row — worked out where
+    the file was parsed (a worker process), so the writing process mostly hands them on.
+
+    `entries`: import_entries tuples (key, row, ts, 5 token counts, cost); `prompts`: each
+    entry's prompt_chars; `groups`: row -> [name, tool, session_id, model, git_branch, cwd,
+    first prompt_chars, first ts, last ts, 5 token sums, cost, count, unpriced, keys];
+    `sessions`: the session ids; `first_ts`: the earliest entry time."""
+
+    def __init__(self, tool, found, pricer):
+        self.tool = tool
+        self.entries, self.prompts, self.groups = [], [], {}
+        members = {}   # row -> its entries
+        names = {}
+        cost = pricer.cost
+        blake2b, from_bytes = hashlib.blake2b, int.from_bytes
+        prefix = tool + "\0"
+        add_entry, add_prompt = self.entries.append, self.prompts.append
+        self.malformed = 0   # entries validate.entry_ok refused (hostile or broken input)
+        entry_ok = validate.entry_ok
+        for item in found:
+            if not entry_ok(tool, item):
+                self.malformed += 1
+                continue
+            key, ts, session, model, cwd, branch, prompt, *tokens = item
+            bucket = (session, ts // BUCKET_SECONDS, model, branch, cwd)
+            row = names.get(bucket)
+            if row is None:
+                name = row_name(tool, session, ts, model, branch, cwd)
+                row = names[bucket] = hash64(name)
+                if row not in self.groups:
+                    self.groups[row] = [name, tool, session, model, branch, cwd, prompt]
+                    members[row] = []
+            # entry_key(tool, key), inline: one call less per entry
+            digest = blake2b((prefix + key).encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+            entry = (from_bytes(digest, "big", signed=True), row, ts, *tokens,
+                     cost(model, tokens))
+            add_entry(entry)
+            add_prompt(prompt)
+            members[row].append(entry)
+        for row, entries in members.items():
+            columns = list(zip(*entries))
+            group = self.groups[row]
+            group += [min(columns[2]), max(columns[2])]
+            for column in columns[3:8]:
+                values = [v for v in column if v is not None]
+                group.append(sum(values) if values else None)
+            total = None
+            for value in columns[8]:  # one by one, in order: the same float as ever
+                if value is not None:
+                    total = value if total is None else total + value
+            group += [total, len(entries), columns[8].count(None), list(columns[0])]
+        self.first_ts = min(e[2] for e in self.entries) if self.entries else None
+        self.sessions = {g[2] for g in self.groups.values()}
+
+
+def _add(sums, at, values):
+    """Add `values` into sums[at:], NULL-aware: None + None stays None, None counts as 0
+    beside a number (the SQL upsert does the same)."""
+    for i, value in enumerate(values, at):
+        if value is not None:
+            sums[i] = value if sums[i] is None else sums[i] + value
+
+
+class _Pricer:
+    """prices.part_cost of an entry's tokens, with the model's rates looked up once (per
+    model and long-context tier) instead of per entry: the same arithmetic, the same result."""
+
+    def __init__(self, table):
+        self.table = table
+        self._models = {}   # model -> (rates without a tier, tier thresholds, row) or None
+        self._rates = {}
+
+    def cost(self, model, tokens):
+        try:
+            spec = self._models[model]
+        except KeyError:
+            spec = self._models[model] = self._spec(model)
+        if spec is None:
+            return None
+        fresh, out, read, write = tokens[0], tokens[1], tokens[2], tokens[3]
+        if not (type(fresh) is int and type(out) is int and type(read) is int
+                and type(write) is int):
+            try:
+                fresh, out, read, write = (int(t or 0) for t in tokens[:4])
+            except (TypeError, ValueError):
+                return None
+        rates, thresholds, row = spec
+        if thresholds:
+            prompt = fresh + read + write
+            tier = tuple(prompt > threshold for threshold in thresholds)
+            rates = self._rates.get((model, tier))
+            if rates is None:
+                try:
+                    rates = self._rates[(model, tier)] = prices.rates(row, prompt)
+                except (TypeError, ValueError, KeyError):
+                    return None
+        total = 0.0
+        total += fresh * rates[0] / 1_000_000
+        total += out * rates[1] / 1_000_000
+        total += read * rates[2] / 1_000_000
+        total += write * rates[3] / 1_000_000
+        return total
+
+    def _spec(self, model):
+        row = prices.lookup(self.table, model) if model else None
+        if row is None:
+            return None
+        try:
+            return prices.rates(row, 0), [t for t, _ in row["tiers"]], row
+        except (TypeError, ValueError, KeyError):
+            return None
+
+
 class _Counted:
     """What the shim already counted: harvest claims, and shim calls' session windows."""
 
     def __init__(self, conn):
         self.conn = conn
         self._claims = None
-        self._windows = None
+        self._windows = {}
 
-    def covers(self, entry):
+    def _load(self):
         if self._claims is None:  # kept a week (store.CLAIMS_TTL): a bounded set
-            self._claims = set(self.conn.execute(
-                "SELECT tool, key FROM harvest_claims WHERE invocation_id NOT LIKE 'import:%'"))
-            self._windows = {}
-        if (entry["tool"], entry["key"]) in self._claims:
+            self._claims = {entry_key(tool, key) for tool, key in self.conn.execute(
+                "SELECT tool, key FROM harvest_claims WHERE invocation_id NOT LIKE 'import:%'")}
+
+    def none_of(self, parsed):
+        """True when the shim counted none of the file's entries (the common case)."""
+        self._load()
+        if not self._claims.isdisjoint(e[0] for e in parsed.entries):
+            return False
+        return not any(self._session_windows(s) for s in parsed.sessions if s)
+
+    def covers(self, key, session, ts):
+        self._load()
+        if key in self._claims:
             return True
-        session = entry.get("session_id")
         if not session:
             return False
+        for start, end in self._session_windows(session):
+            if start - WINDOW_SLACK_SECONDS <= ts <= end + WINDOW_SLACK_SECONDS:
+                return True
+        return False
+
+    def _session_windows(self, session):
         windows = self._windows.get(session)
         if windows is None:  # the shim calls of this session (index attempts_session)
             windows = self._windows[session] = self.conn.execute(
                 "SELECT started_at, IFNULL(ended_at, started_at) FROM attempts "
                 "WHERE session_id = ? AND source IS NULL", (session,)).fetchall()
-        ts = entry["ts"]
-        for start, end in windows:
-            if start - WINDOW_SLACK_SECONDS <= ts <= end + WINDOW_SLACK_SECONDS:
-                return True
-        return False
+        return windows
 
 
 class _Writer:
-    """Prices entries, sums them into import rows and writes both (`import_entries` and the
-    `attempts` rows, or `counters` rows under `privacy: off`).
+    """Sums entries into import rows and writes both (`import_entries` and the `attempts`
+    rows, or `counters` rows under `privacy: off`), with the offsets read, in one
+    transaction per batch.
 
     An entry seen before (another file holding the same message, a file read again) adds
-    only what it grew by; one that did not grow adds nothing."""
+    only what it grew by; one that did not grow adds nothing. A file whose entries are all
+    new, none counted by the shim and none before `since` — every file of a first import —
+    takes its row sums as the parser made them; the others go entry by entry."""
 
     def __init__(self, conn, cfg, table, summary):
         from shim.telemetry import models, record
@@ -265,65 +453,138 @@ class _Writer:
         self._facts = models.model_facts
         self._project = record.recorded_project
         self._git = record.private_git  # policies.project applies to the branch too
-        self._projects, self._models, self._price_rows, self._row_ids = {}, {}, {}, {}
-        self.batch = {}        # (tool, key) -> entry, the largest of this batch
-        self.seen = {}         # (tool, key) -> stored values, this run
-        self.stored_empty = conn.execute(
-            "SELECT 1 FROM import_entries LIMIT 1").fetchone() is None
+        self._projects, self._models = {}, {}
+        self.known = {}      # entry key -> stored tuple: every entry stored or pending this run
+        self.pending = {}    # entry key -> tuple to write at the next commit
+        self.rows = {}       # row -> [name, tool, session, model, branch, cwd, prompt, first,
+        #                       last, 5 token sums, cost, count, unpriced, new keys] to add
+        self.names = {}      # row -> invocation_id, every row of this run
+        self.had_entries = conn.execute(
+            "SELECT 1 FROM import_entries LIMIT 1").fetchone() is not None
         try:
             self.host = socket.gethostname()
         except OSError:
             self.host = None
 
-    @property
-    def pending(self):
-        return len(self.batch)
+    def add(self, parsed, counted, since):
+        """Take one file's entries."""
+        entries = parsed.entries
+        self.summary["entries"] += len(entries) + parsed.malformed
+        self.summary["malformed"] += parsed.malformed
+        if not entries:
+            return
+        keys = [e[0] for e in entries]
+        stored = self._stored(keys)
+        if (not stored and (since is None or parsed.first_ts >= since)
+                and self.known.keys().isdisjoint(keys) and counted.none_of(parsed)):
+            new = dict(zip(keys, entries))
+            if len(new) == len(entries):  # no key twice (the parsers keep one per key)
+                self.pending.update(new)
+                self.known.update(new)
+                for row, group in parsed.groups.items():
+                    self._take_group(row, group)
+                return
+        for entry, prompt in zip(entries, parsed.prompts):
+            self._add_entry(parsed, entry, prompt, stored, counted, since)
 
-    def add(self, entry):
-        ident = (entry["tool"], entry["key"])
-        old = self.batch.get(ident)
-        if old is None or _larger(entry, old):
-            self.batch[ident] = entry
+    def _take_group(self, row, group):
+        self.names[row] = group[0]
+        acc = self.rows.get(row)
+        if acc is None:
+            self.rows[row] = [*group[:17], list(group[17])]
+        else:
+            if group[7] < acc[7]:
+                acc[7] = group[7]
+            if group[8] > acc[8]:
+                acc[8] = group[8]
+            _add(acc, 9, group[9:17])
+            acc[17] += group[17]
+        self._tally(group[1], group[9:15], group[16])
 
-    def tally_only(self):
-        for entry in self.batch.values():
-            self._tally(entry, self._price(entry))
+    def _add_entry(self, parsed, entry, prompt, stored, counted, since):
+        key, row, ts = entry[:3]
+        group = parsed.groups[row]
+        if since is not None and ts < since:
+            self.summary["before_since"] += 1
+            return
+        if counted.covers(key, group[2], ts):
+            self.summary["counted_by_shim"] += 1
+            return
+        old = self.known.get(key) or stored.get(key)
+        if old is None:
+            delta, count, new = entry[_VALUES], 1, entry
+        elif _larger(entry, old):
+            new = (key, old[1], old[2], *entry[_VALUES])
+            delta, count = [_minus(a, b) for a, b in zip(entry[_VALUES], old[_VALUES])], 0
+            row, ts = old[1], old[2]
+        else:
+            return
+        self.pending[key] = self.known[key] = new
+        acc = self.rows.get(row)
+        if acc is None:
+            name = self.names.get(row) or group[0] if row == entry[1] else self._name(row)
+            self.names[row] = name
+            acc = self.rows[row] = [name, *group[1:6], prompt, ts, ts,
+                                    None, None, None, None, None, None, 0, 0, []]
+        elif ts < acc[7]:
+            acc[7] = ts
+        elif ts > acc[8]:
+            acc[8] = ts
+        if count:
+            acc[17].append(key)
+        unpriced = 1 if new[8] is None else 0
+        _add(acc, 9, (*delta, count, unpriced))
+        self._tally(group[1], delta, unpriced)
+
+    def _tally(self, tool, delta, unpriced):
+        cell = self.summary["tokens"].get(tool)
+        if cell is None:
+            cell = self.summary["tokens"][tool] = [0, 0, 0, 0]
+        for i in range(4):
+            cell[i] += delta[i] or 0
+        self.summary["unpriced"] += unpriced
+        self.summary["cost_usd"] += delta[5] or 0
+
+    def _name(self, row):
+        name = self.names.get(row)
+        if name is None:
+            found = self.conn.execute("SELECT invocation_id FROM import_rows WHERE id = ?",
+                                      (row,)).fetchone()
+            name = found[0] if found else None
+        return name
+
+    def _stored(self, keys):
+        """{key: stored tuple} of the entries stored before this run began."""
+        if not self.had_entries:
+            return {}
+        rest = [k for k in keys if k not in self.known]
+        found = {}
+        for i in range(0, len(rest), 500):
+            chunk = rest[i:i + 500]
+            for row in self.conn.execute(
+                    "SELECT key, row, ts, input_tokens, output_tokens, "
+                    "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd FROM "
+                    f"import_entries WHERE key IN ({', '.join('?' * len(chunk))})", chunk):
+                found[row[0]] = row
+        return found
 
     def commit(self, files):
-        entries, self.batch = self.batch, {}
-        previous = self._stored(entries)
-        rows, stored = {}, []
-        for ident, entry in entries.items():
-            old = previous.get(ident)
-            if old is not None and not _larger(entry, old):
-                continue
-            cost = self._price(entry)
-            self._tally(entry, cost, old)
-            values = [entry.get(k) for k in TOKEN_KEYS] + [cost]
-            if old is None:
-                row_id = self._row_id(entry)
-                delta = values + [1]
-                ts = entry["ts"]
-            else:
-                row_id, ts = old["row_id"], old["ts"]
-                delta = [_minus(a, b) for a, b in zip(values, old["values"])] + [0]
-            self.seen[ident] = {"row_id": row_id, "ts": ts, "values": values}
-            stored.append((*ident, row_id, ts, entry.get("session_id"), *values))
-            self._sum_into(rows, row_id, entry, ts, delta)
-        stored.sort()  # in key order: the B-tree is appended to, not scattered over
+        pending, self.pending = self.pending, {}
+        entries = [pending[key] for key in sorted(pending)]  # the B-tree in key order
+        rows, self.rows = self.rows, {}
+        rows = {row: acc for row, acc in rows.items() if acc[0] is not None}
+        records = [self._record(acc) for acc in rows.values()]
         with store.transaction(self.conn):
             self.conn.executemany(
-                "INSERT INTO import_entries (tool, key, row_id, ts, session_id, input_tokens, "
+                "INSERT INTO import_entries (key, row, ts, input_tokens, "
                 "output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
-                "cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tool, key) "
-                "DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = "
+                "cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE "
+                "SET input_tokens = excluded.input_tokens, output_tokens = "
                 "excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
                 "cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = "
-                "excluded.reasoning_tokens, cost_usd = excluded.cost_usd", stored)
-            for row in rows.values():
-                sums = row.pop("sums")
-                row.update(zip(_SUMMED, sums[:6] + [sums[5], sums[6]]))
-            _upsert_rows(self.conn, list(rows.values()), self.counters)
+                "excluded.reasoning_tokens, cost_usd = excluded.cost_usd", entries)
+            self._store_rows(rows)
+            _upsert_rows(self.conn, records, self.counters)
             self.conn.executemany(
                 "INSERT INTO import_files (path, tool, dev, inode, size, mtime_ns, offset, "
                 "tail, state, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -331,134 +592,96 @@ class _Writer:
                 "inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns, "
                 "offset = excluded.offset, tail = excluded.tail, state = excluded.state, "
                 "imported_at = excluded.imported_at", files)
-        self.stored_empty = False
-        self.summary["new"] += len(stored)
+        self.summary["new"] += len(entries)
 
-    def _stored(self, entries):
-        """{ident: {"row_id", "ts", "values"}} of the batch's entries stored before."""
-        found = {i: self.seen[i] for i in entries if i in self.seen}
-        if self.stored_empty:
-            return found
-        rest = [i for i in entries if i not in found]
-        for i in range(0, len(rest), 400):
-            chunk = rest[i:i + 400]
-            where = " OR ".join(["(tool = ? AND key = ?)"] * len(chunk))
-            for row in self.conn.execute(
-                    "SELECT tool, key, row_id, ts, input_tokens, output_tokens, "
-                    "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd "
-                    f"FROM import_entries WHERE {where}", [v for c in chunk for v in c]):
-                found[(row[0], row[1])] = {"row_id": row[2], "ts": row[3],
-                                           "values": list(row[4:])}
-        return found
+    def _store_rows(self, rows):
+        """import_rows: each row's span and the keys of its entries, with the new ones."""
+        before = {}
+        ids = list(rows)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for row, first, last, keys in self.conn.execute(
+                    "SELECT id, first, last, keys FROM import_rows WHERE id IN "
+                    f"({', '.join('?' * len(chunk))})", chunk):
+                before[row] = (first, last, keys)
+        values = []
+        for row, acc in rows.items():
+            name, session, first, last = acc[0], acc[2], acc[7], acc[8]
+            keys = _pack(acc[17])
+            if row in before:
+                was_first, was_last, was_keys = before[row]
+                first, last, keys = min(first, was_first), max(last, was_last), was_keys + keys
+            values.append((row, name, None if session is None else hash64(session), first,
+                           last, keys))
+        self.conn.executemany(
+            "INSERT INTO import_rows (id, invocation_id, session, first, last, keys) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET first = excluded.first, "
+            "last = excluded.last, keys = excluded.keys", values)
 
-    def _price(self, entry):
-        model = entry.get("model")
-        try:
-            row = self._price_rows[model]
-        except KeyError:
-            row = self._price_rows[model] = prices.lookup(self.table, model) if model else None
-        if row is None:
-            return None
-        try:
-            return prices.part_cost(entry, row)
-        except (TypeError, ValueError, KeyError):
-            return None
-
-    def _tally(self, entry, cost, old=None):
-        cell = self.summary["tokens"].get(entry["tool"])
-        if cell is None:
-            cell = self.summary["tokens"][entry["tool"]] = [0, 0, 0, 0]
-        cell[0] += entry["input_tokens"] or 0
-        cell[1] += entry["output_tokens"] or 0
-        cell[2] += entry["cache_read_tokens"] or 0
-        cell[3] += entry["cache_write_tokens"] or 0
-        if old is not None:
-            before = old["values"]
-            for i in range(4):
-                cell[i] -= before[i] or 0
-        if cost is None:
-            self.summary["unpriced"] += 1
-        else:
-            self.summary["cost_usd"] += cost - ((old["values"][5] or 0) if old else 0)
-
-    def _row_id(self, entry):
-        """`import:<tool>:<hash>` of the session, quarter hour, model, branch and cwd: the
-        same for every entry of one row, in every run."""
-        group = (entry["tool"], entry.get("session_id") or "", int(entry["ts"] // BUCKET_SECONDS),
-                 entry.get("model") or "", entry.get("git_branch") or "", entry.get("cwd") or "")
-        row_id = self._row_ids.get(group)
-        if row_id is None:
-            digest = hashlib.blake2b(repr(group).encode("utf-8", "surrogatepass"),
-                                     digest_size=10).hexdigest()
-            row_id = self._row_ids[group] = f"{PREFIX}{entry['tool']}:{digest}"
-        return row_id
-
-    def _sum_into(self, rows, row_id, entry, ts, delta):
-        """`delta`: the 5 token counts, the cost and the entry count to add to the row."""
-        row = rows.get(row_id)
-        if row is None:
-            row = rows[row_id] = self._new_row(row_id, entry, ts)
-            row["sums"] = list(delta)
-            return
-        if ts < row["started_at"]:
-            row["started_at"] = ts
-        elif ts > row["ended_at"]:
-            row["ended_at"] = ts
-        sums = row["sums"]
-        for i, value in enumerate(delta):
-            if value is not None:
-                sums[i] = value if sums[i] is None else sums[i] + value
-
-    def _new_row(self, row_id, entry, ts):
-        model = entry.get("model")
-        facts = self._models.get((entry["tool"], model))
+    def _record(self, acc):
+        """The attempts (or counters) row of one accumulated import row."""
+        name, tool, session, model, branch, cwd, prompt, first, last = acc[:9]
+        facts = self._models.get((tool, model))
         if facts is None:
             facts = {"model": model, "provider": None, "tier": None}
             self._facts(facts, self.cfg)
             if facts["provider"] is None:  # a model the config does not list (a dated id):
                 # the tool's provider when it has one, so provider budgets count it
-                providers = ((self.cfg.get("tools") or {}).get(entry["tool"]) or {}).get(
+                providers = ((self.cfg.get("tools") or {}).get(tool) or {}).get(
                     "providers") or ()
                 facts["provider"] = providers[0] if len(providers) == 1 else None
             row = prices.lookup(self.table, model) if model else None
             facts["cost_source"] = ("unknown" if row is None else
                                     "estimated" if row.get("source") == "estimate" else
                                     "computed")
-            self._models[(entry["tool"], model)] = facts
-        row = {"invocation_id": row_id, "attempt": 0, "started_at": ts, "ended_at": ts,
-               "tool": entry["tool"], "model": model, "provider": facts["provider"],
-               "tier": facts["tier"], "cost_source": facts["cost_source"],
-               "price_version": self.table.get("version"), "blocked": 0}
+            self._models[(tool, model)] = facts
+        record = {"invocation_id": name, "attempt": 0, "started_at": first, "ended_at": last,
+                  "tool": tool, "model": model, "provider": facts["provider"],
+                  "tier": facts["tier"], "cost_source": facts["cost_source"],
+                  "price_version": self.table.get("version"), "blocked": 0}
+        record.update(zip(_SUMMED, (*acc[9:15], acc[14], acc[15])))
         if self.counters:
-            return row
-        cwd = entry.get("cwd")
+            return record
         if cwd not in self._projects:
             self._projects[cwd] = self._project(self.cfg, cwd)
-        row.update(host=self.host, agent=None, session_id=entry.get("session_id"),
-                   project=self._projects[cwd], prompt_chars=entry.get("prompt_chars"),
-                   usage_source=SOURCE, source=SOURCE,
-                   git_branch=self._git(self.cfg, entry.get("git_branch")),
-                   shim_version=__version__)
-        return row
+        record.update(host=self.host, agent=None, session_id=session,
+                      project=self._projects[cwd], prompt_chars=prompt,
+                      usage_source=SOURCE, source=SOURCE, git_branch=self._git(self.cfg, branch),
+                      shim_version=__version__)
+        return record
 
 
 def _larger(entry, old):
-    """True when `entry` carries more usage than `old` (an entry or stored values)."""
-    values = old["values"] if "values" in old else [old.get(k) for k in TOKEN_KEYS]
-    out, was_out = entry.get("output_tokens") or 0, values[1] or 0
+    """True when stored tuple `entry` carries more usage than `old`."""
+    out, was_out = entry[4] or 0, old[4] or 0
     if out != was_out:
         return out > was_out
-    size = sum(entry.get(k) or 0 for k in ("input_tokens", "cache_read_tokens",
-                                           "cache_write_tokens"))
-    return size > (values[0] or 0) + (values[2] or 0) + (values[3] or 0)
+    return ((entry[3] or 0) + (entry[5] or 0) + (entry[6] or 0)
+            > (old[3] or 0) + (old[5] or 0) + (old[6] or 0))
+
+
+def _pack(keys):
+    """Entry keys as import_rows.keys holds them: int64, little-endian."""
+    import array
+
+    packed = array.array("q", keys)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def _unpack(blob):
+    import array
+
+    keys = array.array("q")
+    keys.frombytes(blob or b"")
+    if sys.byteorder == "big":
+        keys.byteswap()
+    return keys
 
 
 def _minus(a, b):
     return None if a is None and b is None else (a or 0) - (b or 0)
-
-
-def _plus(a, b):
-    return None if a is None and b is None else (a or 0) + (b or 0)
 
 
 def _upsert_rows(conn, rows, counters):
@@ -477,33 +700,51 @@ def _upsert_rows(conn, rows, counters):
     sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
            f"VALUES ({', '.join('?' * len(columns))}) "
            f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}")
-    conn.executemany(sql, [tuple(row.get(c) if c not in ("blocked", "budget_override") else 0
-                                 for c in columns) for row in rows])
+    from operator import itemgetter
+
+    values = itemgetter(*columns)
+    blank = dict.fromkeys(columns)
+    conn.executemany(sql, [values({**blank, **row, "blocked": 0, "budget_override": 0})
+                           for row in rows])
 
 
 def supersede(conn, attempts, claims):
     """Take out of the import rows what shim attempts being ingested now account for: the
-    entries their harvest claimed, and their sessions' entries inside their time windows.
-    Call it in ingestion's transaction, after the inserts."""
+    entries their harvest claimed, and their sessions' entries inside their time windows
+    (found through import_rows: the session's rows whose span meets the window, then their
+    entries' keys). Call it in ingestion's transaction, after the inserts."""
     victims = {}
-    columns = ("tool, key, row_id, input_tokens, output_tokens, cache_read_tokens, "
-               "cache_write_tokens, reasoning_tokens, cost_usd")
+    columns = ("key, row, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+               "reasoning_tokens, cost_usd")
     for (tool, key), owner in (claims or {}).items():
         if owner is not None:
-            for row in conn.execute(f"SELECT {columns} FROM import_entries WHERE tool = ? "
-                                    "AND key = ?", (tool, key)):
-                victims[row[:2]] = row
+            for row in conn.execute(f"SELECT {columns} FROM import_entries WHERE key = ?",
+                                    (entry_key(tool, key),)):
+                victims[row[0]] = row
     for attempt in attempts:
         if attempt.get("session_id") and attempt.get("started_at") is not None:
-            end = attempt.get("ended_at") or attempt["started_at"]
-            for row in conn.execute(
-                    f"SELECT {columns} FROM import_entries WHERE session_id = ? AND ts >= ? "
-                    "AND ts <= ?", (attempt["session_id"],
-                                    attempt["started_at"] - WINDOW_SLACK_SECONDS,
-                                    end + WINDOW_SLACK_SECONDS)):
-                victims[row[:2]] = row
+            low = attempt["started_at"] - WINDOW_SLACK_SECONDS
+            high = (attempt.get("ended_at") or attempt["started_at"]) + WINDOW_SLACK_SECONDS
+            keys = []
+            for (blob,) in conn.execute(
+                    "SELECT keys FROM import_rows WHERE session = ? AND first <= ? AND "
+                    "last >= ?", (hash64(attempt["session_id"]), high, low)):
+                keys += _unpack(blob)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                for row in conn.execute(
+                        f"SELECT {columns} FROM import_entries WHERE key IN "
+                        f"({', '.join('?' * len(chunk))}) AND ts >= ? AND ts <= ?",
+                        [*chunk, low, high]):
+                    victims[row[0]] = row
     if not victims:
         return
+    rows = {v[1] for v in victims.values()}
+    names = {}
+    for row, name in conn.execute("SELECT id, invocation_id FROM import_rows WHERE id IN "
+                                  f"({', '.join('?' * len(rows))})", list(rows)):
+        names[row] = name
+    taken = [(*v[2:8], names[v[1]]) for v in victims.values() if v[1] in names]
     for table in ("attempts", "counters"):
         has_count = table == "attempts"
         conn.executemany(
@@ -516,10 +757,10 @@ def supersede(conn, attempts, claims):
             + (", computed_cost_usd = computed_cost_usd - IFNULL(?, 0), "
                "entry_count = entry_count - 1" if has_count else "")
             + " WHERE invocation_id = ? AND attempt = 0",
-            [(*v[3:9], *((v[8],) if has_count else ()), v[2]) for v in victims.values()])
-    conn.executemany("DELETE FROM import_entries WHERE tool = ? AND key = ?", list(victims))
+            [(*t[:6], *((t[5],) if has_count else ()), t[6]) for t in taken])
+    conn.executemany("DELETE FROM import_entries WHERE key = ?", [(k,) for k in victims])
     conn.executemany("DELETE FROM attempts WHERE invocation_id = ? AND attempt = 0 AND "
-                     "entry_count <= 0", [(v[2],) for v in victims.values()])
+                     "entry_count <= 0", [(t[6],) for t in taken])
 
 
 # --- automatic refresh ---------------------------------------------------------------------

@@ -1,86 +1,117 @@
 """Claude Code transcripts -> import entries: one per assistant message.
 
-The same rules as the call-time harvest (harvest/claude.py): only `assistant` lines with a
-`message.usage`, no `<synthetic>` model; Claude Code writes one line per content block of a
-streamed message, so lines are keyed by (message.id, requestId) — the harvest's claim key —
-and the largest usage of a key wins (also across imports: the store keeps the larger). The
-project is the line's `cwd`, the branch its `gitBranch`. The length of the last user prompt
-before a message is kept as its `prompt_chars` (`report --by session`).
+A line is read by the call-time harvest's own parser (harvest/claude.py `is_candidate`,
+`assistant_usage`): only top-level `assistant` lines with a `message.usage`, no `<synthetic>`
+model. Claude Code writes one line per content block of a streamed message, so lines are
+keyed by (message.id, requestId) — the harvest's claim key — and the largest usage of a key
+wins (also across imports: the store keeps the larger). The project is the line's `cwd`, the
+branch its `gitBranch`. The length of the last user prompt before a message is kept as its
+`prompt_chars` (`report --by session`).
+
+Fast, and the same as reading every line: the buffer is searched (in C) for `"usage"`, and only
+the lines holding it and `"assistant"` are decoded; between two such lines only the last user
+prompt matters, so the user lines there are looked at from the last one back, and decoded
+until one is a prompt. Every other line is never split out or decoded.
 """
 
-import json
-
-from shim.telemetry.harvest.claude import as_int as _int, entry_size as _size  # one reading
+from shim.telemetry.harvest import jsonl
+from shim.telemetry.harvest.claude import assistant_usage, is_candidate
 from shim.telemetry.imports.timestamps import epoch as parse_time
 
-_ASSISTANT = b'"assistant"'
 _USAGE = b'"usage"'
+_ASSISTANT = b'"assistant"'
 _USER = b'"user"'
 _TOOL_RESULT = b'"tool_result"'
 
 
 def parse(data, state):
     """(entries, state) for the complete lines in `data`; `state` carries the last prompt
-    length across imports of the same file."""
+    length across imports of the same file. Each entry is a tuple in imports.ENTRY order:
+    (key, ts, session_id, model, cwd, git_branch, prompt_chars, input, output, cache read,
+    cache write, reasoning)."""
     best = {}
     prompt_chars = state.get("prompt_chars")
-    for line in data.splitlines():
-        if _ASSISTANT in line and _USAGE in line:
-            entry = _assistant(line)
-            if entry is None:
-                continue
-            entry["prompt_chars"] = prompt_chars
-            key = entry["key"]
-            old = best.get(key)
-            if old is None or _size(entry) > _size(old):
-                if old is not None:
-                    entry["ts"] = min(entry["ts"], old["ts"])
-                best[key] = entry
-        elif _USER in line and _TOOL_RESULT not in line:
-            chars = _prompt_chars(line)
+    if b"\r" in data:  # a CR splits a line for bytes.splitlines: read line by line, as ever
+        lines = data.splitlines()
+        for line in lines:
+            if is_candidate(line):
+                _take(best, line, prompt_chars)
+            elif _USER in line and _TOOL_RESULT not in line:
+                chars = _prompt_chars(line)
+                if chars is not None:
+                    prompt_chars = chars
+        return list(best.values()), {"prompt_chars": prompt_chars}
+    find, rfind = data.find, data.rfind
+    decode = jsonl.decode
+    size = len(data)
+    seen = 0       # the lines before this offset are done
+    search = 0
+    while True:
+        hit = find(_USAGE, search)
+        if hit < 0:
+            break
+        start = rfind(b"\n", 0, hit) + 1
+        end = find(b"\n", hit)
+        end = size if end < 0 else end
+        search = end + 1
+        line = data[start:end]
+        if _ASSISTANT not in line:
+            continue  # not a candidate: one of the lines the prompt scan looks at
+        if rfind(_USER, seen, start) >= 0:
+            chars = _last_prompt(data, seen, start)
             if chars is not None:
                 prompt_chars = chars
+        seen = end + 1
+        found = assistant_usage(decode(line))
+        if found is not None:
+            _keep(best, found, prompt_chars)
+    chars = _last_prompt(data, seen, size)
+    if chars is not None:
+        prompt_chars = chars
     return list(best.values()), {"prompt_chars": prompt_chars}
 
 
-def _assistant(line):
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(obj, dict) or obj.get("type") != "assistant" or obj.get("isApiErrorMessage"):
-        return None
-    message = obj.get("message")
-    if not isinstance(message, dict):
-        return None
-    usage = message.get("usage")
-    model = message.get("model")
-    if not isinstance(usage, dict) or model == "<synthetic>":
-        return None
-    ts = parse_time(obj.get("timestamp"))
+def _take(best, line, prompt_chars):
+    found = assistant_usage(jsonl.decode(line))
+    if found is not None:
+        _keep(best, found, prompt_chars)
+
+
+def _keep(best, found, prompt_chars):
+    """Keep one assistant line's entry: the largest usage of its key, at its first time."""
+    key, stamp, session, model, fresh, out, read, write, cwd, branch = found
+    ts = parse_time(stamp)
     if ts is None:
-        return None
-    return {
-        "tool": "claude",
-        "key": "%s:%s" % (message.get("id") or obj.get("uuid"), obj.get("requestId")),
-        "ts": ts,
-        "model": model,
-        "session_id": obj.get("sessionId"),
-        "cwd": obj.get("cwd"),
-        "git_branch": obj.get("gitBranch") or None,
-        "input_tokens": _int(usage.get("input_tokens")),
-        "output_tokens": _int(usage.get("output_tokens")),
-        "cache_read_tokens": _int(usage.get("cache_read_input_tokens")),
-        "cache_write_tokens": _int(usage.get("cache_creation_input_tokens")),
-        "reasoning_tokens": None,  # Claude does not report thinking tokens separately
-    }
+        return
+    old = best.get(key)
+    if old is not None:
+        if (out, fresh + read + write) <= (old[8], old[7] + old[9] + old[10]):
+            return  # not larger: the first snapshot of a streamed message stays
+        ts = min(ts, old[1])
+    best[key] = (key, ts, session, model, cwd, branch, prompt_chars, fresh, out, read, write,
+                 None)  # Claude does not report thinking tokens separately
+
+
+def _last_prompt(data, low, high):
+    """The prompt length of the last user prompt line in data[low:high] (whole lines), or
+    None when there is none."""
+    end = high
+    while True:
+        hit = data.rfind(_USER, low, end)
+        if hit < 0:
+            return None
+        start = data.rfind(b"\n", low, hit) + 1 or low
+        stop = data.find(b"\n", hit, high)
+        line = data[start:high if stop < 0 else stop]
+        if _TOOL_RESULT not in line:
+            chars = _prompt_chars(line)
+            if chars is not None:
+                return chars
+        end = start
 
 
 def _prompt_chars(line):
-    try:
-        obj = json.loads(line)
-    except ValueError:
-        return None
+    obj = jsonl.decode(line)
     if not isinstance(obj, dict) or obj.get("type") != "user" or obj.get("isMeta"):
         return None
     content = (obj.get("message") or {}).get("content") if isinstance(obj.get("message"), dict) \
@@ -92,3 +123,4 @@ def _prompt_chars(line):
         texts = [t for t in texts if isinstance(t, str)]
         return sum(len(t) for t in texts) if texts else None
     return None
+

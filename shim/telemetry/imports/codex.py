@@ -8,43 +8,29 @@ file is read. Fresh input = input - cached - cache write (usage.codex_part). The
 total, model, thread and cwd are kept in `state` so an import can start mid-file.
 """
 
-import json
-
+from shim.telemetry.harvest.codex import ROLLOUT_TAGS, rollout_events
+from shim.telemetry.imports.logfile import lines_with
 from shim.telemetry.imports.timestamps import epoch as parse_time
 from shim.telemetry.usage import codex_part
 
 _KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens",
          "reasoning_output_tokens")
-_TAGS = (b"token_count", b"session_meta", b"turn_context")
 
 
 def parse(data, state, path=None):
+    """(entries, state); each entry a tuple in imports.ENTRY order."""
     entries = []
     total = state.get("total")
     model, thread, cwd = state.get("model"), state.get("thread"), state.get("cwd")
-    for line in data.splitlines():
-        if not any(tag in line for tag in _TAGS):
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(obj, dict):
-            continue
-        kind, payload = obj.get("type"), obj.get("payload")
-        if not isinstance(payload, dict):
-            continue
+    for kind, obj, payload in rollout_events(lines_with(data, ROLLOUT_TAGS)):
         if kind == "session_meta":
             thread = payload.get("id") or thread
             cwd = payload.get("cwd") or cwd
         elif kind == "turn_context":
             model = payload.get("model") or model
             cwd = cwd or payload.get("cwd")
-        elif kind == "event_msg" and payload.get("type") == "token_count":
-            info = payload.get("info")
-            if not isinstance(info, dict) or not isinstance(info.get("total_token_usage"), dict):
-                continue  # `info: null` after a stream failure
-            now = [_get(info["total_token_usage"], k) for k in _KEYS]
+        else:  # token_count: payload is the event's info
+            now = [_get(payload["total_token_usage"], k) for k in _KEYS]
             if total is not None and now == total:
                 continue  # repeated count, nothing new
             if total is None or any(n < t for n, t in zip(now, total)):
@@ -56,14 +42,10 @@ def parse(data, state, path=None):
             if ts is None or not any(delta):
                 continue
             part = codex_part(dict(zip(_KEYS, delta)), model)
-            entries.append({
-                "tool": "codex",
-                "key": "%s:%d:%d" % (thread or path, now[0], now[3]),
-                "ts": ts, "model": model, "session_id": thread, "cwd": cwd,
-                "git_branch": None, "prompt_chars": None,
-                **{k: part[k] for k in ("input_tokens", "output_tokens", "cache_read_tokens",
-                                         "cache_write_tokens", "reasoning_tokens")},
-            })
+            entries.append((
+                "%s:%d:%d" % (thread or path, now[0], now[3]), ts, thread, model, cwd, None,
+                None, part["input_tokens"], part["output_tokens"], part["cache_read_tokens"],
+                part["cache_write_tokens"], part["reasoning_tokens"]))
     return entries, {"total": total, "model": model, "thread": thread, "cwd": cwd}
 
 

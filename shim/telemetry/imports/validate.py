@@ -17,30 +17,35 @@ MAX_TS = 253402300799
 MAX_TEXT = 4096   # a path, a branch, a model id or a key longer than this is not one
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                 "reasoning_tokens")
-COUNT_FIELDS = TOKEN_FIELDS + ("prompt_chars",)
-TEXT_FIELDS = ("model", "session_id", "cwd", "git_branch")
+# An entry as the parsers hand it over (imports/claude.py, codex.py; llm's dicts turned into it).
+ENTRY = ("key", "ts", "session_id", "model", "cwd", "git_branch", "prompt_chars") + TOKEN_FIELDS
 
 
 def ok(entry):
-    """True when every field the writer stores has the type and range it expects: tool one of
-    TOOLS, key a non-empty text, ts a number of seconds in [0, MAX_TS], the text fields text
-    or None, token counts and prompt_chars integers in [0, MAX_TOKENS] or None. Written flat
-    (a few µs an entry, against tens for parsing its line): it runs on every entry."""
-    if type(entry) is not dict or entry.get("tool") not in TOOLS:
+    """`entry_ok` for an entry as a dict (tool, then the ENTRY fields by name)."""
+    return type(entry) is dict and entry_ok(entry.get("tool"),
+                                            tuple(entry.get(name) for name in ENTRY))
+
+
+def entry_ok(tool, entry):
+    """True when every field the writer stores has the type and range it expects, for an
+    entry as the parsers give it (a tuple in ENTRY order): tool one of TOOLS, key a non-empty
+    text, ts a number of seconds in [0, MAX_TS], the text fields text or None, prompt_chars
+    and the token counts integers in [0, MAX_TOKENS] or None. Written flat (a few µs an
+    entry, against tens for parsing its line): it runs on every entry."""
+    if tool not in TOOLS or type(entry) is not tuple or len(entry) != 12:
         return False
-    ts = entry.get("ts")
+    ts = entry[1]
     if (type(ts) is not float and type(ts) is not int) or not 0 <= ts <= MAX_TS:
         return False
-    for name in COUNT_FIELDS:
-        value = entry.get(name)
+    for value in entry[6:]:
         if value is not None and (type(value) is not int or not 0 <= value <= MAX_TOKENS):
             return False
-    key = entry.get("key")
+    key = entry[0]
     if type(key) is not str or not key or len(key) > MAX_TEXT or not (key.isascii()
                                                                       or _utf8(key)):
         return False
-    for name in TEXT_FIELDS:
-        value = entry.get(name)
+    for value in entry[2:6]:
         if value is not None and (type(value) is not str or len(value) > MAX_TEXT
                                   or not (value.isascii() or _utf8(value))):
             return False
