@@ -57,32 +57,39 @@ def _upsert_clause():
     return f"ON CONFLICT (bucket, {', '.join(KEYS)}) DO UPDATE SET {sets}"
 
 
-def _apply(table, seconds):
-    """Add NEW.sign times the delta row's measures to its cell of `table`, as the triggers
-    before this form did: an added row creates its cell, a removed row only changes a cell that
-    is there (an UPDATE of a missing cell changes nothing), and a cell whose attempts reach 0
-    is deleted."""
-    names, values = _cell(set(COLUMNS), "NEW.", seconds)
+def _add(table, seconds, available, prefix):
+    names, values = _cell(available, prefix, seconds)
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)}) "
+            f"{_upsert_clause()};")
+
+
+def _subtract(table, seconds, available, prefix):
+    names, values = _cell(available, prefix, seconds)
     split = 1 + len(KEYS)
     where = " AND ".join(f"{n} = {v}" for n, v in zip(names[:split], values))
-    signed = values[:split] + [f"NEW.sign * {v}" for v in values[split:]]
-    return (f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(signed)} "
-            f"WHERE NEW.sign > 0 OR EXISTS (SELECT 1 FROM {table} WHERE {where}) "
-            f"{_upsert_clause()};\n"
-            f"    DELETE FROM {table} WHERE NEW.sign < 0 AND {where} AND attempts = 0;")
+    sets = ", ".join(f"{n} = {n} - {v}" for n, v in zip(names[split:], values[split:]))
+    return (f"UPDATE {table} SET {sets} WHERE {where};\n"
+            f"    DELETE FROM {table} WHERE {where} AND attempts = 0;")
 
 
 def apply_trigger_sql():
-    """The view of signed row contributions and the one trigger that applies each to every
-    level: the measure expressions are written once per level, not once per level, source
-    and event (SQLite parses every trigger of the schema on a connection's first statement,
-    so their size is paid by every call that opens the store: docs/benchmarks.md)."""
+    """The view of signed row contributions and the two triggers that apply them to every
+    level: an added row (sign 1) is upserted into its cells, a removed one (sign -1) is
+    subtracted from the cells that are there and a cell whose attempts reach 0 is deleted,
+    the statements the source triggers held before (m012), written once for both sources and
+    all three events. SQLite parses every trigger of the schema on a connection's first
+    statement, so their size is paid by every call that opens the store (docs/benchmarks.md).
+    Two triggers chosen by WHEN rather than one statement per level guarded by the sign: a
+    guarded INSERT ... SELECT costs the writes about half again (tests/bench/rollup_writes.py)."""
     view = (f"CREATE VIEW IF NOT EXISTS {DELTA_VIEW} AS SELECT "
             + ", ".join(f"NULL AS {c}" for c in DELTA_COLUMNS) + " WHERE 0")
-    body = "\n    ".join(_apply(t, s) for t, s in LEVELS)
-    trigger = (f"CREATE TRIGGER IF NOT EXISTS {DELTA_VIEW}_apply INSTEAD OF INSERT ON "
-               f"{DELTA_VIEW} BEGIN\n    {body}\nEND")
-    return [view, trigger]
+    every = set(COLUMNS)
+    out = [view]
+    for name, sign, statement in (("add", "> 0", _add), ("subtract", "< 0", _subtract)):
+        body = "\n    ".join(statement(t, s, every, "NEW.") for t, s in LEVELS)
+        out.append(f"CREATE TRIGGER IF NOT EXISTS {DELTA_VIEW}_{name} INSTEAD OF INSERT ON "
+                   f"{DELTA_VIEW} WHEN NEW.sign {sign} BEGIN\n    {body}\nEND")
+    return out
 
 
 def _delta(sign, available, prefix):
