@@ -56,7 +56,7 @@ def main(argv=None):
     if tool is not None:
         from shim import proxy
 
-        code = proxy.main(tool, argv[1:])
+        code = proxy.main(tool, argv[1:], own_process=process_entry)
         if process_entry:
             end_process(code)
         return code
