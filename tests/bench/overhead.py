@@ -24,6 +24,7 @@ callgrind, children not traced, so the tool the shim runs is not counted; median
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import statistics
@@ -140,8 +141,11 @@ def main():
             return 0
         times = {name: [] for name in cases}
         cpu = {name: [] for name in cases}
-        for _ in range(opts.runs):  # interleaved, so load changes hit every case alike
-            for name, (argv, e) in cases.items():
+        order = list(cases)
+        for _ in range(opts.runs):  # interleaved, so load changes hit every case alike, in an
+            random.shuffle(order)   # order shuffled each round (the one before a case matters)
+            for name in order:
+                argv, e = cases[name]
                 wall, used = _spawn_wait(argv, e)
                 times[name].append(wall)
                 cpu[name].append(used)
