@@ -32,20 +32,30 @@ def end_process(code):
     SQLite transactions committed; stdout and stderr are flushed here. Returns (and the
     launcher's sys.exit ends the process as usual) when a flush fails, the gate's WAL wants
     its checkpoint, a module of NORMAL_EXIT_AFTER was loaded, or `code` is no exit status."""
+    if _may_end_now(code):
+        os._exit(code)
+    # The usual exit: its last collection must see the objects frozen while the call was
+    # decided (shim.proxy), among them the gate's connection, whose close checkpoints the WAL.
+    import gc
+
+    gc.unfreeze()
+
+
+def _may_end_now(code):
     if not isinstance(code, int) or not 0 <= code <= 255:
-        return
+        return False
     if any(name in sys.modules for name in NORMAL_EXIT_AFTER):
-        return
+        return False
     gate = sys.modules.get("shim.policy.connection")
     if gate is not None and not gate.may_skip_close():
-        return
+        return False
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
     except (OSError, ValueError):
-        return
-    os._exit(code)
+        return False
+    return True
 
 
 def main(argv=None):
@@ -56,7 +66,7 @@ def main(argv=None):
     if tool is not None:
         from shim import proxy
 
-        code = proxy.main(tool, argv[1:])
+        code = proxy.main(tool, argv[1:], own_process=process_entry)
         if code is not proxy.NOT_A_TOOL:
             if process_entry:
                 end_process(code)

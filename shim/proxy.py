@@ -22,8 +22,10 @@ LEARN_ENV = "LLM_SHIM_LEARN"
 NOT_A_TOOL = None
 
 
-def main(tool, args):
-    """The shim call of `tool`: its exit code, or NOT_A_TOOL (see _unknown_tool)."""
+def main(tool, args, own_process=False):
+    """The shim call of `tool`: its exit code, or NOT_A_TOOL (see _unknown_tool).
+    `own_process`: the shim's process is this call's alone (shim.entry), so the collector may
+    pause while it decides (see _pause_collector)."""
     environ = os.environ
     # A dry run never runs the tool, on any path: pass-through, fail-open and errors included.
     dry_run = environ.get(DRY_RUN_ENV) == "1"
@@ -32,14 +34,20 @@ def main(tool, args):
             return _dry_run_unchanged(tool, args, None, environ,
                                       "LLM_SHIM_DISABLE=1 (a pure pass-through)")
         return _passthrough(tool, args, None, environ)
-    cfg = None
+    cfg = plan = None
     try:
-        from shim.config import compiled
+        paused = own_process and _pause_collector()
+        try:
+            from shim.config import compiled
 
-        cfg = compiled.load()
-        if tool not in BUILTIN_TOOLS and tool not in (cfg.get("tools") or {}):
+            cfg = compiled.load()
+            if tool in BUILTIN_TOOLS or tool in (cfg.get("tools") or {}):
+                plan = plan_call(tool, args, cfg, environ)
+        finally:
+            if paused:
+                _resume_collector()
+        if plan is None:
             return _unknown_tool(tool, args, cfg, environ, dry_run)
-        plan = plan_call(tool, args, cfg, environ)
     except (errors.RealBinaryNotFound, errors.RecursionDetected, errors.Blocked) as exc:
         code = errors.report(exc)
         if dry_run:
@@ -52,6 +60,29 @@ def main(tool, args):
     if dry_run:
         return print_dry_run(plan)
     return execute(plan, cfg, environ)
+
+
+def _pause_collector():
+    """Pause Python's cyclic garbage collector while the call is decided. Deciding creates
+    the objects of every module it imports and of the config, all of which live as long as the
+    process; a gated call allocated enough of them for five collections, one of them a
+    second-generation one, ~2 ms together (0.14 x the interpreter's own start-up;
+    docs/benchmarks.md, case (e)) that found nothing to free. True when it paused it."""
+    import gc
+
+    if not gc.isenabled():
+        return False
+    gc.disable()
+    return True
+
+
+def _resume_collector():
+    """Collect as usual again before the tool runs (it may run for hours), with the objects
+    made so far frozen: they live until the process ends, so no collection need visit them."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
 
 
 def _unknown_tool(tool, args, cfg, environ, dry_run=False):

@@ -4,7 +4,9 @@ Summing 1,000,000 rows costs SQLite several seconds on a small machine, mostly i
 sort, and no index avoids that for arbitrary `--by` lists (docs/report.md, "Scale"). So the
 sums are kept up to date by triggers on `attempts` and `counters`: every INSERT adds the row's
 measures to its (bucket, agent, model, tool, provider, project) cell, every DELETE subtracts
-them, every UPDATE of a column the report reads does both. There are two levels: UTC quarter
+them, every UPDATE of a column the report reads does both. The source triggers only pass the
+row, signed, to a view (`report_rollup_delta`) whose one INSTEAD OF trigger holds the measure
+expressions, so the schema SQLite parses on every connection stays small. There are two levels: UTC quarter
 hours (`report_rollup_15m`, exact for any zone's period bounds) and UTC days
 (`report_rollup_1d`); a report reads whole UTC days from the second and only the edges of its
 local periods from the first (`query.plan`).
@@ -32,6 +34,13 @@ def table_sql(table, seconds):
             f"    bucket INTEGER NOT NULL,  -- CAST(started_at / {seconds} AS INTEGER)\n"
             f"{keys},\n{measures},\n"
             f"    PRIMARY KEY (bucket, {', '.join(KEYS)})\n) WITHOUT ROWID")
+
+
+# The view the source triggers insert a row's signed contribution into: `sign` (+1 for a row
+# added, -1 for a row removed), then the columns the measures and keys read (NULL for a column
+# the source lacks, which is what the measures read for it anyway).
+DELTA_VIEW = "report_rollup_delta"
+DELTA_COLUMNS = ("sign",) + COLUMNS
 
 
 def _cell(available, prefix, seconds):
@@ -63,23 +72,53 @@ def _subtract(table, seconds, available, prefix):
             f"    DELETE FROM {table} WHERE {where} AND attempts = 0;")
 
 
-def _body(statement, available, prefix):
-    return "\n    ".join(statement(t, s, available, prefix) for t, s in LEVELS)
+def apply_trigger_sql():
+    """The view of signed row contributions and the two triggers that apply them to every
+    level: an added row (sign 1) is upserted into its cells, a removed one (sign -1) is
+    subtracted from the cells that are there and a cell whose attempts reach 0 is deleted,
+    the statements the source triggers held before (m012), written once for both sources and
+    all three events. SQLite parses every trigger of the schema on a connection's first
+    statement, so their size is paid by every call that opens the store (docs/benchmarks.md).
+    Two triggers chosen by WHEN rather than one statement per level guarded by the sign: a
+    guarded INSERT ... SELECT costs the writes about half again (tests/bench/rollup_writes.py)."""
+    view = (f"CREATE VIEW IF NOT EXISTS {DELTA_VIEW} AS SELECT "
+            + ", ".join(f"NULL AS {c}" for c in DELTA_COLUMNS) + " WHERE 0")
+    every = set(COLUMNS)
+    out = [view]
+    for name, sign, statement in (("add", "> 0", _add), ("subtract", "< 0", _subtract)):
+        body = "\n    ".join(statement(t, s, every, "NEW.") for t, s in LEVELS)
+        out.append(f"CREATE TRIGGER IF NOT EXISTS {DELTA_VIEW}_{name} INSTEAD OF INSERT ON "
+                   f"{DELTA_VIEW} WHEN NEW.sign {sign} BEGIN\n    {body}\nEND")
+    return out
+
+
+def _delta(sign, available, prefix):
+    values = [sign] + [f"{prefix}{c}" if c in available else "NULL" for c in COLUMNS]
+    return f"INSERT INTO {DELTA_VIEW} VALUES ({', '.join(values)});"
 
 
 def trigger_sql(source, available):
-    """The three triggers that keep every level equal to the sums over `source`."""
+    """The three triggers that keep every level equal to the sums over `source`: each passes
+    the old row with sign -1 and the new one with +1 to the delta view."""
     read = [c for c in COLUMNS if c in available]
     name = f"report_rollup_{source}"
+    removed, added = _delta("-1", available, "OLD."), _delta("1", available, "NEW.")
     return [
         f"CREATE TRIGGER IF NOT EXISTS {name}_insert AFTER INSERT ON {source} BEGIN\n"
-        f"    {_body(_add, available, 'NEW.')}\nEND",
+        f"    {added}\nEND",
         f"CREATE TRIGGER IF NOT EXISTS {name}_delete AFTER DELETE ON {source} BEGIN\n"
-        f"    {_body(_subtract, available, 'OLD.')}\nEND",
+        f"    {removed}\nEND",
         f"CREATE TRIGGER IF NOT EXISTS {name}_update AFTER UPDATE OF {', '.join(read)} "
-        f"ON {source} BEGIN\n    {_body(_subtract, available, 'OLD.')}\n"
-        f"    {_body(_add, available, 'NEW.')}\nEND",
+        f"ON {source} BEGIN\n    {removed}\n    {added}\nEND",
     ]
+
+
+def trigger_statements(tables):
+    """The view, its trigger and the source triggers for `tables` ({name: columns})."""
+    out = apply_trigger_sql()
+    for source in (s for s in SOURCES if s in tables):
+        out += trigger_sql(source, set(tables[source]))
+    return out
 
 
 def backfill_sql(table, seconds, source, available):
@@ -94,9 +133,7 @@ def backfill_sql(table, seconds, source, available):
 def statements(tables):
     """Every statement creating and filling the rollups for `tables` ({name: columns})."""
     present = [s for s in SOURCES if s in tables]
-    out = [table_sql(t, s) for t, s in LEVELS]
-    for source in present:
-        out += trigger_sql(source, set(tables[source]))
+    out = [table_sql(t, s) for t, s in LEVELS] + trigger_statements(tables)
     for table, seconds in LEVELS:
         for source in present:
             out.append(backfill_sql(table, seconds, source, set(tables[source])))
@@ -130,15 +167,19 @@ def drop(conn):
                             "AND name LIKE 'report_rollup_%'").fetchall()
     for (name,) in triggers:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    conn.execute(f"DROP VIEW IF EXISTS {DELTA_VIEW}")
     for table, _ in LEVELS:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def main():
-    """Print the SQL for the current attempts/counters schema (for a frozen migration)."""
+def main(argv=None):
+    """Print the SQL for the current attempts/counters schema (for a frozen migration);
+    `--triggers` prints only the view and the triggers (a migration that keeps the tables)."""
     from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS
 
-    for sql in statements({"attempts": ATTEMPT_COLUMNS, "counters": COUNTER_COLUMNS}):
+    argv = sys.argv[1:] if argv is None else argv
+    tables = {"attempts": ATTEMPT_COLUMNS, "counters": COUNTER_COLUMNS}
+    for sql in trigger_statements(tables) if "--triggers" in argv else statements(tables):
         sys.stdout.write(sql + ";\n\n")
     return 0
 

@@ -11,17 +11,24 @@
 Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
   .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
                                            [--base ../main]   (base vs this tree, interleaved)
+                                           [--instructions]   (valgrind callgrind, see below)
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
 The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
 config cache is warmed first, as it is after the first call of a real install.
+`--instructions` counts instead the instructions each case's process executes (valgrind's
+callgrind, children not traced, so the tool the shim runs is not counted; median of --runs,
+3 is plenty): the same on any load, which a shared machine's timings are not.
 """
 
 import argparse
 import json
 import os
+import random
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +49,19 @@ def _spawn_wait(argv, env):
     return elapsed, usage.ru_utime + usage.ru_stime
 
 
+def _instructions(argv, env, work):
+    """Instructions executed by the process `argv` starts (valgrind callgrind), children not
+    traced."""
+    out = os.path.join(work, "callgrind.out")
+    done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                           "--trace-children=no", *argv], env=env, capture_output=True,
+                          text=True, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if not found:
+        raise SystemExit(f"benchmark: no count from valgrind for {argv}:\n{done.stderr}")
+    return int(found.group(1))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
@@ -49,6 +69,8 @@ def main():
     parser.add_argument("--prompt", default=None,
                         help="call with -p PROMPT (a one-shot call the router scores)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions under valgrind instead of timing")
     parser.add_argument("--base", default=None, metavar="CHECKOUT",
                         help="also (b) and (e) through another checkout's code (say main's "
                              "worktree), interleaved with these: b_base, e_base")
@@ -108,10 +130,22 @@ def main():
         for argv, e in cases.values():  # warm caches (config cache, page cache)
             _spawn_wait(argv, e)
             _spawn_wait(argv, e)
+        if opts.instructions:
+            counts = {name: statistics.median(_instructions(argv, e, work)
+                                              for _ in range(opts.runs))
+                      for name, (argv, e) in cases.items()
+                      if name not in ("a_direct", "c_bash_shim")}  # these two exec at once
+            floor = counts["d_python_floor"]
+            for name, count in counts.items():
+                print(f"{name:16} {count / 1e6:8.2f} M instructions   {count / floor:5.2f} x (d)")
+            return 0
         times = {name: [] for name in cases}
         cpu = {name: [] for name in cases}
-        for _ in range(opts.runs):  # interleaved, so load changes hit every case alike
-            for name, (argv, e) in cases.items():
+        order = list(cases)
+        for _ in range(opts.runs):  # interleaved, so load changes hit every case alike, in an
+            random.shuffle(order)   # order shuffled each round (the one before a case matters)
+            for name in order:
+                argv, e = cases[name]
                 wall, used = _spawn_wait(argv, e)
                 times[name].append(wall)
                 cpu[name].append(used)
