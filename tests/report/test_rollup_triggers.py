@@ -190,11 +190,13 @@ def test_a_cell_missing_from_the_rollup_is_left_missing_as_before(pair):
 
 
 def test_the_schema_sqlite_parses_is_smaller(pair):
-    """The point of the change: the schema text every connection parses shrank."""
+    """The point of the change: the schema text every connection parses shrank (the triggers
+    and views; later migrations may add tables)."""
     def schema_bytes(conn):
-        return conn.execute("SELECT SUM(LENGTH(sql)) FROM sqlite_master").fetchone()[0]
+        return conn.execute("SELECT SUM(LENGTH(sql)) FROM sqlite_master "
+                            "WHERE type IN ('trigger', 'view')").fetchone()[0]
 
     before = schema_bytes(pair.new)
     migrations.migrate(pair.new)
     after = schema_bytes(pair.new)
-    assert after < before - 25_000, (before, after)
+    assert after < before / 2, (before, after)
