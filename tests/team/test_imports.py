@@ -238,6 +238,9 @@ def test_report_team_has_the_local_reports_source_and_row_keys(team, monkeypatch
     # imported first: a local report skips its import while the after-call sync's runs
     alice.cli("import", env=log_env(alice))
     assert alice.run(DIME_CALL, env=log_env(alice)).returncode == 0
+    # An explicit sync waits for the after-call one (the lock) and pushes what is left, so
+    # the store holds the call's row before the two reports are compared.
+    alice.cli("sync", env=log_env(alice))
     local = _report(alice, *options, team_store=False)
     remote = _report(alice, *options, team_store=True)
     assert local["totals"]["attempts"] > 0
