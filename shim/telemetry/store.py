@@ -12,8 +12,7 @@ import sys
 import time
 
 from shim import errors, paths, safefs
-from shim.telemetry import migrations
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
+from shim.telemetry import schema_version
 
 def _load_sqlite():
     """The C module `_sqlite3` itself: `sqlite3` (its dbapi2) also imports datetime and
@@ -72,9 +71,11 @@ def connect(path=None, timeout=DEFAULT_TIMEOUT):
                                     "not opened", safefs.HINT) from None
     conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
+        # (The busy timeout is connect's `timeout`: sqlite3 sets it on the handle.)
         conn.execute("PRAGMA synchronous = NORMAL")
-        if migrations.user_version(conn) < migrations.LATEST:
+        if schema_version.user_version(conn) < schema_version.LATEST:
+            from shim.telemetry import migrations  # only to migrate: a current file never does
+
             conn.execute("PRAGMA journal_mode = WAL")  # persistent; must be outside a transaction
             migrations.migrate(conn)
     except BaseException:
@@ -194,11 +195,15 @@ def insert_attempts(conn, records):
     Returns the number of new rows."""
     # The m009 columns only when a record has one: rows without them insert into any schema
     # since m001's (the ones ATTEMPT_COLUMNS names).
+    from shim.telemetry.migrations import ATTEMPT_COLUMNS, IMPORT_COLUMNS
+
     extra = tuple(c for c in IMPORT_COLUMNS if any(rec.get(c) is not None for rec in records))
     return _insert(conn, "attempts", ATTEMPT_COLUMNS + extra, records, _encode)
 
 
 def insert_counters(conn, records):
+    from shim.telemetry.migrations import COUNTER_COLUMNS
+
     return _insert(conn, "counters", COUNTER_COLUMNS, records, _encode)
 
 
@@ -345,6 +350,7 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
             except FileNotFoundError:
                 pass
         from shim.telemetry import recover
+        from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
         tables = {"attempts": ATTEMPT_COLUMNS + IMPORT_COLUMNS, "counters": COUNTER_COLUMNS}
         found, ways = recover.salvage(quarantined, tables, _salvage)
