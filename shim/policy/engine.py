@@ -27,7 +27,7 @@ import os
 import time
 
 from shim import errors, runner
-from shim.policy import budgets, estimate, ratelimit, stale_spool, state
+from shim.policy import budgets, estimate, ratelimit, state
 from shim.policy.connection import connect
 
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
@@ -78,7 +78,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         _print_warnings(gate, dry)
         return gate
     if budgets.configured(cfg):
-        stale_spool.catch_up(cfg, clock())
+        _catch_up(cfg, clock())
         _import_slice(cfg)
     conn = connect()
     wait = busy_wait(_hard_budget(cfg, decision), environ)
@@ -200,6 +200,21 @@ def describe(decision):
 def _join(warning):
     what, why, hint = warning
     return f"{what}: {why}" + (f"; {hint}" if hint else "")
+
+
+def _catch_up(cfg, now):
+    """A stale spool is handed to a detached ingester (shim.policy.stale_spool, imported only
+    then: most calls find the spool fresh)."""
+    from shim.telemetry import spool
+
+    try:
+        stale = spool.is_stale(spool.STALE_AFTER, now)
+    except Exception:
+        stale = True  # catch_up reads it again, and says what failed
+    if stale:
+        from shim.policy import stale_spool
+
+        stale_spool.catch_up(cfg, now)
 
 
 def _import_slice(cfg):
