@@ -180,9 +180,9 @@ def busy_wait(hard, environ):
             pass
     if hard:
         return HARD_BUDGET_BUSY_WAIT
-    from shim.telemetry import store
+    from shim.telemetry import database
 
-    return store.DEFAULT_TIMEOUT
+    return database.DEFAULT_TIMEOUT
 
 
 def _busy(exc):
