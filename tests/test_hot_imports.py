@@ -81,10 +81,37 @@ def test_warm_gated_call_imports_nothing_heavy(tmp_path, fake_cli, isolated_env)
     env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
     subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
     names = _imported(launcher, [], env)
-    assert {"shim.proxy", "shim.policy.engine", "shim.policy.settle"} <= names
+    assert {"shim.proxy", "shim.policy.engine", "shim.policy.settle",
+            "shim.telemetry.database"} <= names
     assert not {n for n in names if n in FORBIDDEN or n.split(".")[0] in FORBIDDEN}
     assert not {n for n in names if n in OUR_BUDGET}, sorted(n for n in names if n in OUR_BUDGET)
     assert not names & GATE_HEAVY, sorted(names & GATE_HEAVY)
+    # Loaded only when the call needs them (issue 16, fourth round): the database is current
+    # (no migrations) and only opened (shim.telemetry.database, not the store), the spool
+    # fresh, the call interactive (nothing to cap, score or route by cost).
+    assert not names & GATE_LAZY, sorted(names & GATE_LAZY)
+
+
+GATE_LAZY = {"shim.policy.stale_spool", "shim.policy.cap", "shim.telemetry.migrations",
+             "shim.telemetry.store", "shim.routing.router", "shim.routing.classify"}
+
+
+def test_interactive_call_loads_no_scorer(tmp_path, fake_cli):
+    """The keyword score and the learned router only for a one-shot prompt they score."""
+    fake_cli("claude")
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    launcher = write_launcher(shims / "claude")
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
+    env["LLM_SHIM_AGENT"] = "auto"
+    subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
+    names = _imported(launcher, [], env)
+    assert "shim.routing.decide" in names
+    assert not names & {"shim.routing.router", "shim.routing.classify",
+                        "shim.telemetry.migrations"}
+    names = _imported(launcher, ["-p", "rename the variable x to count"], env)
+    assert {"shim.routing.router", "shim.routing.classify"} <= names
 
 
 def test_learned_grammar_is_read_without_heavy_imports(tmp_path, fake_cli):

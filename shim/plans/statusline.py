@@ -326,10 +326,9 @@ def _tightest(conn, cfg, now, agent, model_id):
 def _ingest_if_stale(now):
     """Calls still in the spool are not in the figures: import them in the background, so the
     next line has them (this one must not wait ~40 ms for it)."""
-    from shim.policy.stale_spool import INGEST_AFTER
     from shim.telemetry import spool
 
-    if spool.is_stale(INGEST_AFTER, now):
+    if spool.is_stale(spool.STALE_AFTER, now):
         from shim import detach
 
         detach.spawn("shim.telemetry.ingest")

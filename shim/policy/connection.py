@@ -16,14 +16,14 @@ def connect():
     admit and finish: when no other shim has the file open, every close checkpoints the
     WAL (~7 ms here). Callers must not close it (see may_skip_close)."""
     from shim import paths
-    from shim.telemetry import store
+    from shim.telemetry import database
 
     path = paths.database_file()
     if _shared["conn"] is not None and _shared["path"] == path:
         return _shared["conn"]
     if _shared["conn"] is not None:
         _shared["conn"].close()
-    _shared["conn"] = store.connect(path)
+    _shared["conn"] = database.connect(path)
     _shared["path"] = path
     return _shared["conn"]
 

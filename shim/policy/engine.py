@@ -27,7 +27,7 @@ import os
 import time
 
 from shim import errors, runner
-from shim.policy import budgets, estimate, ratelimit, stale_spool, state
+from shim.policy import budgets, estimate, ratelimit, state
 from shim.policy.connection import connect
 
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
@@ -35,6 +35,9 @@ _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other w
 # most for the first such call to finish (see _first_call_in_flight), polling every slice.
 FIRST_CALL_WAIT = 120.0
 FIRST_CALL_SLICE = 0.1
+# A reservation this large is never "0" as cap.text writes it (ten times cap.MIN_USD; a test
+# checks): a call the cap cannot apply to is then not refused, and shim.policy.cap not loaded.
+SURELY_NOT_ZERO_USD = 0.00001
 # How long admission waits for the database's write lock (see busy_wait).
 BUSY_WAIT_ENV = "LLM_SHIM_BUDGET_BUSY_WAIT"
 HARD_BUDGET_BUSY_WAIT = 120.0
@@ -78,7 +81,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         _print_warnings(gate, dry)
         return gate
     if budgets.configured(cfg):
-        stale_spool.catch_up(cfg, clock())
+        _catch_up(cfg, clock())
         _import_slice(cfg)
     conn = connect()
     wait = busy_wait(_hard_budget(cfg, decision), environ)
@@ -177,9 +180,9 @@ def busy_wait(hard, environ):
             pass
     if hard:
         return HARD_BUDGET_BUSY_WAIT
-    from shim.telemetry import store
+    from shim.telemetry import database
 
-    return store.DEFAULT_TIMEOUT
+    return database.DEFAULT_TIMEOUT
 
 
 def _busy(exc):
@@ -200,6 +203,21 @@ def describe(decision):
 def _join(warning):
     what, why, hint = warning
     return f"{what}: {why}" + (f"; {hint}" if hint else "")
+
+
+def _catch_up(cfg, now):
+    """A stale spool is handed to a detached ingester (shim.policy.stale_spool, imported only
+    then: most calls find the spool fresh)."""
+    from shim.telemetry import spool
+
+    try:
+        stale = spool.is_stale(spool.STALE_AFTER, now)
+    except Exception:
+        stale = True  # catch_up reads it again, and says what failed
+    if stale:
+        from shim.policy import stale_spool
+
+        stale_spool.catch_up(cfg, now)
 
 
 def _import_slice(cfg):
@@ -309,12 +327,17 @@ def _first_call_in_flight(conn, judged, cfg):
 
 def _cap(judged, request, cfg):
     """A claude one-shot call under a hard budget gets `--max-budget-usd` = its reservation
-    (shim.policy.cap); one that cannot be capped (a reservation of 0) is refused."""
+    (shim.policy.cap); one that cannot be capped (a reservation of 0) is refused. The module
+    is not even imported for a call it could neither cap nor refuse: under no hard budget, or
+    not one-shot (cap.applies needs that or a `-p`) with a reservation well above zero."""
+    if not any(r["budget"].get("type") == "hard" for r in judged["budgets"]):
+        return
+    if (judged["decision"].get("mode") != "oneshot" and not (request or {}).get("print_flag")
+            and judged["estimate"]["usd"] >= SURELY_NOT_ZERO_USD):
+        return
     from shim.policy import cap
 
     names = cap.hard_budgets(judged["budgets"])
-    if not names:
-        return
     if not cap.applies(judged["decision"], request, cfg):
         judged["error"] = cap.unpriced(judged["decision"], judged["estimate"]["usd"], names)
         return

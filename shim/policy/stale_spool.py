@@ -1,12 +1,11 @@
 """Ingest-before-admit: when the gate finds a stale spool, it has it brought into the database
-(detached), so spend the gate never saw counts too. See `catch_up`."""
+(detached), so spend the gate never saw counts too. See `catch_up`. The gate imports this module
+only when the spool is stale (shim.telemetry.spool.STALE_AFTER), which most calls' is not."""
 
 import os
 
 from shim import errors
 
-# The spool is ingested before admitting once its oldest record is this old (see catch_up).
-INGEST_AFTER = 30.0
 REQUEST_MARKER = ".ingest-requested"  # in the spool directory: when an ingester was last asked for
 
 
@@ -18,13 +17,13 @@ def catch_up(cfg, now):
     budget existed) and for costs only ingestion learns (usage harvested from a tool's logs
     after a text-mode call, where the estimate stands in meanwhile). That spend counts from
     the next admission on. Ingesting here, inline, cost the call ~40 ms whenever the spool's
-    oldest record was older than INGEST_AFTER seconds (most calls of a user who calls now and
-    then); a marker file keeps a burst of calls from starting one ingester each.
+    oldest record was older than spool.STALE_AFTER seconds (most calls of a user who calls now
+    and then); a marker file keeps a burst of calls from starting one ingester each.
     """
     try:
         from shim.telemetry import spool
 
-        if not spool.is_stale(INGEST_AFTER, now) or not _claim_request(spool, now):
+        if not spool.is_stale(spool.STALE_AFTER, now) or not _claim_request(spool, now):
             return
         from shim import attempt
 
@@ -39,12 +38,12 @@ def catch_up(cfg, now):
 
 def _claim_request(spool, now):
     """True for the one caller that should start the ingester: none was requested in the last
-    INGEST_AFTER seconds (a marker file in the spool directory, O_EXCL)."""
+    spool.STALE_AFTER seconds (a marker file in the spool directory, O_EXCL)."""
     from shim import safefs
 
     marker = os.path.join(os.path.dirname(spool.spool_file()), REQUEST_MARKER)
     try:
-        if os.stat(marker).st_mtime >= now - INGEST_AFTER:
+        if os.stat(marker).st_mtime >= now - spool.STALE_AFTER:
             return False
         os.unlink(marker)
     except FileNotFoundError:

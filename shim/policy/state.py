@@ -46,22 +46,24 @@ def expire(conn, now=None):
             (me,)):
         if not pid_alive(pid, started):
             dead.append(rid)
-    conn.executemany("UPDATE policy_reservations SET settled = 1 WHERE id = ?",
-                     [(r,) for r in dead])
-    conn.execute("DELETE FROM policy_reservations WHERE settled = 0 AND expires_at < ?", (now,))
-    conn.execute("DELETE FROM policy_reservations WHERE settled = 1 AND created_at < ?",
-                 (now - SETTLED_TTL,))
+    if dead:
+        conn.executemany("UPDATE policy_reservations SET settled = 1 WHERE id = ?",
+                         [(r,) for r in dead])
+    # One statement (it runs on every admission): expired in-flight reservations, and settled
+    # ones past SETTLED_TTL or whose row is ingested with its cost.
     conn.execute("""
         DELETE FROM policy_reservations
-         WHERE settled = 1
-           AND (EXISTS (SELECT 1 FROM attempts a
-                         WHERE a.invocation_id = policy_reservations.invocation_id
-                           AND a.attempt = policy_reservations.attempt
-                           AND a.cost_usd IS NOT NULL)
-                OR EXISTS (SELECT 1 FROM counters c
-                         WHERE c.invocation_id = policy_reservations.invocation_id
-                           AND c.attempt = policy_reservations.attempt
-                           AND c.cost_usd IS NOT NULL))""")
+         WHERE (settled = 0 AND expires_at < ?)
+            OR (settled = 1
+                AND (created_at < ?
+                     OR EXISTS (SELECT 1 FROM attempts a
+                                 WHERE a.invocation_id = policy_reservations.invocation_id
+                                   AND a.attempt = policy_reservations.attempt
+                                   AND a.cost_usd IS NOT NULL)
+                     OR EXISTS (SELECT 1 FROM counters c
+                                 WHERE c.invocation_id = policy_reservations.invocation_id
+                                   AND c.attempt = policy_reservations.attempt
+                                   AND c.cost_usd IS NOT NULL)))""", (now, now - SETTLED_TTL))
     conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
     conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
     return len(dead)

@@ -15,13 +15,13 @@ a line in `reasons`):
 4. A budget asking to downgrade moves the choice one tier cheaper.
 5. Fallbacks: the agent's `fallback` list, else `policies.fallback.chains[tool]`, rendered.
 
-Hot path: imports only our own modules.
+Hot path: imports only our own modules, and the scorers only for a call they score: the
+keyword score (shim.routing.classify) for a one-shot prompt, the learned router
+(shim.routing.router) for one routed by cost; an interactive call loads neither.
 """
 
 from shim import adapters
 from shim.routing import agents
-from shim.routing import classify as classifier
-from shim.routing import router
 from shim.tools import BUILTIN_TOOLS
 
 TIER_ORDER = ("cheap", "standard", "premium")
@@ -45,10 +45,14 @@ def decide(request, cfg, agent, budget_state=None, agent_reason=None):
         reasons.append(agent_reason)  # the recorded row keeps the name that was asked for
     verdict = None
     if request["understood"] and request["mode"] == "oneshot" and request["prompt"] is not None:
+        from shim.routing import classify as classifier
+
         verdict = classifier.classify(request["prompt"], request["resume"], cost["thresholds"])
         # The learned router (~1 ms and its weights) only where its score picks the tier:
         # an agent that routes by cost. Other calls keep the keyword score.
         if cost["strong_share"] is not None and cost["enabled"]:
+            from shim.routing import router
+
             try:
                 verdict = router.route(request["prompt"], request["resume"],
                                         cost["strong_share"], verdict)

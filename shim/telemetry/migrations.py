@@ -4,8 +4,11 @@
 runs no DDL and takes no write lock (llm#789: migrating on every call broke `xargs -P`).
 Each migration runs with its version bump in one `BEGIN IMMEDIATE` transaction and re-reads
 the version under that lock, so concurrent first runs apply each step exactly once.
-Never edit a released migration: append a new one.
+Never edit a released migration: append a new one, and bump schema_version.LATEST (the
+version a connection checks without importing this module).
 """
+
+from shim.telemetry.schema_version import LATEST, user_version  # noqa: F401  (callers use them here)
 
 # The attempts columns, in table order (docs/internals.md "Attempt record" plus usage_source
 # and route_score).
@@ -431,11 +434,9 @@ MIGRATIONS = [m001_attempts, m002_counters_and_usage_source, m003_report_index,
               m008_report_rollup_reasoning, m009_alerts, m010_plan_snapshots, m011_import,
               m012_report_rollup_unknown_tokens, m013_import_entries_by_hash,
               m014_report_rollup_compact_triggers]
-LATEST = len(MIGRATIONS)
-
-
-def user_version(conn):
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+if len(MIGRATIONS) != LATEST:  # one definition: a new migration bumps schema_version.LATEST
+    raise ImportError(f"shim.telemetry.schema_version.LATEST is {LATEST}, but there are "
+                      f"{len(MIGRATIONS)} migrations")
 
 
 def migrate(conn, target=LATEST):

@@ -28,6 +28,9 @@ SPOOL_NAME = "spool.log"
 CLAIM_PREFIX = "claimed-"
 CLAIM_SUFFIX = ".log"
 REJECTED_NAME = "rejected.log"
+# A record older than this has waited too long: the policy gate (shim.policy.stale_spool) and
+# the status line have the spool ingested, in the background (see is_stale).
+STALE_AFTER = 30.0
 # Past this size the caller should trigger an ingestion (not on the hot path itself).
 INGEST_BOUND = 4 * 1024 * 1024
 

@@ -1,107 +1,21 @@
-"""The SQLite store: connection settings, inserts, queries, pruning and repair.
+"""The SQLite store: inserts, queries, pruning and repair; error classes and their hints.
 
-Settings (sqlite-utils / llm lessons): the file is created 0600 before SQLite opens it (the WAL
-and SHM files inherit its mode); WAL is switched on once, outside any transaction, when the
-schema is first created or migrated; `synchronous=NORMAL` and a busy timeout on every
-connection. Connections are in autocommit mode: writers use `transaction()` (BEGIN IMMEDIATE).
+Opening the database (the connection's settings, the file created 0600, the schema brought up
+to date) is shim.telemetry.database, which a policy gate imports alone. Connections are in
+autocommit mode: writers use `transaction()` (BEGIN IMMEDIATE).
 """
 
 import fcntl
 import os
-import sys
 import time
 
 from shim import errors, paths, safefs
-from shim.telemetry import migrations
-from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
+# Opening the file is shim.telemetry.database (all a policy gate needs); callers keep reaching
+# it here too: store.connect, store.sqlite3, store.DEFAULT_TIMEOUT, store.SIDE_FILES.
+from shim.telemetry.database import DEFAULT_TIMEOUT, SIDE_FILES, connect, sqlite3  # noqa: F401
 
-def _load_sqlite():
-    """The C module `_sqlite3` itself: `sqlite3` (its dbapi2) also imports datetime and
-    collections for default adapters and converters that nothing here uses (no detect_types,
-    no date values), ~8 ms of a gated shim call. Same connect, Row and exception classes
-    (dbapi2 re-exports them).
-
-    `_sqlite3` itself (3.11+) takes `functools.lru_cache` for its statement cache, and
-    `functools` imports `collections` (~4 ms of a gated call, for a namedtuple only
-    `cache_info()` uses). When nothing has imported functools yet, it is handed a module
-    whose `lru_cache` builds the same C cache (`_functools._lru_cache_wrapper`, which is what
-    functools.lru_cache returns), only for the length of that import: the real functools
-    loads as usual for whoever imports it later."""
-    if "functools" in sys.modules or "_sqlite3" in sys.modules:
-        import _sqlite3
-        return _sqlite3
-    try:
-        from _functools import _lru_cache_wrapper
-    except ImportError:
-        import _sqlite3
-        return _sqlite3
-
-    def lru_cache(maxsize=128, typed=False):
-        size = max(0, maxsize) if isinstance(maxsize, int) else maxsize
-        return lambda function: _lru_cache_wrapper(function, size, typed, tuple)
-
-    stand_in = type(sys)("functools")
-    stand_in.lru_cache = lru_cache
-    sys.modules["functools"] = stand_in
-    try:
-        import _sqlite3
-    except Exception:  # a later CPython wants more of functools: take the real one
-        _sqlite3 = None
-    finally:
-        if sys.modules.get("functools") is stand_in:
-            del sys.modules["functools"]
-    if _sqlite3 is None:
-        import _sqlite3
-    return _sqlite3
-
-
-sqlite3 = _load_sqlite()
-
-DEFAULT_TIMEOUT = 5.0
 # SQLite primary result codes (sqlite3.Error.sqlite_errorcode & 0xff, Python 3.11+).
 _BUSY, _LOCKED, _READONLY, _CANTOPEN, _CORRUPT, _NOTADB = 5, 6, 8, 14, 11, 26
-
-
-def connect(path=None, timeout=DEFAULT_TIMEOUT):
-    """An autocommit connection to the telemetry database with the schema up to date."""
-    path = path or paths.database_file()
-    try:
-        _create_private(path)
-    except safefs.Refused as exc:
-        raise errors.TelemetryError("telemetry database", f"{exc.path}: {exc.why}, so it was "
-                                    "not opened", safefs.HINT) from None
-    conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-    try:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        if migrations.user_version(conn) < migrations.LATEST:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent; must be outside a transaction
-            migrations.migrate(conn)
-    except BaseException:
-        conn.close()
-        raise
-    return conn
-
-
-SIDE_FILES = ("-wal", "-shm", "-journal")
-
-
-def _create_private(path):
-    """Create the database file 0600, or tighten an existing one; SQLite follows symlinks, so
-    a link at the path or one of its side files is refused first and nothing is chmod'ed
-    through it (docs/security.md "Files and modes")."""
-    paths.ensure_dir(os.path.dirname(path))
-    safefs.check_not_link(*(path + suffix for suffix in ("",) + SIDE_FILES))
-    try:
-        fd = safefs.open_file(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-        os.close(fd)
-    except FileExistsError:
-        fd = safefs.open_file(path, os.O_RDONLY)
-        try:
-            if os.fstat(fd).st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-        finally:
-            os.close(fd)
 
 
 def classify(exc):
@@ -194,11 +108,15 @@ def insert_attempts(conn, records):
     Returns the number of new rows."""
     # The m009 columns only when a record has one: rows without them insert into any schema
     # since m001's (the ones ATTEMPT_COLUMNS names).
+    from shim.telemetry.migrations import ATTEMPT_COLUMNS, IMPORT_COLUMNS
+
     extra = tuple(c for c in IMPORT_COLUMNS if any(rec.get(c) is not None for rec in records))
     return _insert(conn, "attempts", ATTEMPT_COLUMNS + extra, records, _encode)
 
 
 def insert_counters(conn, records):
+    from shim.telemetry.migrations import COUNTER_COLUMNS
+
     return _insert(conn, "counters", COUNTER_COLUMNS, records, _encode)
 
 
@@ -345,6 +263,7 @@ def repair(path=None, force=False, timeout=DEFAULT_TIMEOUT):
             except FileNotFoundError:
                 pass
         from shim.telemetry import recover
+        from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
         tables = {"attempts": ATTEMPT_COLUMNS + IMPORT_COLUMNS, "counters": COUNTER_COLUMNS}
         found, ways = recover.salvage(quarantined, tables, _salvage)
