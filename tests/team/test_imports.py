@@ -4,31 +4,21 @@ by a later import, shrunk or removed when a shim call takes its entries over) wi
 re-sending everything, counts it against team budgets, and `report --team` filters and groups
 it like the local report."""
 
-import json
 import time
 
 import pytest
 
+from tests.support.transcripts import claude_line
 from tests.team.conftest import DIME_CALL
 
 OPUS = "claude-opus-4-1-20250805"
 
 
-def _iso(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
-
-
 def transcript_line(msg_id, ts, out=10, inp=5, session="s-1", model="claude-sonnet-4-5-20250929",
                     cwd="/src/app", branch="main"):
     """One assistant message of a Claude Code transcript, as the tool writes it."""
-    return json.dumps({
-        "type": "assistant", "sessionId": session, "cwd": cwd, "gitBranch": branch,
-        "timestamp": _iso(ts), "requestId": "req_" + msg_id, "uuid": "u-" + msg_id,
-        "message": {"id": msg_id, "model": model, "role": "assistant",
-                    "content": [{"type": "text", "text": "x"}],
-                    "usage": {"input_tokens": inp, "output_tokens": out,
-                              "cache_read_input_tokens": 0,
-                              "cache_creation_input_tokens": 0}}}) + "\n"
+    return claude_line(msg_id, ts, out=out, inp=inp, read=0, write=0, session=session,
+                       model=model, cwd=cwd, branch=branch, separators=None)
 
 
 def entry_key(msg_id):

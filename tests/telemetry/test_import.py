@@ -12,26 +12,10 @@ import pytest
 
 from shim.telemetry import imports, ingest, store
 from tests.support import gen_transcripts
+from tests.support.transcripts import claude_line, iso as _iso, run_import as do_import
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOW = time.time()
-
-
-def _iso(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
-
-
-def claude_line(msg_id, ts, out=10, inp=5, read=100, write=20, session="s-1",
-                model="claude-sonnet-4-5-20250929", cwd="/p", branch="main"):
-    return json.dumps({
-        "type": "assistant", "sessionId": session, "cwd": cwd, "gitBranch": branch,
-        "timestamp": _iso(ts), "requestId": "req_" + msg_id, "uuid": "u-" + msg_id,
-        "message": {"id": msg_id, "model": model, "role": "assistant",
-                    "content": [{"type": "text", "text": "x"}],
-                    "usage": {"input_tokens": inp, "output_tokens": out,
-                              "cache_read_input_tokens": read,
-                              "cache_creation_input_tokens": write}}},
-        separators=(",", ":")) + "\n"
 
 
 @pytest.fixture
@@ -44,14 +28,6 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEX_HOME", str(codex))
     return {"claude": claude, "codex": codex, "tmp": tmp_path,
             "transcript": claude / "projects" / "-p" / "s-1.jsonl"}
-
-
-def do_import(**kw):
-    conn = store.connect()
-    try:
-        return imports.run(conn, **kw)
-    finally:
-        conn.close()
 
 
 def totals():

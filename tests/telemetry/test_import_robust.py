@@ -11,22 +11,9 @@ import pytest
 
 from shim.telemetry import imports, store
 from shim.telemetry.imports import validate
+from tests.support.transcripts import claude_entry as claude_obj, iso as _iso, run_import as do_import
 
 NOW = time.time()
-
-
-def _iso(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + ".000Z"
-
-
-def claude_obj(msg_id, ts, out=10):
-    return {"type": "assistant", "sessionId": "s-1", "cwd": "/p", "gitBranch": "main",
-            "timestamp": _iso(ts), "requestId": "req_" + msg_id, "uuid": "u-" + msg_id,
-            "message": {"id": msg_id, "model": "claude-sonnet-4-5-20250929",
-                        "role": "assistant", "content": [{"type": "text", "text": "x"}],
-                        "usage": {"input_tokens": 5, "output_tokens": out,
-                                  "cache_read_input_tokens": 100,
-                                  "cache_creation_input_tokens": 20}}}
 
 
 def line(obj):
@@ -44,14 +31,6 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("LLM_USER_PATH", str(tmp_path / "llm-user"))
     return {"claude": claude, "codex": codex, "tmp": tmp_path,
             "transcript": claude / "projects" / "-p" / "s-1.jsonl"}
-
-
-def do_import(**kw):
-    conn = store.connect()
-    try:
-        return imports.run(conn, **kw)
-    finally:
-        conn.close()
 
 
 def stored():
