@@ -57,9 +57,6 @@ def _load_sqlite():
 sqlite3 = _load_sqlite()
 
 DEFAULT_TIMEOUT = 5.0
-sqlite3 = _load_sqlite()
-
-DEFAULT_TIMEOUT = 5.0
 
 
 def connect(path=None, timeout=DEFAULT_TIMEOUT):
