@@ -98,6 +98,15 @@ def select_sessions(tool, found, oneshot, claims):
     return {s: [part for _, part, _ in entries] for s, entries in found.items()}
 
 
+def as_int(value):
+    """A token count from a tool's JSON: its int, or 0 for null, text, NaN or Infinity (a log
+    we do not control must not stop the harvest or the import)."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
+        return 0
+
+
 def parse_time(value):
     """Epoch seconds from an ISO 8601 string (naive = UTC) or a number; None if unparseable."""
     if isinstance(value, (int, float)):

@@ -14,7 +14,7 @@ import os
 import re
 
 from shim.telemetry.harvest import jsonl
-from shim.telemetry.harvest import (in_window, parse_time, read_lines, recent_files,
+from shim.telemetry.harvest import (as_int, in_window, parse_time, read_lines, recent_files,
                                     select_sessions, summarise)
 
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
@@ -137,8 +137,3 @@ def entry_size(part):
             part["input_tokens"] + part["cache_read_tokens"] + part["cache_write_tokens"])
 
 
-def as_int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
-        return 0

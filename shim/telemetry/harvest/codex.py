@@ -19,9 +19,9 @@ import os
 import time
 
 from shim.telemetry.harvest import jsonl
-from shim.telemetry.harvest import (ENTRY_SLACK_SECONDS, MAX_FILES, SLACK_SECONDS, in_window,
-                                    parse_time, read_lines, recent_files, select_sessions,
-                                    summarise)
+from shim.telemetry.harvest import (ENTRY_SLACK_SECONDS, MAX_FILES, SLACK_SECONDS, as_int,
+                                    in_window, parse_time, read_lines, recent_files,
+                                    select_sessions, summarise)
 from shim.telemetry.usage import codex_part
 
 ROLLOUT_SUFFIXES = (".jsonl", ".jsonl.zst")
@@ -237,12 +237,7 @@ def _rollout_usage(path, want_cwd, started_at, ended_at):
 
 
 def _get(usage, key):
-    if not isinstance(usage, dict):
-        return 0
-    try:
-        return int(usage.get(key) or 0)
-    except (TypeError, ValueError):
-        return 0
+    return as_int(usage.get(key)) if isinstance(usage, dict) else 0
 
 
 def _tuple(usage):

@@ -18,7 +18,7 @@ import os
 import sqlite3
 from urllib.parse import quote
 
-from shim.telemetry.harvest import in_window, parse_time, select_sessions, summarise
+from shim.telemetry.harvest import as_int, in_window, parse_time, select_sessions, summarise
 
 MAX_ROWS = 500
 
@@ -80,12 +80,12 @@ def llm_part(row):
             details = json.loads(row["token_details"]) or {}
         except (TypeError, ValueError):
             details = {}
-    total_in = _int(row.get("input_tokens"))
+    total_in = as_int(row.get("input_tokens"))
     if "cache_read_input_tokens" in details or "cache_creation_input_tokens" in details:
-        fresh, cached = total_in, _int(details.get("cache_read_input_tokens"))
-        cache_write = _int(details.get("cache_creation_input_tokens"))
+        fresh, cached = total_in, as_int(details.get("cache_read_input_tokens"))
+        cache_write = as_int(details.get("cache_creation_input_tokens"))
     else:
-        cached = _int(_nested(details, "prompt_tokens_details", "cached_tokens")
+        cached = as_int(_nested(details, "prompt_tokens_details", "cached_tokens")
                       or _nested(details, "input_tokens_details", "cached_tokens"))
         fresh, cache_write = max(total_in - cached, 0), 0
     reasoning = (_nested(details, "completion_tokens_details", "reasoning_tokens")
@@ -93,10 +93,10 @@ def llm_part(row):
     return {
         "model": row.get("resolved_model") or row.get("model"),
         "input_tokens": fresh,
-        "output_tokens": _int(row.get("output_tokens")),
+        "output_tokens": as_int(row.get("output_tokens")),
         "cache_read_tokens": cached,
         "cache_write_tokens": cache_write,
-        "reasoning_tokens": _int(reasoning) if reasoning is not None else None,
+        "reasoning_tokens": as_int(reasoning) if reasoning is not None else None,
     }
 
 
@@ -105,8 +105,3 @@ def _nested(details, outer, inner):
     return value.get(inner) if isinstance(value, dict) else None
 
 
-def _int(value):
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
-        return 0

@@ -8,6 +8,7 @@ file is read. Fresh input = input - cached - cache write (usage.codex_part). The
 total, model, thread and cwd are kept in `state` so an import can start mid-file.
 """
 
+from shim.telemetry.harvest import as_int
 from shim.telemetry.harvest.codex import ROLLOUT_TAGS, rollout_events
 from shim.telemetry.imports.logfile import lines_with
 from shim.telemetry.imports.timestamps import epoch as parse_time
@@ -50,7 +51,4 @@ def parse(data, state, path=None):
 
 
 def _get(usage, key):
-    try:
-        return int(usage.get(key) or 0)
-    except (TypeError, ValueError, OverflowError):
-        return 0
+    return as_int(usage.get(key))
