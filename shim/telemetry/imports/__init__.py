@@ -38,7 +38,6 @@ PREFIX = "import:"
 SOURCE = "import"
 # Test hook: exit abruptly after this many files were committed (an interrupted import).
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
-AUTO_ENV = importstamp.AUTO_ENV  # `off`: no automatic import before report/logs/budget/admission
 BATCH_ENTRIES = 50000
 PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
 PARALLEL_MAX_WORKERS = 4
@@ -49,8 +48,7 @@ LOCK_NAME = "import.lock"
 ADMISSION_SECONDS = 0.05
 ADMISSION_BYTES = 4 * 1024 * 1024
 ADMISSION_LLM_ROWS = 2000
-TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-              "reasoning_tokens")
+TOKEN_KEYS = validate.TOKEN_FIELDS  # record.TOKEN_KEYS
 _SUMMED = TOKEN_KEYS + ("cost_usd", "computed_cost_usd", "entry_count")
 
 
@@ -155,7 +153,6 @@ def _parsed(jobs, parallel, table):
     parsing of the next files overlaps the writing of the last ones."""
     workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
     if not parallel or workers < 2:
-        pricer = _Pricer(table)
         for job in jobs:
             yield job[1], read_job(job)
         return
@@ -167,7 +164,7 @@ def _parsed(jobs, parallel, table):
                                           else None)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_worker_init,
-                             initargs=(table, children.pool_options()["initargs"])) as pool:
+                             initargs=(table, children.init_args())) as pool:
         for job, result in zip(jobs, pool.map(children.read_job, jobs)):
             yield job[1], result
 
@@ -290,7 +287,6 @@ class _Parsed:
     `sessions`: the session ids; `first_ts`: the earliest entry time."""
 
     def __init__(self, tool, found, pricer):
-        self.tool = tool
         self.entries, self.prompts, self.groups = [], [], {}
         members = {}   # row -> its entries
         names = {}

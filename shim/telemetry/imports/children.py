@@ -16,9 +16,9 @@ lock_fds = set()   # descriptors of import.lock this process holds (imports._loc
 _parent = None
 
 
-def pool_options():
-    """Keyword arguments for ProcessPoolExecutor: the worker initializer and its arguments."""
-    return {"initializer": init, "initargs": (os.getpid(), tuple(lock_fds))}
+def init_args():
+    """The arguments of `init` for a worker this process starts: its pid and lock descriptors."""
+    return (os.getpid(), tuple(lock_fds))
 
 
 def init(parent, fds):

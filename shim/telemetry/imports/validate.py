@@ -7,6 +7,7 @@ budget. An entry that fails here is skipped and counted (`summary["malformed"]`)
 of the same file are imported.
 """
 
+from shim.telemetry.record import TOKEN_KEYS
 from shim.tools import BUILTIN_TOOLS as TOOLS  # the tools an import reads
 
 # Far beyond any context window, and millions of such entries still sum inside SQLite's
@@ -15,8 +16,7 @@ MAX_TOKENS = 10 ** 12
 # 9999-12-31T23:59:59Z: past it, date formatting (report, logs) raises OverflowError.
 MAX_TS = 253402300799
 MAX_TEXT = 4096   # a path, a branch, a model id or a key longer than this is not one
-TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-                "reasoning_tokens")
+TOKEN_FIELDS = TOKEN_KEYS
 # An entry as the parsers hand it over (imports/claude.py, codex.py; llm's dicts turned into it).
 ENTRY = ("key", "ts", "session_id", "model", "cwd", "git_branch", "prompt_chars") + TOKEN_FIELDS
 
