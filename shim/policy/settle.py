@@ -4,7 +4,7 @@ never started gives its reservation back. Team reservations are settled through 
 `team` hooks (passed in at admission: shim/team/budgets.py), never imported from here; so are
 the alerts told about the settled spend, through the gate's `alerts` hooks (shim.alerts)."""
 
-from shim import attempt
+from shim.attempt import bookkeeping_warning
 from shim.policy import estimate, state
 from shim.policy.connection import connect
 
@@ -90,5 +90,5 @@ def release(gate):
 
 
 def _warn_bookkeeping(exc):
-    attempt.bookkeeping_warning(exc, "policy",
-                                "the call itself is unaffected; its reservation expires on its own")
+    bookkeeping_warning(exc, "policy",
+                        "the call itself is unaffected; its reservation expires on its own")
