@@ -182,10 +182,7 @@ def recorded_project(cfg, cwd, memo=None):
     if mode == "omit" or not cwd:
         return None
     if mode == "hash":
-        try:
-            return "sha256:" + _once(memo, ("hash", cwd), salted_hash, cwd)[:16]
-        except OSError:
-            return None
+        return _hashed(cwd, memo)
     return cwd
 
 
@@ -201,11 +198,17 @@ def private_git(cfg, value, memo=None):
     if value is None or mode == "full":
         return value
     if mode == "hash":
-        try:
-            return "sha256:" + _once(memo, ("hash", value), salted_hash, value)[:16]
-        except OSError:
-            return None
+        return _hashed(value, memo)
     return None
+
+
+def _hashed(value, memo):
+    """What `policies.project: hash` stores for a path or a git name: `sha256:` and 16 hex
+    digits of its salted hash, or None when the salt cannot be read."""
+    try:
+        return "sha256:" + _once(memo, ("hash", value), salted_hash, value)[:16]
+    except OSError:
+        return None
 
 
 GIT_MAX_DEPTH = 40
