@@ -76,15 +76,23 @@ def key_sql(key, available):
     return key if key in available else "NULL::text"
 
 
+def _filter_sql(filters, available):
+    """(WHERE clauses, params) for report filters {key: [values]}: shim.report.query.filter_sql
+    in PostgreSQL's words."""
+    clauses, params = [], []
+    for key in sorted(filters):
+        clauses.append(f"{key_sql(key, available)} = ANY(%s)")
+        params.append(list(filters[key]))
+    return clauses, params
+
+
 def _statement(table, available, seconds, team, lo, hi, group_by, filters):
     measures = expressions(available)
     sums = ", ".join(f"SUM({measures[m]})::bigint" for m in query.MEASURE_NAMES)
     keys = "".join(f", {key_sql(k, available)}" for k in group_by)
-    where = ["team = %s", "started_at >= %s", "started_at < %s"]
-    params = [team, lo, hi]
-    for key in sorted(filters):
-        where.append(f"{key_sql(key, available)} = ANY(%s)")
-        params.append(list(filters[key]))
+    clauses, values = _filter_sql(filters, available)
+    where = ["team = %s", "started_at >= %s", "started_at < %s", *clauses]
+    params = [team, lo, hi, *values]
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, {sums} FROM {table} "
            f"WHERE {' AND '.join(where)} GROUP BY {group}")
@@ -123,12 +131,10 @@ def sessions(pgc, team, periods, filters=None):
     available = set(schema.columns(pgc, "team_attempts"))
     if not periods or "session_id" not in available:
         return []
-    where = ["team = %s", "session_id IS NOT NULL", "started_at >= %s", "started_at < %s"]
-    params = [team, periods[0]["start"], periods[-1]["end"]]
-    for key in sorted(filters or {}):
-        if filters[key]:
-            where.append(f"{key_sql(key, available)} = ANY(%s)")
-            params.append(list(filters[key]))
+    clauses, values = _filter_sql({k: v for k, v in (filters or {}).items() if v}, available)
+    where = ["team = %s", "session_id IS NOT NULL", "started_at >= %s", "started_at < %s",
+             *clauses]
+    params = [team, periods[0]["start"], periods[-1]["end"], *values]
     clause = " AND ".join(where)
     per_model = pgc.execute(
         "SELECT session_id, model, MIN(tool), MIN(project), MIN(started_at), "
@@ -179,11 +185,10 @@ def imported_cells(pgc, team, periods, group_by, filters):
     seconds = periods_mod.bucket_seconds(periods) or 1
     keys = "".join(f", {key_sql(k, available)}" for k in group_by)
     # LIKE, not a key range: a PostgreSQL collation may order punctuation its own way
-    where = ["team = %s", "invocation_id LIKE %s", "started_at >= %s", "started_at < %s"]
-    params = [team, imported.LOW + "%", periods[0]["start"], periods[-1]["end"]]
-    for key in sorted(filters):
-        where.append(f"{key_sql(key, available)} = ANY(%s)")
-        params.append(list(filters[key]))
+    clauses, values = _filter_sql(filters, available)
+    where = ["team = %s", "invocation_id LIKE %s", "started_at >= %s", "started_at < %s",
+             *clauses]
+    params = [team, imported.LOW + "%", periods[0]["start"], periods[-1]["end"], *values]
     group = ", ".join(str(i) for i in range(1, len(group_by) + 2))
     sql = (f"SELECT trunc(started_at / {int(seconds)})::bigint{keys}, count(*)::bigint, "
            f"SUM(COALESCE(entry_count, 0))::bigint FROM team_attempts "
