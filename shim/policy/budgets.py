@@ -109,6 +109,12 @@ def _reserve_usd(value, origin):
     return value
 
 
+def hard_names(judged_rows):
+    """The names of the hard budgets among judged rows ({"budget": ...}): the ones a call must
+    never pass unchecked (a soft budget warns, caps nothing)."""
+    return [r["budget"]["name"] for r in judged_rows if r["budget"].get("type") == "hard"]
+
+
 def fixed_reservation(applicable_budgets):
     """The largest `reserve_usd` of the budgets a call falls under, or None."""
     values = [b["reserve_usd"] for b in applicable_budgets if b.get("reserve_usd")]

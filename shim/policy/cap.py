@@ -19,11 +19,6 @@ FLAG = "--max-budget-usd"
 MIN_USD = 0.000001  # what the flag is written with: six decimals, rounded down
 
 
-def hard_budgets(rows):
-    """The names of the hard budgets among the judged rows (a soft budget caps nothing)."""
-    return [r["budget"]["name"] for r in rows if r["budget"].get("type") == "hard"]
-
-
 def applies(decision, request, cfg):
     """True for a one-shot call of claude's adapter: one it understood, or one whose flags it
     all read (a `-p` before any "--") but whose positionals it did not, e.g. text after "--"."""

@@ -310,8 +310,8 @@ def _first_call_in_flight(conn, judged, cfg):
     all starting on a guess that may be far too low."""
     est = judged["estimate"]
     decision = judged["decision"]
-    if est.get("history") or decision.get("mode") != "oneshot" or not any(
-            r["budget"].get("type") == "hard" for r in judged["budgets"]):
+    if (est.get("history") or decision.get("mode") != "oneshot"
+            or not budgets.hard_names(judged["budgets"])):
         return False
     if budgets.fixed_reservation([r["budget"] for r in judged["budgets"]]) is not None:
         return False
@@ -330,14 +330,14 @@ def _cap(judged, request, cfg):
     (shim.policy.cap); one that cannot be capped (a reservation of 0) is refused. The module
     is not even imported for a call it could neither cap nor refuse: under no hard budget, or
     not one-shot (cap.applies needs that or a `-p`) with a reservation well above zero."""
-    if not any(r["budget"].get("type") == "hard" for r in judged["budgets"]):
+    names = budgets.hard_names(judged["budgets"])
+    if not names:
         return
     if (judged["decision"].get("mode") != "oneshot" and not (request or {}).get("print_flag")
             and judged["estimate"]["usd"] >= SURELY_NOT_ZERO_USD):
         return
     from shim.policy import cap
 
-    names = cap.hard_budgets(judged["budgets"])
     if not cap.applies(judged["decision"], request, cfg):
         judged["error"] = cap.unpriced(judged["decision"], judged["estimate"]["usd"], names)
         return
