@@ -123,16 +123,24 @@ def insert_counters(conn, records):
 CLAIMS_TTL = 7 * 86400  # a claim matters while a window that overlaps it can still be ingested
 
 
+IN_CHUNK = 500  # values per `IN (...)`: far below SQLite's limit on bound parameters
+
+
+def select_in(conn, sql, values, before=(), after=()):
+    """The rows of `sql`, whose `{marks}` is an IN list over `values`, run in chunks of
+    IN_CHUNK; `before` and `after` are the parameters around the list."""
+    values = list(values)
+    for i in range(0, len(values), IN_CHUNK):
+        chunk = values[i:i + IN_CHUNK]
+        yield from conn.execute(sql.format(marks=", ".join("?" * len(chunk))),
+                                [*before, *chunk, *after])
+
+
 def claimed_keys(conn, tool, keys):
     """The `keys` of `tool` already in harvest_claims (counted for some attempt)."""
-    keys = list(keys)
-    found = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        found.update(row[0] for row in conn.execute(
-            "SELECT key FROM harvest_claims WHERE tool = ? AND key IN (%s)"
-            % ",".join("?" * len(chunk)), [tool] + chunk))
-    return found
+    return {row[0] for row in select_in(
+        conn, "SELECT key FROM harvest_claims WHERE tool = ? AND key IN ({marks})", keys,
+        before=(tool,))}
 
 
 def insert_claims(conn, claims, now):

@@ -554,15 +554,10 @@ class _Writer:
         if not self.had_entries:
             return {}
         rest = [k for k in keys if k not in self.known]
-        found = {}
-        for i in range(0, len(rest), 500):
-            chunk = rest[i:i + 500]
-            for row in self.conn.execute(
-                    "SELECT key, row, ts, input_tokens, output_tokens, "
-                    "cache_read_tokens, cache_write_tokens, reasoning_tokens, cost_usd FROM "
-                    f"import_entries WHERE key IN ({', '.join('?' * len(chunk))})", chunk):
-                found[row[0]] = row
-        return found
+        return {row[0]: row for row in store.select_in(
+            self.conn, "SELECT key, row, ts, input_tokens, output_tokens, cache_read_tokens, "
+            "cache_write_tokens, reasoning_tokens, cost_usd FROM import_entries "
+            "WHERE key IN ({marks})", rest)}
 
     def commit(self, files):
         pending, self.pending = self.pending, {}
@@ -592,14 +587,9 @@ class _Writer:
 
     def _store_rows(self, rows):
         """import_rows: each row's span and the keys of its entries, with the new ones."""
-        before = {}
-        ids = list(rows)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            for row, first, last, keys in self.conn.execute(
-                    "SELECT id, first, last, keys FROM import_rows WHERE id IN "
-                    f"({', '.join('?' * len(chunk))})", chunk):
-                before[row] = (first, last, keys)
+        before = {row: (first, last, keys) for row, first, last, keys in store.select_in(
+            self.conn, "SELECT id, first, last, keys FROM import_rows WHERE id IN ({marks})",
+            rows)}
         values = []
         for row, acc in rows.items():
             name, session, first, last = acc[0], acc[2], acc[7], acc[8]
@@ -726,20 +716,15 @@ def supersede(conn, attempts, claims):
                     "SELECT keys FROM import_rows WHERE session = ? AND first <= ? AND "
                     "last >= ?", (hash64(attempt["session_id"]), high, low)):
                 keys += _unpack(blob)
-            for i in range(0, len(keys), 500):
-                chunk = keys[i:i + 500]
-                for row in conn.execute(
-                        f"SELECT {columns} FROM import_entries WHERE key IN "
-                        f"({', '.join('?' * len(chunk))}) AND ts >= ? AND ts <= ?",
-                        [*chunk, low, high]):
-                    victims[row[0]] = row
+            for row in store.select_in(
+                    conn, f"SELECT {columns} FROM import_entries WHERE key IN ({{marks}}) "
+                    "AND ts >= ? AND ts <= ?", keys, after=(low, high)):
+                victims[row[0]] = row
     if not victims:
         return
     rows = {v[1] for v in victims.values()}
-    names = {}
-    for row, name in conn.execute("SELECT id, invocation_id FROM import_rows WHERE id IN "
-                                  f"({', '.join('?' * len(rows))})", list(rows)):
-        names[row] = name
+    names = dict(store.select_in(
+        conn, "SELECT id, invocation_id FROM import_rows WHERE id IN ({marks})", rows))
     taken = [(*v[2:8], names[v[1]]) for v in victims.values() if v[1] in names]
     for table in ("attempts", "counters"):
         has_count = table == "attempts"
