@@ -35,6 +35,16 @@ def _imported(launcher, args, env):
     return names
 
 
+def _claude_shim(tmp_path, fake_cli):
+    """A claude launcher shaped like an installed shim, in front of the fake claude, and the
+    environment that calls it."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
+    return write_launcher(shims / "claude"), env
+
+
 @pytest.mark.parametrize("args, agent", [
     (["--version"], None),
     ([], None),
@@ -42,11 +52,7 @@ def _imported(launcher, args, env):
 ])
 def test_warm_shim_call_imports_nothing_heavy(tmp_path, fake_cli, args, agent):
     fake_cli("claude")
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    launcher = write_launcher(shims / "claude")
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
+    launcher, env = _claude_shim(tmp_path, fake_cli)
     if agent:
         env["LLM_SHIM_AGENT"] = agent
     subprocess.run([str(launcher)] + args, env=env, capture_output=True, timeout=60)  # warm
@@ -69,16 +75,12 @@ def test_warm_gated_call_imports_nothing_heavy(tmp_path, fake_cli, isolated_env)
     import json
 
     fake_cli("claude")
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    launcher = write_launcher(shims / "claude")
+    launcher, env = _claude_shim(tmp_path, fake_cli)
     isolated_env["shim_home"].mkdir(exist_ok=True)
     (isolated_env["shim_home"] / "config.yaml").write_text(json.dumps({"policies": {
         "budgets": {"b": {"scope": "global", "period": "day",
                           "limit": {"usd": 1000.0, "type": "hard"}, "reserve_usd": 0.01}},
         "rate_limits": {"r": {"scope": "global", "calls_per_minute": 100000}}}}))
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
     subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
     names = _imported(launcher, [], env)
     assert {"shim.proxy", "shim.policy.engine", "shim.policy.settle",
@@ -99,11 +101,7 @@ GATE_LAZY = {"shim.policy.stale_spool", "shim.policy.cap", "shim.telemetry.migra
 def test_interactive_call_loads_no_scorer(tmp_path, fake_cli):
     """The keyword score and the learned router only for a one-shot prompt they score."""
     fake_cli("claude")
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    launcher = write_launcher(shims / "claude")
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
+    launcher, env = _claude_shim(tmp_path, fake_cli)
     env["LLM_SHIM_AGENT"] = "auto"
     subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
     names = _imported(launcher, [], env)
@@ -126,12 +124,8 @@ def test_learned_grammar_is_read_without_heavy_imports(tmp_path, fake_cli):
     learned.write(learned.cache_file("claude", key[0]), {
         "tool": "claude", "key": key, "version": "9.9.9", "learned_at": time.time(),
         "commands": {"": {"flags": {"--brandnew": 1}, "subcommands": []}}})
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    launcher = write_launcher(shims / "claude")
-    env = dict(os.environ)
+    launcher, env = _claude_shim(tmp_path, fake_cli)
     env.pop("LLM_SHIM_LEARN", None)
-    env["PATH"] = os.pathsep.join([str(shims), str(fake_cli.bin_dir), "/usr/bin", "/bin"])
     env["LLM_SHIM_AGENT"] = "auto"
     args = ["-p", "rename x", "--brandnew", "v"]
     subprocess.run([str(launcher)] + args, env=env, capture_output=True, timeout=60)  # warm
