@@ -16,7 +16,8 @@ from shim.telemetry.harvest import claude as harvest_claude
 from shim.telemetry.harvest import jsonl
 from shim.telemetry.imports import claude as import_claude
 from shim.telemetry.imports.timestamps import epoch
-from tests.telemetry.test_import import NOW, claude_line, count_rows, do_import, totals  # noqa: F401
+from tests.support.transcripts import claude_line, run_import as do_import
+from tests.telemetry.test_import import NOW, count_rows, totals  # noqa: F401
 from tests.telemetry.test_import import env  # noqa: F401  (fixture)
 
 

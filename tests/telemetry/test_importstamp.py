@@ -10,7 +10,7 @@ import time
 import pytest
 
 from shim.telemetry import imports, importstamp, store
-from tests.telemetry.test_import import claude_line
+from tests.support.transcripts import claude_line
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PAST = time.time() - 100
