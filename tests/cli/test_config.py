@@ -13,13 +13,8 @@ from shim import paths
 from shim.cli.main import main
 from shim.config import build, compiled, render
 
+from tests.support.cli import run
 from tests.support.configfiles import DEFAULT
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_bare_config_prints_its_help(capsys):

@@ -4,14 +4,8 @@ import os
 import stat
 
 from shim import paths
-from shim.cli.main import main
 from shim.config import compiled, trust
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run
 
 
 def test_trust_pins_path_and_hash_in_a_private_file(capsys, tmp_path):

@@ -3,7 +3,7 @@ and `logs --reasons` keeps the id the reasons are keyed by."""
 
 import pytest
 
-from shim.cli.main import main
+from tests.support.cli import run
 
 RANGE = ("--tz", "UTC", "--since", "2026-03-01", "--until", "2026-03-03")
 
@@ -11,12 +11,6 @@ RANGE = ("--tz", "UTC", "--since", "2026-03-01", "--until", "2026-03-03")
 @pytest.fixture(autouse=True)
 def _no_columns(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _real_calls(store):

@@ -8,6 +8,7 @@ import pytest
 
 from shim.cli.main import main
 from shim.telemetry import ingest, prices
+from tests.support.cli import run
 
 RANGE = ("--tz", "UTC", "--since", "2026-03-01", "--until", "2026-03-03")
 NEW = "claude-brand-new-7"  # no price in the shipped snapshot
@@ -16,12 +17,6 @@ NEW = "claude-brand-new-7"  # no price in the shipped snapshot
 @pytest.fixture(autouse=True)
 def _no_columns(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _price_file(tmp_path):

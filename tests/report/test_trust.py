@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from shim.cli.main import main
+from tests.support.cli import run
 
 RANGE = ("--tz", "UTC", "--since", "2026-03-01", "--until", "2026-03-03")
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -17,12 +17,6 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 @pytest.fixture(autouse=True)
 def _no_columns(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _split_calls(store):
