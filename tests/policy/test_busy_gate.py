@@ -8,6 +8,8 @@ without starting the tool; under a soft budget it runs after one warning (fail o
 from tests.policy.test_budget_e2e import DIME_CALL, dime_config
 
 SHORT_WAIT = {"LLM_SHIM_BUDGET_BUSY_WAIT": "0.3"}
+HARD_DOLLAR = {"dollar": {"scope": "global", "period": "day",
+                          "limit": {"usd": 1.00, "type": "hard"}}}
 
 
 def _hold_write_lock(shim_env):
@@ -16,16 +18,20 @@ def _hold_write_lock(shim_env):
     return conn
 
 
-def test_busy_database_refuses_a_call_under_a_hard_budget(shim_env):
+def _call_while_busy(shim_env, budgets, env):
+    """The DIME call under `budgets` while another connection holds the write lock."""
     shim_env.install("claude")
-    shim_env.config(dime_config(budgets={"dollar": {
-        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "hard"}}}))
+    shim_env.config(dime_config(budgets=budgets))
     lock = _hold_write_lock(shim_env)
     try:
-        proc = shim_env.run(DIME_CALL, SHORT_WAIT)
+        return shim_env.run(DIME_CALL, env)
     finally:
         lock.execute("ROLLBACK")
         lock.close()
+
+
+def test_busy_database_refuses_a_call_under_a_hard_budget(shim_env):
+    proc = _call_while_busy(shim_env, HARD_DOLLAR, SHORT_WAIT)
     assert proc.returncode == 75, proc.stderr
     assert proc.stdout == b""
     assert proc.stderr.decode().startswith(
@@ -37,30 +43,16 @@ def test_busy_database_refuses_a_call_under_a_hard_budget(shim_env):
 
 
 def test_busy_database_under_a_hard_budget_runs_with_the_override(shim_env):
-    shim_env.install("claude")
-    shim_env.config(dime_config(budgets={"dollar": {
-        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "hard"}}}))
-    lock = _hold_write_lock(shim_env)
-    try:
-        proc = shim_env.run(DIME_CALL, dict(SHORT_WAIT, LLM_SHIM_BUDGET_OVERRIDE="1"))
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
+    proc = _call_while_busy(shim_env, HARD_DOLLAR,
+                            dict(SHORT_WAIT, LLM_SHIM_BUDGET_OVERRIDE="1"))
     assert proc.returncode == 0, proc.stderr
     assert "without its budget check" in proc.stderr.decode()
     assert len(shim_env.calls("claude")) == 1
 
 
 def test_busy_database_under_a_soft_budget_runs_with_a_warning(shim_env):
-    shim_env.install("claude")
-    shim_env.config(dime_config(budgets={"soft": {
-        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "soft"}}}))
-    lock = _hold_write_lock(shim_env)
-    try:
-        proc = shim_env.run(DIME_CALL, SHORT_WAIT)
-    finally:
-        lock.execute("ROLLBACK")
-        lock.close()
+    proc = _call_while_busy(shim_env, {"soft": {
+        "scope": "global", "period": "day", "limit": {"usd": 1.00, "type": "soft"}}}, SHORT_WAIT)
     assert proc.returncode == 0, proc.stderr
     err = proc.stderr.decode()
     assert err.startswith("llm-shim: warning: policy: OperationalError: database is locked")
