@@ -28,25 +28,15 @@ def _ccusage(real_env):
 def test_import_of_real_transcripts_and_rollouts_equals_ccusage(real_env, stub):
     """Given two `claude -p` calls and one `codex exec` made without a shim, when llm-shim
     imports their logs, then its per-day, per-model tokens equal ccusage's."""
-    ccusage = _ccusage(real_env)
+    binary = _ccusage(real_env)
     for prompt in ("say hi", "say hello"):
         result = real_env.run(["claude", "-p", prompt, "--output-format", "json",
                                "--model", "sonnet"])
         assert result.returncode == 0, result.stderr
     result = real_env.run(["codex", "exec", "--json", "--skip-git-repo-check", "say hi"])
     assert result.returncode == 0, result.stderr
-    environ = {"PATH": os.environ.get("PATH", ""), "HOME": str(real_env.root / "ccusage-home"),
-               "TZ": "UTC", "CLAUDE_CONFIG_DIR": str(real_env.claude_config_dir),
-               "CODEX_HOME": str(real_env.codex_home), "NO_COLOR": "1"}
-    proc = subprocess.run([ccusage, "daily", "--offline", "--json", "--timezone", "UTC"],
-                          env=environ, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    theirs = {}
-    for day in json.loads(proc.stdout)["daily"]:
-        for model in day["modelBreakdowns"]:
-            theirs[(day.get("period") or day.get("date"), model["modelName"])] = [
-                model["inputTokens"], model["outputTokens"], model["cacheReadTokens"],
-                model["cacheCreationTokens"]]
+    theirs = ccusage.daily_cells(binary, real_env.root / "ccusage-home",
+                                 real_env.claude_config_dir, real_env.codex_home, timeout=120)
     shim_env = dict(os.environ, CLAUDE_CONFIG_DIR=str(real_env.claude_config_dir),
                     CODEX_HOME=str(real_env.codex_home), HOME=str(real_env.home),
                     LLM_SHIM_HOME=str(real_env.shim_home))

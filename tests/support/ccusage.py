@@ -94,3 +94,21 @@ def _absent(why, cache):
         return {"path": None, "skip": True, "reason": f"{why}: {npm}"}
     return {"path": None, "skip": True,
             "reason": f"{why} (bash install/realclis.sh installs the pinned one)"}
+
+
+def daily_cells(ccusage, home, claude_config_dir, codex_home, timeout=300):
+    """`ccusage daily --offline --json` over those logs, in UTC: {(day, model): [input,
+    output, cache read, cache creation tokens]}."""
+    environ = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), "TZ": "UTC",
+               "CLAUDE_CONFIG_DIR": str(claude_config_dir), "CODEX_HOME": str(codex_home),
+               "NO_COLOR": "1"}
+    proc = subprocess.run([str(ccusage), "daily", "--offline", "--json", "--timezone", "UTC"],
+                          env=environ, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr
+    cells = {}
+    for day in json.loads(proc.stdout)["daily"]:
+        for model in day["modelBreakdowns"]:
+            cells[(day.get("period") or day.get("date"), model["modelName"])] = [
+                model["inputTokens"], model["outputTokens"], model["cacheReadTokens"],
+                model["cacheCreationTokens"]]
+    return cells

@@ -8,7 +8,6 @@ missing or at another version (tests/support/ccusage.py).
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -37,19 +36,8 @@ needs_ccusage = pytest.mark.usefixtures("pinned_ccusage")
 
 
 def ccusage_daily(tmp_path):
-    environ = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path / "ccusage-home"),
-               "TZ": "UTC", "CLAUDE_CONFIG_DIR": os.environ["CLAUDE_CONFIG_DIR"],
-               "CODEX_HOME": os.environ["CODEX_HOME"], "NO_COLOR": "1"}
-    proc = subprocess.run([CCUSAGE, "daily", "--offline", "--json", "--timezone", "UTC"],
-                          env=environ, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    cells = {}
-    for day in json.loads(proc.stdout)["daily"]:
-        for model in day["modelBreakdowns"]:
-            cells[(day.get("period") or day.get("date"), model["modelName"])] = [
-                model["inputTokens"], model["outputTokens"], model["cacheReadTokens"],
-                model["cacheCreationTokens"]]
-    return cells
+    return ccusage.daily_cells(CCUSAGE, tmp_path / "ccusage-home",
+                               os.environ["CLAUDE_CONFIG_DIR"], os.environ["CODEX_HOME"])
 
 
 def shim_daily(capsys):
