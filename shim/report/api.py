@@ -149,4 +149,7 @@ def models(conn, periods, filters, use_rollup=True):
     """(by model over the range, per period by model): one sum for the HTML page's
     "spend by model" bars and its per-period breakdown table."""
     sums, _ = query.collect(conn, periods, ["model"], filters, use_rollup=use_rollup)
-    return summary.breakdown(sums, ["model"]), summary.per_period(sums, periods)
+    by_model, per_period = summary.breakdown(sums, ["model"]), summary.per_period(sums, periods)
+    imported.annotate_breakdown(by_model, per_period, periods,
+                                imported.cells(conn, periods, ["model"], filters))
+    return by_model, per_period

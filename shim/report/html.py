@@ -279,10 +279,14 @@ def legend(colours, title):
 
 
 def cards(totals):
-    pct = render.percent(totals["savings_pct"])
+    """The headline figures. Calls add the imported messages (`199,800 imp`) and the saving
+    is `-` when only imported usage is behind it, as in the table (render.import_aware)."""
+    calls = render.import_aware(totals, "invocations") or render.count(totals["invocations"])
+    saved = (render.import_aware(totals, "savings_usd")
+             or usd(totals["savings_usd"]) + f" ({render.percent(totals['savings_pct'])})")
     out = [_card("spend", usd(totals["cost_usd"], totals["unpriced_attempts"])),
-           _card("calls", render.count(totals["invocations"])),
-           _card("saved", usd(totals["savings_usd"]) + f" ({pct})"),
+           _card("calls", calls),
+           _card("saved", saved),
            _card("failed attempts", render.count(totals["failures"]))]
     if totals["unpriced_attempts"]:
         out.append(_card("unpriced attempts", render.count(totals["unpriced_attempts"]),

@@ -99,7 +99,7 @@ def token_sum(measures, field):
 
 def cells(measures, columns=COLUMNS, amount=money):
     return [cost(measures, amount) if kind == "cost" else token_sum(measures, field)
-            if kind == "tokens" else _import_aware(measures, field)
+            if kind == "tokens" else import_aware(measures, field)
             or FORMATTERS[kind](measures[field])
             for _, field, kind in columns]
 
@@ -107,7 +107,7 @@ def cells(measures, columns=COLUMNS, amount=money):
 IMPORTED = "imp"  # after a count of messages imported from the tools' own logs
 
 
-def _import_aware(measures, field):
+def import_aware(measures, field):
     """The cell of a count or saving that imported rows would misstate, else None: calls
     add the imported messages (`12 + 340 imp`), attempts leave the import rows (quarter-hour
     sums, not calls) out, and savings are `-` where only imported usage is behind the cell."""

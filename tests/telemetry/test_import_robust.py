@@ -457,6 +457,30 @@ def test_report_counts_imported_messages_not_buckets_and_claims_no_saving(env, c
     assert "imp: 3 messages imported" in out
 
 
+def test_html_cards_and_model_breakdown_count_imported_messages(env, tmp_path, capsys):
+    """The HTML page (and the dashboard, which shares its sections) said `calls 0` and
+    `saved $0.00` for a store of imported usage: its cards and its cost-per-model table now
+    read as the text table does."""
+    import xml.etree.ElementTree as ET
+
+    from shim.cli import main
+
+    start = (NOW // 900) * 900 - 1800
+    env["transcript"].write_text("".join(line(claude_obj(f"m{i}", start + 10 * i, out=5))
+                                         for i in range(3)))
+    page = tmp_path / "r.html"
+    assert main.main(["report", "--since", "2d", "--html", str(page)]) == 0
+    capsys.readouterr()
+    root = ET.parse(page).getroot()
+    ns = "{http://www.w3.org/1999/xhtml}"
+    cards = {d.text.strip(): d.find(ns + "b").text for d in root.iter(ns + "div")
+             if d.get("class", "").startswith("card") and d.find(ns + "b") is not None}
+    assert cards["calls"] == "3 imp" and cards["saved"] == "-"
+    breakdown = next(t for t in root.iter(ns + "table") if t.get("id") == "model-breakdown")
+    calls = [td.text for td in breakdown.iter(ns + "td") if td.get("data-field") == "invocations"]
+    assert calls == ["3 imp"]
+
+
 def test_logs_show_an_imported_rows_model_alone_and_its_message_count(env, capsys):
     from shim.cli import main
 
