@@ -8,7 +8,7 @@ before it (LiteLLM's check-then-record lets every parallel call through: #34732,
 A stale spool is handed to a detached ingester first (shim.policy.stale_spool), so spend
 from calls the gate never saw counts from the next admission on.
 
-Settlement after the attempt is shim.policy.settle; the connection is shim.policy.connection;
+Settlement after the attempt is shim.policy.settle; the connection is shim.policy.state's;
 the catch-up of a stale spool is shim.policy.stale_spool.
 
 Team-scope budgets are judged in PostgreSQL by `team` hooks the caller passes in
@@ -28,7 +28,7 @@ import time
 
 from shim import errors, runner
 from shim.policy import budgets, estimate, ratelimit, state
-from shim.policy.connection import connect
+from shim.policy.state import connect
 
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
 # A one-shot call under a hard budget with no recorded cost for its kind waits this long at
@@ -80,12 +80,11 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
         gate["warnings"] = quota_warnings
         _print_warnings(gate, dry)
         return gate
+    wait = busy_wait(_hard_budget(cfg, decision), environ)
     if budgets.configured(cfg):
         _catch_up(cfg, clock())
-        _import_slice(cfg)
-    conn = connect()
-    wait = busy_wait(_hard_budget(cfg, decision), environ)
-    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")
+        _import_slice(cfg, wait)
+    conn = connect(wait)  # opened with the wait (no PRAGMA) unless a quota or import opened it
     _admit_locked(conn, gate, request, cfg, dry, override)
     gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
@@ -220,20 +219,24 @@ def _catch_up(cfg, now):
         stale_spool.catch_up(cfg, now)
 
 
-def _import_slice(cfg):
+def _import_slice(cfg, wait):
     """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
     what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
     imports.ADMISSION_SECONDS). When nothing changed since the last import (its stamp: a stat
     per log file and directory, shim.telemetry.importstamp) the import package is not even
-    loaded. Never fatal."""
+    loaded. Never fatal.
+
+    The connection is opened here with admission's busy `wait`, so the common call (nothing
+    to import) sets no busy timeout by a statement; an import itself waits the store's
+    default, as it always did (a statement each way, only then)."""
     try:
         from shim.telemetry import importstamp
 
-        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect()):
+        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect(wait)):
             return
-        from shim.telemetry import imports
+        from shim.telemetry import database, imports
 
-        imports.refresh(connect(), cfg, bounded=True, what="budget")
+        imports.refresh(connect(database.DEFAULT_TIMEOUT), cfg, bounded=True, what="budget")
     except Exception as exc:
         if errors.debug_enabled():
             raise
