@@ -251,7 +251,7 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
         at = clock()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            state.expire(conn, at)
+            state.expire(conn, at, prune=False)
             judged = judge_budgets(conn, gate["decision"], request, cfg, at)
             if (not dry and first_wait < FIRST_CALL_WAIT and judged["error"] is None
                     and _first_call_in_flight(conn, judged, cfg)):

@@ -34,6 +34,7 @@ from shim.procs import host, pid_alive, process_start  # noqa: F401  (state.host
 IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
 SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
 RATE_EVENT_TTL = 3600              # the longest rate-limit window
+RATE_EVENT_PRUNE_EVERY = 32        # add_rate_event drops old events when the new id is a multiple
 
 TABLES = ("policy_reservations", "policy_rate_events", "policy_cooldowns")
 
@@ -103,12 +104,18 @@ def may_skip_close():
 # --- housekeeping ---------------------------------------------------------------------------
 
 
-def expire(conn, now=None):
-    """Settle dead in-flight reservations at their estimate; drop ingested settled ones, old
-    rate events and cooldowns.
+def expire(conn, now=None, prune=True):
+    """Settle dead in-flight reservations at their estimate; drop ingested settled ones and,
+    with `prune`, rate events past RATE_EVENT_TTL and cooldowns that ended.
 
     A shim killed outright (SIGKILL) cannot stop its child, which may still be spending: its
-    estimate keeps counting, as a settled reservation, instead of vanishing from the budget."""
+    estimate keeps counting, as a settled reservation, instead of vanishing from the budget.
+
+    Admission passes prune=False (two statements fewer on every gated call): nothing it reads
+    sees an old event or an ended cooldown (rate_times and cooldowns read their windows only),
+    so dropping those is housekeeping, done where the rows are added (add_rate_event on every
+    RATE_EVENT_PRUNE_EVERY-th event, set_cooldown) and by `llm-shim budget` (status).
+    The reservations are expired on every admission: the rolling-window reset reads them."""
     now = time.time() if now is None else now
     me = host()
     dead = []
@@ -135,9 +142,18 @@ def expire(conn, now=None):
                                  WHERE c.invocation_id = policy_reservations.invocation_id
                                    AND c.attempt = policy_reservations.attempt
                                    AND c.cost_usd IS NOT NULL)))""", (now, now - SETTLED_TTL))
-    conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
-    conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
+    if prune:
+        _prune_rate_events(conn, now)
+        _prune_cooldowns(conn, now)
     return len(dead)
+
+
+def _prune_rate_events(conn, now):
+    conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
+
+
+def _prune_cooldowns(conn, now):
+    conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
 
 
 # --- spend ----------------------------------------------------------------------------------------
@@ -244,6 +260,8 @@ def add_rate_event(conn, *, agent, tool, model, tokens, invocation_id, attempt, 
         "INSERT INTO policy_rate_events (at, agent, tool, model, tokens, invocation_id, attempt) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (now, agent, tool, model, int(tokens or 0), invocation_id, int(attempt)))
+    if cur.lastrowid % RATE_EVENT_PRUNE_EVERY == 0:  # the table stays an hour's events (+32)
+        _prune_rate_events(conn, now)
     return cur.lastrowid
 
 
@@ -254,8 +272,10 @@ def set_rate_tokens(conn, event_id, tokens):
 # --- cooldowns -----------------------------------------------------------------------------
 
 def set_cooldown(conn, kind, name, until, failure_class, now=None):
-    """Cool `kind` ('tool'|'model') `name` down until `until`; a later deadline wins."""
+    """Cool `kind` ('tool'|'model') `name` down until `until`; a later deadline wins. Ended
+    cooldowns are dropped first (admission leaves them: see expire)."""
     now = time.time() if now is None else now
+    _prune_cooldowns(conn, now)
     conn.execute("""
         INSERT INTO policy_cooldowns (kind, name, until, failure_class, set_at, host, pid)
         VALUES (?, ?, ?, ?, ?, ?, ?)
