@@ -39,9 +39,10 @@ RATE_EVENT_PRUNE_EVERY = 32        # add_rate_event drops old events when the ne
 TABLES = ("policy_reservations", "policy_rate_events", "policy_cooldowns")
 
 _shared = {"conn": None, "path": None, "timeout": None}
-# A WAL left at exit is recovered (read) by the next process's first statement: 200 KB
-# measured no slower than no WAL at all. Past this size the exit closes the connection instead,
-# which checkpoints and deletes the WAL (a gated call writes ~25 KB: one call in forty).
+# A WAL left at exit is recovered (read) by the next process's first statement: ~0.4 us per
+# KB here (docs/benchmarks.md). Past this size the exit closes the connection instead, which
+# checkpoints and deletes the WAL (~9 ms; a gated call writes five pages, ~20 KB: one call in
+# fifty). About where the two costs per call balance on this machine.
 EXIT_CHECKPOINT_BYTES = 1024 * 1024
 
 
