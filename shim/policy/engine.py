@@ -446,8 +446,11 @@ def rate_wait(conn, decision, cfg, est, now):
     """(limit, window key, seconds) of the longest wait any applicable limit imposes."""
     worst = (None, None, 0.0)
     for limit in ratelimit.applicable(cfg, decision):
+        back = ratelimit.lookback(limit)
+        if not back:  # a limit that sets no window never waits
+            continue
         column = budgets.SCOPE_COLUMNS[limit["scope"]]
-        events = state.rate_times(conn, column, limit["patterns"], now - 3600.0)
+        events = state.rate_times(conn, column, limit["patterns"], now - back)
         wait, which = ratelimit.wait_for(limit, events, est["tokens"], now)
         if wait > worst[2]:
             worst = (limit, which, wait)

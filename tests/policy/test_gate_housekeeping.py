@@ -52,6 +52,9 @@ def test_admission_and_settlement_run_no_housekeeping_statements():
     assert "DELETE FROM policy_rate_events" not in text
     assert "DELETE FROM policy_cooldowns" not in text
     assert "DELETE FROM policy_reservations" in text  # expiry stays: rolling resets read it
+    (events,) = [sql for sql in admission if "FROM policy_rate_events" in sql]
+    since = float(events.split("at >= ")[1].split()[0])
+    assert time.time() - 90 < since  # calls per minute: the last minute's events, not an hour
     assert len(settlement) == 1 and settlement[0].startswith("UPDATE policy_reservations")
     assert "attempt =" not in settlement[0]  # settled under the number it was reserved under
     row = state.connect().execute("SELECT settled, cost_usd, attempt FROM policy_reservations "
