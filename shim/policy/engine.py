@@ -27,7 +27,7 @@ import os
 import time
 
 from shim import errors, runner
-from shim.policy import budgets, estimate, ratelimit, state
+from shim.policy import budgets, estimate, state
 from shim.policy.state import connect
 
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
@@ -76,7 +76,7 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     if gate["blocked"]:
         return gate
     decision = gate["decision"]
-    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
+    if not (budgets.applicable(cfg, decision) or rate_limits(cfg, decision)):
         gate["warnings"] = quota_warnings
         _print_warnings(gate, dry)
         return gate
@@ -281,6 +281,8 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
             limit, which, wait = rate_wait(conn, gate["decision"], cfg, judged["estimate"], at)
             if wait > 0:
                 conn.execute("ROLLBACK")
+                from shim.policy import ratelimit  # loaded already: a limit applied
+
                 if limit["on_limit"] == "reject" or wait > limit["max_wait"] - waited:
                     return _block(gate, ratelimit.rejected_error(limit, which, wait))
                 if dry:
@@ -445,7 +447,12 @@ def measure(conn, budget, cfg, now, team=None):
 def rate_wait(conn, decision, cfg, est, now):
     """(limit, window key, seconds) of the longest wait any applicable limit imposes."""
     worst = (None, None, 0.0)
-    for limit in ratelimit.applicable(cfg, decision):
+    limits = rate_limits(cfg, decision)
+    if not limits:
+        return worst
+    from shim.policy import ratelimit  # loaded by rate_limits
+
+    for limit in limits:
         back = ratelimit.lookback(limit)
         if not back:  # a limit that sets no window never waits
             continue
@@ -457,6 +464,17 @@ def rate_wait(conn, decision, cfg, est, now):
     return worst
 
 
+def rate_limits(cfg, decision):
+    """The rate limits that apply to the call (shim.policy.ratelimit.applicable). With none
+    configured, [] without importing that module: a call under a budget alone does not load
+    it (~0.15 ms, as every module)."""
+    if not ((cfg.get("policies") or {}).get("rate_limits")):
+        return []
+    from shim.policy import ratelimit
+
+    return ratelimit.applicable(cfg, decision)
+
+
 def _reserve(conn, gate, judged, cfg, now, override):
     decision = gate["decision"]
     values = budgets.subject(decision, cfg)
@@ -466,7 +484,7 @@ def _reserve(conn, gate, judged, cfg, now, override):
             conn, agent=values["agent"], tool=values["tool"], provider=values["provider"],
             model=values["model"], cost_usd=judged["estimate"]["usd"],
             tokens=judged["estimate"]["tokens"], override=override, now=now, **common)
-    if ratelimit.applicable(cfg, decision):
+    if rate_limits(cfg, decision):
         gate["rate_event_id"] = state.add_rate_event(
             conn, agent=values["agent"], tool=values["tool"], model=values["model"],
             tokens=judged["estimate"]["tokens"], now=now, **common)
