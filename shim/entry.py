@@ -26,7 +26,7 @@ def tool_name(argv0):
 def end_process(code):
     """End a shim's process now with `code`, skipping the interpreter's teardown (freeing every
     module: ~3 ms of CPU) and, when the policy gate opened the telemetry database, the WAL
-    checkpoint of its close (~9 ms; shim.policy.connection.may_skip_close says when).
+    checkpoint of its close (~9 ms; shim.policy.state.may_skip_close says when).
 
     Everything of ours is written by then: spool lines by single unbuffered os.write calls,
     SQLite transactions committed; stdout and stderr are flushed here. Returns (and the
@@ -46,7 +46,7 @@ def _may_end_now(code):
         return False
     if any(name in sys.modules for name in NORMAL_EXIT_AFTER):
         return False
-    gate = sys.modules.get("shim.policy.connection")
+    gate = sys.modules.get("shim.policy.state")
     if gate is not None and not gate.may_skip_close():
         return False
     try:

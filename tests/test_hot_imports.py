@@ -98,6 +98,23 @@ GATE_LAZY = {"shim.policy.stale_spool", "shim.policy.cap", "shim.telemetry.migra
              "shim.telemetry.store", "shim.routing.router", "shim.routing.classify"}
 
 
+def test_a_call_under_a_budget_alone_loads_no_rate_limits(tmp_path, fake_cli, isolated_env):
+    """shim.policy.ratelimit only for a call a rate limit could apply to (issue 16, fifth
+    round): with a budget and no `rate_limits:` the gate admits and settles without it."""
+    import json
+
+    fake_cli("claude")
+    launcher, env = _claude_shim(tmp_path, fake_cli)
+    isolated_env["shim_home"].mkdir(exist_ok=True)
+    (isolated_env["shim_home"] / "config.yaml").write_text(json.dumps({"policies": {
+        "budgets": {"b": {"scope": "global", "period": "day",
+                          "limit": {"usd": 1000.0, "type": "hard"}, "reserve_usd": 0.01}}}}))
+    subprocess.run([str(launcher)], env=env, capture_output=True, timeout=60)  # warm
+    names = _imported(launcher, [], env)
+    assert {"shim.policy.engine", "shim.policy.settle"} <= names
+    assert "shim.policy.ratelimit" not in names
+
+
 def test_interactive_call_loads_no_scorer(tmp_path, fake_cli):
     """The keyword score and the learned router only for a one-shot prompt they score."""
     fake_cli("claude")

@@ -7,7 +7,6 @@ fallback chain.
 
 engine.py        admit: judge budgets, rate limits and quotas, reserve (one transaction)
 settle.py        finish (settle the reservation, cool down) / release (never started)
-connection.py    the gate's one connection per process
 stale_spool.py   ingest-before-admit: a stale spool brought in (detached)
 attempts.py      the attempt loop: hold stdout, classify, fall back; each attempt is run and
                  recorded by shim.attempt
@@ -20,7 +19,7 @@ cooldown.py      skip a rate-limited/overloaded tool or model machine-wide
 failures.py      classify a failed attempt from exit code, output and JSON hints (pure)
 stdin.py         the same stdin for every attempt of a fallback chain
 state.py         the queries on the policy tables (created by the telemetry migration m004,
-                 shim/telemetry/migrations.py)
+                 shim/telemetry/migrations.py) and the gate's one connection per process
 status.py, budget_report.py   where each budget, rate limit and cooldown stands (`budget`)
 
 Team budgets and alerts are hooks the caller passes to `engine.admit` (shim.team.budget_hooks,

@@ -264,9 +264,9 @@ def _notice(text):
 def _cooling(chain):
     """Per entry, the active cooldown that applies to it (or None). Never raises."""
     try:
-        from shim.policy import connection, cooldown, state
+        from shim.policy import cooldown, state
 
-        active = state.cooldowns(connection.connect())
+        active = state.cooldowns(state.connect())
         return [cooldown.cooling(active, d.get("tool"), d.get("model")) for d, _ in chain]
     except Exception as exc:
         if errors.debug_enabled():

@@ -8,7 +8,7 @@ before it (LiteLLM's check-then-record lets every parallel call through: #34732,
 A stale spool is handed to a detached ingester first (shim.policy.stale_spool), so spend
 from calls the gate never saw counts from the next admission on.
 
-Settlement after the attempt is shim.policy.settle; the connection is shim.policy.connection;
+Settlement after the attempt is shim.policy.settle; the connection is shim.policy.state's;
 the catch-up of a stale spool is shim.policy.stale_spool.
 
 Team-scope budgets are judged in PostgreSQL by `team` hooks the caller passes in
@@ -27,8 +27,8 @@ import os
 import time
 
 from shim import errors, runner
-from shim.policy import budgets, estimate, ratelimit, state
-from shim.policy.connection import connect
+from shim.policy import budgets, estimate, state
+from shim.policy.state import connect
 
 _WAIT_SLICE = 0.05  # re-check a little after the slot frees: clocks and other waiters
 # A one-shot call under a hard budget with no recorded cost for its kind waits this long at
@@ -76,16 +76,15 @@ def admit(decision, request, cfg, environ=None, *, attempt=1, invocation_id=None
     if gate["blocked"]:
         return gate
     decision = gate["decision"]
-    if not (budgets.applicable(cfg, decision) or ratelimit.applicable(cfg, decision)):
+    if not (budgets.applicable(cfg, decision) or rate_limits(cfg, decision)):
         gate["warnings"] = quota_warnings
         _print_warnings(gate, dry)
         return gate
+    wait = busy_wait(_hard_budget(cfg, decision), environ)
     if budgets.configured(cfg):
         _catch_up(cfg, clock())
-        _import_slice(cfg)
-    conn = connect()
-    wait = busy_wait(_hard_budget(cfg, decision), environ)
-    conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000):d}")
+        _import_slice(cfg, wait)
+    conn = connect(wait)  # opened with the wait (no PRAGMA) unless a quota or import opened it
     _admit_locked(conn, gate, request, cfg, dry, override)
     gate["warnings"] = quota_warnings + gate["warnings"]
     if not gate["blocked"] and any(b["scope"] == "team" for b in budgets.applicable(
@@ -220,20 +219,24 @@ def _catch_up(cfg, now):
         stale_spool.catch_up(cfg, now)
 
 
-def _import_slice(cfg):
+def _import_slice(cfg, wait):
     """Usage outside the shim (an IDE's Claude, a daemon) counts against budgets too: import
     what changed in the tools' own logs, bounded to a small slice per call (shim.telemetry.
     imports.ADMISSION_SECONDS). When nothing changed since the last import (its stamp: a stat
     per log file and directory, shim.telemetry.importstamp) the import package is not even
-    loaded. Never fatal."""
+    loaded. Never fatal.
+
+    The connection is opened here with admission's busy `wait`, so the common call (nothing
+    to import) sets no busy timeout by a statement; an import itself waits the store's
+    default, as it always did (a statement each way, only then)."""
     try:
         from shim.telemetry import importstamp
 
-        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect()):
+        if importstamp.auto_off(os.environ) or importstamp.unchanged(os.environ, connect(wait)):
             return
-        from shim.telemetry import imports
+        from shim.telemetry import database, imports
 
-        imports.refresh(connect(), cfg, bounded=True, what="budget")
+        imports.refresh(connect(database.DEFAULT_TIMEOUT), cfg, bounded=True, what="budget")
     except Exception as exc:
         if errors.debug_enabled():
             raise
@@ -248,7 +251,7 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
         at = clock()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            state.expire(conn, at)
+            state.expire(conn, at, prune=False)
             judged = judge_budgets(conn, gate["decision"], request, cfg, at)
             if (not dry and first_wait < FIRST_CALL_WAIT and judged["error"] is None
                     and _first_call_in_flight(conn, judged, cfg)):
@@ -278,6 +281,8 @@ def _admit_locked(conn, gate, request, cfg, dry, override):
             limit, which, wait = rate_wait(conn, gate["decision"], cfg, judged["estimate"], at)
             if wait > 0:
                 conn.execute("ROLLBACK")
+                from shim.policy import ratelimit  # loaded already: a limit applied
+
                 if limit["on_limit"] == "reject" or wait > limit["max_wait"] - waited:
                     return _block(gate, ratelimit.rejected_error(limit, which, wait))
                 if dry:
@@ -442,13 +447,32 @@ def measure(conn, budget, cfg, now, team=None):
 def rate_wait(conn, decision, cfg, est, now):
     """(limit, window key, seconds) of the longest wait any applicable limit imposes."""
     worst = (None, None, 0.0)
-    for limit in ratelimit.applicable(cfg, decision):
+    limits = rate_limits(cfg, decision)
+    if not limits:
+        return worst
+    from shim.policy import ratelimit  # loaded by rate_limits
+
+    for limit in limits:
+        back = ratelimit.lookback(limit)
+        if not back:  # a limit that sets no window never waits
+            continue
         column = budgets.SCOPE_COLUMNS[limit["scope"]]
-        events = state.rate_times(conn, column, limit["patterns"], now - 3600.0)
+        events = state.rate_times(conn, column, limit["patterns"], now - back)
         wait, which = ratelimit.wait_for(limit, events, est["tokens"], now)
         if wait > worst[2]:
             worst = (limit, which, wait)
     return worst
+
+
+def rate_limits(cfg, decision):
+    """The rate limits that apply to the call (shim.policy.ratelimit.applicable). With none
+    configured, [] without importing that module: a call under a budget alone does not load
+    it (~0.15 ms, as every module)."""
+    if not ((cfg.get("policies") or {}).get("rate_limits")):
+        return []
+    from shim.policy import ratelimit
+
+    return ratelimit.applicable(cfg, decision)
 
 
 def _reserve(conn, gate, judged, cfg, now, override):
@@ -460,7 +484,7 @@ def _reserve(conn, gate, judged, cfg, now, override):
             conn, agent=values["agent"], tool=values["tool"], provider=values["provider"],
             model=values["model"], cost_usd=judged["estimate"]["usd"],
             tokens=judged["estimate"]["tokens"], override=override, now=now, **common)
-    if ratelimit.applicable(cfg, decision):
+    if rate_limits(cfg, decision):
         gate["rate_event_id"] = state.add_rate_event(
             conn, agent=values["agent"], tool=values["tool"], model=values["model"],
             tokens=judged["estimate"]["tokens"], now=now, **common)

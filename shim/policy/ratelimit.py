@@ -56,10 +56,17 @@ def applicable(cfg, decision):
     return [r for r in configured(cfg) if budgets.applies(r, values)]
 
 
+def lookback(limit):
+    """Seconds of past events `wait_for` reads for `limit`: its longest window (0.0: it sets
+    none). The engine reads no older events (a limit of calls per minute: the last minute)."""
+    return max((span for key, span, _unit in WINDOWS if limit.get(key)), default=0.0)
+
+
 def wait_for(limit, events, tokens_needed, now):
     """Seconds until a call of `tokens_needed` fits every window of `limit` (0.0 = now).
 
-    `events`: [(at, tokens)] of this limit's scope in the last hour, oldest first.
+    `events`: [(at, tokens)] of this limit's scope in the last `lookback(limit)` seconds (or
+    more), oldest first.
     Returns (seconds, which) where `which` names the window that is full, or None.
     """
     longest, which = 0.0, None

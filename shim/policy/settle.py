@@ -6,7 +6,7 @@ the alerts told about the settled spend, through the gate's `alerts` hooks (shim
 
 from shim.attempt import bookkeeping_warning
 from shim.policy import estimate, state
-from shim.policy.connection import connect
+from shim.policy.state import connect
 
 # Failed attempts that cannot have spent anything when the tool reported no usage.
 NOTHING_SPENT = ("rate_limited", "overloaded", "auth", "quota", "network", "binary_missing",
@@ -41,16 +41,21 @@ def finish(gate, decision, outcome, cfg, diagnosis=None, attempt=None):
                 cost = 0.0 if cls in NOTHING_SPENT else \
                     (gate.get("estimate") or {}).get("usd", 0.0)
             tokens = estimate.used_tokens(usage)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if reservation:
+            if attempt == gate.get("attempt"):
+                attempt = None  # reserved under this number: its row (and index) stay as they are
+            if reservation and rate_event and tokens is not None:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
                     state.settle(conn, reservation, cost, attempt=attempt)
-                if rate_event and tokens is not None:
                     state.set_rate_tokens(conn, rate_event, tokens)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            elif reservation:  # one statement: atomic in autocommit, no BEGIN/COMMIT needed
+                state.settle(conn, reservation, cost, attempt=attempt)
+            elif rate_event and tokens is not None:
+                state.set_rate_tokens(conn, rate_event, tokens)
             if reservation and gate.get("alerts") is not None:  # passed in at admission
                 from shim.policy import engine
 

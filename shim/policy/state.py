@@ -17,7 +17,13 @@ matched by an ingested row, decides, and inserts its own reservation. A reservat
 So an attempt's cost is always counted exactly once: as a reservation or as a row, never
 neither, whoever ingests the spool and whenever.
 
-Not on the hot path (sqlite3 is imported by the caller's connection only).
+The process's connection to these rows (`connect`) lives here too: one per process, opened on
+first use and kept from admission to settlement (and for the cooldown reads of the attempt
+loop), and usually never closed: a shim ends with os._exit (shim.entry.end_process,
+`may_skip_close`). One module rather than two: every module a gated call imports costs
+~0.1 ms however little it holds (docs/benchmarks.md, issue 16).
+
+Not on the hot path (sqlite3 is imported by the connection, on first use).
 """
 
 import os
@@ -28,16 +34,89 @@ from shim.procs import host, pid_alive, process_start  # noqa: F401  (state.host
 IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
 SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
 RATE_EVENT_TTL = 3600              # the longest rate-limit window
+RATE_EVENT_PRUNE_EVERY = 32        # add_rate_event drops old events when the new id is a multiple
 
 TABLES = ("policy_reservations", "policy_rate_events", "policy_cooldowns")
 
+_shared = {"conn": None, "path": None, "timeout": None}
+# A WAL left at exit is recovered (read) by the next process's first statement: ~0.4 us per
+# KB here (docs/benchmarks.md). Past this size the exit closes the connection instead, which
+# checkpoints and deletes the WAL (~9 ms; a gated call writes five pages, ~20 KB: one call in
+# fifty). About where the two costs per call balance on this machine.
+EXIT_CHECKPOINT_BYTES = 1024 * 1024
 
-def expire(conn, now=None):
-    """Settle dead in-flight reservations at their estimate; drop ingested settled ones, old
-    rate events and cooldowns.
+
+# --- the process's connection ---------------------------------------------------------------
+
+def connect(timeout=None):
+    """The process's connection to the telemetry database, opened once and kept between
+    admit and finish: when no other shim has the file open, every close checkpoints the
+    WAL (~7 ms here). Callers must not close it (see may_skip_close).
+
+    `timeout`: seconds to wait for a busy database (SQLite's busy timeout), given when the
+    connection is opened (sqlite3 sets it on the handle: no statement) or, for a connection
+    already open with another one, set with a PRAGMA; None keeps what it has (the store's
+    default for a new connection)."""
+    from shim import paths
+    from shim.telemetry import database
+
+    path = paths.database_file()
+    conn = _shared["conn"]
+    if conn is not None and _shared["path"] == path:
+        if timeout is not None and timeout != _shared["timeout"]:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000):d}")
+            _shared["timeout"] = timeout
+        return conn
+    if conn is not None:
+        conn.close()
+        _shared["conn"] = None
+    timeout = database.DEFAULT_TIMEOUT if timeout is None else timeout
+    _shared["conn"] = database.connect(path, timeout=timeout)
+    _shared["path"] = path
+    _shared["timeout"] = timeout
+    return _shared["conn"]
+
+
+def may_skip_close():
+    """True when the shim may end without closing the connection (shim.entry ends a shim's
+    process with os._exit): nothing is open, or what is open is committed and its WAL small.
+
+    Closing the last connection to a WAL database checkpoints it: copies the WAL into the
+    database, syncs both and deletes the WAL (four fdatasync calls, ~9 ms, on every gated
+    call; Python 3.11 cannot turn that off per connection). Every transaction of ours is
+    committed by then (autocommit; `BEGIN IMMEDIATE ... COMMIT`), and with `synchronous =
+    NORMAL` a commit in WAL mode is durable against a crash of the process, not of the
+    machine: the checkpoint at close never promised more than that, and the next connection
+    (or the auto-checkpoint of a later commit) reads and folds in the WAL as it stands.
+    The WAL left behind is recovered by the next process, so once it has grown past
+    EXIT_CHECKPOINT_BYTES the connection is closed as before (False).
+    """
+    conn = _shared["conn"]
+    if conn is None:
+        return True
+    if conn.in_transaction:  # never: every caller commits or rolls back; but never lose it
+        return False
+    try:
+        return os.stat(_shared["path"] + "-wal").st_size < EXIT_CHECKPOINT_BYTES
+    except OSError:
+        return True
+
+
+# --- housekeeping ---------------------------------------------------------------------------
+
+
+def expire(conn, now=None, prune=True):
+    """Settle dead in-flight reservations at their estimate; drop ingested settled ones and,
+    with `prune`, rate events past RATE_EVENT_TTL and cooldowns that ended.
 
     A shim killed outright (SIGKILL) cannot stop its child, which may still be spending: its
-    estimate keeps counting, as a settled reservation, instead of vanishing from the budget."""
+    estimate keeps counting, as a settled reservation, instead of vanishing from the budget.
+
+    Admission passes prune=False (two statements fewer on every gated call): nothing it reads
+    sees an old event or an ended cooldown (rate_times and cooldowns read their windows only),
+    so dropping those is housekeeping, done where the rows are added (add_rate_event on every
+    RATE_EVENT_PRUNE_EVERY-th event, set_cooldown) and by `llm-shim budget` (status).
+    The reservations are expired on every admission: the rolling-window reset reads them."""
     now = time.time() if now is None else now
     me = host()
     dead = []
@@ -64,9 +143,18 @@ def expire(conn, now=None):
                                  WHERE c.invocation_id = policy_reservations.invocation_id
                                    AND c.attempt = policy_reservations.attempt
                                    AND c.cost_usd IS NOT NULL)))""", (now, now - SETTLED_TTL))
-    conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
-    conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
+    if prune:
+        _prune_rate_events(conn, now)
+        _prune_cooldowns(conn, now)
     return len(dead)
+
+
+def _prune_rate_events(conn, now):
+    conn.execute("DELETE FROM policy_rate_events WHERE at < ?", (now - RATE_EVENT_TTL,))
+
+
+def _prune_cooldowns(conn, now):
+    conn.execute("DELETE FROM policy_cooldowns WHERE until < ?", (now,))
 
 
 # --- spend ----------------------------------------------------------------------------------------
@@ -173,6 +261,8 @@ def add_rate_event(conn, *, agent, tool, model, tokens, invocation_id, attempt, 
         "INSERT INTO policy_rate_events (at, agent, tool, model, tokens, invocation_id, attempt) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (now, agent, tool, model, int(tokens or 0), invocation_id, int(attempt)))
+    if cur.lastrowid % RATE_EVENT_PRUNE_EVERY == 0:  # the table stays an hour's events (+32)
+        _prune_rate_events(conn, now)
     return cur.lastrowid
 
 
@@ -183,8 +273,10 @@ def set_rate_tokens(conn, event_id, tokens):
 # --- cooldowns -----------------------------------------------------------------------------
 
 def set_cooldown(conn, kind, name, until, failure_class, now=None):
-    """Cool `kind` ('tool'|'model') `name` down until `until`; a later deadline wins."""
+    """Cool `kind` ('tool'|'model') `name` down until `until`; a later deadline wins. Ended
+    cooldowns are dropped first (admission leaves them: see expire)."""
     now = time.time() if now is None else now
+    _prune_cooldowns(conn, now)
     conn.execute("""
         INSERT INTO policy_cooldowns (kind, name, until, failure_class, set_at, host, pid)
         VALUES (?, ?, ?, ?, ?, ?, ?)

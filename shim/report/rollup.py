@@ -57,39 +57,40 @@ def _upsert_clause():
     return f"ON CONFLICT (bucket, {', '.join(KEYS)}) DO UPDATE SET {sets}"
 
 
-def _add(table, seconds, available, prefix):
-    names, values = _cell(available, prefix, seconds)
-    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(values)}) "
-            f"{_upsert_clause()};")
-
-
-def _subtract(table, seconds, available, prefix):
+def _apply(table, seconds, available, prefix):
+    """One row's signed contribution to its cell of `table`: added with the row's sign (an
+    added row, 1, creates or grows the cell; a removed one, -1, shrinks it), then, for a
+    removed row only, a cell left with no attempt is deleted. A removed row whose cell is
+    missing (a damaged rollup) inserts a negative cell that the DELETE takes away at once:
+    nothing changes, as m012's UPDATE changed nothing."""
     names, values = _cell(available, prefix, seconds)
     split = 1 + len(KEYS)
+    signed = values[:split] + [f"{prefix}sign" if v == "1" else f"{prefix}sign * {v}"
+                               for v in values[split:]]
     where = " AND ".join(f"{n} = {v}" for n, v in zip(names[:split], values))
-    sets = ", ".join(f"{n} = {n} - {v}" for n, v in zip(names[split:], values[split:]))
-    return (f"UPDATE {table} SET {sets} WHERE {where};\n"
-            f"    DELETE FROM {table} WHERE {where} AND attempts = 0;")
+    return (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(signed)}) "
+            f"{_upsert_clause()};\n"
+            f"    DELETE FROM {table} WHERE {prefix}sign < 0 AND {where} AND attempts <= 0;")
+
+
+APPLY_TRIGGER = f"{DELTA_VIEW}_apply"
 
 
 def apply_trigger_sql():
-    """The view of signed row contributions and the two triggers that apply them to every
-    level: an added row (sign 1) is upserted into its cells, a removed one (sign -1) is
-    subtracted from the cells that are there and a cell whose attempts reach 0 is deleted,
-    the statements the source triggers held before (m012), written once for both sources and
-    all three events. SQLite parses every trigger of the schema on a connection's first
-    statement, so their size is paid by every call that opens the store (docs/benchmarks.md).
-    Two triggers chosen by WHEN rather than one statement per level guarded by the sign: a
-    guarded INSERT ... SELECT costs the writes about half again (tests/bench/rollup_writes.py)."""
+    """The view of signed row contributions and the one trigger that applies them to every
+    level (`_apply`), the statements the source triggers held before (m012), written once for
+    both sources, all three events and both signs. SQLite parses every trigger of the schema
+    on a connection's first statement, so their size is paid by every call that opens the
+    store (docs/benchmarks.md). One signed statement per level rather than an add and a
+    subtract trigger (m014) halves that text; a DELETE whose sign test fails is skipped before
+    it looks at the table. (A guarded INSERT ... SELECT per level costs the writes about half
+    again: tests/bench/rollup_writes.py.)"""
     view = (f"CREATE VIEW IF NOT EXISTS {DELTA_VIEW} AS SELECT "
             + ", ".join(f"NULL AS {c}" for c in DELTA_COLUMNS) + " WHERE 0")
     every = set(COLUMNS)
-    out = [view]
-    for name, sign, statement in (("add", "> 0", _add), ("subtract", "< 0", _subtract)):
-        body = "\n    ".join(statement(t, s, every, "NEW.") for t, s in LEVELS)
-        out.append(f"CREATE TRIGGER IF NOT EXISTS {DELTA_VIEW}_{name} INSTEAD OF INSERT ON "
-                   f"{DELTA_VIEW} WHEN NEW.sign {sign} BEGIN\n    {body}\nEND")
-    return out
+    body = "\n    ".join(_apply(t, s, every, "NEW.") for t, s in LEVELS)
+    return [view, f"CREATE TRIGGER IF NOT EXISTS {APPLY_TRIGGER} INSTEAD OF INSERT ON "
+                  f"{DELTA_VIEW} BEGIN\n    {body}\nEND"]
 
 
 def _delta(sign, available, prefix):

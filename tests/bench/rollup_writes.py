@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Rollup trigger cost on writes (not a test): microseconds per row to insert, update and
-delete attempts with m012's triggers and with the latest schema's, in one run, best of --runs.
+delete attempts with m012's triggers, m014's and the latest schema's, in one run, best of --runs.
 The triggers are also what SQLite parses on every connection's first statement; this says
 what a change to their shape costs the writers (ingestion, import, reprice, prune). Usage:
   .venv/bin/python tests/bench/rollup_writes.py [--rows 20000] [--runs 3]
@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 from shim.telemetry import migrations  # noqa: E402
 
-OLD_TRIGGERS = 12
+OLD_TRIGGERS = 12  # the long per-level, per-source triggers
+COMPACT = 14  # the view of signed rows with an add and a subtract trigger (m015 made them one)
 COLUMNS = ("invocation_id", "attempt", "started_at", "agent", "model", "tool", "cost_usd",
            "input_tokens", "duration_ms")
 
@@ -54,8 +55,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     opts = parser.parse_args()
     rows = _rows(opts.rows)
-    schemas = {f"m{OLD_TRIGGERS:03d} triggers": OLD_TRIGGERS,
-               f"schema {migrations.LATEST}": migrations.LATEST}
+    schemas = {f"m{version:03d} triggers": version for version in (OLD_TRIGGERS, COMPACT)}
+    schemas[f"schema {migrations.LATEST}"] = migrations.LATEST
     best = {}
     for _ in range(opts.runs):  # interleaved
         for name, schema in schemas.items():

@@ -61,14 +61,14 @@ def test_a_plain_call_exits_as_before(shim_env):
 
 
 def test_a_large_wal_is_checkpointed_at_exit(shim_env, monkeypatch):
-    from shim.policy import connection
+    from shim.policy import state
 
     gated(shim_env)
     assert shim_env.run(DIME_CALL).returncode == 0
     wal = shim_env.shim_home / "telemetry.db-wal"
     assert wal.exists()
     with open(wal, "ab") as fh:  # junk past the frames: SQLite ignores it, our size check not
-        fh.write(b"\0" * connection.EXIT_CHECKPOINT_BYTES)
+        fh.write(b"\0" * state.EXIT_CHECKPOINT_BYTES)
     assert shim_env.run(DIME_CALL).returncode == 0
     assert not wal.exists()  # the close checkpointed and deleted it
     conn = shim_env.db()

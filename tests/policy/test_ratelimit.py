@@ -69,3 +69,27 @@ def test_rejection_message_is_one_line_with_exit_75():
     (line,) = err.lines()
     assert line == ("llm-shim: rate limit: tool 'codex' reached 10 calls per minute "
                     "(rate limit 'r'); the next slot is free in 42s; try again then")
+
+
+def test_lookback_is_the_longest_window_a_limit_sets():
+    assert ratelimit.lookback(limit(calls_per_minute=5)) == 60.0
+    assert ratelimit.lookback(limit(calls_per_minute=5, tokens_per_hour=9)) == 3600.0
+    assert ratelimit.lookback(limit(calls_per_hour=2)) == 3600.0
+    assert ratelimit.lookback({"name": "r"}) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_events_past_the_lookback_never_change_the_wait(seed):
+    """The engine reads only the last `lookback` seconds of events (issue 16): whatever is
+    older, the wait is what the whole hour gives."""
+    import random
+
+    rnd = random.Random(seed)
+    now = 10_000.0
+    events = sorted((now - rnd.uniform(0, 3600), rnd.randint(0, 500)) for _ in range(80))
+    for spec in ({"calls_per_minute": 3}, {"calls_per_minute": 30},
+                 {"calls_per_minute": 4, "calls_per_hour": 70}, {"tokens_per_hour": 20000}):
+        lim = limit(**spec)
+        recent = [e for e in events if e[0] >= now - ratelimit.lookback(lim)]
+        assert ratelimit.wait_for(lim, recent, 100, now) == \
+            ratelimit.wait_for(lim, events, 100, now)

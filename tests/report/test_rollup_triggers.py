@@ -200,3 +200,30 @@ def test_the_schema_sqlite_parses_is_smaller(pair):
     migrations.migrate(pair.new)
     after = schema_bytes(pair.new)
     assert after < before / 2, (before, after)
+
+
+def test_one_signed_delta_trigger_replaces_m014s_two(pair):
+    """m015: m014's add and subtract INSTEAD OF triggers become one signed trigger, so the
+    trigger text every connection parses shrinks by a third; the rollup's rows stay as they
+    were, and the writes after it keep it equal to m012's (the tests above, at LATEST)."""
+    rnd = random.Random(7)
+    for serial in range(40):
+        _insert(pair, rnd, rnd.choice(["attempts", "counters"]), serial)
+    migrations.migrate(pair.new, target=14)
+
+    def triggers(conn):
+        return conn.execute("SELECT name, LENGTH(sql) FROM sqlite_master WHERE type = 'trigger' "
+                            "AND sql LIKE '%INSTEAD OF%' ORDER BY name").fetchall()
+
+    before = triggers(pair.new)
+    rows = {table: _rollup_rows(pair.new, table) for table, _ in rollup.LEVELS}
+    assert [name for name, _ in before] == ["report_rollup_delta_add",
+                                            "report_rollup_delta_subtract"]
+    assert migrations.migrate(pair.new, target=15) == 15
+    after = triggers(pair.new)
+    assert [name for name, _ in after] == [rollup.APPLY_TRIGGER]
+    assert after[0][1] < sum(size for _, size in before) * 2 / 3, (before, after)
+    assert {table: _rollup_rows(pair.new, table) for table, _ in rollup.LEVELS} == rows
+    for serial in range(60):
+        _step(pair, rnd, 1000 + serial)
+    _check(pair)

@@ -1,0 +1,106 @@
+"""What a gated call's admission runs in SQLite (issue 16, fifth round): no busy-timeout PRAGMA
+(the connection is opened with the wait), no pruning of rate events or cooldowns (done where
+those rows are added, and by `llm-shim budget`), and a settlement of one reservation is one
+UPDATE. Ended cooldowns and old rate events left behind change nothing a reader sees."""
+
+import copy
+import sqlite3
+import time
+
+from shim import adapters
+from shim.policy import engine, settle, state, status
+from shim.routing import decide
+from shim.telemetry import ingest, migrations
+
+
+def _cfg():
+    cfg = copy.deepcopy(ingest.embedded_config())
+    cfg["policies"]["budgets"] = {"b": {"scope": "global", "period": "day",
+                                        "limit": {"usd": 1000.0, "type": "hard"},
+                                        "reserve_usd": 0.01}}
+    cfg["policies"]["rate_limits"] = {"r": {"scope": "global", "calls_per_minute": 100000}}
+    return cfg
+
+
+def _memory():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.migrate(conn)
+    return conn
+
+
+def _traced():
+    """Every SQL statement the process's gate connection runs from now on."""
+    statements = []
+    conn = state.connect()
+    conn.set_trace_callback(statements.append)
+    return statements
+
+
+def test_admission_and_settlement_run_no_housekeeping_statements():
+    cfg = _cfg()
+    request = adapters.parse("claude", [], cfg)
+    decision = decide(request, cfg, "default")
+    engine.admit(decision, request, cfg, {})  # opens the database (and migrates it)
+    statements = _traced()
+    gate = engine.admit(decision, request, cfg, {})
+    assert gate["reservation_id"] and gate["rate_event_id"]
+    admission = list(statements)
+    settle.finish(gate, gate["decision"], {"usage": None}, cfg, {"class": None}, attempt=1)
+    settlement = statements[len(admission):]
+    text = "\n".join(admission)
+    assert "busy_timeout" not in text
+    assert "DELETE FROM policy_rate_events" not in text
+    assert "DELETE FROM policy_cooldowns" not in text
+    assert "DELETE FROM policy_reservations" in text  # expiry stays: rolling resets read it
+    (events,) = [sql for sql in admission if "FROM policy_rate_events" in sql]
+    since = float(events.split("at >= ")[1].split()[0])
+    assert time.time() - 90 < since  # calls per minute: the last minute's events, not an hour
+    assert len(settlement) == 1 and settlement[0].startswith("UPDATE policy_reservations")
+    assert "attempt =" not in settlement[0]  # settled under the number it was reserved under
+    row = state.connect().execute("SELECT settled, cost_usd, attempt FROM policy_reservations "
+                                  "WHERE id = ?", (gate["reservation_id"],)).fetchone()
+    assert row == (1, 0.01, 1)
+
+
+def test_settling_under_another_attempt_number_moves_the_reservation():
+    conn = state.connect()
+    rid = state.reserve(conn, invocation_id="i", attempt=1, agent="a", tool="claude",
+                        provider=None, model=None, cost_usd=0.5, tokens=10)
+    gate = {"reservation_id": rid, "rate_event_id": None, "attempt": 1, "estimate": {"usd": 0.5}}
+    settle.finish(gate, {"tool": "claude"}, {"usage": {"cost_usd": 0.25}}, {}, {"class": None},
+                  attempt=2)
+    assert conn.execute("SELECT settled, cost_usd, attempt FROM policy_reservations "
+                        "WHERE id = ?", (rid,)).fetchone() == (1, 0.25, 2)
+
+
+def test_old_rate_events_are_pruned_as_events_are_added():
+    conn = _memory()
+    now = time.time()
+    old = now - state.RATE_EVENT_TTL - 60
+    for _ in range(5):
+        state.add_rate_event(conn, agent="a", tool="claude", model=None, tokens=1,
+                             invocation_id="old", attempt=1, now=old)
+    state.expire(conn, now, prune=False)  # admission's housekeeping leaves them
+    assert conn.execute("SELECT count(*) FROM policy_rate_events").fetchone()[0] == 5
+    assert state.rate_times(conn, None, [], now - 3600.0) == []  # and no reader sees them
+    for _ in range(state.RATE_EVENT_PRUNE_EVERY):
+        state.add_rate_event(conn, agent="a", tool="claude", model=None, tokens=1,
+                             invocation_id="new", attempt=1, now=now)
+    ids = [r[0] for r in conn.execute("SELECT invocation_id FROM policy_rate_events")]
+    assert "old" not in ids
+    assert len(ids) < state.RATE_EVENT_PRUNE_EVERY + 5
+
+
+def test_ended_cooldowns_go_when_a_cooldown_is_set_or_the_budget_is_shown():
+    conn = _memory()
+    now = time.time()
+    state.set_cooldown(conn, "tool", "codex", now - 10, "rate_limited", now=now - 100)
+    state.expire(conn, now, prune=False)
+    assert conn.execute("SELECT count(*) FROM policy_cooldowns").fetchone()[0] == 1
+    assert state.cooldowns(conn, now) == {}  # ended: no reader sees it
+    state.set_cooldown(conn, "model", "m", now + 60, "overloaded", now=now)
+    assert [r[0] for r in conn.execute("SELECT name FROM policy_cooldowns")] == ["m"]
+    state.set_cooldown(conn, "tool", "llm", now + 1, "overloaded", now=now)
+    old = now + 120
+    status.status(conn, _cfg(), old)  # `llm-shim budget` prunes what has ended by then
+    assert conn.execute("SELECT count(*) FROM policy_cooldowns").fetchone()[0] == 0
