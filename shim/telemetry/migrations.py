@@ -220,20 +220,27 @@ def m008_report_rollup_reasoning(conn):
 
 def _run_sql_file(conn, name):
     """Execute the frozen statements of shim/data/`name`, one `execute` each."""
+    for statement in frozen_statements(name):
+        conn.execute(statement)
+
+
+def frozen_statements(name):
+    """The statements of the frozen SQL file shim/data/`name`, in order."""
     import sqlite3
 
     from shim import paths
 
     with open(paths.package_data(name), encoding="utf-8") as fh:
         script = fh.read()
-    statement = ""
+    out, statement = [], ""
     for line in script.splitlines(keepends=True):
         statement += line
         if sqlite3.complete_statement(statement):
-            conn.execute(statement)
+            out.append(statement)
             statement = ""
     if statement.strip():
         raise ValueError(f"{name} ends with an incomplete statement")
+    return out
 
 
 def m009_alerts(conn):

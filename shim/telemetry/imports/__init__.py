@@ -671,27 +671,36 @@ def _minus(a, b):
 
 
 def _upsert_rows(conn, rows, counters):
-    """Insert import rows, or add to the ones there (the rollup triggers follow)."""
+    """Insert import rows, or add to the ones there (the rollup triggers follow). The new rows
+    go in with the rollup summed once (imports/bulk.py); only the columns an import row sets
+    are bound (the others stay NULL, or their default)."""
     if not rows:
         return
+    from shim.telemetry.imports import bulk
     from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
-    table, columns = (("counters", COUNTER_COLUMNS) if counters
-                      else ("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS))
-    summed = [c for c in _SUMMED if c in columns]
-    sets = ["started_at = MIN(started_at, excluded.started_at)",
-            "ended_at = MAX(ended_at, excluded.ended_at)"]
-    sets += [f"{c} = CASE WHEN {c} IS NULL AND excluded.{c} IS NULL THEN NULL "
-             f"ELSE IFNULL({c}, 0) + IFNULL(excluded.{c}, 0) END" for c in summed]
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))}) "
-           f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}")
+    table, known = (("counters", COUNTER_COLUMNS) if counters
+                    else ("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS))
+    columns = [c for c in known if c in rows[0]]
     from operator import itemgetter
 
-    values = itemgetter(*columns)
-    blank = dict.fromkeys(columns)
-    conn.executemany(sql, [values({**blank, **row, "blocked": 0, "budget_override": 0})
-                           for row in rows])
+    values = list(map(itemgetter(*columns), rows))
+    there = {name for (name,) in store.select_in(
+        conn, f"SELECT invocation_id FROM {table} WHERE invocation_id IN ({{marks}}) "
+        "AND attempt = 0", [row["invocation_id"] for row in rows])}
+    if there:
+        summed = [c for c in _SUMMED if c in columns]
+        sets = ["started_at = MIN(started_at, excluded.started_at)",
+                "ended_at = MAX(ended_at, excluded.ended_at)"]
+        sets += [f"{c} = CASE WHEN {c} IS NULL AND excluded.{c} IS NULL THEN NULL "
+                 f"ELSE IFNULL({c}, 0) + IFNULL(excluded.{c}, 0) END" for c in summed]
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}",
+            [v for v, row in zip(values, rows) if row["invocation_id"] in there])
+        values = [v for v, row in zip(values, rows) if row["invocation_id"] not in there]
+    bulk.insert(conn, table, columns, values)
 
 
 def supersede(conn, attempts, claims):
