@@ -410,16 +410,14 @@ def handover(parsed):
     by_row = {}
     pack = _ENTRY_VALUES.pack
     nan = _NAN
-    for key, row, ts, a, b, c, d, e, cost in parsed.entries:
-        packed = pack(ts, -1 if a is None else a, -1 if b is None else b, -1 if c is None else c,
-                      -1 if d is None else d, -1 if e is None else e,
-                      nan if cost is None else cost)
+    for (_key, row, ts, a, b, c, d, e, cost), prompt in zip(parsed.entries, parsed.prompts):
         found = by_row.get(row)
         if found is None:
-            found = by_row[row] = [[], []]
-        found[0].append(packed)
-    for row, prompts in zip((e[1] for e in parsed.entries), parsed.prompts):
-        by_row[row][1].append(-1 if prompts is None else prompts)
+            found = by_row[row] = ([], [])
+        found[0].append(pack(ts, -1 if a is None else a, -1 if b is None else b,
+                             -1 if c is None else c, -1 if d is None else d,
+                             -1 if e is None else e, nan if cost is None else cost))
+        found[1].append(-1 if prompt is None else prompt)
     for row, group in parsed.groups.items():
         values, prompts = by_row.get(row, ([], []))
         group[17] = _pack(group[17])
@@ -506,9 +504,10 @@ class _Writer:
         self._project = record.recorded_project
         self._git = record.private_git  # policies.project applies to the branch too
         self._projects, self._models = {}, {}
-        self.batch = 0       # the number of the batch being gathered (one per commit)
-        self.known = {}      # entry key -> (row, batch): every entry stored or batched this run
+        self.known = set()   # the key of every entry stored or batched this run
         self.pending = {}    # entry key -> stored tuple, of entries taken one by one this batch
+        self._handed = None  # entry key -> row, of entries handed over whole this batch (built
+        #                      when an entry taken one by one needs it)
         self.grown = {}      # entry key -> stored tuple, of entries stored before that grew
         self.batched = 0     # entries this batch writes (new or grown)
         self.rows = {}       # row -> [name, tool, session, model, branch, cwd, prompt, first,
@@ -535,15 +534,15 @@ class _Writer:
         keys = _unpack(b"".join(g[17] for g in groups.values()))
         stored = self._stored(keys)
         if (not stored and (since is None or parsed.first_ts >= since)
-                and self.known.keys().isdisjoint(keys) and counted.none_of(parsed, keys)
-                and len(set(keys)) == count):  # no key twice (the parsers keep one per key)
-            from itertools import repeat
-
-            for row, group in groups.items():
-                self.known.update(zip(_unpack(group[17]), repeat((row, self.batch))))
-                self._take_group(row, group)
-            self.batched += count
-            return
+                and self.known.isdisjoint(keys) and counted.none_of(parsed, keys)):
+            known = len(self.known)
+            self.known.update(keys)
+            if len(self.known) - known == count:  # no key twice (the parsers keep one per key)
+                for row, group in groups.items():
+                    self._take_group(row, group)
+                self.batched += count
+                return
+            self.known.difference_update(keys)
         entries = {row: iter(zip(_entries_of(row, g[17], g[18]), _unpack(g[19])))
                    for row, g in groups.items()}
         for row in _unpack(parsed.order):  # file order: sums add up as they always did
@@ -553,6 +552,10 @@ class _Writer:
 
     def _take_group(self, row, group):
         self.names[row] = group[0]
+        if self._handed is not None:
+            from itertools import repeat
+
+            self._handed.update(zip(_unpack(group[17]), repeat(row)))
         acc = self.rows.get(row)
         if acc is None:
             self.rows[row] = [*group[:17], bytearray(group[17]), bytearray(group[18])]
@@ -575,9 +578,9 @@ class _Writer:
         if counted.covers(key, group[2], ts):
             self.summary["counted_by_shim"] += 1
             return
-        seen = self.known.get(key)
-        old = stored.get(key) if seen is None else self._batched_or_stored(key, seen)
-        if old is None and seen is not None:  # taken this run, and gone since (supersede)
+        seen = key in self.known
+        old, batched = self._taken(key) if seen else (stored.get(key), False)
+        if old is None and seen:  # taken this run, and gone since (supersede)
             return
         if old is None:
             delta, count, new = entry[_VALUES], 1, entry
@@ -587,10 +590,10 @@ class _Writer:
             row, ts = old[1], old[2]
         else:
             return
-        if seen is None or seen[1] != self.batch:
+        if not batched:
             self.batched += 1  # else it is in this batch already
         self.pending[key] = new
-        self.known[key] = (row, self.batch)
+        self.known.add(key)
         if count == 0:
             self.grown[key] = new
         acc = self.rows.get(row)
@@ -611,18 +614,24 @@ class _Writer:
         _add(acc, 9, (*delta, count, unpriced))
         self._tally(group[1], delta, unpriced)
 
-    def _batched_or_stored(self, key, seen):
-        """The stored tuple of an entry this run already took (`seen`: its row and batch)."""
+    def _taken(self, key):
+        """(stored tuple, in this batch) of an entry this run already took."""
         found = self.pending.get(key)
         if found is not None:
-            return found
-        row, batch = seen
-        if batch == self.batch:  # taken whole from a worker's hand-over in this batch
+            return found, True
+        if self._handed is None:
+            from itertools import repeat
+
+            self._handed = {}
+            for row, acc in self.rows.items():
+                self._handed.update(zip(_unpack(bytes(acc[17])), repeat(row)))
+        row = self._handed.get(key)
+        if row is not None:  # handed over whole in this batch
             acc = self.rows[row]
             for entry in _entries_of(row, bytes(acc[17]), bytes(acc[18])):
                 if entry[0] == key:
-                    return entry
-        return self._stored([key], known=False).get(key)
+                    return entry, True
+        return self._stored([key], known=False).get(key), False
 
     def _tally(self, tool, delta, unpriced):
         cell = self.summary["tokens"].get(tool)
@@ -653,8 +662,7 @@ class _Writer:
         rows, self.rows = self.rows, {}
         grown, self.grown = self.grown, {}
         self.summary["new"] += self.batched
-        self.pending, self.batched = {}, 0
-        self.batch += 1
+        self.pending, self.batched, self._handed = {}, 0, None
         rows = {row: acc for row, acc in rows.items() if acc[0] is not None}
         from itertools import repeat
 
@@ -682,7 +690,7 @@ class _Writer:
         before = {row: (first, last, keys, values) for row, first, last, keys, values
                   in store.select_in(self.conn, "SELECT id, first, last, keys, entries "
                                      "FROM import_rows WHERE id IN ({marks})", rows)}
-        changed = {}
+        changed, sessions = {}, {}
         for key, entry in grown.items():
             changed.setdefault(entry[1], {})[key] = entry
         out = []
@@ -695,8 +703,9 @@ class _Writer:
                 keys, values = was_keys + keys, was_values + values
             if row in changed:
                 keys, values = _replaced(keys, values, changed[row])
-            out.append((row, name, None if session is None else hash64(session), first, last,
-                        keys, values))
+            if session not in sessions:
+                sessions[session] = None if session is None else hash64(session)
+            out.append((row, name, sessions[session], first, last, keys, values))
         self.conn.executemany(
             "INSERT INTO import_rows (id, invocation_id, session, first, last, keys, entries) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET first = "
