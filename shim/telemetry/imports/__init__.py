@@ -7,8 +7,9 @@ truncated or rewritten (another inode, shorter, or other bytes before the offset
 from the start. When no file's identity changed nothing is parsed at all: that check (one
 stat per file) is what `report`, `logs`, `budget` and budget admission pay before answering.
 
-Idempotent: each imported entry is a row of `import_entries` keyed by (tool, key), summed into
-an import row of `attempts` (`import:<tool>:<hash>`, attempt 0): one per session, model,
+Idempotent: each imported entry is kept once, keyed by (tool, key) (`import_entries` maps it
+to its import row, whose `entries` hold its values: m015), summed into an import row of
+`attempts` (`import:<tool>:<hash>`, attempt 0): one per session, model,
 branch and project per UTC quarter hour, so reports and budgets read few rows. An entry seen again adds only what it grew by (a Claude message whose
 later lines carry a larger usage), never twice. Entries, rows and the offsets that produced
 them are committed in one transaction, so an import killed half way resumes with no duplicate
