@@ -444,54 +444,42 @@ def m015_import_entry_values_by_row(conn):
     row per log entry at random places of the B-tree (the keys are hashes), and what that
     costs grows with the row's size: 9 columns took ~0.8 s for 200,000 entries in 4 batches,
     2 columns ~0.3 s; the values are written once per import row instead. Existing entries
-    are converted, none is lost; a key a row lists twice, or that is no longer stored (taken
-    out by ingestion), is left out of its row (an entry whose import row is missing, which
-    no writer leaves, is dropped: nothing could take it back out of a row's sums anyway)."""
+    are converted, none is lost: each row's keys are rebuilt from the entries stored under it
+    (a key the row listed that ingestion took out since, or listed twice, is left out; an
+    entry whose import row is missing, which no writer leaves, is dropped: nothing could take
+    it back out of a row's sums anyway)."""
     import array
     import struct
     import sys
+    from itertools import groupby
 
-    values = struct.Struct("<d5qd")  # frozen here: imports._ENTRY_VALUES is the same today
+    pack = struct.Struct("<d5qd").pack  # frozen here: imports._ENTRY_VALUES is the same today
     nan = float("nan")
     conn.execute("ALTER TABLE import_rows ADD COLUMN entries BLOB NOT NULL DEFAULT x''")
-    stored = {}
-    for key, row, ts, *rest in conn.execute(
-            "SELECT key, row, ts, input_tokens, output_tokens, cache_read_tokens, "
-            "cache_write_tokens, reasoning_tokens, cost_usd FROM import_entries"):
-        tokens, cost = [-1 if t is None else t for t in rest[:5]], rest[5]
-        stored[key] = (row, values.pack(ts, *tokens, nan if cost is None else cost))
-    rows = {}
-    for row, blob in conn.execute("SELECT id, keys FROM import_rows").fetchall():
-        keys = array.array("q")
-        keys.frombytes(blob or b"")
+    updates = []
+    found = conn.execute(
+        "SELECT e.row, e.key, e.ts, e.input_tokens, e.output_tokens, e.cache_read_tokens, "
+        "e.cache_write_tokens, e.reasoning_tokens, e.cost_usd FROM import_entries e "
+        "JOIN import_rows r ON r.id = e.row ORDER BY e.row, e.ts, e.key")
+    for row, entries in groupby(found, key=lambda e: e[0]):
+        keys, values = array.array("q"), []
+        for _row, key, ts, a, b, c, d, e, cost in entries:
+            keys.append(key)
+            values.append(pack(ts, -1 if a is None else a, -1 if b is None else b,
+                               -1 if c is None else c, -1 if d is None else d,
+                               -1 if e is None else e, nan if cost is None else cost))
         if sys.byteorder == "big":
             keys.byteswap()
-        rows[row] = kept = ([], [])
-        for key in keys:
-            found = stored.get(key)
-            if found is not None and found[0] == row:
-                del stored[key]
-                kept[0].append(key)
-                kept[1].append(found[1])
-    for key, (row, packed) in stored.items():  # stored, but not listed in its row's keys
-        if row in rows:
-            rows[row][0].append(key)
-            rows[row][1].append(packed)
-    updates, entries = [], []
-    for row, (keys, packed) in rows.items():
-        keys = array.array("q", keys)
-        entries += ((key, row) for key in keys)
-        if sys.byteorder == "big":
-            keys.byteswap()
-        updates.append((keys.tobytes(), b"".join(packed), row))
+        updates.append((keys.tobytes(), b"".join(values), row))
+    conn.execute("UPDATE import_rows SET keys = x'', entries = x''")  # rows with no entry left
     conn.executemany("UPDATE import_rows SET keys = ?, entries = ? WHERE id = ?", updates)
     conn.execute("""
         CREATE TABLE import_entries_new (
             key INTEGER PRIMARY KEY,           -- hash64(tool || char(0) || key)
             row INTEGER NOT NULL               -- import_rows.id
         )""")
-    entries.sort()
-    conn.executemany("INSERT INTO import_entries_new (key, row) VALUES (?, ?)", entries)
+    conn.execute("INSERT INTO import_entries_new (key, row) SELECT key, row FROM import_entries "
+                 "WHERE row IN (SELECT id FROM import_rows) ORDER BY key")
     conn.execute("DROP TABLE import_entries")
     conn.execute("ALTER TABLE import_entries_new RENAME TO import_entries")
 
