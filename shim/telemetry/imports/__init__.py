@@ -667,10 +667,11 @@ class _Writer:
         rows = {row: acc for row, acc in rows.items() if acc[0] is not None}
         from itertools import repeat
 
-        entries = []  # (key, row) of every new entry, in key order: the B-tree appends
+        new = {}  # key -> row of every new entry, written in key order: the B-tree appends
         for row, acc in rows.items():
-            entries += zip(_unpack(bytes(acc[17])), repeat(row))
-        entries.sort()
+            new.update(zip(_unpack(bytes(acc[17])), repeat(row)))
+        order = sorted(new)
+        entries = zip(order, map(new.__getitem__, order))
         records = [self._record(acc) for acc in rows.values()]
         with store.transaction(self.conn):
             self.conn.executemany("INSERT INTO import_entries (key, row) VALUES (?, ?)",
