@@ -443,7 +443,7 @@ def m015_import_entry_values_by_row(conn):
     a double with NaN for NULL; little-endian). A first import inserts one `import_entries`
     row per log entry at random places of the B-tree (the keys are hashes), and what that
     costs grows with the row's size: 9 columns took ~0.8 s for 200,000 entries in 4 batches,
-    2 columns ~0.3 s; the values are written once per import row instead. Existing entries
+    2 columns ~0.3-0.5 s; the values are written once per import row instead. Existing entries
     are converted, none is lost: each row's keys are rebuilt from the entries stored under it
     (a key the row listed that ingestion took out since, or listed twice, is left out; an
     entry whose import row is missing, which no writer leaves, is dropped: nothing could take
