@@ -432,10 +432,10 @@ def handover(parsed):
 def _entries_of(row, keys, values):
     """The stored tuples (key, row, ts, 5 token counts, cost) of packed keys and values."""
     out = []
-    for key, (ts, *rest) in zip(_unpack(keys), _ENTRY_VALUES.iter_unpack(values)):
-        cost = rest[5]
-        out.append((key, row, ts, *(None if t < 0 else t for t in rest[:5]),
-                    None if cost != cost else cost))
+    add = out.append
+    for key, (ts, a, b, c, d, e, cost) in zip(_unpack(keys), _ENTRY_VALUES.iter_unpack(values)):
+        add((key, row, ts, None if a < 0 else a, None if b < 0 else b, None if c < 0 else c,
+             None if d < 0 else d, None if e < 0 else e, None if cost != cost else cost))
     return out
 
 
@@ -466,12 +466,14 @@ class _Counted:
         return not any(self._session_windows(s) for s in parsed.sessions if s)
 
     def covers(self, key, session, ts):
-        self._load()
+        if self._claims is None:
+            self._load()
         if key in self._claims:
             return True
         if not session:
             return False
-        for start, end in self._session_windows(session):
+        windows = self._windows.get(session)
+        for start, end in self._session_windows(session) if windows is None else windows:
             if start - WINDOW_SLACK_SECONDS <= ts <= end + WINDOW_SLACK_SECONDS:
                 return True
         return False
@@ -752,16 +754,14 @@ class _Writer:
 def stored_entries(conn, keys):
     """{key: stored tuple (key, row, ts, 5 token counts, cost)} of the `keys` in
     import_entries, their values read from their import rows."""
-    wanted = {}
-    for key, row in store.select_in(
-            conn, "SELECT key, row FROM import_entries WHERE key IN ({marks})", keys):
-        wanted.setdefault(row, set()).add(key)
+    wanted = set(keys)
+    rows = {row for (row,) in store.select_in(
+        conn, "SELECT DISTINCT row FROM import_entries WHERE key IN ({marks})", wanted)}
     out = {}
     for row, packed_keys, values in store.select_in(
-            conn, "SELECT id, keys, entries FROM import_rows WHERE id IN ({marks})", wanted):
-        these = wanted[row]
-        for entry in _entries_of(row, packed_keys, values):
-            if entry[0] in these:
+            conn, "SELECT id, keys, entries FROM import_rows WHERE id IN ({marks})", rows):
+        for entry in _entries_of(row, packed_keys, values):  # a row holds exactly the
+            if entry[0] in wanted:                             # entries mapped to it
                 out[entry[0]] = entry
     return out
 
