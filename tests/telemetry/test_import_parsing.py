@@ -230,12 +230,13 @@ def test_m013_converts_text_keyed_entries_and_nothing_counts_twice(env):  # noqa
                  "VALUES ('claude', 'm1:req_m1', ?, ?, 's-1', 5, 10, 100, 20)", (row_id, NOW - 60))
     conn.close()
     conn = store.connect()  # migrates to the latest
-    stored = conn.execute("SELECT key, row, ts, output_tokens FROM import_entries").fetchall()
+    key = imports.entry_key("claude", "m1:req_m1")
+    stored = imports.stored_entries(conn, [key])
     rows = conn.execute("SELECT id, invocation_id, session, first, last, keys "
                         "FROM import_rows").fetchall()
     conn.close()
-    key = imports.entry_key("claude", "m1:req_m1")
-    assert stored == [(key, migrations.hash64(row_id), NOW - 60, 10)]
+    assert stored == {key: (key, migrations.hash64(row_id), NOW - 60, 5, 10, 100, 20, None,
+                            None)}
     assert rows == [(migrations.hash64(row_id), row_id, migrations.hash64("s-1"), NOW - 60,
                      NOW - 60, imports._pack([key]))]
     summary = do_import()  # m1 is known: only m2 is new

@@ -7,8 +7,9 @@ truncated or rewritten (another inode, shorter, or other bytes before the offset
 from the start. When no file's identity changed nothing is parsed at all: that check (one
 stat per file) is what `report`, `logs`, `budget` and budget admission pay before answering.
 
-Idempotent: each imported entry is a row of `import_entries` keyed by (tool, key), summed into
-an import row of `attempts` (`import:<tool>:<hash>`, attempt 0): one per session, model,
+Idempotent: each imported entry is kept once, keyed by (tool, key) (`import_entries` maps it
+to its import row, whose `entries` hold its values: m016), summed into an import row of
+`attempts` (`import:<tool>:<hash>`, attempt 0): one per session, model,
 branch and project per UTC quarter hour, so reports and budgets read few rows. An entry seen again adds only what it grew by (a Claude message whose
 later lines carry a larger usage), never twice. Entries, rows and the offsets that produced
 them are committed in one transaction, so an import killed half way resumes with no duplicate
@@ -25,6 +26,7 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 import time
 
@@ -131,7 +133,7 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
                 parsed = _Parsed(tools[path], parsed, pricer)
             writer.add(parsed, counted, since)
             done_files.append(file_row_)
-            if not dry_run and (len(writer.pending) >= BATCH_ENTRIES or crash_after):
+            if not dry_run and (writer.batched >= BATCH_ENTRIES or crash_after):
                 writer.commit(done_files)
                 committed += len(done_files)
                 done_files = []
@@ -139,8 +141,8 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
                     os._exit(9)
         summary["remaining"] += len(changed) - started
         if dry_run:
-            summary["new"] += len(writer.pending)
-        elif writer.pending or done_files or writer.rows:
+            summary["new"] += writer.batched
+        elif writer.batched or done_files or writer.rows:
             writer.commit(done_files)
     finally:
         if not dry_run:
@@ -192,7 +194,7 @@ def read_job(job):
         else:
             result = _read(*job)
         if _worker_pricer is not None and isinstance(result[0], list):
-            result = (_Parsed(job[0], result[0], _worker_pricer), *result[1:])
+            result = (handover(_Parsed(job[0], result[0], _worker_pricer)), *result[1:])
         return result
     except Exception as exc:  # noqa: BLE001 - hostile input must not stop the other files
         return unreadable_reason(job[1], exc)
@@ -391,6 +393,58 @@ class _Pricer:
             return None
 
 
+# --- hand-over: what a worker sends the importing process ---------------------------------
+
+# One stored entry's values as import_rows.entries holds them (m016), in its row's key order:
+# the time, the five token counts (-1: NULL) and the cost (NaN: NULL; SQLite stores a NaN
+# REAL as NULL too), little-endian.
+_ENTRY_VALUES = struct.Struct("<d5qd")
+_NAN = float("nan")
+
+
+def handover(parsed):
+    """Turn a _Parsed's entries into what the writer stores, per import row: the keys
+    (int64), the packed values (_ENTRY_VALUES) and the prompts (int64, -1: none), in file
+    order, plus each entry's row in file order (`parsed.order`). Bytes pickle and cross the
+    process pool as one object each, where 200,000 tuples cost the importing process most of
+    a second to rebuild; a first import then stores the rows' bytes as they come."""
+    by_row = {}
+    pack = _ENTRY_VALUES.pack
+    nan = _NAN
+    for (_key, row, ts, a, b, c, d, e, cost), prompt in zip(parsed.entries, parsed.prompts):
+        found = by_row.get(row)
+        if found is None:
+            found = by_row[row] = ([], [])
+        found[0].append(pack(ts, -1 if a is None else a, -1 if b is None else b,
+                             -1 if c is None else c, -1 if d is None else d,
+                             -1 if e is None else e, nan if cost is None else cost))
+        found[1].append(-1 if prompt is None else prompt)
+    for row, group in parsed.groups.items():
+        values, prompts = by_row.get(row, ([], []))
+        group[17] = _pack(group[17])
+        group.append(b"".join(values))
+        group.append(_pack(prompts))
+    parsed.order = _pack([e[1] for e in parsed.entries])
+    parsed.entries = parsed.prompts = None
+    return parsed
+
+
+def _entries_of(row, keys, values):
+    """The stored tuples (key, row, ts, 5 token counts, cost) of packed keys and values."""
+    out = []
+    add = out.append
+    for key, (ts, a, b, c, d, e, cost) in zip(_unpack(keys), _ENTRY_VALUES.iter_unpack(values)):
+        add((key, row, ts, None if a < 0 else a, None if b < 0 else b, None if c < 0 else c,
+             None if d < 0 else d, None if e < 0 else e, None if cost != cost else cost))
+    return out
+
+
+def _pack_entry(entry):
+    ts, *tokens, cost = entry[2:9]
+    return _ENTRY_VALUES.pack(ts, *(-1 if t is None else t for t in tokens),
+                              _NAN if cost is None else cost)
+
+
 class _Counted:
     """What the shim already counted: harvest claims, and shim calls' session windows."""
 
@@ -404,20 +458,22 @@ class _Counted:
             self._claims = {entry_key(tool, key) for tool, key in self.conn.execute(
                 "SELECT tool, key FROM harvest_claims WHERE invocation_id NOT LIKE 'import:%'")}
 
-    def none_of(self, parsed):
-        """True when the shim counted none of the file's entries (the common case)."""
+    def none_of(self, parsed, keys):
+        """True when the shim counted none of the file's entries (`keys`; the common case)."""
         self._load()
-        if not self._claims.isdisjoint(e[0] for e in parsed.entries):
+        if self._claims and not self._claims.isdisjoint(keys):
             return False
         return not any(self._session_windows(s) for s in parsed.sessions if s)
 
     def covers(self, key, session, ts):
-        self._load()
+        if self._claims is None:
+            self._load()
         if key in self._claims:
             return True
         if not session:
             return False
-        for start, end in self._session_windows(session):
+        windows = self._windows.get(session)
+        for start, end in self._session_windows(session) if windows is None else windows:
             if start - WINDOW_SLACK_SECONDS <= ts <= end + WINDOW_SLACK_SECONDS:
                 return True
         return False
@@ -432,14 +488,15 @@ class _Counted:
 
 
 class _Writer:
-    """Sums entries into import rows and writes both (`import_entries` and the `attempts`
-    rows, or `counters` rows under `privacy: off`), with the offsets read, in one
+    """Sums entries into import rows and writes both (`import_entries`, `import_rows` and the
+    `attempts` rows, or `counters` rows under `privacy: off`), with the offsets read, in one
     transaction per batch.
 
     An entry seen before (another file holding the same message, a file read again) adds
     only what it grew by; one that did not grow adds nothing. A file whose entries are all
     new, none counted by the shim and none before `since` — every file of a first import —
-    takes its row sums as the parser made them; the others go entry by entry."""
+    takes its row sums and packed entries as the worker made them (handover); the others go
+    entry by entry."""
 
     def __init__(self, conn, cfg, table, summary):
         from shim.telemetry import models, record
@@ -450,10 +507,15 @@ class _Writer:
         self._project = record.recorded_project
         self._git = record.private_git  # policies.project applies to the branch too
         self._projects, self._models = {}, {}
-        self.known = {}      # entry key -> stored tuple: every entry stored or pending this run
-        self.pending = {}    # entry key -> tuple to write at the next commit
+        self.known = set()   # the key of every entry stored or batched this run
+        self.pending = {}    # entry key -> stored tuple, of entries taken one by one this batch
+        self._handed = None  # entry key -> row, of entries handed over whole this batch (built
+        #                      when an entry taken one by one needs it)
+        self.grown = {}      # entry key -> stored tuple, of entries stored before that grew
+        self.batched = 0     # entries this batch writes (new or grown)
         self.rows = {}       # row -> [name, tool, session, model, branch, cwd, prompt, first,
-        #                       last, 5 token sums, cost, count, unpriced, new keys] to add
+        #                       last, 5 token sums, cost, count, unpriced, new keys (packed),
+        #                       their values (packed)] to add
         self.names = {}      # row -> invocation_id, every row of this run
         self.had_entries = conn.execute(
             "SELECT 1 FROM import_entries LIMIT 1").fetchone() is not None
@@ -464,30 +526,42 @@ class _Writer:
 
     def add(self, parsed, counted, since):
         """Take one file's entries."""
-        entries = parsed.entries
-        self.summary["entries"] += len(entries) + parsed.malformed
+        if parsed.entries is not None:  # read in this process
+            handover(parsed)
+        count = len(parsed.order) // 8
+        self.summary["entries"] += count + parsed.malformed
         self.summary["malformed"] += parsed.malformed
-        if not entries:
+        if not count:
             return
-        keys = [e[0] for e in entries]
+        groups = parsed.groups
+        keys = _unpack(b"".join(g[17] for g in groups.values()))
         stored = self._stored(keys)
         if (not stored and (since is None or parsed.first_ts >= since)
-                and self.known.keys().isdisjoint(keys) and counted.none_of(parsed)):
-            new = dict(zip(keys, entries))
-            if len(new) == len(entries):  # no key twice (the parsers keep one per key)
-                self.pending.update(new)
-                self.known.update(new)
-                for row, group in parsed.groups.items():
+                and self.known.isdisjoint(keys) and counted.none_of(parsed, keys)):
+            known = len(self.known)
+            self.known.update(keys)
+            if len(self.known) - known == count:  # no key twice (the parsers keep one per key)
+                for row, group in groups.items():
                     self._take_group(row, group)
+                self.batched += count
                 return
-        for entry, prompt in zip(entries, parsed.prompts):
-            self._add_entry(parsed, entry, prompt, stored, counted, since)
+            self.known.difference_update(keys)
+        entries = {row: iter(zip(_entries_of(row, g[17], g[18]), _unpack(g[19])))
+                   for row, g in groups.items()}
+        for row in _unpack(parsed.order):  # file order: sums add up as they always did
+            entry, prompt = next(entries[row])
+            self._add_entry(parsed, entry, None if prompt < 0 else prompt, stored, counted,
+                            since)
 
     def _take_group(self, row, group):
         self.names[row] = group[0]
+        if self._handed is not None:
+            from itertools import repeat
+
+            self._handed.update(zip(_unpack(group[17]), repeat(row)))
         acc = self.rows.get(row)
         if acc is None:
-            self.rows[row] = [*group[:17], list(group[17])]
+            self.rows[row] = [*group[:17], bytearray(group[17]), bytearray(group[18])]
         else:
             if group[7] < acc[7]:
                 acc[7] = group[7]
@@ -495,6 +569,7 @@ class _Writer:
                 acc[8] = group[8]
             _add(acc, 9, group[9:17])
             acc[17] += group[17]
+            acc[18] += group[18]
         self._tally(group[1], group[9:15], group[16])
 
     def _add_entry(self, parsed, entry, prompt, stored, counted, since):
@@ -506,7 +581,10 @@ class _Writer:
         if counted.covers(key, group[2], ts):
             self.summary["counted_by_shim"] += 1
             return
-        old = self.known.get(key) or stored.get(key)
+        seen = key in self.known
+        old, batched = self._taken(key) if seen else (stored.get(key), False)
+        if old is None and seen:  # taken this run, and gone since (supersede)
+            return
         if old is None:
             delta, count, new = entry[_VALUES], 1, entry
         elif _larger(entry, old):
@@ -515,22 +593,48 @@ class _Writer:
             row, ts = old[1], old[2]
         else:
             return
-        self.pending[key] = self.known[key] = new
+        if not batched:
+            self.batched += 1  # else it is in this batch already
+        self.pending[key] = new
+        self.known.add(key)
+        if count == 0:
+            self.grown[key] = new
         acc = self.rows.get(row)
         if acc is None:
             name = self.names.get(row) or group[0] if row == entry[1] else self._name(row)
             self.names[row] = name
             acc = self.rows[row] = [name, *group[1:6], prompt, ts, ts,
-                                    None, None, None, None, None, None, 0, 0, []]
+                                    None, None, None, None, None, None, 0, 0,
+                                    bytearray(), bytearray()]
         elif ts < acc[7]:
             acc[7] = ts
         elif ts > acc[8]:
             acc[8] = ts
         if count:
-            acc[17].append(key)
+            acc[17] += _pack([key])
+            acc[18] += _pack_entry(new)
         unpriced = 1 if new[8] is None else 0
         _add(acc, 9, (*delta, count, unpriced))
         self._tally(group[1], delta, unpriced)
+
+    def _taken(self, key):
+        """(stored tuple, in this batch) of an entry this run already took."""
+        found = self.pending.get(key)
+        if found is not None:
+            return found, True
+        if self._handed is None:
+            from itertools import repeat
+
+            self._handed = {}
+            for row, acc in self.rows.items():
+                self._handed.update(zip(_unpack(bytes(acc[17])), repeat(row)))
+        row = self._handed.get(key)
+        if row is not None:  # handed over whole in this batch
+            acc = self.rows[row]
+            for entry in _entries_of(row, bytes(acc[17]), bytes(acc[18])):
+                if entry[0] == key:
+                    return entry, True
+        return self._stored([key], known=False).get(key), False
 
     def _tally(self, tool, delta, unpriced):
         cell = self.summary["tokens"].get(tool)
@@ -549,32 +653,32 @@ class _Writer:
             name = found[0] if found else None
         return name
 
-    def _stored(self, keys):
-        """{key: stored tuple} of the entries stored before this run began."""
-        if not self.had_entries:
+    def _stored(self, keys, known=True):
+        """{key: stored tuple} of the entries stored before this batch (before this run
+        began, unless `known` is false: then also the ones this run committed)."""
+        if not self.had_entries and known:
             return {}
-        rest = [k for k in keys if k not in self.known]
-        return {row[0]: row for row in store.select_in(
-            self.conn, "SELECT key, row, ts, input_tokens, output_tokens, cache_read_tokens, "
-            "cache_write_tokens, reasoning_tokens, cost_usd FROM import_entries "
-            "WHERE key IN ({marks})", rest)}
+        rest = [k for k in keys if k not in self.known] if known else list(keys)
+        return stored_entries(self.conn, rest)
 
     def commit(self, files):
-        pending, self.pending = self.pending, {}
-        entries = [pending[key] for key in sorted(pending)]  # the B-tree in key order
         rows, self.rows = self.rows, {}
+        grown, self.grown = self.grown, {}
+        self.summary["new"] += self.batched
+        self.pending, self.batched, self._handed = {}, 0, None
         rows = {row: acc for row, acc in rows.items() if acc[0] is not None}
+        from itertools import repeat
+
+        new = {}  # key -> row of every new entry, written in key order: the B-tree appends
+        for row, acc in rows.items():
+            new.update(zip(_unpack(bytes(acc[17])), repeat(row)))
+        order = sorted(new)
+        entries = zip(order, map(new.__getitem__, order))
         records = [self._record(acc) for acc in rows.values()]
         with store.transaction(self.conn):
-            self.conn.executemany(
-                "INSERT INTO import_entries (key, row, ts, input_tokens, "
-                "output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, "
-                "cost_usd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE "
-                "SET input_tokens = excluded.input_tokens, output_tokens = "
-                "excluded.output_tokens, cache_read_tokens = excluded.cache_read_tokens, "
-                "cache_write_tokens = excluded.cache_write_tokens, reasoning_tokens = "
-                "excluded.reasoning_tokens, cost_usd = excluded.cost_usd", entries)
-            self._store_rows(rows)
+            self.conn.executemany("INSERT INTO import_entries (key, row) VALUES (?, ?)",
+                                  entries)
+            self._store_rows(rows, grown)
             _upsert_rows(self.conn, records, self.counters)
             self.conn.executemany(
                 "INSERT INTO import_files (path, tool, dev, inode, size, mtime_ns, offset, "
@@ -583,26 +687,34 @@ class _Writer:
                 "inode = excluded.inode, size = excluded.size, mtime_ns = excluded.mtime_ns, "
                 "offset = excluded.offset, tail = excluded.tail, state = excluded.state, "
                 "imported_at = excluded.imported_at", files)
-        self.summary["new"] += len(entries)
 
-    def _store_rows(self, rows):
-        """import_rows: each row's span and the keys of its entries, with the new ones."""
-        before = {row: (first, last, keys) for row, first, last, keys in store.select_in(
-            self.conn, "SELECT id, first, last, keys FROM import_rows WHERE id IN ({marks})",
-            rows)}
-        values = []
+    def _store_rows(self, rows, grown):
+        """import_rows: each row's span, and the keys and values of its entries with the new
+        ones added and the grown ones' values replaced."""
+        before = {row: (first, last, keys, values) for row, first, last, keys, values
+                  in store.select_in(self.conn, "SELECT id, first, last, keys, entries "
+                                     "FROM import_rows WHERE id IN ({marks})", rows)}
+        changed, sessions = {}, {}
+        for key, entry in grown.items():
+            changed.setdefault(entry[1], {})[key] = entry
+        out = []
         for row, acc in rows.items():
             name, session, first, last = acc[0], acc[2], acc[7], acc[8]
-            keys = _pack(acc[17])
+            keys, values = bytes(acc[17]), bytes(acc[18])
             if row in before:
-                was_first, was_last, was_keys = before[row]
-                first, last, keys = min(first, was_first), max(last, was_last), was_keys + keys
-            values.append((row, name, None if session is None else hash64(session), first,
-                           last, keys))
+                was_first, was_last, was_keys, was_values = before[row]
+                first, last = min(first, was_first), max(last, was_last)
+                keys, values = was_keys + keys, was_values + values
+            if row in changed:
+                keys, values = _replaced(keys, values, changed[row])
+            if session not in sessions:
+                sessions[session] = None if session is None else hash64(session)
+            out.append((row, name, sessions[session], first, last, keys, values))
         self.conn.executemany(
-            "INSERT INTO import_rows (id, invocation_id, session, first, last, keys) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET first = excluded.first, "
-            "last = excluded.last, keys = excluded.keys", values)
+            "INSERT INTO import_rows (id, invocation_id, session, first, last, keys, entries) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET first = "
+            "excluded.first, last = excluded.last, keys = excluded.keys, "
+            "entries = excluded.entries", out)
 
     def _record(self, acc):
         """The attempts (or counters) row of one accumulated import row."""
@@ -635,6 +747,35 @@ class _Writer:
                       usage_source=SOURCE, source=SOURCE, git_branch=self._git(self.cfg, branch),
                       shim_version=__version__)
         return record
+
+
+
+
+def stored_entries(conn, keys):
+    """{key: stored tuple (key, row, ts, 5 token counts, cost)} of the `keys` in
+    import_entries, their values read from their import rows."""
+    wanted = set(keys)
+    rows = {row for (row,) in store.select_in(
+        conn, "SELECT DISTINCT row FROM import_entries WHERE key IN ({marks})", wanted)}
+    out = {}
+    for row, packed_keys, values in store.select_in(
+            conn, "SELECT id, keys, entries FROM import_rows WHERE id IN ({marks})", rows):
+        for entry in _entries_of(row, packed_keys, values):  # a row holds exactly the
+            if entry[0] in wanted:                             # entries mapped to it
+                out[entry[0]] = entry
+    return out
+
+
+def _replaced(keys, values, changes):
+    """Packed keys and values with the values of the entries in `changes` (key -> stored
+    tuple) replaced."""
+    values = bytearray(values)
+    size = _ENTRY_VALUES.size
+    for i, key in enumerate(_unpack(keys)):
+        entry = changes.get(key)
+        if entry is not None:
+            values[i * size:(i + 1) * size] = _pack_entry(entry)
+    return keys, bytes(values)
 
 
 def _larger(entry, old):
@@ -671,61 +812,73 @@ def _minus(a, b):
 
 
 def _upsert_rows(conn, rows, counters):
-    """Insert import rows, or add to the ones there (the rollup triggers follow)."""
+    """Insert import rows, or add to the ones there (the rollup triggers follow). The new rows
+    go in with the rollup summed once (imports/bulk.py); only the columns an import row sets
+    are bound (the others stay NULL, or their default)."""
     if not rows:
         return
+    from shim.telemetry.imports import bulk
     from shim.telemetry.migrations import ATTEMPT_COLUMNS, COUNTER_COLUMNS, IMPORT_COLUMNS
 
-    table, columns = (("counters", COUNTER_COLUMNS) if counters
-                      else ("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS))
-    summed = [c for c in _SUMMED if c in columns]
-    sets = ["started_at = MIN(started_at, excluded.started_at)",
-            "ended_at = MAX(ended_at, excluded.ended_at)"]
-    sets += [f"{c} = CASE WHEN {c} IS NULL AND excluded.{c} IS NULL THEN NULL "
-             f"ELSE IFNULL({c}, 0) + IFNULL(excluded.{c}, 0) END" for c in summed]
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * len(columns))}) "
-           f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}")
+    table, known = (("counters", COUNTER_COLUMNS) if counters
+                    else ("attempts", ATTEMPT_COLUMNS + IMPORT_COLUMNS))
+    columns = [c for c in known if c in rows[0]]
     from operator import itemgetter
 
-    values = itemgetter(*columns)
-    blank = dict.fromkeys(columns)
-    conn.executemany(sql, [values({**blank, **row, "blocked": 0, "budget_override": 0})
-                           for row in rows])
+    values = list(map(itemgetter(*columns), rows))
+    there = {name for (name,) in store.select_in(
+        conn, f"SELECT invocation_id FROM {table} WHERE invocation_id IN ({{marks}}) "
+        "AND attempt = 0", [row["invocation_id"] for row in rows])}
+    if there:
+        summed = [c for c in _SUMMED if c in columns]
+        sets = ["started_at = MIN(started_at, excluded.started_at)",
+                "ended_at = MAX(ended_at, excluded.ended_at)"]
+        sets += [f"{c} = CASE WHEN {c} IS NULL AND excluded.{c} IS NULL THEN NULL "
+                 f"ELSE IFNULL({c}, 0) + IFNULL(excluded.{c}, 0) END" for c in summed]
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (invocation_id, attempt) DO UPDATE SET {', '.join(sets)}",
+            [v for v, row in zip(values, rows) if row["invocation_id"] in there])
+        values = [v for v, row in zip(values, rows) if row["invocation_id"] not in there]
+    bulk.insert(conn, table, columns, values)
 
 
 def supersede(conn, attempts, claims):
     """Take out of the import rows what shim attempts being ingested now account for: the
     entries their harvest claimed, and their sessions' entries inside their time windows
     (found through import_rows: the session's rows whose span meets the window, then their
-    entries' keys). Call it in ingestion's transaction, after the inserts."""
-    victims = {}
-    columns = ("key, row, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
-               "reasoning_tokens, cost_usd")
-    for (tool, key), owner in (claims or {}).items():
-        if owner is not None:
-            for row in conn.execute(f"SELECT {columns} FROM import_entries WHERE key = ?",
-                                    (entry_key(tool, key),)):
-                victims[row[0]] = row
+    entries' times). Call it in ingestion's transaction, after the inserts."""
+    victims = {}   # entry key -> its row
+    claimed = [entry_key(tool, key) for (tool, key), owner in (claims or {}).items()
+               if owner is not None]
+    victims.update(store.select_in(
+        conn, "SELECT key, row FROM import_entries WHERE key IN ({marks})", claimed))
     for attempt in attempts:
         if attempt.get("session_id") and attempt.get("started_at") is not None:
             low = attempt["started_at"] - WINDOW_SLACK_SECONDS
             high = (attempt.get("ended_at") or attempt["started_at"]) + WINDOW_SLACK_SECONDS
-            keys = []
-            for (blob,) in conn.execute(
-                    "SELECT keys FROM import_rows WHERE session = ? AND first <= ? AND "
-                    "last >= ?", (hash64(attempt["session_id"]), high, low)):
-                keys += _unpack(blob)
-            for row in store.select_in(
-                    conn, f"SELECT {columns} FROM import_entries WHERE key IN ({{marks}}) "
-                    "AND ts >= ? AND ts <= ?", keys, after=(low, high)):
-                victims[row[0]] = row
+            for row, keys, values in conn.execute(
+                    "SELECT id, keys, entries FROM import_rows WHERE session = ? AND "
+                    "first <= ? AND last >= ?", (hash64(attempt["session_id"]), high, low)):
+                for entry in _entries_of(row, keys, values):
+                    if low <= entry[2] <= high:
+                        victims[entry[0]] = row
     if not victims:
         return
-    rows = {v[1] for v in victims.values()}
-    names = dict(store.select_in(
-        conn, "SELECT id, invocation_id FROM import_rows WHERE id IN ({marks})", rows))
-    taken = [(*v[2:8], names[v[1]]) for v in victims.values() if v[1] in names]
+    by_row = {}
+    for key, row in victims.items():
+        by_row.setdefault(row, set()).add(key)
+    taken, kept = [], []
+    for row, name, keys, values in store.select_in(
+            conn, "SELECT id, invocation_id, keys, entries FROM import_rows "
+            "WHERE id IN ({marks})", by_row):
+        gone = by_row[row]
+        entries = _entries_of(row, keys, values)
+        taken += [(*e[3:9], name) for e in entries if e[0] in gone]
+        rest = [e for e in entries if e[0] not in gone]
+        kept.append((_pack([e[0] for e in rest]), b"".join(map(_pack_entry, rest)), row))
+    conn.executemany("UPDATE import_rows SET keys = ?, entries = ? WHERE id = ?", kept)
     for table in ("attempts", "counters"):
         has_count = table == "attempts"
         conn.executemany(
