@@ -32,7 +32,11 @@ import time
 from shim.procs import host, pid_alive, process_start  # noqa: F401  (state.host() etc. for callers)
 
 IN_FLIGHT_TTL = 24 * 3600          # safety net; the pid check normally ends them sooner
-SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period
+SETTLED_TTL = 40 * 24 * 3600       # beyond the longest calendar period (frozen in m017)
+# A settled reservation is matched with its ingested row (and dropped) while it is younger
+# than this; one ingested later still stops counting (reserved_spend skips it), and goes at
+# SETTLED_TTL. It bounds the rows each admission looks at to a day's.
+MATCH_WINDOW = 24 * 3600
 RATE_EVENT_TTL = 3600              # the longest rate-limit window
 RATE_EVENT_PRUNE_EVERY = 32        # add_rate_event drops old events when the new id is a multiple
 
@@ -126,23 +130,23 @@ def expire(conn, now=None, prune=True):
         if not pid_alive(pid, started):
             dead.append(rid)
     if dead:
-        conn.executemany("UPDATE policy_reservations SET settled = 1 WHERE id = ?",
-                         [(r,) for r in dead])
-    # One statement (it runs on every admission): expired in-flight reservations, and settled
-    # ones past SETTLED_TTL or whose row is ingested with its cost.
+        conn.executemany("UPDATE policy_reservations SET settled = 1, expires_at = created_at "
+                         "+ ? WHERE id = ?", [(SETTLED_TTL, r) for r in dead])
+    # One statement (it runs on every admission), read through two indexes (m017): reservations
+    # past their expires_at (in flight: IN_FLIGHT_TTL, settled: SETTLED_TTL after created_at),
+    # and settled ones of the last MATCH_WINDOW whose row is ingested with its cost.
     conn.execute("""
         DELETE FROM policy_reservations
-         WHERE (settled = 0 AND expires_at < ?)
-            OR (settled = 1
-                AND (created_at < ?
-                     OR EXISTS (SELECT 1 FROM attempts a
-                                 WHERE a.invocation_id = policy_reservations.invocation_id
-                                   AND a.attempt = policy_reservations.attempt
-                                   AND a.cost_usd IS NOT NULL)
+         WHERE expires_at < ?
+            OR (created_at >= ? AND settled = 1
+                AND (EXISTS (SELECT 1 FROM attempts a
+                              WHERE a.invocation_id = policy_reservations.invocation_id
+                                AND a.attempt = policy_reservations.attempt
+                                AND a.cost_usd IS NOT NULL)
                      OR EXISTS (SELECT 1 FROM counters c
                                  WHERE c.invocation_id = policy_reservations.invocation_id
                                    AND c.attempt = policy_reservations.attempt
-                                   AND c.cost_usd IS NOT NULL)))""", (now, now - SETTLED_TTL))
+                                   AND c.cost_usd IS NOT NULL)))""", (now, now - MATCH_WINDOW))
     if prune:
         _prune_rate_events(conn, now)
         _prune_cooldowns(conn, now)
@@ -225,11 +229,13 @@ def reserve(conn, *, invocation_id, attempt, agent, tool, provider, model, cost_
 def settle(conn, reservation_id, cost_usd, attempt=None):
     """The attempt is over and recorded: keep its cost until ingestion has the row."""
     if attempt is None:
-        conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ? "
-                     "WHERE id = ?", (float(cost_usd), reservation_id))
+        conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ?, "
+                     "expires_at = created_at + ? WHERE id = ?",
+                     (float(cost_usd), SETTLED_TTL, reservation_id))
     else:
         conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ?, "
-                     "attempt = ? WHERE id = ?", (float(cost_usd), int(attempt), reservation_id))
+                     "attempt = ?, expires_at = created_at + ? WHERE id = ?",
+                     (float(cost_usd), int(attempt), SETTLED_TTL, reservation_id))
 
 
 def release(conn, reservation_id):

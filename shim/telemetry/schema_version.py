@@ -5,7 +5,7 @@ already current, which it is on every call but the first after an upgrade.
 LATEST is the one definition of the latest version: migrations.py refuses to load when its
 list of migrations disagrees (tests/telemetry/test_schema_version.py checks it too)."""
 
-LATEST = 16
+LATEST = 17
 
 
 def user_version(conn):

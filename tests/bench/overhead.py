@@ -12,6 +12,7 @@ Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
   .venv/bin/python tests/bench/overhead.py [--runs 40] [--agent auto] [--prompt TEXT] [--json]
                                            [--base ../main]   (base vs this tree, interleaved)
                                            [--instructions]   (valgrind callgrind, see below)
+                                           [--reservations N] (see below)
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
 The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
@@ -19,6 +20,9 @@ config cache is warmed first, as it is after the first call of a real install.
 `--instructions` counts instead the instructions each case's process executes (valgrind's
 callgrind, children not traced, so the tool the shim runs is not counted; median of --runs,
 3 is plenty): the same on any load, which a shared machine's timings are not.
+`--reservations N` first puts N settled reservations whose calls ended without a known cost
+(they count at their estimate for 40 days) into (e)'s store, spread over the last 39 days:
+what a month of such calls leaves, and what admission must not visit one by one (m017).
 """
 
 import argparse
@@ -71,6 +75,8 @@ def main():
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions under valgrind instead of timing")
+    parser.add_argument("--reservations", type=int, default=0, metavar="N",
+                        help="N leftover settled reservations in (e)'s store first")
     parser.add_argument("--base", default=None, metavar="CHECKOUT",
                         help="also (b) and (e) through another checkout's code (say main's "
                              "worktree), interleaved with these: b_base, e_base")
@@ -130,6 +136,10 @@ def main():
         for argv, e in cases.values():  # warm caches (config cache, page cache)
             _spawn_wait(argv, e)
             _spawn_wait(argv, e)
+        if opts.reservations:
+            for name in ("e_shim_gated", "e_base"):
+                if name in cases:
+                    _leftover_reservations(cases[name][1]["LLM_SHIM_HOME"], opts.reservations)
         if opts.instructions:
             counts = {name: statistics.median(_instructions(argv, e, work)
                                               for _ in range(opts.runs))
@@ -205,6 +215,27 @@ def _launcher(directory, python, path):
                  "from shim.entry import main\nsys.exit(main())\n")
     os.chmod(shim, 0o755)
     return shim
+
+
+def _leftover_reservations(home, count):
+    """`count` settled reservations of calls that ended without a known cost, spread over the
+    last 39 days, into the store under `home` (made by the warm-up calls, so at its code's
+    schema: a settled row ends SETTLED_TTL after it was made, m017)."""
+    import sqlite3
+
+    now = time.time()
+    rng = random.Random(count)
+    conn = sqlite3.connect(os.path.join(home, "telemetry.db"))
+    try:
+        with conn:
+            conn.executemany(
+                "INSERT INTO policy_reservations (invocation_id, attempt, created_at, "
+                "expires_at, host, tool, provider, model, cost_usd, tokens, settled) "
+                "VALUES (?, 1, ?, ? + 3456000, 'bench', 'claude', 'anthropic', 'm', 0.01, 10, 1)",
+                [(f"leftover-{i}", at, at) for i, at in
+                 ((i, now - rng.random() * 39 * 86400) for i in range(count))])
+    finally:
+        conn.close()
 
 
 def _load():

@@ -104,3 +104,66 @@ def test_ended_cooldowns_go_when_a_cooldown_is_set_or_the_budget_is_shown():
     old = now + 120
     status.status(conn, _cfg(), old)  # `llm-shim budget` prunes what has ended by then
     assert conn.execute("SELECT count(*) FROM policy_cooldowns").fetchone()[0] == 0
+
+
+def test_admission_reads_and_prunes_reservations_through_indexes():
+    """Reservations whose attempts were ingested without a cost stand in for them for
+    SETTLED_TTL (40 days); admission used to visit every one on every call (its pid check, the
+    expiry DELETE and the spend sum). Since m017 each statement reads a range of an index."""
+    cfg = _cfg()
+    request = adapters.parse("claude", [], cfg)
+    decision = decide(request, cfg, "default")
+    engine.admit(decision, request, cfg, {})
+    statements = _traced()
+    engine.admit(decision, request, cfg, {})
+    conn = state.connect()
+    touched = [sql for sql in statements if "policy_reservations" in sql
+               and sql.lstrip().split()[0] in ("SELECT", "DELETE")]
+    assert len(touched) >= 3  # the pid check, the expiry and the spend sum
+    for sql in touched:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        scans = [step for step in plan if step.startswith("SCAN ")
+                 and ("policy_reservations" in step or step.startswith("SCAN r "))]
+        assert not scans, (sql, plan)
+
+
+def test_a_settled_reservation_without_its_row_goes_after_settled_ttl():
+    conn = _memory()
+    now = 1_800_000_000.0
+    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
+                        provider=None, model="m", cost_usd=0.5, tokens=10, now=now)
+    state.settle(conn, rid, 0.5)
+    state.expire(conn, now + state.SETTLED_TTL - 1)
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (1,)
+    state.expire(conn, now + state.SETTLED_TTL + 1)
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (0,)
+
+
+def test_a_settled_reservation_ingested_late_stops_counting_then_goes():
+    """Matched with its costed row after MATCH_WINDOW, a reservation is no longer dropped by
+    admission, but it counts no more (reserved_spend skips it) and goes at SETTLED_TTL."""
+    conn = _memory()
+    now = 1_800_000_000.0
+    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
+                        provider=None, model="m", cost_usd=0.5, tokens=10, now=now)
+    state.settle(conn, rid, 0.5)
+    assert state.reserved_spend(conn, None, (), now - 1) == (0.5, 0.0, 0)
+    conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
+                 "VALUES ('i1', 1, ?, 0.5)", (now,))
+    later = now + state.MATCH_WINDOW + 1
+    state.expire(conn, later)
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (1,)
+    assert state.reserved_spend(conn, None, (), now - 1) == (0.0, 0.0, 0)
+    state.expire(conn, now + 1)  # inside the window: dropped as before
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (0,)
+
+
+def test_m017_gives_settled_reservations_their_end_of_life():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrations.migrate(conn, target=16)
+    conn.executemany(
+        "INSERT INTO policy_reservations (invocation_id, attempt, created_at, expires_at, "
+        "cost_usd, settled) VALUES (?, 1, 1000.0, 87400.0, 0.1, ?)", [("a", 1), ("b", 0)])
+    migrations.migrate(conn)
+    assert dict(conn.execute("SELECT invocation_id, expires_at FROM policy_reservations")) == {
+        "a": 1000.0 + 40 * 86400, "b": 87400.0}
