@@ -27,6 +27,8 @@ import os
 import socket
 import sys
 import time
+from functools import reduce
+from operator import add
 
 from shim import __version__, paths
 from shim.telemetry import importstamp, prices, store
@@ -288,19 +290,16 @@ class _Parsed:
 
     def __init__(self, tool, found, pricer):
         self.entries, self.prompts, self.groups = [], [], {}
+        # entries validate.entry_ok refused (hostile or broken input)
+        found, self.malformed = validate.good_entries(tool, found)
         members = {}   # row -> its entries
         names = {}
         cost = pricer.cost
+        flat = {}      # model -> its rates when they do not depend on the prompt's size
         blake2b, from_bytes = hashlib.blake2b, int.from_bytes
         prefix = tool + "\0"
         add_entry, add_prompt = self.entries.append, self.prompts.append
-        self.malformed = 0   # entries validate.entry_ok refused (hostile or broken input)
-        entry_ok = validate.entry_ok
-        for item in found:
-            if not entry_ok(tool, item):
-                self.malformed += 1
-                continue
-            key, ts, session, model, cwd, branch, prompt, *tokens = item
+        for key, ts, session, model, cwd, branch, prompt, *tokens in found:
             bucket = (session, ts // BUCKET_SECONDS, model, branch, cwd)
             row = names.get(bucket)
             if row is None:
@@ -309,11 +308,17 @@ class _Parsed:
                 if row not in self.groups:
                     self.groups[row] = [name, tool, session, model, branch, cwd, prompt]
                     members[row] = []
-            # entry_key(tool, key), inline: one call less per entry
-            digest = blake2b((prefix + key).encode("utf-8", "surrogatepass"),
-                             digest_size=8).digest()
-            entry = (from_bytes(digest, "big", signed=True), row, ts, *tokens,
-                     cost(model, tokens))
+            rates = flat.get(model)
+            if rates is None:
+                rates = flat[model] = pricer.flat_rates(model)
+            try:  # _Pricer.cost's arithmetic, inline: one call less per entry
+                price = (0.0 + tokens[0] * rates[0] / 1_000_000 + tokens[1] * rates[1] / 1_000_000
+                         + tokens[2] * rates[2] / 1_000_000 + tokens[3] * rates[3] / 1_000_000)
+            except TypeError:  # no flat rates (unpriced, or tiers), or a count is None
+                price = cost(model, tokens)
+            # entry_key(tool, key), inline: one call less per entry; the key is valid UTF-8
+            digest = blake2b((prefix + key).encode(), digest_size=8).digest()
+            entry = (from_bytes(digest, "big", signed=True), row, ts, *tokens, price)
             add_entry(entry)
             add_prompt(prompt)
             members[row].append(entry)
@@ -322,13 +327,20 @@ class _Parsed:
             group = self.groups[row]
             group += [min(columns[2]), max(columns[2])]
             for column in columns[3:8]:
-                values = [v for v in column if v is not None]
-                group.append(sum(values) if values else None)
-            total = None
-            for value in columns[8]:  # one by one, in order: the same float as ever
-                if value is not None:
-                    total = value if total is None else total + value
-            group += [total, len(entries), columns[8].count(None), list(columns[0])]
+                if None not in column:
+                    group.append(sum(column))
+                else:
+                    values = [v for v in column if v is not None]
+                    group.append(sum(values) if values else None)
+            costs = columns[8]
+            if None not in costs:  # one by one, in order: the same float as ever
+                total = reduce(add, costs)
+            else:
+                total = None
+                for value in costs:
+                    if value is not None:
+                        total = value if total is None else total + value
+            group += [total, len(entries), costs.count(None), list(columns[0])]
         self.first_ts = min(e[2] for e in self.entries) if self.entries else None
         self.sessions = {g[2] for g in self.groups.values()}
 
@@ -380,6 +392,18 @@ class _Pricer:
         total += read * rates[2] / 1_000_000
         total += write * rates[3] / 1_000_000
         return total
+
+    def flat_rates(self, model):
+        """The model's four rates when its cost is one linear function of the tokens (it has
+        no long-context tier), else 0 (unpriced or tiered: `cost` decides per entry). 0, not
+        None: a value that fails the caller's arithmetic and is cached all the same."""
+        try:
+            spec = self._models[model]
+        except KeyError:
+            spec = self._models[model] = self._spec(model)
+        if spec is None or spec[1]:
+            return 0
+        return spec[0]
 
     def _spec(self, model):
         row = prices.lookup(self.table, model) if model else None
