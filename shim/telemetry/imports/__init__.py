@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 import time
 from functools import reduce
@@ -59,6 +60,7 @@ ENTRY = validate.ENTRY  # what the parsers give per entry (a tuple in this order
 # import row's invocation_id, the first time seen, the five token counts, the cost.
 _VALUES = slice(3, 9)    # the five token counts and the cost of a stored entry
 _CACHE_PAGES_KIB = 65536  # the import connection's page cache (SQLite's default is 2 MB)
+_SIGNED64 = struct.Struct(">q")
 
 
 def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=None,
@@ -296,10 +298,12 @@ class _Parsed:
         names = {}
         cost = pricer.cost
         flat = {}      # model -> its rates when they do not depend on the prompt's size
-        blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-        prefix = tool + "\0"
+        # entry_key(tool, key), inline: BLAKE2b goes on from the tool's prefix, and the first
+        # 8 bytes read as a signed big-endian integer (int.from_bytes(..., signed=True))
+        hashed = hashlib.blake2b((tool + "\0").encode(), digest_size=8).copy
+        signed = _SIGNED64.unpack
         add_entry, add_prompt = self.entries.append, self.prompts.append
-        for key, ts, session, model, cwd, branch, prompt, *tokens in found:
+        for key, ts, session, model, cwd, branch, prompt, fresh, out, read, write, more in found:
             bucket = (session, ts // BUCKET_SECONDS, model, branch, cwd)
             row = names.get(bucket)
             if row is None:
@@ -312,13 +316,13 @@ class _Parsed:
             if rates is None:
                 rates = flat[model] = pricer.flat_rates(model)
             try:  # _Pricer.cost's arithmetic, inline: one call less per entry
-                price = (0.0 + tokens[0] * rates[0] / 1_000_000 + tokens[1] * rates[1] / 1_000_000
-                         + tokens[2] * rates[2] / 1_000_000 + tokens[3] * rates[3] / 1_000_000)
+                price = (0.0 + fresh * rates[0] / 1_000_000 + out * rates[1] / 1_000_000
+                         + read * rates[2] / 1_000_000 + write * rates[3] / 1_000_000)
             except TypeError:  # no flat rates (unpriced, or tiers), or a count is None
-                price = cost(model, tokens)
-            # entry_key(tool, key), inline: one call less per entry; the key is valid UTF-8
-            digest = blake2b((prefix + key).encode(), digest_size=8).digest()
-            entry = (from_bytes(digest, "big", signed=True), row, ts, *tokens, price)
+                price = cost(model, (fresh, out, read, write))
+            digest = hashed()
+            digest.update(key.encode())  # valid UTF-8: validate.entry_ok checked it
+            entry = (signed(digest.digest())[0], row, ts, fresh, out, read, write, more, price)
             add_entry(entry)
             add_prompt(prompt)
             members[row].append(entry)
