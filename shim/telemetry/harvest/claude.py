@@ -90,7 +90,9 @@ def is_candidate(line):
     """Whether a transcript line can be an assistant message with usage: it has both strings.
     A line without them cannot; one with them may still not be (a progress entry can nest a
     whole assistant message), which `assistant_usage` decides on the decoded line."""
-    return b'"assistant"' in line and b'"usage"' in line
+    # .find, not `in`: `bytes in bytes` tries the operand as an integer first and raises (and
+    # drops) a TypeError each time: this runs on every line of a transcript
+    return line.find(b'"assistant"') >= 0 and line.find(b'"usage"') >= 0
 
 
 def assistant_usage(obj):

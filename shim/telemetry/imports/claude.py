@@ -57,7 +57,9 @@ def parse(data, state):
             end = size
         search = end + 1
         line = data[start:end]
-        if _ASSISTANT not in line:
+        # .find, not `in`: `bytes in bytes` first tries its operand as an integer and raises
+        # (and drops) a TypeError each time, a few thousand instructions per line
+        if line.find(_ASSISTANT) < 0:
             continue  # not a candidate: one of the lines the prompt scan looks at
         if rfind(_USER, seen, start) >= 0:
             chars = _last_prompt(data, seen, start)
@@ -117,7 +119,7 @@ def _last_prompt(data, low, high):
         start = data.rfind(b"\n", low, hit) + 1 or low
         stop = data.find(b"\n", hit, high)
         line = data[start:high if stop < 0 else stop]
-        if _TOOL_RESULT not in line:
+        if line.find(_TOOL_RESULT) < 0:  # .find, not `in`: see parse
             chars = _prompt_chars(line)
             if chars is not None:
                 return chars
