@@ -345,7 +345,8 @@ class _Parsed:
                     if value is not None:
                         total = value if total is None else total + value
             group += [total, len(entries), costs.count(None), list(columns[0])]
-        self.first_ts = min(e[2] for e in self.entries) if self.entries else None
+        # the earliest of the rows' earliest times (each row has an entry)
+        self.first_ts = min(g[7] for g in self.groups.values()) if self.groups else None
         self.sessions = {g[2] for g in self.groups.values()}
 
 
