@@ -22,14 +22,10 @@ _fractions = {}  # ".123Z" (or "Z") -> its value, once such a timestamp was read
 
 def epoch(text):
     """Epoch seconds, or None when `text` is not a timestamp."""
-    if type(text) is str:  # the common case: three known parts, each checked when cached
-        base = _hours.get(text[:13])
-        if base is not None:
-            clock = _CLOCK.get(text[13:19])
-            fraction = _fractions.get(text[19:])
-            if clock is not None and fraction is not None:
-                return base + clock + fraction
-    return _epoch(text)
+    try:  # the common case: three known parts, each checked when cached
+        return _hours[text[:13]] + _CLOCK[text[13:19]] + _fractions[text[19:]]
+    except (KeyError, TypeError):  # a part not cached, or not text (None, a number, a list)
+        return _epoch(text)
 
 
 def _epoch(text):
