@@ -298,8 +298,8 @@ class _Parsed:
         names = {}
         cost = pricer.cost
         flat = {}      # model -> its rates when they do not depend on the prompt's size
-        # entry_key(tool, key), inline: BLAKE2b goes on from the tool's prefix, and the first
-        # 8 bytes read as a signed big-endian integer (int.from_bytes(..., signed=True))
+        # entry_key(tool, key), inline: the 8-byte BLAKE2b goes on from the tool's prefix, its
+        # digest read as a signed big-endian integer (int.from_bytes(..., signed=True))
         hashed = hashlib.blake2b((tool + "\0").encode(), digest_size=8).copy
         signed = _SIGNED64.unpack
         add_entry, add_prompt = self.entries.append, self.prompts.append
@@ -315,10 +315,13 @@ class _Parsed:
             rates = flat.get(model)
             if rates is None:
                 rates = flat[model] = pricer.flat_rates(model)
-            try:  # _Pricer.cost's arithmetic, inline: one call less per entry
-                price = (0.0 + fresh * rates[0] / 1_000_000 + out * rates[1] / 1_000_000
-                         + read * rates[2] / 1_000_000 + write * rates[3] / 1_000_000)
-            except TypeError:  # no flat rates (unpriced, or tiers), or a count is None
+            if rates:  # _Pricer.cost's arithmetic, inline: one call less per entry
+                try:
+                    price = (0.0 + fresh * rates[0] / 1_000_000 + out * rates[1] / 1_000_000
+                             + read * rates[2] / 1_000_000 + write * rates[3] / 1_000_000)
+                except TypeError:  # a count is None
+                    price = cost(model, (fresh, out, read, write))
+            else:  # unpriced, or long-context tiers
                 price = cost(model, (fresh, out, read, write))
             digest = hashed()
             digest.update(key.encode())  # valid UTF-8: validate.entry_ok checked it
@@ -401,7 +404,7 @@ class _Pricer:
     def flat_rates(self, model):
         """The model's four rates when its cost is one linear function of the tokens (it has
         no long-context tier), else 0 (unpriced or tiered: `cost` decides per entry). 0, not
-        None: a value that fails the caller's arithmetic and is cached all the same."""
+        None: false, and cached all the same."""
         try:
             spec = self._models[model]
         except KeyError:
