@@ -345,12 +345,18 @@ def codex_part(usage, model=None):
     written = _int(usage.get("cache_write_input_tokens"))
     return {
         "model": model,
-        "input_tokens": max(total_in - cached - written, 0),
+        "input_tokens": codex_fresh(total_in, cached, written),
         "output_tokens": _int(usage.get("output_tokens")),
         "cache_read_tokens": cached,
         "cache_write_tokens": written,
         "reasoning_tokens": _int(usage.get("reasoning_output_tokens")),
     }
+
+
+def codex_fresh(total_in, cached, written):
+    """The fresh input of a Codex usage: its input less cache reads and writes (see
+    codex_part; integers, as codex_part makes them)."""
+    return max(total_in - cached - written, 0)
 
 
 def _empty(session_id=None, model=None):

@@ -321,12 +321,25 @@ def test_report_by_branch_and_session(env, capsys):
     "2026-12-06T10:00:00.123Z", "2026-12-06T10:00:59Z", "2026-12-06T10:00:00.5Z",
     "2026-12-06 10:00:00", "2026-12-06T10:00:00+02:00", "2026-02-30T10:00:00.000Z",
     "2026-12-06T10:00:61.000Z", "2026-12-06T10:00:00.1x3Z", "2024-02-29T23:59:59.999Z", "x",
-    None, 1796551200])
+    None, 1796551200, "2026-12-06T10:00:00.\u00b2Z", "2026-12-06T10:00:\u00b2\u00b3.000Z"])
 def test_fast_timestamps_agree_with_the_harvest_parser(text):
     from shim.telemetry.harvest import parse_time
     from shim.telemetry.imports.timestamps import epoch
 
     assert epoch(text) == parse_time(text)
+
+
+def test_cached_timestamps_agree_with_the_harvest_parser():
+    """The second reading of an hour comes from the cache (hour, ":MM:SS", fraction): the same
+    float as the first reading and as harvest.parse_time, for every minute and second."""
+    from shim.telemetry.harvest import parse_time
+    from shim.telemetry.imports import timestamps
+
+    texts = ["2026-11-30T23:%02d:%02d%s" % (m, s, f) for m in range(60) for s in (0, 7, 59)
+             for f in (".000Z", ".123Z", ".999Z", ".5Z", "Z")]
+    first = [timestamps.epoch(t) for t in texts]
+    assert "2026-11-30T23" in timestamps._hours
+    assert [timestamps.epoch(t) for t in texts] == first == [parse_time(t) for t in texts]
 
 
 def test_report_by_session_lists_first_prompt_duration_models_and_cost(env, capsys):

@@ -282,3 +282,23 @@ def test_lines_with_is_every_line_that_has_a_tag(seed):
     without_cr = data.replace(b"\r", b"")
     assert lines_with(without_cr, ROLLOUT_TAGS) == \
         [line for line in without_cr.splitlines() if any(t in line for t in ROLLOUT_TAGS)]
+
+
+def test_the_inline_price_is_the_pricers_to_the_bit():
+    """_Parsed prices a model without long-context tiers inline; every model of the table
+    (flat, tiered, and one unknown), below and above its tiers, with a count missing, costs
+    what _Pricer.cost says, the same float."""
+    from shim.telemetry import imports, models, prices
+
+    table = prices.load_table(models.load_config())
+    pricer = imports._Pricer(table)
+    chosen = list(table["rows"]) + ["no-such-model"]
+    assert any(pricer.flat_rates(m) for m in chosen) and any(
+        pricer._spec(m) and pricer._spec(m)[1] for m in chosen)  # both kinds are tried
+    counts = [(1234, 567, 89012, 3456), (300001, 7, 900000, 1), (0, 0, 0, 0), (5, None, 7, 8)]
+    found = [("k%d:%d" % (n, i), NOW - 60, "s", model, "/p", None, None, *tokens, None)
+             for n, model in enumerate(chosen) for i, tokens in enumerate(counts)]
+    parsed = imports._Parsed("claude", found, pricer)
+    assert len(parsed.entries) == len(found)
+    for item, entry in zip(found, parsed.entries):
+        assert repr(entry[8]) == repr(pricer.cost(item[3], list(item[7:11])))

@@ -90,7 +90,9 @@ def is_candidate(line):
     """Whether a transcript line can be an assistant message with usage: it has both strings.
     A line without them cannot; one with them may still not be (a progress entry can nest a
     whole assistant message), which `assistant_usage` decides on the decoded line."""
-    return b'"assistant"' in line and b'"usage"' in line
+    # .find, not `in`: `bytes in bytes` tries the operand as an integer first and raises (and
+    # drops) a TypeError each time: this runs on every line of a transcript
+    return line.find(b'"assistant"') >= 0 and line.find(b'"usage"') >= 0
 
 
 def assistant_usage(obj):
@@ -98,24 +100,28 @@ def assistant_usage(obj):
     git branch) of a decoded transcript line, or None unless it is a top-level `assistant`
     entry whose message carries a usage object (not an API error, not `<synthetic>`). The
     key, "<message id>:<request id>", is the claim key of the harvest and the import."""
-    if not isinstance(obj, dict) or obj.get("type") != "assistant" or obj.get("isApiErrorMessage"):
+    if not isinstance(obj, dict):
         return None
-    message = obj.get("message")
+    get = obj.get
+    if get("type") != "assistant" or get("isApiErrorMessage"):
+        return None
+    message = get("message")
     if not isinstance(message, dict):
         return None
     usage = message.get("usage")
     model = message.get("model")
     if not isinstance(usage, dict) or model == "<synthetic>":
         return None
-    fresh, out = usage.get("input_tokens"), usage.get("output_tokens")
-    read, write = usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens")
-    return ("%s:%s" % (message.get("id") or obj.get("uuid"), obj.get("requestId")),
-            obj.get("timestamp"), obj.get("sessionId"), model,
+    tokens = usage.get
+    fresh, out = tokens("input_tokens"), tokens("output_tokens")
+    read, write = tokens("cache_read_input_tokens"), tokens("cache_creation_input_tokens")
+    return ("%s:%s" % (message.get("id") or get("uuid"), get("requestId")),
+            get("timestamp"), get("sessionId"), model,
             fresh if type(fresh) is int else as_int(fresh),  # as_int, without a call
             out if type(out) is int else as_int(out),
             read if type(read) is int else as_int(read),
             write if type(write) is int else as_int(write),
-            obj.get("cwd"), obj.get("gitBranch") or None)
+            get("cwd"), get("gitBranch") or None)
 
 
 def _assistant_usage(line, started_at, ended_at):

@@ -176,7 +176,9 @@ def rollout_events(lines):
     first, second, third = ROLLOUT_TAGS
     decode = jsonl.decode
     for line in lines:
-        if first not in line and second not in line and third not in line:
+        # .find, not `in`: `bytes in bytes` tries the operand as an integer first and
+        # raises (and drops) a TypeError each time
+        if line.find(first) < 0 and line.find(second) < 0 and line.find(third) < 0:
             continue
         obj = decode(line)
         if not isinstance(obj, dict):

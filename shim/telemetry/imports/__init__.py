@@ -29,6 +29,8 @@ import socket
 import struct
 import sys
 import time
+from functools import reduce
+from operator import add
 
 from shim import __version__, paths
 from shim.telemetry import importstamp, prices, store
@@ -59,6 +61,7 @@ ENTRY = validate.ENTRY  # what the parsers give per entry (a tuple in this order
 # import row's invocation_id, the first time seen, the five token counts, the cost.
 _VALUES = slice(3, 9)    # the five token counts and the cost of a stored entry
 _CACHE_PAGES_KIB = 65536  # the import connection's page cache (SQLite's default is 2 MB)
+_SIGNED64 = struct.Struct(">q")
 
 
 def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=None,
@@ -290,19 +293,18 @@ class _Parsed:
 
     def __init__(self, tool, found, pricer):
         self.entries, self.prompts, self.groups = [], [], {}
+        # entries validate.entry_ok refused (hostile or broken input)
+        found, self.malformed = validate.good_entries(tool, found)
         members = {}   # row -> its entries
         names = {}
         cost = pricer.cost
-        blake2b, from_bytes = hashlib.blake2b, int.from_bytes
-        prefix = tool + "\0"
+        flat = {}      # model -> its rates when they do not depend on the prompt's size
+        # entry_key(tool, key), inline: the 8-byte BLAKE2b goes on from the tool's prefix, its
+        # digest read as a signed big-endian integer (int.from_bytes(..., signed=True))
+        hashed = hashlib.blake2b((tool + "\0").encode(), digest_size=8).copy
+        signed = _SIGNED64.unpack
         add_entry, add_prompt = self.entries.append, self.prompts.append
-        self.malformed = 0   # entries validate.entry_ok refused (hostile or broken input)
-        entry_ok = validate.entry_ok
-        for item in found:
-            if not entry_ok(tool, item):
-                self.malformed += 1
-                continue
-            key, ts, session, model, cwd, branch, prompt, *tokens = item
+        for key, ts, session, model, cwd, branch, prompt, fresh, out, read, write, more in found:
             bucket = (session, ts // BUCKET_SECONDS, model, branch, cwd)
             row = names.get(bucket)
             if row is None:
@@ -311,11 +313,20 @@ class _Parsed:
                 if row not in self.groups:
                     self.groups[row] = [name, tool, session, model, branch, cwd, prompt]
                     members[row] = []
-            # entry_key(tool, key), inline: one call less per entry
-            digest = blake2b((prefix + key).encode("utf-8", "surrogatepass"),
-                             digest_size=8).digest()
-            entry = (from_bytes(digest, "big", signed=True), row, ts, *tokens,
-                     cost(model, tokens))
+            rates = flat.get(model)
+            if rates is None:
+                rates = flat[model] = pricer.flat_rates(model)
+            if rates:  # _Pricer.cost's arithmetic, inline: one call less per entry
+                try:
+                    price = (0.0 + fresh * rates[0] / 1_000_000 + out * rates[1] / 1_000_000
+                             + read * rates[2] / 1_000_000 + write * rates[3] / 1_000_000)
+                except TypeError:  # a count is None
+                    price = cost(model, (fresh, out, read, write))
+            else:  # unpriced, or long-context tiers
+                price = cost(model, (fresh, out, read, write))
+            digest = hashed()
+            digest.update(key.encode())  # valid UTF-8: validate.entry_ok checked it
+            entry = (signed(digest.digest())[0], row, ts, fresh, out, read, write, more, price)
             add_entry(entry)
             add_prompt(prompt)
             members[row].append(entry)
@@ -324,14 +335,22 @@ class _Parsed:
             group = self.groups[row]
             group += [min(columns[2]), max(columns[2])]
             for column in columns[3:8]:
-                values = [v for v in column if v is not None]
-                group.append(sum(values) if values else None)
-            total = None
-            for value in columns[8]:  # one by one, in order: the same float as ever
-                if value is not None:
-                    total = value if total is None else total + value
-            group += [total, len(entries), columns[8].count(None), list(columns[0])]
-        self.first_ts = min(e[2] for e in self.entries) if self.entries else None
+                if None not in column:
+                    group.append(sum(column))
+                else:
+                    values = [v for v in column if v is not None]
+                    group.append(sum(values) if values else None)
+            costs = columns[8]
+            if None not in costs:  # one by one, in order: the same float as ever
+                total = reduce(add, costs)
+            else:
+                total = None
+                for value in costs:
+                    if value is not None:
+                        total = value if total is None else total + value
+            group += [total, len(entries), costs.count(None), list(columns[0])]
+        # the earliest of the rows' earliest times (each row has an entry)
+        self.first_ts = min(g[7] for g in self.groups.values()) if self.groups else None
         self.sessions = {g[2] for g in self.groups.values()}
 
 
@@ -382,6 +401,18 @@ class _Pricer:
         total += read * rates[2] / 1_000_000
         total += write * rates[3] / 1_000_000
         return total
+
+    def flat_rates(self, model):
+        """The model's four rates when its cost is one linear function of the tokens (it has
+        no long-context tier), else 0 (unpriced or tiered: `cost` decides per entry). 0, not
+        None: false, and cached all the same."""
+        try:
+            spec = self._models[model]
+        except KeyError:
+            spec = self._models[model] = self._spec(model)
+        if spec is None or spec[1]:
+            return 0
+        return spec[0]
 
     def _spec(self, model):
         row = prices.lookup(self.table, model) if model else None

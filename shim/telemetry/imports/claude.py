@@ -43,6 +43,7 @@ def parse(data, state):
         return list(best.values()), {"prompt_chars": prompt_chars}
     find, rfind = data.find, data.rfind
     decode = jsonl.decode
+    lookup = best.get
     size = len(data)
     seen = 0       # the lines before this offset are done
     search = 0
@@ -52,19 +53,34 @@ def parse(data, state):
             break
         start = rfind(b"\n", 0, hit) + 1
         end = find(b"\n", hit)
-        end = size if end < 0 else end
+        if end < 0:
+            end = size
         search = end + 1
         line = data[start:end]
-        if _ASSISTANT not in line:
+        # .find, not `in`: `bytes in bytes` first tries its operand as an integer and raises
+        # (and drops) a TypeError each time, a few thousand instructions per line
+        if line.find(_ASSISTANT) < 0:
             continue  # not a candidate: one of the lines the prompt scan looks at
         if rfind(_USER, seen, start) >= 0:
             chars = _last_prompt(data, seen, start)
             if chars is not None:
                 prompt_chars = chars
-        seen = end + 1
+        seen = search
         found = assistant_usage(decode(line))
-        if found is not None:
-            _keep(best, found, prompt_chars)
+        if found is None:
+            continue
+        # _keep, inline (one call less per message)
+        key, stamp, session, model, fresh, out, read, write, cwd, branch = found
+        ts = parse_time(stamp)
+        if ts is None:
+            continue
+        old = lookup(key)
+        if old is not None:
+            if (out, fresh + read + write) <= (old[8], old[7] + old[9] + old[10]):
+                continue  # not larger: the first snapshot of a streamed message stays
+            ts = min(ts, old[1])
+        best[key] = (key, ts, session, model, cwd, branch, prompt_chars, fresh, out, read,
+                     write, None)
     chars = _last_prompt(data, seen, size)
     if chars is not None:
         prompt_chars = chars
@@ -103,7 +119,7 @@ def _last_prompt(data, low, high):
         start = data.rfind(b"\n", low, hit) + 1 or low
         stop = data.find(b"\n", hit, high)
         line = data[start:high if stop < 0 else stop]
-        if _TOOL_RESULT not in line:
+        if line.find(_TOOL_RESULT) < 0:  # .find, not `in`: see parse
             chars = _prompt_chars(line)
             if chars is not None:
                 return chars

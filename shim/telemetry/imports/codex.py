@@ -12,43 +12,47 @@ from shim.telemetry.harvest import as_int
 from shim.telemetry.harvest.codex import ROLLOUT_TAGS, rollout_events
 from shim.telemetry.imports.logfile import lines_with
 from shim.telemetry.imports.timestamps import epoch as parse_time
-from shim.telemetry.usage import codex_part
-
-_KEYS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens",
-         "reasoning_output_tokens")
+from shim.telemetry.usage import codex_fresh
 
 
 def parse(data, state, path=None):
-    """(entries, state); each entry a tuple in imports.ENTRY order."""
+    """(entries, state); each entry a tuple in imports.ENTRY order. A token count's numbers
+    are read as harvest.as_int reads them, and split as usage.codex_part splits them (fresh
+    input, output, cache read, cache write, reasoning), without a dict per count."""
     entries = []
+    add = entries.append
     total = state.get("total")
     model, thread, cwd = state.get("model"), state.get("thread"), state.get("cwd")
     for kind, obj, payload in rollout_events(lines_with(data, ROLLOUT_TAGS)):
-        if kind == "session_meta":
-            thread = payload.get("id") or thread
-            cwd = payload.get("cwd") or cwd
-        elif kind == "turn_context":
-            model = payload.get("model") or model
-            cwd = cwd or payload.get("cwd")
-        else:  # token_count: payload is the event's info
-            now = [_get(payload["total_token_usage"], k) for k in _KEYS]
+        if kind == "token_count":  # payload is the event's info
+            get = payload["total_token_usage"].get
+            fed, cached, written, out, reasoning = (
+                get("input_tokens"), get("cached_input_tokens"), get("cache_write_input_tokens"),
+                get("output_tokens"), get("reasoning_output_tokens"))
+            now = [fed if type(fed) is int else as_int(fed),
+                   cached if type(cached) is int else as_int(cached),
+                   written if type(written) is int else as_int(written),
+                   out if type(out) is int else as_int(out),
+                   reasoning if type(reasoning) is int else as_int(reasoning)]
             if total is not None and now == total:
                 continue  # repeated count, nothing new
-            if total is None or any(n < t for n, t in zip(now, total)):
-                delta = now  # first count, or the total restarted
+            if total is None:
+                delta = now  # first count
             else:
                 delta = [n - t for n, t in zip(now, total)]
+                if min(delta, default=0) < 0:
+                    delta = now  # the total restarted
             total = now
             ts = parse_time(obj.get("timestamp"))
             if ts is None or not any(delta):
                 continue
-            part = codex_part(dict(zip(_KEYS, delta)), model)
-            entries.append((
-                "%s:%d:%d" % (thread or path, now[0], now[3]), ts, thread, model, cwd, None,
-                None, part["input_tokens"], part["output_tokens"], part["cache_read_tokens"],
-                part["cache_write_tokens"], part["reasoning_tokens"]))
+            fed, cached, written, out, reasoning = delta
+            add(("%s:%d:%d" % (thread or path, now[0], now[3]), ts, thread, model, cwd, None,
+                 None, codex_fresh(fed, cached, written), out, cached, written, reasoning))
+        elif kind == "session_meta":
+            thread = payload.get("id") or thread
+            cwd = payload.get("cwd") or cwd
+        else:  # turn_context
+            model = payload.get("model") or model
+            cwd = cwd or payload.get("cwd")
     return entries, {"total": total, "model": model, "thread": thread, "cwd": cwd}
-
-
-def _get(usage, key):
-    return as_int(usage.get(key))
