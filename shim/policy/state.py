@@ -133,11 +133,13 @@ def expire(conn, now=None, prune=True):
         conn.executemany("UPDATE policy_reservations SET settled = 1, expires_at = created_at "
                          "+ ? WHERE id = ?", [(SETTLED_TTL, r) for r in dead])
     # One statement (it runs on every admission), read through two indexes (m017): reservations
-    # past their expires_at (in flight: IN_FLIGHT_TTL, settled: SETTLED_TTL after created_at),
-    # and settled ones of the last MATCH_WINDOW whose row is ingested with its cost.
+    # past their expires_at (in flight: IN_FLIGHT_TTL, settled: SETTLED_TTL after created_at;
+    # a settled one also SETTLED_TTL old, since a shim of a version before m017 settles without
+    # moving its expires_at), and settled ones whose row is ingested with its cost: those of
+    # the last MATCH_WINDOW on admission, all of them with `prune` (`llm-shim budget`).
     conn.execute("""
         DELETE FROM policy_reservations
-         WHERE expires_at < ?
+         WHERE (expires_at < ? AND (settled = 0 OR created_at < ?))
             OR (created_at >= ? AND settled = 1
                 AND (EXISTS (SELECT 1 FROM attempts a
                               WHERE a.invocation_id = policy_reservations.invocation_id
@@ -146,7 +148,8 @@ def expire(conn, now=None, prune=True):
                      OR EXISTS (SELECT 1 FROM counters c
                                  WHERE c.invocation_id = policy_reservations.invocation_id
                                    AND c.attempt = policy_reservations.attempt
-                                   AND c.cost_usd IS NOT NULL)))""", (now, now - MATCH_WINDOW))
+                                   AND c.cost_usd IS NOT NULL)))""",
+                 (now, now - SETTLED_TTL, float("-inf") if prune else now - MATCH_WINDOW))
     if prune:
         _prune_rate_events(conn, now)
         _prune_cooldowns(conn, now)
@@ -180,16 +183,20 @@ def recorded_spend(conn, scope_column, patterns, since):
     return float(row[0] or 0.0)
 
 
+# A reservation `r` no ingested row with a cost stands for yet: it still counts.
+_UNMATCHED = """NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
+                              AND a.attempt = r.attempt AND a.cost_usd IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM counters c WHERE c.invocation_id = r.invocation_id
+                              AND c.attempt = r.attempt AND c.cost_usd IS NOT NULL)"""
+
+
 def reserved_spend(conn, scope_column, patterns, since, exclude=None):
     """(settled, in_flight, in_flight_count): USD of reservations not yet matched by a row."""
     where, args = _where(scope_column, patterns, "created_at", since)
     sql = f"""
         SELECT settled, TOTAL(cost_usd), COUNT(*) FROM policy_reservations r
          WHERE {where}
-           AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
-                              AND a.attempt = r.attempt AND a.cost_usd IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM counters c WHERE c.invocation_id = r.invocation_id
-                              AND c.attempt = r.attempt AND c.cost_usd IS NOT NULL)"""
+           AND {_UNMATCHED}"""
     if exclude is not None:
         sql += " AND r.id != ?"
         args = list(args) + [exclude]
@@ -205,8 +212,8 @@ def oldest_spend(conn, scope_column, patterns, since):
     row = conn.execute(f"SELECT MIN(started_at) FROM spend WHERE blocked = 0 AND cost_usd > 0 "
                        f"AND {where}", args).fetchone()
     where_r, args_r = _where(scope_column, patterns, "created_at", since)
-    row_r = conn.execute(f"SELECT MIN(created_at) FROM policy_reservations WHERE cost_usd > 0 "
-                         f"AND {where_r}", args_r).fetchone()
+    row_r = conn.execute(f"SELECT MIN(created_at) FROM policy_reservations r WHERE cost_usd > 0 "
+                         f"AND {where_r} AND {_UNMATCHED}", args_r).fetchone()
     found = [v for v in (row[0], row_r[0]) if v is not None]
     return min(found) if found else None
 
@@ -245,9 +252,10 @@ def release(conn, reservation_id):
 
 def in_flight(conn):
     """Every reservation not yet matched by an ingested row, as dicts (for `llm-shim budget`)."""
-    cur = conn.execute("""
+    cur = conn.execute(f"""
         SELECT id, invocation_id, attempt, created_at, host, pid, agent, tool, provider, model,
-               cost_usd, settled, override FROM policy_reservations ORDER BY created_at""")
+               cost_usd, settled, override FROM policy_reservations r WHERE {_UNMATCHED}
+         ORDER BY created_at""")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur]
 

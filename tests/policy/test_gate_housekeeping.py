@@ -151,10 +151,10 @@ def test_a_settled_reservation_ingested_late_stops_counting_then_goes():
     conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
                  "VALUES ('i1', 1, ?, 0.5)", (now,))
     later = now + state.MATCH_WINDOW + 1
-    state.expire(conn, later)
+    state.expire(conn, later, prune=False)  # admission
     assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (1,)
     assert state.reserved_spend(conn, None, (), now - 1) == (0.0, 0.0, 0)
-    state.expire(conn, now + 1)  # inside the window: dropped as before
+    state.expire(conn, now + 1, prune=False)  # inside the window: dropped as before
     assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (0,)
 
 
@@ -167,3 +167,40 @@ def test_m017_gives_settled_reservations_their_end_of_life():
     migrations.migrate(conn)
     assert dict(conn.execute("SELECT invocation_id, expires_at FROM policy_reservations")) == {
         "a": 1000.0 + 40 * 86400, "b": 87400.0}
+
+
+def test_a_reservation_settled_by_a_shim_before_m017_keeps_counting():
+    """A shim started before the upgrade settles the old way (expires_at left at created_at +
+    IN_FLIGHT_TTL). When its attempt is ingested without a cost, its estimate must still count
+    for SETTLED_TTL, not vanish after a day (a hard budget would fail open)."""
+    conn = _memory()
+    now = 1_800_000_000.0
+    made = now - 25 * 3600
+    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
+                        provider=None, model="m", cost_usd=5.0, tokens=10, now=made)
+    conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ? "
+                 "WHERE id = ?", (5.0, rid))  # settle() as it was before m017
+    conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
+                 "VALUES ('i1', 1, ?, NULL)", (made,))
+    state.expire(conn, now, prune=False)
+    assert state.reserved_spend(conn, None, (), now - 7 * 86400) == (5.0, 0.0, 0)
+    state.expire(conn, made + state.SETTLED_TTL + 1, prune=False)
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (0,)
+
+
+def test_budget_status_drops_late_matched_reservations_and_lists_only_unmatched():
+    conn = _memory()
+    now = 1_800_000_000.0
+    made = now - 3 * 86400
+    for name, cost in (("late", 0.5), ("unknown", None)):
+        rid = state.reserve(conn, invocation_id=name, attempt=1, agent=None, tool="claude",
+                            provider=None, model="m", cost_usd=0.5, tokens=10, now=made)
+        state.settle(conn, rid, 0.5)
+        conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
+                     "VALUES (?, 1, ?, ?)", (name, made, cost))
+    assert [r["invocation_id"] for r in state.in_flight(conn)] == ["unknown"]
+    state.expire(conn, now, prune=False)  # admission: the day's matches only
+    assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (2,)
+    state.expire(conn, now)  # `llm-shim budget`: every match
+    assert [r[0] for r in conn.execute("SELECT invocation_id FROM policy_reservations")] == [
+        "unknown"]

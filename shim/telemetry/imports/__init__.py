@@ -644,7 +644,7 @@ class _Writer:
         if count:
             acc[17] += _pack([key])
             acc[18] += _pack_entry(new)
-        unpriced = 1 if new[8] is None else 0
+        unpriced = 1 if count and new[8] is None else 0  # a grown entry was counted already
         _add(acc, 9, (*delta, count, unpriced))
         self._tally(group[1], delta, unpriced)
 
