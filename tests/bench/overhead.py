@@ -223,6 +223,8 @@ def _leftover_reservations(home, count):
     schema: a settled row ends SETTLED_TTL after it was made, m017)."""
     import sqlite3
 
+    from shim.policy.state import SETTLED_TTL
+
     now = time.time()
     rng = random.Random(count)
     conn = sqlite3.connect(os.path.join(home, "telemetry.db"))
@@ -231,8 +233,8 @@ def _leftover_reservations(home, count):
             conn.executemany(
                 "INSERT INTO policy_reservations (invocation_id, attempt, created_at, "
                 "expires_at, host, tool, provider, model, cost_usd, tokens, settled) "
-                "VALUES (?, 1, ?, ? + 3456000, 'bench', 'claude', 'anthropic', 'm', 0.01, 10, 1)",
-                [(f"leftover-{i}", at, at) for i, at in
+                "VALUES (?, 1, ?, ?, 'bench', 'claude', 'anthropic', 'm', 0.01, 10, 1)",
+                [(f"leftover-{i}", at, at + SETTLED_TTL) for i, at in
                  ((i, now - rng.random() * 39 * 86400) for i in range(count))])
     finally:
         conn.close()
