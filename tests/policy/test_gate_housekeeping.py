@@ -127,11 +127,17 @@ def test_admission_reads_and_prunes_reservations_through_indexes():
         assert not scans, (sql, plan)
 
 
+def _reserve(conn, invocation_id, cost_usd, now):
+    """A reservation of attempt 1 of `invocation_id`, made at `now`, in flight."""
+    return state.reserve(conn, invocation_id=invocation_id, attempt=1, agent=None,
+                         tool="claude", provider=None, model="m", cost_usd=cost_usd, tokens=10,
+                         now=now)
+
+
 def test_a_settled_reservation_without_its_row_goes_after_settled_ttl():
     conn = _memory()
     now = 1_800_000_000.0
-    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
-                        provider=None, model="m", cost_usd=0.5, tokens=10, now=now)
+    rid = _reserve(conn, "i1", 0.5, now)
     state.settle(conn, rid, 0.5)
     state.expire(conn, now + state.SETTLED_TTL - 1)
     assert conn.execute("SELECT count(*) FROM policy_reservations").fetchone() == (1,)
@@ -144,8 +150,7 @@ def test_a_settled_reservation_ingested_late_stops_counting_then_goes():
     admission, but it counts no more (reserved_spend skips it) and goes at SETTLED_TTL."""
     conn = _memory()
     now = 1_800_000_000.0
-    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
-                        provider=None, model="m", cost_usd=0.5, tokens=10, now=now)
+    rid = _reserve(conn, "i1", 0.5, now)
     state.settle(conn, rid, 0.5)
     assert state.reserved_spend(conn, None, (), now - 1) == (0.5, 0.0, 0)
     conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
@@ -176,8 +181,7 @@ def test_a_reservation_settled_by_a_shim_before_m017_keeps_counting():
     conn = _memory()
     now = 1_800_000_000.0
     made = now - 25 * 3600
-    rid = state.reserve(conn, invocation_id="i1", attempt=1, agent=None, tool="claude",
-                        provider=None, model="m", cost_usd=5.0, tokens=10, now=made)
+    rid = _reserve(conn, "i1", 5.0, made)
     conn.execute("UPDATE policy_reservations SET settled = 1, pid = NULL, cost_usd = ? "
                  "WHERE id = ?", (5.0, rid))  # settle() as it was before m017
     conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
@@ -193,8 +197,7 @@ def test_budget_status_drops_late_matched_reservations_and_lists_only_unmatched(
     now = 1_800_000_000.0
     made = now - 3 * 86400
     for name, cost in (("late", 0.5), ("unknown", None)):
-        rid = state.reserve(conn, invocation_id=name, attempt=1, agent=None, tool="claude",
-                            provider=None, model="m", cost_usd=0.5, tokens=10, now=made)
+        rid = _reserve(conn, name, 0.5, made)
         state.settle(conn, rid, 0.5)
         conn.execute("INSERT INTO attempts (invocation_id, attempt, started_at, cost_usd) "
                      "VALUES (?, 1, ?, ?)", (name, made, cost))

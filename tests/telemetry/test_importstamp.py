@@ -161,12 +161,17 @@ def gated_call(extra=None):
     return blocked == "True", imported == "True"
 
 
-def test_admission_loads_the_import_package_only_when_a_log_changed(logs, isolated_env):
+def one_dollar_budget(isolated_env):
+    """A hard $1.00 daily budget (reserving $0.01 a call) in the isolated user config."""
     isolated_env["shim_home"].mkdir(exist_ok=True)
     with open(os.path.join(isolated_env["shim_home"], "config.yaml"), "w") as fh:
         json.dump({"policies": {"budgets": {"b": {
             "scope": "global", "period": "day", "limit": {"usd": 1.0, "type": "hard"},
             "reserve_usd": 0.01}}}}, fh)
+
+
+def test_admission_loads_the_import_package_only_when_a_log_changed(logs, isolated_env):
+    one_dollar_budget(isolated_env)
     backdate(logs["tmp"])
     assert gated_call() == (False, True)       # no stamp yet: imports, leaves the stamp
     assert gated_call() == (False, False)      # nothing changed: not even loaded
@@ -178,10 +183,6 @@ def test_admission_loads_the_import_package_only_when_a_log_changed(logs, isolat
 
 
 def test_import_off_is_honoured_before_any_import(logs, isolated_env):
-    isolated_env["shim_home"].mkdir(exist_ok=True)
-    with open(os.path.join(isolated_env["shim_home"], "config.yaml"), "w") as fh:
-        json.dump({"policies": {"budgets": {"b": {
-            "scope": "global", "period": "day", "limit": {"usd": 1.0, "type": "hard"},
-            "reserve_usd": 0.01}}}}, fh)
+    one_dollar_budget(isolated_env)
     assert gated_call({"LLM_SHIM_IMPORT": "off"}) == (False, False)  # no stamp, still off
     assert not os.path.exists(importstamp.stamp_file())
