@@ -108,6 +108,14 @@ def may_skip_close():
 
 # --- housekeeping ---------------------------------------------------------------------------
 
+# A reservation ({r}: the table or its alias) no ingested row with a cost stands for yet: it
+# still counts. Not as `DELETE ... AS r`: an alias on DELETE's table is not in every SQLite.
+_UNMATCHED_OF = """NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = {r}.invocation_id
+                              AND a.attempt = {r}.attempt AND a.cost_usd IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM counters c WHERE c.invocation_id = {r}.invocation_id
+                              AND c.attempt = {r}.attempt AND c.cost_usd IS NOT NULL)"""
+_UNMATCHED = _UNMATCHED_OF.format(r="r")
+
 
 def expire(conn, now=None, prune=True):
     """Settle dead in-flight reservations at their estimate; drop ingested settled ones and,
@@ -137,18 +145,11 @@ def expire(conn, now=None, prune=True):
     # a settled one also SETTLED_TTL old, since a shim of a version before m017 settles without
     # moving its expires_at), and settled ones whose row is ingested with its cost: those of
     # the last MATCH_WINDOW on admission, all of them with `prune` (`llm-shim budget`).
-    conn.execute("""
+    conn.execute(f"""
         DELETE FROM policy_reservations
          WHERE (expires_at < ? AND (settled = 0 OR created_at < ?))
             OR (created_at >= ? AND settled = 1
-                AND (EXISTS (SELECT 1 FROM attempts a
-                              WHERE a.invocation_id = policy_reservations.invocation_id
-                                AND a.attempt = policy_reservations.attempt
-                                AND a.cost_usd IS NOT NULL)
-                     OR EXISTS (SELECT 1 FROM counters c
-                                 WHERE c.invocation_id = policy_reservations.invocation_id
-                                   AND c.attempt = policy_reservations.attempt
-                                   AND c.cost_usd IS NOT NULL)))""",
+                AND NOT ({_UNMATCHED_OF.format(r="policy_reservations")}))""",
                  (now, now - SETTLED_TTL, float("-inf") if prune else now - MATCH_WINDOW))
     if prune:
         _prune_rate_events(conn, now)
@@ -181,13 +182,6 @@ def recorded_spend(conn, scope_column, patterns, since):
     row = conn.execute(f"SELECT TOTAL(cost_usd) FROM spend WHERE blocked = 0 AND {where}",
                        args).fetchone()
     return float(row[0] or 0.0)
-
-
-# A reservation `r` no ingested row with a cost stands for yet: it still counts.
-_UNMATCHED = """NOT EXISTS (SELECT 1 FROM attempts a WHERE a.invocation_id = r.invocation_id
-                              AND a.attempt = r.attempt AND a.cost_usd IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM counters c WHERE c.invocation_id = r.invocation_id
-                              AND c.attempt = r.attempt AND c.cost_usd IS NOT NULL)"""
 
 
 def reserved_spend(conn, scope_column, patterns, since, exclude=None):
