@@ -56,20 +56,15 @@ def fold(periods, seconds, rows):
 def annotate(doc, found, group_by):
     """Add imported_rows and imported_messages to every row, period and the totals of `doc`
     (from summary.build over the same cells)."""
-    period_names = [p["period"] for p in doc["periods"]]
-    index_of = {name: i for i, name in enumerate(period_names)}
+    index_of = {p["period"]: i for i, p in enumerate(doc["periods"])}
     for row in doc["rows"]:
-        key = (index_of.get(row["period"]), tuple(row.get(k) for k in group_by))
-        rows, messages = found.get(key, (0, 0))
-        row["imported_rows"], row["imported_messages"] = rows, messages
-    per_period = [[0, 0] for _ in period_names]
-    for (index, _), (rows, messages) in found.items():
-        per_period[index][0] += rows
-        per_period[index][1] += messages
-    for period, (rows, messages) in zip(doc["periods"], per_period):
-        period["imported_rows"], period["imported_messages"] = rows, messages
-    doc["totals"]["imported_rows"] = sum(p[0] for p in per_period)
-    doc["totals"]["imported_messages"] = sum(p[1] for p in per_period)
+        _mark(row, found.get((index_of.get(row["period"]), tuple(row.get(k) for k in group_by)),
+                             (0, 0)))
+    per_period = _folded(found, lambda cell: cell[0])
+    for index, period in enumerate(doc["periods"]):
+        _mark(period, per_period.get(index, (0, 0)))
+    _mark(doc["totals"], (sum(p[0] for p in per_period.values()),
+                          sum(p[1] for p in per_period.values())))
     return doc
 
 
@@ -77,18 +72,27 @@ def annotate_breakdown(by_key, per_period, periods, found):
     """Add imported_rows and imported_messages to the measures of api.models' two breakdowns
     (over the range, and per period) from `found` (cells() grouped the same way), so their
     calls and savings cells read as the table's do."""
-    over_range = {}
-    for (_, keys), (rows, messages) in found.items():
-        cell = over_range.setdefault(keys, [0, 0])
-        cell[0] += rows
-        cell[1] += messages
+    over_range = _folded(found, lambda cell: cell[1])
     for keys, measures in by_key:
-        measures["imported_rows"], measures["imported_messages"] = over_range.get(keys, (0, 0))
+        _mark(measures, over_range.get(keys, (0, 0)))
     index_of = {p["period"]: i for i, p in enumerate(periods)}
     for label, _clipped, items in per_period:
         for keys, measures in items:
-            rows, messages = found.get((index_of.get(label), keys), (0, 0))
-            measures["imported_rows"], measures["imported_messages"] = rows, messages
+            _mark(measures, found.get((index_of.get(label), keys), (0, 0)))
+
+
+def _folded(found, part):
+    """{part(cell): [import rows, messages]} of `found` summed over what `part` drops."""
+    out = {}
+    for cell, (rows, messages) in found.items():
+        sums = out.setdefault(part(cell), [0, 0])
+        sums[0] += rows
+        sums[1] += messages
+    return out
+
+
+def _mark(measures, counts):
+    measures["imported_rows"], measures["imported_messages"] = counts
 
 
 def shim_attempts(measures):
