@@ -31,7 +31,14 @@ def end_process(code):
     Everything of ours is written by then: spool lines by single unbuffered os.write calls,
     SQLite transactions committed; stdout and stderr are flushed here. Returns (and the
     launcher's sys.exit ends the process as usual) when a flush fails, the gate's WAL wants
-    its checkpoint, a module of NORMAL_EXIT_AFTER was loaded, or `code` is no exit status."""
+    its checkpoint, a module of NORMAL_EXIT_AFTER was loaded, or `code` is no exit status.
+
+    First, when the launcher served our modules from the archive (shim.hotcode) and this call
+    imported one it did not hold or could not vouch for, the archive is rewritten: the tool
+    has finished, so only the shim's own exit waits for it, once after each change."""
+    hotcode = sys.modules.get("shim.hotcode")
+    if hotcode is not None:
+        hotcode.refresh()
     if _may_end_now(code):
         os._exit(code)
     # The usual exit: its last collection must see the objects frozen while the call was

@@ -3,7 +3,8 @@
 Installed shims start the base interpreter with `-IS` (isolated, no `site`): no user or venv
 site-packages, no PYTHON* variables, no `.pth` files can change what a shim imports; they put
 the private code copy (`shim.install.libcopy`) first on sys.path and run `shim.entry`, which
-picks the tool by the basename the shim is called by. Line 2 carries `resolve.SHIM_MARKER`, by
+picks the tool by the basename the shim is called by, after `shim.hotcode.install()` (the hot
+modules' code from one archive, not one `.pyc` each). Line 2 carries `resolve.SHIM_MARKER`, by
 which the resolver, install and doctor recognise a copy.
 """
 
@@ -20,6 +21,8 @@ HOME_ENV = "LLM_SHIM_HOME"
 # The line of a shim that sets $LLM_SHIM_HOME (when install ran with it), up to the value.
 HOME_LINE = f"    os.environ[{HOME_ENV!r}] = "
 _LIB_PREFIX = "sys.path.insert(0, "
+# Before the first import of shim.entry: our hot modules from one archive (shim/hotcode.py).
+BOOT = "from shim import hotcode\nhotcode.install()\n"
 # Linux before 5.1 reads only the first 128 bytes of a shebang line.
 _MAX_SHEBANG = 127
 _SAFE_SHEBANG = re.compile(r"[A-Za-z0-9_./+@%,=-]+")
@@ -78,7 +81,8 @@ def shim_script(python, lib_path, version, home=None):
                  f"if not os.environ.get({HOME_ENV!r}):\n"
                  f"{HOME_LINE}{home!r}\n")
     body += (f"sys.path.insert(0, {lib_path!r})\n"
-             "from shim.entry import main\n"
+             + BOOT
+             + "from shim.entry import main\n"
              "sys.exit(main())\n")
     shebang = f"#!{python} -IS"
     if _SAFE_SHEBANG.fullmatch(python) and len(shebang) <= _MAX_SHEBANG:

@@ -206,12 +206,15 @@ def main():
 
 
 def _launcher(directory, python, path):
-    """A `claude` shim shaped like the installed ones (#!python -IS), running the code in
-    `path` (a checkout first, then the site-packages)."""
+    """A `claude` shim shaped like the installed ones (#!python -IS, the hot modules from
+    their archive), running the code in `path` (a checkout first, then the site-packages)."""
     shim = os.path.join(directory, "claude")
+    # As shim.install.shimscript.BOOT: a checkout from before shim/hotcode.py has none.
+    boot = ("from shim import hotcode\nhotcode.install()\n"
+            if os.path.exists(os.path.join(path[0], "shim", "hotcode.py")) else "")
     with open(shim, "w") as fh:
         fh.write(f"#!{python} -IS\n# llm-shim shim (benchmark)\nimport sys\n"
-                 f"sys.path[:0] = {path!r}\n"
+                 f"sys.path[:0] = {path!r}\n{boot}"
                  "from shim.entry import main\nsys.exit(main())\n")
     os.chmod(shim, 0o755)
     return shim

@@ -1,7 +1,8 @@
 """Launchers shaped like the installed shims, for any test that runs a shim.
 
 The launcher runs Python with `-IS` like an installed shim; the repo and the venv's
-site-packages go on sys.path explicitly (an installed shim has its private copy instead).
+site-packages go on sys.path explicitly (an installed shim has its private copy instead), and
+it serves the hot modules from the archive as an installed shim does (shim/hotcode.py).
 `shims` and `run_shim` (a shims dir in front of the fake CLIs) are registered for the whole tree
 by tests/conftest.py.
 """
@@ -13,6 +14,7 @@ import sys
 
 import pytest
 
+from shim.install import shimscript
 from tests.support import REPO
 
 SITE = [p for p in site.getsitepackages() if p.endswith("site-packages")]
@@ -21,14 +23,14 @@ LAUNCHER = """#!{python} -IS
 # llm-shim shim (test launcher)
 import sys
 sys.path[:0] = {paths!r}
-from shim.entry import main
+{boot}from shim.entry import main
 sys.exit(main())
 """
 
 
 def write_launcher(path):
     path.write_text(LAUNCHER.format(python=os.path.realpath(sys.executable),
-                                    paths=[REPO] + SITE))
+                                    paths=[REPO] + SITE, boot=shimscript.BOOT))
     path.chmod(0o755)
     return path
 

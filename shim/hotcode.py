@@ -1,0 +1,299 @@
+"""The hot path's modules served from one archive of their code objects, not one file each.
+
+Importing a module through Python's path finder costs ~0.4 M instructions (~0.1 ms) however
+small the module is: the directory's finder, a spec, the source's stat, opening and reading its
+`.pyc`, checking its header. A gated shim call imports ~45 of ours. The launcher (every shim,
+`shim.install.shimscript`) calls `install()` before it imports `shim.entry`: it reads one file,
+`<shim package>/__pycache__/hotcode.<cache tag>.marshal`, and puts a finder first on
+`sys.meta_path` that serves the `shim.*` modules the archive holds; everything else, and every
+module it cannot vouch for, goes to the normal import system.
+
+Never stale. Each entry is keyed, as a timestamp `.pyc` is but finer, on its source file's
+`st_mtime_ns` and size, and on the `st_mtime_ns` of the directory holding it (a file added,
+removed or renamed there, say a package or an extension module of the same name, changes it):
+one `stat` per module served and one per package directory, where the path finder made one per
+directory and opened each `.pyc`. An entry that does not match is not served (the module is
+imported the usual way and the archive rebuilt after the call). The file name carries the
+interpreter's cache tag (`cpython-311`: Pythons sharing an install keep one archive each) and
+the header its bytecode magic number and marshal version. A missing, short or unreadable
+archive, or one whose code does not unmarshal, means the normal import, never an error.
+
+Served modules are what the path finder would make: a `SourceFileLoader` (a subclass, whose
+`get_code` returns the archived code) and a spec from `spec_from_file_location`, so `__file__`,
+`__spec__`, `__path__`, `__cached__`, tracebacks, `get_source` and `importlib.resources` are
+the same.
+
+Built lazily: `refresh()` (called by `shim.entry.end_process` once a shim call is done) writes
+a new archive when the call imported one of our modules the archive did not serve (none yet,
+an edit, an upgrade). It keeps the entries still current and adds each such module's code from
+its `.pyc` when that `.pyc` is valid for the source as it is (timestamp or hash, as Python
+checks it), else compiles the source. So the archive holds the modules shim calls import, and
+a checkout being edited rebuilds it after the first call that follows an edit. Written next to
+the `.pyc` files, atomically, and not under `-B` (sys.dont_write_bytecode); a directory we
+cannot write just means no archive.
+
+Hot module: os, sys, marshal, and the import system's own (already loaded) modules only.
+"""
+
+import _frozen_importlib_external as _external
+import marshal
+import os
+import sys
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+PREFIX = "shim."
+# The header: b"LSHC", the bytecode magic number (4), the marshal version (1), the
+# optimisation level (1), the index's length (4, little-endian). Then the index (marshal: name
+# -> (path relative to the package's parent, mtime_ns, size, directory mtime_ns, offset,
+# length), offsets from the end of the index), then the code blobs.
+MAGIC = b"LSHC" + _external.MAGIC_NUMBER + bytes([marshal.version])
+HEADER = len(MAGIC) + 1 + 4
+
+
+def archive_path(package_dir=PACKAGE_DIR):
+    """`<package_dir>/__pycache__/hotcode.<cache tag>[.opt-N].marshal`."""
+    opt = f".opt-{sys.flags.optimize}" if sys.flags.optimize else ""
+    return os.path.join(package_dir, "__pycache__",
+                        f"hotcode.{sys.implementation.cache_tag}{opt}.marshal")
+
+
+CODE_TYPE = type(archive_path.__code__)
+
+
+class ArchiveLoader(_external.SourceFileLoader):
+    """A source file loader whose code comes from the archive (once), else from the file."""
+
+    def __init__(self, fullname, path, blob, misses):
+        super().__init__(fullname, path)
+        self.blob = blob
+        self.misses = misses
+
+    def get_code(self, fullname):
+        blob, self.blob = self.blob, None
+        if blob is not None and fullname == self.name:
+            try:
+                code = marshal.loads(blob)
+            except (ValueError, EOFError, TypeError):
+                code = None
+            if type(code) is CODE_TYPE:
+                return code
+            self.misses.append(fullname)  # a damaged entry: rebuilt after the call
+        return super().get_code(fullname)
+
+
+class Finder:
+    """Serves the archived `shim.*` modules whose source and directory are as archived."""
+
+    def __init__(self, index, data, base, root):
+        self.index = index      # see MAGIC
+        self.data = data        # the whole archive
+        self.base = base        # where the blobs start
+        self.root = root        # the directory holding the `shim` package
+        self.dirs = {}          # directory -> st_mtime_ns, each stat once
+        self.misses = []        # our modules it did not serve
+
+    def find_spec(self, name, path=None, target=None):
+        if not name.startswith(PREFIX):
+            return None
+        entry = self.index.get(name)
+        if entry is None or not path:
+            self.misses.append(name)
+            return None
+        rel, mtime, size, dir_mtime, offset, length = entry
+        origin = os.path.join(self.root, rel)
+        directory = os.path.dirname(origin)
+        package = os.path.basename(origin) == "__init__.py"
+        if (os.path.dirname(directory) if package else directory) not in path \
+                or self.dir_mtime(directory) != dir_mtime:
+            self.misses.append(name)
+            return None
+        try:
+            st = os.stat(origin)
+        except OSError:
+            st = None
+        if st is None or st.st_mtime_ns != mtime or st.st_size != size:
+            self.misses.append(name)
+            return None
+        start = self.base + offset
+        loader = ArchiveLoader(name, origin, memoryview(self.data)[start:start + length],
+                               self.misses)
+        return _external.spec_from_file_location(
+            name, origin, loader=loader, submodule_search_locations=[directory] if package else None)
+
+    def dir_mtime(self, directory):
+        found = self.dirs.get(directory)
+        if found is None:
+            try:
+                found = os.stat(directory).st_mtime_ns
+            except OSError:
+                found = -1
+            self.dirs[directory] = found
+        return found
+
+
+def install(package_dir=PACKAGE_DIR):
+    """Put a finder over the archive first on sys.meta_path (an empty one when there is no
+    usable archive: `refresh` writes one after the call); return it. Never raises."""
+    for finder in sys.meta_path:
+        if isinstance(finder, Finder):
+            return finder
+    index, data, base = read(archive_path(package_dir))
+    finder = Finder(index, data, base, os.path.dirname(package_dir))
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def read(path):
+    """(index, data, where the blobs start) of the archive at `path`; an empty index when it is
+    missing or unusable."""
+    nothing = {}, b"", 0
+    if sys.implementation.cache_tag is None:
+        return nothing
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return nothing
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size)
+    except (OSError, OverflowError, MemoryError):
+        return nothing
+    finally:
+        os.close(fd)
+    if len(data) != size or len(data) < HEADER or data[:len(MAGIC)] != MAGIC \
+            or data[len(MAGIC)] != sys.flags.optimize:
+        return nothing
+    base = HEADER + int.from_bytes(data[len(MAGIC) + 1:HEADER], "little")
+    try:
+        index = marshal.loads(data[HEADER:base])
+    except (ValueError, EOFError, TypeError):
+        return nothing
+    if not _well_formed(index, len(data) - base):
+        return nothing
+    return index, data, base
+
+
+def _well_formed(index, room):
+    if type(index) is not dict:
+        return False
+    for name, entry in index.items():
+        if type(name) is not str or type(entry) is not tuple or len(entry) != 6:
+            return False
+        rel, mtime, size, dir_mtime, offset, length = entry
+        if type(rel) is not str or not all(type(n) is int for n in entry[1:]) \
+                or offset < 0 or length < 0 or offset + length > room:
+            return False
+    return True
+
+
+def refresh():
+    """After a shim call: rewrite the archive when the call imported one of our modules that
+    the archive did not serve. Never raises; returns the path written, or None."""
+    finder = next((f for f in sys.meta_path if isinstance(f, Finder)), None)
+    if finder is None or not finder.misses or sys.dont_write_bytecode:
+        return None
+    if not any(_ours(sys.modules.get(name), finder.root) for name in finder.misses):
+        return None  # a module that does not exist, say
+    try:
+        return build(finder)
+    except Exception:  # a read-only install, a full disk, a source that does not compile
+        return None
+
+
+def _ours(module, root):
+    path = getattr(module, "__file__", None)
+    return (type(path) is str and path.endswith(".py") and path.startswith(root + os.sep)
+            and module.__name__ != __name__)  # this module is loaded before the finder
+
+
+def build(finder):
+    """Write an archive of our modules loaded now (their code as Python would load it now) and
+    of the finder's other entries that are still current; return its path."""
+    root = finder.root
+    entries = {}  # name -> (rel, mtime, size, dir mtime, code bytes)
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(PREFIX) or not _ours(module, root):
+            continue
+        origin = module.__file__
+        key = _stat_key(origin)
+        if key is None:
+            continue
+        code = code_bytes(origin, getattr(module.__spec__, "cached", None))
+        if _stat_key(origin) == key:  # not edited while we read it
+            entries[name] = (os.path.relpath(origin, root),) + key + (code,)
+    for name, (rel, mtime, size, dir_mtime, offset, length) in finder.index.items():
+        if name not in entries and name not in sys.modules \
+                and _stat_key(os.path.join(root, rel)) == (mtime, size, dir_mtime):
+            start = finder.base + offset
+            entries[name] = (rel, mtime, size, dir_mtime, finder.data[start:start + length])
+    return write(archive_path(os.path.join(root, "shim")), entries)
+
+
+def _stat_key(origin):
+    try:
+        st = os.stat(origin)
+        return st.st_mtime_ns, st.st_size, os.stat(os.path.dirname(origin)).st_mtime_ns
+    except OSError:
+        return None
+
+
+def code_bytes(origin, cached):
+    """The marshalled code of the source file `origin`: its `.pyc` body when that is valid for
+    the source as it is now (as Python checks a timestamp or hash `.pyc`), else compiled."""
+    with open(origin, "rb") as fh:
+        source = fh.read()
+    st = os.stat(origin)
+    try:
+        with open(cached, "rb") as fh:
+            pyc = fh.read()
+    except (OSError, TypeError):
+        pyc = b""
+    if len(pyc) > 16 and pyc[:4] == _external.MAGIC_NUMBER:
+        flags = int.from_bytes(pyc[4:8], "little")
+        if flags & 1:
+            import _imp
+
+            valid = pyc[8:16] == _imp.source_hash(_external._RAW_MAGIC_NUMBER, source)
+        else:
+            valid = (flags == 0
+                     and int.from_bytes(pyc[8:12], "little") == int(st.st_mtime) & 0xFFFFFFFF
+                     and int.from_bytes(pyc[12:16], "little") == st.st_size & 0xFFFFFFFF)
+        if valid:
+            return pyc[16:]
+    return marshal.dumps(compile(source, origin, "exec", dont_inherit=True))
+
+
+def write(path, entries):
+    """Write `entries` (name -> (rel, mtime, size, dir mtime, code bytes)) as an archive at
+    `path`, atomically (a temp file renamed over it)."""
+    index, blobs, offset = {}, [], 0
+    for name in sorted(entries):
+        rel, mtime, size, dir_mtime, code = entries[name]
+        index[name] = (rel, mtime, size, dir_mtime, offset, len(code))
+        blobs.append(bytes(code))
+        offset += len(code)
+    body = marshal.dumps(index)
+    data = (MAGIC + bytes([sys.flags.optimize]) + len(body).to_bytes(4, "little") + body
+            + b"".join(blobs))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.unlink(tmp)  # left by a crashed process that had our pid
+    except OSError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
