@@ -63,30 +63,27 @@ CODE_TYPE = type(archive_path.__code__)
 class ArchiveLoader(_external.SourceFileLoader):
     """A source file loader whose code comes from the archive (once), else from the file."""
 
-    def __init__(self, fullname, path, blob, misses):
+    def __init__(self, fullname, path, finder, start, length):
         super().__init__(fullname, path)
-        self.blob = blob
-        self.misses = misses
+        self.archived = finder, start, length
 
     def get_code(self, fullname):
-        blob, self.blob = self.blob, None
-        if blob is not None and fullname == self.name:
-            try:
-                code = marshal.loads(blob)
-            except (ValueError, EOFError, TypeError):
-                code = None
-            if type(code) is CODE_TYPE:
+        archived, self.archived = self.archived, None
+        if archived is not None and fullname == self.name:
+            finder, start, length = archived
+            code = finder.code(start, length)
+            if code is not None:
                 return code
-            self.misses.append(fullname)  # a damaged entry: rebuilt after the call
+            finder.misses.append(fullname)  # a damaged entry: rebuilt after the call
         return super().get_code(fullname)
 
 
 class Finder:
     """Serves the archived `shim.*` modules whose source and directory are as archived."""
 
-    def __init__(self, index, data, base, root):
+    def __init__(self, index, fd, base, root):
         self.index = index      # see MAGIC
-        self.data = data        # the whole archive
+        self.fd = fd            # the archive, open (or None)
         self.base = base        # where the blobs start
         self.root = root        # the directory holding the `shim` package
         self.dirs = {}          # directory -> st_mtime_ns, each stat once
@@ -114,11 +111,27 @@ class Finder:
         if st is None or st.st_mtime_ns != mtime or st.st_size != size:
             self.misses.append(name)
             return None
-        start = self.base + offset
-        loader = ArchiveLoader(name, origin, memoryview(self.data)[start:start + length],
-                               self.misses)
+        loader = ArchiveLoader(name, origin, self, self.base + offset, length)
         return _external.spec_from_file_location(
             name, origin, loader=loader, submodule_search_locations=[directory] if package else None)
+
+    def blob(self, start, length):
+        """The bytes at `start` in the archive (each module's own read: a call need not copy
+        the code of the modules it does not import), or None."""
+        try:
+            blob = os.pread(self.fd, length, start)
+        except (OSError, TypeError, OverflowError):
+            return None
+        return blob if len(blob) == length else None
+
+    def code(self, start, length):
+        """The code object at `start`, or None when it cannot be read or is no code."""
+        blob = self.blob(start, length)
+        try:
+            code = marshal.loads(blob) if blob is not None else None
+        except (ValueError, EOFError, TypeError):
+            return None
+        return code if type(code) is CODE_TYPE else None
 
     def dir_mtime(self, directory):
         found = self.dirs.get(directory)
@@ -137,16 +150,17 @@ def install(package_dir=PACKAGE_DIR):
     for finder in sys.meta_path:
         if isinstance(finder, Finder):
             return finder
-    index, data, base = read(archive_path(package_dir))
-    finder = Finder(index, data, base, os.path.dirname(package_dir))
+    index, fd, base = read(archive_path(package_dir))
+    finder = Finder(index, fd, base, os.path.dirname(package_dir))
     sys.meta_path.insert(0, finder)
     return finder
 
 
 def read(path):
-    """(index, data, where the blobs start) of the archive at `path`; an empty index when it is
-    missing or unusable."""
-    nothing = {}, b"", 0
+    """(index, open file descriptor, where the blobs start) of the archive at `path`; an empty
+    index and None when it is missing or unusable. The descriptor stays open (close-on-exec)
+    for the modules' reads."""
+    nothing = {}, None, 0
     if sys.implementation.cache_tag is None:
         return nothing
     try:
@@ -155,22 +169,18 @@ def read(path):
         return nothing
     try:
         size = os.fstat(fd).st_size
-        data = os.read(fd, size)
-    except (OSError, OverflowError, MemoryError):
-        return nothing
-    finally:
+        head = os.read(fd, HEADER)
+        if len(head) != HEADER or head[:len(MAGIC)] != MAGIC \
+                or head[len(MAGIC)] != sys.flags.optimize:
+            raise ValueError("not an archive of this Python's code")
+        base = HEADER + int.from_bytes(head[len(MAGIC) + 1:], "little")
+        index = marshal.loads(os.read(fd, base - HEADER)) if base <= size else None
+        if not _well_formed(index, size - base):
+            raise ValueError("a damaged index")
+    except (OSError, ValueError, EOFError, TypeError, OverflowError, MemoryError):
         os.close(fd)
-    if len(data) != size or len(data) < HEADER or data[:len(MAGIC)] != MAGIC \
-            or data[len(MAGIC)] != sys.flags.optimize:
         return nothing
-    base = HEADER + int.from_bytes(data[len(MAGIC) + 1:HEADER], "little")
-    try:
-        index = marshal.loads(data[HEADER:base])
-    except (ValueError, EOFError, TypeError):
-        return nothing
-    if not _well_formed(index, len(data) - base):
-        return nothing
-    return index, data, base
+    return index, fd, base
 
 
 def _well_formed(index, room):
@@ -224,8 +234,9 @@ def build(finder):
     for name, (rel, mtime, size, dir_mtime, offset, length) in finder.index.items():
         if name not in entries and name not in sys.modules \
                 and _stat_key(os.path.join(root, rel)) == (mtime, size, dir_mtime):
-            start = finder.base + offset
-            entries[name] = (rel, mtime, size, dir_mtime, finder.data[start:start + length])
+            blob = finder.blob(finder.base + offset, length)
+            if finder.code(finder.base + offset, length) is not None:
+                entries[name] = (rel, mtime, size, dir_mtime, blob)
     return write(archive_path(os.path.join(root, "shim")), entries)
 
 
