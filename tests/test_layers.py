@@ -10,7 +10,7 @@ Layers, lowest first (a module may import its own layer and the ones below; the 
 matching prefix names a module's layer):
 
 0. foundation: `shim` (package), exitcodes, errors, safefs, paths, procs, buildinfo, detach,
-   resolve, runner, tools, isotime: standard library only, and each other
+   resolve, runner, tools, isotime, hotcode: standard library only, and each other
 1. config: the compiled config and its builder
 2. adapters: argv -> Request
 3. routing: agents, decide, the learned router
@@ -47,7 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(shim.__file__)))
 LAYERS = {
     "shim": 0, "shim.exitcodes": 0, "shim.errors": 0, "shim.safefs": 0, "shim.paths": 0,
     "shim.procs": 0, "shim.buildinfo": 0, "shim.detach": 0, "shim.resolve": 0,
-    "shim.runner": 0, "shim.tools": 0, "shim.isotime": 0,
+    "shim.runner": 0, "shim.tools": 0, "shim.isotime": 0, "shim.hotcode": 0,
     "shim.config": 1,
     "shim.adapters": 2,
     "shim.routing": 3,
