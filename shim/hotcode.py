@@ -2,11 +2,12 @@
 
 Importing a module through Python's path finder costs ~0.4 M instructions (~0.1 ms) however
 small the module is: the directory's finder, a spec, the source's stat, opening and reading its
-`.pyc`, checking its header. A gated shim call imports ~45 of ours. The launcher (every shim,
-`shim.install.shimscript`) calls `install()` before it imports `shim.entry`: it reads one file,
-`<shim package>/__pycache__/hotcode.<cache tag>.marshal`, and puts a finder first on
-`sys.meta_path` that serves the `shim.*` modules the archive holds; everything else, and every
-module it cannot vouch for, goes to the normal import system.
+`.pyc`, checking its header. A gated shim call imports ~36 of ours. The launcher (every shim,
+`shim.install.shimscript`) calls `install()` before it imports `shim.entry`: it reads the
+header and index of one file, `<shim package>/__pycache__/hotcode.<cache tag>.marshal`, and puts
+a finder first on `sys.meta_path` that serves the `shim.*` modules the archive holds, each
+one's code read with one `pread` when it is imported (a call copies only what it imports);
+everything else, and every module it cannot vouch for, goes to the normal import system.
 
 Never stale. Each entry is keyed, as a timestamp `.pyc` is but finer, on its source file's
 `st_mtime_ns` and size, and on the `st_mtime_ns` of the directory holding it (a file added,
@@ -25,10 +26,12 @@ the same.
 
 Built lazily: `refresh()` (called by `shim.entry.end_process` once a shim call is done) writes
 a new archive when the call imported one of our modules the archive did not serve (none yet,
-an edit, an upgrade). It keeps the entries still current and adds each such module's code from
-its `.pyc` when that `.pyc` is valid for the source as it is (timestamp or hash, as Python
-checks it), else compiles the source. So the archive holds the modules shim calls import, and
-a checkout being edited rebuilds it after the first call that follows an edit. Written next to
+an edit, an upgrade): every `shim.*` module loaded now, its code from its `.pyc` when that
+`.pyc` is valid for the source as it is (timestamp or hash, as Python checks it), else compiled
+from the source, plus the archived entries this call did not load that are still current. So the archive holds the modules shim calls import, and
+a checkout being edited rebuilds it after the first call that follows an edit. There is no
+checksum, as a `.pyc` has none: the file is only ever replaced whole (rename), and a blob that
+does not unmarshal to a code object is loaded from its source. Written next to
 the `.pyc` files, atomically, and not under `-B` (sys.dont_write_bytecode); a directory we
 cannot write just means no archive.
 
