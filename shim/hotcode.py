@@ -38,6 +38,7 @@ cannot write just means no archive.
 Hot module: os, sys, marshal, and the import system's own (already loaded) modules only.
 """
 
+import _frozen_importlib as _bootstrap
 import _frozen_importlib_external as _external
 import marshal
 import os
@@ -67,15 +68,19 @@ class ArchiveLoader(_external.SourceFileLoader):
     """A source file loader whose code comes from the archive (once), else from the file."""
 
     def __init__(self, fullname, path, finder, start, length):
-        super().__init__(fullname, path)
+        self.name = fullname  # as FileLoader.__init__, without the call
+        self.path = path
         self.archived = finder, start, length
 
     def get_code(self, fullname):
         archived, self.archived = self.archived, None
         if archived is not None and fullname == self.name:
             finder, start, length = archived
-            code = finder.code(start, length)
-            if code is not None:
+            try:
+                code = marshal.loads(os.pread(finder.fd, length, start))
+            except (OSError, TypeError, OverflowError, ValueError, EOFError):
+                code = None
+            if type(code) is CODE_TYPE:
                 return code
             finder.misses.append(fullname)  # a damaged entry: rebuilt after the call
         return super().get_code(fullname)
@@ -89,8 +94,15 @@ class Finder:
         self.fd = fd            # the archive, open (or None)
         self.base = base        # where the blobs start
         self.root = root        # the directory holding the `shim` package
+        self.prefix = os.path.join(root, "")
         self.dirs = {}          # directory -> st_mtime_ns, each stat once
         self.misses = []        # our modules it did not serve
+        # `__cached__` as cache_from_source makes it, in the common case (no -O, no
+        # pycache_prefix), without its ~15 string operations per module.
+        self.pyc = None
+        if not sys.flags.optimize and sys.pycache_prefix is None \
+                and sys.implementation.cache_tag is not None:
+            self.pyc = "." + sys.implementation.cache_tag + ".pyc"
 
     def find_spec(self, name, path=None, target=None):
         if not name.startswith(PREFIX):
@@ -100,11 +112,14 @@ class Finder:
             self.misses.append(name)
             return None
         rel, mtime, size, dir_mtime, offset, length = entry
-        origin = os.path.join(self.root, rel)
-        directory = os.path.dirname(origin)
-        package = os.path.basename(origin) == "__init__.py"
-        if (os.path.dirname(directory) if package else directory) not in path \
-                or self.dir_mtime(directory) != dir_mtime:
+        origin = self.prefix + rel
+        directory, _, filename = origin.rpartition(os.sep)
+        package = filename == "__init__.py"
+        seen = self.dirs.get(directory)
+        if seen is None:
+            seen = self.dirs[directory] = dir_mtime_ns(directory)
+        if seen != dir_mtime or (directory.rpartition(os.sep)[0] if package else directory) \
+                not in path:
             self.misses.append(name)
             return None
         try:
@@ -114,9 +129,17 @@ class Finder:
         if st is None or st.st_mtime_ns != mtime or st.st_size != size:
             self.misses.append(name)
             return None
-        loader = ArchiveLoader(name, origin, self, self.base + offset, length)
-        return _external.spec_from_file_location(
-            name, origin, loader=loader, submodule_search_locations=[directory] if package else None)
+        # What spec_from_file_location(name, origin, loader=..., submodule_search_locations=
+        # [directory] or None) makes, as the path finder calls it.
+        spec = _bootstrap.ModuleSpec(name, ArchiveLoader(name, origin, self, self.base + offset,
+                                                         length), origin=origin)
+        spec.has_location = True
+        if package:
+            spec.submodule_search_locations = [directory]
+        if self.pyc is not None and filename.endswith(".py"):
+            spec.cached = (directory + os.sep + "__pycache__" + os.sep + filename[:-3]
+                           + self.pyc)
+        return spec
 
     def blob(self, start, length):
         """The bytes at `start` in the archive (each module's own read: a call need not copy
@@ -136,15 +159,12 @@ class Finder:
             return None
         return code if type(code) is CODE_TYPE else None
 
-    def dir_mtime(self, directory):
-        found = self.dirs.get(directory)
-        if found is None:
-            try:
-                found = os.stat(directory).st_mtime_ns
-            except OSError:
-                found = -1
-            self.dirs[directory] = found
-        return found
+
+def dir_mtime_ns(directory):
+    try:
+        return os.stat(directory).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def install(package_dir=PACKAGE_DIR):
