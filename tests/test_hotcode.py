@@ -59,8 +59,8 @@ def copy(tmp_path, fake_cli, isolated_env):
     shims = tmp_path / "shims"
     shims.mkdir()
     launcher = shims / "claude"
-    launcher.write_text(LAUNCHER.format(python=PYTHON, paths=[str(lib)] + SITE,
-                                        boot=shimscript.BOOT))
+    assert shimscript.BOOT in LAUNCHER  # the tests' launchers are shaped as install writes them
+    launcher.write_text(LAUNCHER.format(python=PYTHON, paths=[str(lib)] + SITE))
     launcher.chmod(0o755)
     isolated_env["shim_home"].mkdir(exist_ok=True)
     (isolated_env["shim_home"] / "config.yaml").write_text(json.dumps({"policies": {

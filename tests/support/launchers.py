@@ -23,14 +23,14 @@ LAUNCHER = """#!{python} -IS
 # llm-shim shim (test launcher)
 import sys
 sys.path[:0] = {paths!r}
-{boot}from shim.entry import main
+""" + shimscript.BOOT + """from shim.entry import main
 sys.exit(main())
 """
 
 
 def write_launcher(path):
     path.write_text(LAUNCHER.format(python=os.path.realpath(sys.executable),
-                                    paths=[REPO] + SITE, boot=shimscript.BOOT))
+                                    paths=[REPO] + SITE))
     path.chmod(0o755)
     return path
 
