@@ -17,7 +17,8 @@ directory and opened each `.pyc`. An entry that does not match is not served (th
 imported the usual way and the archive rebuilt after the call). The file name carries the
 interpreter's cache tag (`cpython-311`: Pythons sharing an install keep one archive each) and
 the header its bytecode magic number and marshal version. A missing, short or unreadable
-archive, or one whose code does not unmarshal, means the normal import, never an error.
+archive, an entry of another shape or outside the file (checked when it is used), or code
+that does not unmarshal, means the normal import, never an error.
 
 Served modules are what the path finder would make: a `SourceFileLoader` (a subclass, whose
 `get_code` returns the archived code) and a spec from `spec_from_file_location`, so `__file__`,
@@ -78,7 +79,7 @@ class ArchiveLoader(_external.SourceFileLoader):
             finder, start, length = archived
             try:
                 code = marshal.loads(os.pread(finder.fd, length, start))
-            except (OSError, TypeError, OverflowError, ValueError, EOFError):
+            except (OSError, TypeError, OverflowError, ValueError, EOFError, MemoryError):
                 code = None
             if type(code) is CODE_TYPE:
                 return code
@@ -89,10 +90,11 @@ class ArchiveLoader(_external.SourceFileLoader):
 class Finder:
     """Serves the archived `shim.*` modules whose source and directory are as archived."""
 
-    def __init__(self, index, fd, base, root):
+    def __init__(self, index, fd, base, room, root):
         self.index = index      # see MAGIC
         self.fd = fd            # the archive, open (or None)
         self.base = base        # where the blobs start
+        self.room = room        # how many bytes of blobs there are
         self.root = root        # the directory holding the `shim` package
         self.prefix = os.path.join(root, "")
         self.dirs = {}          # directory -> st_mtime_ns, each stat once
@@ -111,8 +113,14 @@ class Finder:
         if entry is None or not path:
             self.misses.append(name)
             return None
-        rel, mtime, size, dir_mtime, offset, length = entry
-        origin = self.prefix + rel
+        try:  # each entry is checked when it is used, not the whole index at start-up
+            rel, mtime, size, dir_mtime, offset, length = entry
+            if not 0 <= offset <= offset + length <= self.room:
+                raise ValueError(name)
+            origin = self.prefix + rel
+        except (TypeError, ValueError):
+            self.misses.append(name)
+            return None
         directory, _, filename = origin.rpartition(os.sep)
         package = filename == "__init__.py"
         seen = self.dirs.get(directory)
@@ -146,7 +154,7 @@ class Finder:
         the code of the modules it does not import), or None."""
         try:
             blob = os.pread(self.fd, length, start)
-        except (OSError, TypeError, OverflowError):
+        except (OSError, TypeError, OverflowError, ValueError, MemoryError):
             return None
         return blob if len(blob) == length else None
 
@@ -173,17 +181,18 @@ def install(package_dir=PACKAGE_DIR):
     for finder in sys.meta_path:
         if isinstance(finder, Finder):
             return finder
-    index, fd, base = read(archive_path(package_dir))
-    finder = Finder(index, fd, base, os.path.dirname(package_dir))
+    index, fd, base, room = read(archive_path(package_dir))
+    finder = Finder(index, fd, base, room, os.path.dirname(package_dir))
     sys.meta_path.insert(0, finder)
     return finder
 
 
 def read(path):
-    """(index, open file descriptor, where the blobs start) of the archive at `path`; an empty
-    index and None when it is missing or unusable. The descriptor stays open (close-on-exec)
-    for the modules' reads."""
-    nothing = {}, None, 0
+    """(index, open file descriptor, where the blobs start, their length) of the archive at
+    `path`; an empty index and None when it is missing or unusable. The descriptor stays open
+    (close-on-exec) for the modules' reads. Each entry is checked by `Finder.find_spec` when it
+    is used (the offsets against the blobs' length): a call pays only for what it imports."""
+    nothing = {}, None, 0, 0
     if sys.implementation.cache_tag is None:
         return nothing
     try:
@@ -198,32 +207,20 @@ def read(path):
             raise ValueError("not an archive of this Python's code")
         base = HEADER + int.from_bytes(head[len(MAGIC) + 1:], "little")
         index = marshal.loads(os.read(fd, base - HEADER)) if base <= size else None
-        if not _well_formed(index, size - base):
+        if type(index) is not dict:
             raise ValueError("a damaged index")
     except (OSError, ValueError, EOFError, TypeError, OverflowError, MemoryError):
         os.close(fd)
         return nothing
-    return index, fd, base
-
-
-def _well_formed(index, room):
-    if type(index) is not dict:
-        return False
-    for name, entry in index.items():
-        if type(name) is not str or type(entry) is not tuple or len(entry) != 6:
-            return False
-        rel, mtime, size, dir_mtime, offset, length = entry
-        if type(rel) is not str or not all(type(n) is int for n in entry[1:]) \
-                or offset < 0 or length < 0 or offset + length > room:
-            return False
-    return True
+    return index, fd, base, size - base
 
 
 def refresh():
     """After a shim call: rewrite the archive when the call imported one of our modules that
     the archive did not serve. Never raises; returns the path written, or None."""
     finder = next((f for f in sys.meta_path if isinstance(f, Finder)), None)
-    if finder is None or not finder.misses or sys.dont_write_bytecode:
+    if finder is None or not finder.misses or sys.dont_write_bytecode \
+            or sys.implementation.cache_tag is None:
         return None
     if not any(_ours(sys.modules.get(name), finder.root) for name in finder.misses):
         return None  # a module that does not exist, say
@@ -254,9 +251,17 @@ def build(finder):
         code = code_bytes(origin, getattr(module.__spec__, "cached", None))
         if _stat_key(origin) == key:  # not edited while we read it
             entries[name] = (os.path.relpath(origin, root),) + key + (code,)
-    for name, (rel, mtime, size, dir_mtime, offset, length) in finder.index.items():
-        if name not in entries and name not in sys.modules \
-                and _stat_key(os.path.join(root, rel)) == (mtime, size, dir_mtime):
+    for name, entry in finder.index.items():
+        if name in entries or name in sys.modules or type(name) is not str \
+                or type(entry) is not tuple or len(entry) != 6:
+            continue
+        rel, mtime, size, dir_mtime, offset, length = entry
+        try:
+            current = _stat_key(os.path.join(root, rel)) == (mtime, size, dir_mtime)
+        except TypeError:
+            current = False
+        if current and type(offset) is int and type(length) is int \
+                and 0 <= offset <= offset + length <= finder.room:
             blob = finder.blob(finder.base + offset, length)
             if finder.code(finder.base + offset, length) is not None:
                 entries[name] = (rel, mtime, size, dir_mtime, blob)

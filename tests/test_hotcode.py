@@ -6,6 +6,7 @@ Each test runs a private copy of the `shim` package, so its archive is its own.
 """
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -143,7 +144,7 @@ def test_a_file_added_beside_archived_modules_stops_serving_them(copy):
 
 def _damage(path, how):
     data = path.read_bytes()
-    index, fd, base = hotcode.read(str(path))
+    index, fd, base, room = hotcode.read(str(path))
     os.close(fd)
     if how == "truncated":
         data = data[:len(data) // 2]
@@ -158,11 +159,23 @@ def _damage(path, how):
     elif how == "code-zeroed":  # the index is sound, one module's code is not
         _, _, _, _, offset, length = index["shim.policy.engine"]
         data = data[:base + offset] + bytes(length) + data[base + offset + length:]
+    elif how == "truncated":  # what is left is served, the modules cut off are not
+        assert served["misses"]
+        assert {served["modules"][name]["loader"] for name in served["misses"]} == \
+            {"SourceFileLoader"}
+    elif how in ("offset-past-the-end", "entry-of-another-shape"):  # one entry is not sound
+        entry = index["shim.policy.engine"]
+        index["shim.policy.engine"] = (entry[:4] + (room - entry[5] + 1, entry[5])
+                                       if how == "offset-past-the-end" else entry[:5])
+        body = marshal.dumps(index)
+        data = (data[:len(hotcode.MAGIC) + 1] + len(body).to_bytes(4, "little") + body
+                + data[base:])
     path.write_bytes(data)
 
 
 @pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "another-python",
-                                 "index-past-the-end", "code-zeroed"])
+                                 "index-past-the-end", "code-zeroed", "offset-past-the-end",
+                                 "entry-of-another-shape"])
 def test_a_damaged_archive_means_the_normal_import(copy, how):
     copy.call()
     _damage(copy.package / "__pycache__" / os.path.basename(copy.archive), how)
@@ -173,6 +186,14 @@ def test_a_damaged_archive_means_the_normal_import(copy, how):
     if how == "code-zeroed":
         assert engine["loader"] == "ArchiveLoader"  # its spec, then the code from the source
         assert served["misses"] == ["shim.policy.engine"]
+    elif how == "truncated":  # what is left is served, the modules cut off are not
+        assert served["misses"]
+        assert {served["modules"][name]["loader"] for name in served["misses"]} == \
+            {"SourceFileLoader"}
+    elif how in ("offset-past-the-end", "entry-of-another-shape"):
+        assert engine["loader"] == "SourceFileLoader"  # that entry only
+        assert served["misses"] == ["shim.policy.engine"]
+        assert served["modules"]["shim.policy.state"]["loader"] == "ArchiveLoader"
     else:
         assert {m["loader"] for m in served["modules"].values()} == {"SourceFileLoader"}
     copy.call()  # rewritten by the next shim call
