@@ -12,8 +12,8 @@ everything else, and every module it cannot vouch for, goes to the normal import
 Never stale. Each entry is keyed, as a timestamp `.pyc` is but finer, on its source file's
 `st_mtime_ns` and size, and on the `st_mtime_ns` of the directory holding it (a file added,
 removed or renamed there, say a package or an extension module of the same name, changes it):
-one `stat` per module served and one per package directory, where the path finder made one per
-directory and opened each `.pyc`. An entry that does not match is not served (the module is
+two `stat`s per module served, both at its import (the path finder too stats the directory at
+every import, then the source, and opens and reads the `.pyc`). An entry that does not match is not served (the module is
 imported the usual way and the archive rebuilt after the call). The file name carries the
 interpreter's cache tag (`cpython-311`: Pythons sharing an install keep one archive each) and
 the header its bytecode magic number and marshal version. A missing, short or unreadable
@@ -97,7 +97,6 @@ class Finder:
         self.room = room        # how many bytes of blobs there are
         self.root = root        # the directory holding the `shim` package
         self.prefix = os.path.join(root, "")
-        self.dirs = {}          # directory -> st_mtime_ns, each stat once
         self.misses = []        # our modules it did not serve
         # `__cached__` as cache_from_source makes it, in the common case (no -O, no
         # pycache_prefix), without its ~15 string operations per module.
@@ -123,17 +122,15 @@ class Finder:
             return None
         directory, _, filename = origin.rpartition(os.sep)
         package = filename == "__init__.py"
-        seen = self.dirs.get(directory)
-        if seen is None:
-            seen = self.dirs[directory] = dir_mtime_ns(directory)
-        if seen != dir_mtime or (directory.rpartition(os.sep)[0] if package else directory) \
-                not in path:
+        if (directory.rpartition(os.sep)[0] if package else directory) not in path:
             self.misses.append(name)
             return None
-        try:
-            st = os.stat(origin)
+        st = None
+        try:  # the directory at each import, as the path finder stats it
+            if os.stat(directory).st_mtime_ns == dir_mtime:
+                st = os.stat(origin)
         except OSError:
-            st = None
+            pass
         if st is None or st.st_mtime_ns != mtime or st.st_size != size:
             self.misses.append(name)
             return None
@@ -166,13 +163,6 @@ class Finder:
         except (ValueError, EOFError, TypeError):
             return None
         return code if type(code) is CODE_TYPE else None
-
-
-def dir_mtime_ns(directory):
-    try:
-        return os.stat(directory).st_mtime_ns
-    except OSError:
-        return -1
 
 
 def install(package_dir=PACKAGE_DIR):
