@@ -15,8 +15,9 @@ Targets: (b) <= 2.5 x (d) (issue 3); (e) <= 2.5 x (d) (issue 16). Usage:
                                            [--reservations N] (see below)
 Without --prompt the calls carry no arguments (an interactive call: nothing to classify);
 `--prompt TEXT` makes them one-shot `-p TEXT` calls, which the router scores (issue 18).
-The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path); the
-config cache is warmed first, as it is after the first call of a real install.
+The shim launcher has the installed shape (#!<python> -IS, package dir on sys.path, the hot
+modules from their archive: shim/hotcode.py); the config cache and that archive are warmed
+first, as they are after the first call of a real install.
 `--instructions` counts instead the instructions each case's process executes (valgrind's
 callgrind, children not traced, so the tool the shim runs is not counted; median of --runs,
 3 is plenty): the same on any load, which a shared machine's timings are not.
