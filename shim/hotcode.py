@@ -34,7 +34,8 @@ a checkout being edited rebuilds it after the first call that follows an edit. T
 checksum, as a `.pyc` has none: the file is only ever replaced whole (rename), and a blob that
 does not unmarshal to a code object is loaded from its source. Written next to
 the `.pyc` files, atomically, and not under `-B` (sys.dont_write_bytecode); a directory we
-cannot write just means no archive.
+cannot write (a read-only or another user's install) means no archive, and is found by one
+`access()` before any source is read, so such an install does not pay for a rebuild per call.
 
 Hot module: os, sys, marshal, and the import system's own (already loaded) modules only.
 """
@@ -214,10 +215,19 @@ def refresh():
         return None
     if not any(_ours(sys.modules.get(name), finder.root) for name in finder.misses):
         return None  # a module that does not exist, say
+    if not writable(os.path.join(finder.root, "shim")):
+        return None  # a read-only install: every call would read and compile in vain
     try:
         return build(finder)
     except Exception:  # a read-only install, a full disk, a source that does not compile
         return None
+
+
+def writable(package_dir):
+    """Whether an archive can be written for `package_dir` (its `__pycache__`, or the package
+    directory where that is still to be made): one access() before reading any source."""
+    cache = os.path.join(package_dir, "__pycache__")
+    return os.access(cache if os.path.isdir(cache) else package_dir, os.W_OK)
 
 
 def _ours(module, root):

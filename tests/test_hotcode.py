@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -221,3 +222,25 @@ def test_the_archive_is_per_python(tmp_path):
     import importlib.util
 
     assert hotcode.MAGIC[4:8] == importlib.util.MAGIC_NUMBER
+
+
+def test_an_install_it_cannot_write_is_not_rebuilt_after_every_call(copy, monkeypatch):
+    """A read-only install misses every module on every call; with no archive to write, the
+    call must not read and compile our sources after the tool has ended (4-12 ms each)."""
+    finder = hotcode.Finder({}, None, 0, 0, str(copy.package.parent))
+    finder.misses.append("shim.exitcodes")
+    monkeypatch.setattr(sys, "meta_path", [finder] + sys.meta_path)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    module = types.ModuleType("shim.exitcodes")
+    module.__file__ = str(copy.package / "exitcodes.py")
+    monkeypatch.setitem(sys.modules, "shim.exitcodes", module)
+    built = []
+    monkeypatch.setattr(hotcode, "build", lambda f: built.append(f) or "written")
+    real_access = os.access
+    locked = {str(copy.package), str(copy.package / "__pycache__")}
+    monkeypatch.setattr(os, "access", lambda path, mode: (
+        False if str(path) in locked else real_access(path, mode)))
+    assert not hotcode.writable(str(copy.package))
+    assert hotcode.refresh() is None and built == []
+    locked.clear()  # the same call where the archive can be written builds it
+    assert hotcode.refresh() == "written" and built == [finder]
