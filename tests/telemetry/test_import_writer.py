@@ -157,3 +157,28 @@ def test_the_store_holds_no_entry_values_twice(claude):
     columns = [r[1] for r in conn.execute("PRAGMA table_info(import_entries)")]
     conn.close()
     assert columns == ["key", "row"]
+
+
+@pytest.mark.parametrize("rows", [1, 7, 200])  # entries per INSERT: one, a few, more than all
+def test_entries_go_in_several_to_a_statement(
+        claude, monkeypatch, rows):
+    # 20 files (worker processes) of 11 messages: 220 entries, 220 % 7 = 3 in the last,
+    # single-row statement
+    monkeypatch.setattr(imports, "ENTRY_ROWS", rows)
+    for n in range(20):
+        (claude / f"s-{n:02d}.jsonl").write_text("".join(
+            claude_line(f"m{n}-{i}", NOW - 3000 + 10 * n + i, out=1 + i, inp=n)
+            for i in range(11)))
+    assert run_import()["new"] == 220
+    conn = store.connect()
+    try:
+        stored = dict(conn.execute("SELECT key, row FROM import_entries"))
+    finally:
+        conn.close()
+    keys = [imports.entry_key("claude", f"m{n}-{i}:req_m{n}-{i}")
+            for n in range(20) for i in range(11)]
+    assert sorted(stored) == sorted(keys)
+    found = imports.stored_entries(store.connect(), keys)
+    assert all(stored[key] == found[key][1] for key in keys)  # each key maps to its row
+    assert _rows()[:2] == (sum(range(20)) * 11, 20 * sum(range(1, 12)))
+    assert run_import()["new"] == 0
