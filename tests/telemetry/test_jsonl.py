@@ -112,3 +112,24 @@ def test_without_orjson_it_is_decode(monkeypatch):
 
     monkeypatch.setattr(builtins, "__import__", no_orjson)
     assert jsonl.fast_decoder() == (jsonl.decode, False)
+
+
+@pytest.mark.parametrize("total", [12, 2 ** 64 + 1, 12.0])
+def test_the_codex_import_counts_a_rollout_as_json_reads_it(fast, monkeypatch, total):
+    from shim.telemetry.imports import codex
+
+    def count(n, inp):
+        usage = {"input_tokens": inp, "cached_input_tokens": 0, "output_tokens": n,
+                 "reasoning_output_tokens": 0}
+        return {"timestamp": f"2026-11-03T13:49:2{n}.000Z", "type": "event_msg",
+                "payload": {"type": "token_count", "info": {"total_token_usage": usage}}}
+
+    lines = [{"timestamp": "2026-11-03T13:49:20.000Z", "type": "session_meta",
+              "payload": {"id": "t-1", "cwd": "/p"}},
+             {"timestamp": "2026-11-03T13:49:20.000Z", "type": "turn_context",
+              "payload": {"model": "gpt-5", "cwd": "/p"}},
+             count(1, total), count(2, total + 7), count(3, total + 9)]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    found = codex.parse(data, {})
+    assert found == codex.parse(data, {}, decode=jsonl.decode)
+    assert [e[7] for e in found[0]][1:] == [7, 2]  # fresh input of the 2nd and 3rd count
