@@ -182,3 +182,41 @@ def test_entries_go_in_several_to_a_statement(
     assert all(stored[key] == found[key][1] for key in keys)  # each key maps to its row
     assert _rows()[:2] == (sum(range(20)) * 11, 20 * sum(range(1, 12)))
     assert run_import()["new"] == 0
+
+
+@pytest.mark.parametrize("files", [3, 20])          # in this process / in worker processes
+def test_a_large_import_checkpoints_once_at_the_end(claude, monkeypatch, files):
+    seen = []
+    commit = imports._Writer.commit
+
+    def watched(self, done):
+        seen.append(self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        return commit(self, done)
+
+    monkeypatch.setattr(imports._Writer, "commit", watched)
+    monkeypatch.setattr(imports, "BATCH_ENTRIES", 1)
+    for n in range(files):
+        (claude / f"s-{n:02d}.jsonl").write_text(claude_line(f"m{n}", NOW - 3000 + n))
+    conn = store.connect()
+    statements = []
+
+    class Recorded:  # the connection, with the statements run outside executemany listed
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+        def execute(self, sql, *args):
+            statements.append(sql)
+            return conn.execute(sql, *args)
+
+    try:
+        assert imports.run(Recorded())["new"] == files
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    finally:
+        conn.close()
+    large = files >= imports.PARALLEL_MIN_FILES
+    assert set(seen) == ({0} if large else {1000})
+    # the WAL copied into the database once, after the last batch
+    assert statements.count("PRAGMA wal_checkpoint(PASSIVE)") == large
+    assert statements[-1] == ("PRAGMA wal_checkpoint(PASSIVE)" if large
+                              else "PRAGMA cache_size = -2000")
+    assert _rows()[4] == files

@@ -63,6 +63,7 @@ ENTRY = validate.ENTRY  # what the parsers give per entry (a tuple in this order
 # import row's invocation_id, the first time seen, the five token counts, the cost.
 _VALUES = slice(3, 9)    # the five token counts and the cost of a stored entry
 _CACHE_PAGES_KIB = 65536  # the import connection's page cache (SQLite's default is 2 MB)
+_WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, restored after an import
 _SIGNED64 = struct.Struct(">q")
 
 
@@ -113,8 +114,14 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
     parallel = deadline is None and not crash_after and len(jobs) >= PARALLEL_MIN_FILES
     tools = {job[1]: job[0] for job in jobs}
     pricer = None  # for files read in this process (a slice, a few files)
+    # A large import does not checkpoint after each batch (each checkpoint copies every page
+    # its batch touched, and the batches touch most of import_entries, whose keys are
+    # hashes): the WAL is copied into the database once, at the end.
+    deferred = parallel and not dry_run
     if not dry_run:
         conn.execute(f"PRAGMA cache_size = -{_CACHE_PAGES_KIB:d}")
+    if deferred:
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         # A slice keeps every file it parsed; the files it did not start wait for the next.
         files = (_parsed(jobs, parallel, table) if deadline is None
@@ -152,6 +159,10 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
     finally:
         if not dry_run:
             conn.execute("PRAGMA cache_size = -2000")  # SQLite's default again
+        if deferred:
+            conn.execute(f"PRAGMA wal_autocheckpoint = {_WAL_AUTOCHECKPOINT:d}")
+    if deferred:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _parsed(jobs, parallel, table):
