@@ -185,7 +185,7 @@ def test_entries_go_in_several_to_a_statement(
 
 
 @pytest.mark.parametrize("files", [3, 20])          # in this process / in worker processes
-def test_a_large_import_checkpoints_once_at_the_end(claude, monkeypatch, files):
+def test_a_large_import_checkpoints_past_the_middle_and_at_the_end(claude, monkeypatch, files):
     seen = []
     commit = imports._Writer.commit
 
@@ -195,8 +195,9 @@ def test_a_large_import_checkpoints_once_at_the_end(claude, monkeypatch, files):
 
     monkeypatch.setattr(imports._Writer, "commit", watched)
     monkeypatch.setattr(imports, "BATCH_ENTRIES", 1)
-    for n in range(files):
-        (claude / f"s-{n:02d}.jsonl").write_text(claude_line(f"m{n}", NOW - 3000 + n))
+    monkeypatch.setattr(imports, "CHECKPOINT_AT", 0.5)
+    for n in range(files):  # files of one size
+        (claude / f"s-{n:02d}.jsonl").write_text(claude_line(f"m{n:02d}", NOW - 3000 + n))
     conn = store.connect()
     statements = []
 
@@ -215,8 +216,14 @@ def test_a_large_import_checkpoints_once_at_the_end(claude, monkeypatch, files):
         conn.close()
     large = files >= imports.PARALLEL_MIN_FILES
     assert set(seen) == ({0} if large else {1000})
-    # the WAL copied into the database once, after the last batch
-    assert statements.count("PRAGMA wal_checkpoint(PASSIVE)") == large
+    # the WAL copied into the database once past CHECKPOINT_AT of the bytes (10 of the 20
+    # files: BATCH_ENTRIES 1 commits each), and the rest after the last batch
+    checkpoints = [i for i, sql in enumerate(statements)
+                   if sql == "PRAGMA wal_checkpoint(PASSIVE)"]
+    commits = [i for i, sql in enumerate(statements) if sql == "PRAGMA wal_autocheckpoint"]
+    assert len(checkpoints) == (2 if large else 0)
+    if large:
+        assert sum(c < checkpoints[0] for c in commits) == 10
     assert statements[-1] == ("PRAGMA wal_checkpoint(PASSIVE)" if large
                               else "PRAGMA cache_size = -2000")
     assert _rows()[4] == files

@@ -43,6 +43,7 @@ SOURCE = "import"
 # Test hook: exit abruptly after this many files were committed (an interrupted import).
 CRASH_ENV = "LLM_SHIM_IMPORT_CRASH_AFTER"
 BATCH_ENTRIES = 50000
+CHECKPOINT_AT = 0.6   # a large import copies its WAL into the database once past this share
 ENTRY_ROWS = 200   # import_entries rows per INSERT statement (2 values each: SQLite allows
 #                    32,766 since 3.32, 999 before)
 PARALLEL_MIN_FILES = 16   # fewer changed files are read in this process
@@ -116,8 +117,11 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
     pricer = None  # for files read in this process (a slice, a few files)
     # A large import does not checkpoint after each batch (each checkpoint copies every page
     # its batch touched, and the batches touch most of import_entries, whose keys are
-    # hashes): the WAL is copied into the database once, at the end.
-    deferred = parallel and not dry_run
+    # hashes): the WAL is copied into the database once while the workers still parse
+    # (after the first commit past CHECKPOINT_AT of the bytes), and the rest at the end.
+    deferred = halfway = parallel and not dry_run
+    sizes = {job[1]: job[2][2] for job in jobs}
+    left = sum(sizes.values()) * CHECKPOINT_AT  # bytes to hand over before that checkpoint
     if not dry_run:
         conn.execute(f"PRAGMA cache_size = -{_CACHE_PAGES_KIB:d}")
     if deferred:
@@ -129,6 +133,7 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
         started = 0
         for path, result in files:
             started += 1
+            left -= sizes[path]
             if result is None or isinstance(result, str):
                 summary["unreadable"].append(path)
                 summary["unreadable_reasons"][path] = result or "unreadable"
@@ -149,6 +154,9 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
                 writer.commit(done_files)
                 committed += len(done_files)
                 done_files = []
+                if halfway and left <= 0:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    halfway = False
                 if crash_after and committed >= crash_after:
                     os._exit(9)
         summary["remaining"] += len(changed) - started
