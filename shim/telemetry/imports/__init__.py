@@ -22,10 +22,8 @@ rows the entries a shim call's harvest or session now accounts for.
 """
 
 import fcntl
-import hashlib
 import json
 import os
-import socket
 import struct
 import sys
 import time
@@ -298,6 +296,8 @@ def row_name(tool, session_id, ts, model, git_branch, cwd):
     for every entry of one row, in every run."""
     group = (tool, session_id or "", int(ts // BUCKET_SECONDS), model or "", git_branch or "",
              cwd or "")
+    import hashlib  # here, not at the top: a report that finds nothing new never needs it
+
     digest = hashlib.blake2b(repr(group).encode("utf-8", "surrogatepass"),
                              digest_size=10).hexdigest()
     return f"{PREFIX}{tool}:{digest}"
@@ -322,6 +322,8 @@ class _Parsed:
         flat = {}      # model -> its rates when they do not depend on the prompt's size
         # entry_key(tool, key), inline: the 8-byte BLAKE2b goes on from the tool's prefix, its
         # digest read as a signed big-endian integer (int.from_bytes(..., signed=True))
+        import hashlib
+
         hashed = hashlib.blake2b((tool + "\0").encode(), digest_size=8).copy
         signed = _SIGNED64.unpack
         add_entry, add_prompt = self.entries.append, self.prompts.append
@@ -572,6 +574,8 @@ class _Writer:
         self.had_entries = conn.execute(
             "SELECT 1 FROM import_entries LIMIT 1").fetchone() is not None
         try:
+            import socket  # here: a report that finds nothing new never needs it
+
             self.host = socket.gethostname()
         except OSError:
             self.host = None
