@@ -16,14 +16,13 @@
 Run `python -m shim.telemetry.ingest` to ingest in a background process.
 """
 
-import ast
 import os
 import sqlite3
 import sys
 import time
 
 from shim import errors, paths
-from shim.telemetry import harvest, imports, models, prices, privacy, spool, starts, store
+from shim.telemetry import harvest, imports, models, prices, spool, starts, store
 from shim.telemetry.models import embedded_config, load_config  # noqa: F401 (callers use ingest.*)
 from shim.telemetry.record import TOKEN_KEYS
 
@@ -231,6 +230,8 @@ def parse(data):
 
 
 def _literal(raw):
+    import ast  # here: most ingestions (every report's) find the spool empty
+
     try:
         value = ast.literal_eval(raw.decode("utf-8"))
     except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError):
@@ -273,6 +274,8 @@ def prepare(rec, cfg, table, claims=None):
         rec["cost_usd"], rec["cost_source"] = rec.get("reported_cost_usd"), (
             "reported" if rec.get("reported_cost_usd") is not None else "unknown")
     if kind == "attempt":
+        from shim.telemetry import privacy  # here: its patterns compile on import
+
         privacy.scrub_record(rec)
     return kind, rec
 

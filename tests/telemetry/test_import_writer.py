@@ -157,3 +157,73 @@ def test_the_store_holds_no_entry_values_twice(claude):
     columns = [r[1] for r in conn.execute("PRAGMA table_info(import_entries)")]
     conn.close()
     assert columns == ["key", "row"]
+
+
+@pytest.mark.parametrize("rows", [1, 7, 200])  # entries per INSERT: one, a few, more than all
+def test_entries_go_in_several_to_a_statement(
+        claude, monkeypatch, rows):
+    # 20 files (worker processes) of 11 messages: 220 entries, 220 % 7 = 3 in the last,
+    # single-row statement
+    monkeypatch.setattr(imports, "ENTRY_ROWS", rows)
+    for n in range(20):
+        (claude / f"s-{n:02d}.jsonl").write_text("".join(
+            claude_line(f"m{n}-{i}", NOW - 3000 + 10 * n + i, out=1 + i, inp=n)
+            for i in range(11)))
+    assert run_import()["new"] == 220
+    conn = store.connect()
+    try:
+        stored = dict(conn.execute("SELECT key, row FROM import_entries"))
+    finally:
+        conn.close()
+    keys = [imports.entry_key("claude", f"m{n}-{i}:req_m{n}-{i}")
+            for n in range(20) for i in range(11)]
+    assert sorted(stored) == sorted(keys)
+    found = imports.stored_entries(store.connect(), keys)
+    assert all(stored[key] == found[key][1] for key in keys)  # each key maps to its row
+    assert _rows()[:2] == (sum(range(20)) * 11, 20 * sum(range(1, 12)))
+    assert run_import()["new"] == 0
+
+
+@pytest.mark.parametrize("files", [3, 20])          # in this process / in worker processes
+def test_a_large_import_checkpoints_past_the_middle_and_at_the_end(claude, monkeypatch, files):
+    seen = []
+    commit = imports._Writer.commit
+
+    def watched(self, done):
+        seen.append(self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+        return commit(self, done)
+
+    monkeypatch.setattr(imports._Writer, "commit", watched)
+    monkeypatch.setattr(imports, "BATCH_ENTRIES", 1)
+    monkeypatch.setattr(imports, "CHECKPOINT_AT", 0.5)
+    for n in range(files):  # files of one size
+        (claude / f"s-{n:02d}.jsonl").write_text(claude_line(f"m{n:02d}", NOW - 3000 + n))
+    conn = store.connect()
+    statements = []
+
+    class Recorded:  # the connection, with the statements run outside executemany listed
+        def __getattr__(self, name):
+            return getattr(conn, name)
+
+        def execute(self, sql, *args):
+            statements.append(sql)
+            return conn.execute(sql, *args)
+
+    try:
+        assert imports.run(Recorded())["new"] == files
+        assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+    finally:
+        conn.close()
+    large = files >= imports.PARALLEL_MIN_FILES
+    assert set(seen) == ({0} if large else {1000})
+    # the WAL copied into the database once past CHECKPOINT_AT of the bytes (10 of the 20
+    # files: BATCH_ENTRIES 1 commits each), and the rest after the last batch
+    checkpoints = [i for i, sql in enumerate(statements)
+                   if sql == "PRAGMA wal_checkpoint(PASSIVE)"]
+    commits = [i for i, sql in enumerate(statements) if sql == "PRAGMA wal_autocheckpoint"]
+    assert len(checkpoints) == (2 if large else 0)
+    if large:
+        assert sum(c < checkpoints[0] for c in commits) == 10
+    assert statements[-1] == ("PRAGMA wal_checkpoint(PASSIVE)" if large
+                              else "PRAGMA cache_size = -2000")
+    assert _rows()[4] == files

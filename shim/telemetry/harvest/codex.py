@@ -167,14 +167,14 @@ def harvest(codex_home, cwd, started_at, ended_at, session_id=None, oneshot=Fals
 ROLLOUT_TAGS = (b"token_count", b"session_meta", b"turn_context")
 
 
-def rollout_events(lines):
+def rollout_events(lines, decode=None):
     """(kind, line object, payload) of the rollout lines that matter, in order: "session_meta"
     and "turn_context" with their payload, "token_count" with the event's `info` (only when
     its `total_token_usage` is an object: `info: null` follows a stream failure). Lines
     without one of ROLLOUT_TAGS are not decoded. The one reading of a rollout, for the
-    call-time harvest and for `llm-shim import`."""
+    call-time harvest and for `llm-shim import` (which may pass its own `decode`)."""
     first, second, third = ROLLOUT_TAGS
-    decode = jsonl.decode
+    decode = decode or jsonl.decode
     for line in lines:
         # .find, not `in`: `bytes in bytes` tries the operand as an integer first and
         # raises (and drops) a TypeError each time

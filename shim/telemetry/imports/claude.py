@@ -11,7 +11,11 @@ branch its `gitBranch`. The length of the last user prompt before a message is k
 Fast, and the same as reading every line: the buffer is searched (in C) for `"usage"`, and only
 the lines holding it and `"assistant"` are decoded; between two such lines only the last user
 prompt matters, so the user lines there are looked at from the last one back, and decoded
-until one is a prompt. Every other line is never split out or decoded.
+until one is a prompt. Every other line is never split out or decoded. Lines are decoded by
+`jsonl.fast_decoder()`: orjson when it is installed, json's result but for an integer beyond
+64 bits, which it reads as a float; of what `assistant_usage` gives, only the key would differ
+(a count, a time or a text field that large is refused either way: validate.entry_ok), so a
+message whose id or request id came back as a float is decoded again by json.
 """
 
 from shim.telemetry.harvest import jsonl
@@ -22,6 +26,7 @@ _USAGE = b'"usage"'
 _ASSISTANT = b'"assistant"'
 _USER = b'"user"'
 _TOOL_RESULT = b'"tool_result"'
+_decode, _LOOSE = jsonl.fast_decoder()
 
 
 def parse(data, state):
@@ -42,7 +47,7 @@ def parse(data, state):
                     prompt_chars = chars
         return list(best.values()), {"prompt_chars": prompt_chars}
     find, rfind = data.find, data.rfind
-    decode = jsonl.decode
+    decode, loose = _decode, _LOOSE
     lookup = best.get
     size = len(data)
     seen = 0       # the lines before this offset are done
@@ -66,8 +71,10 @@ def parse(data, state):
             if chars is not None:
                 prompt_chars = chars
         seen = search
-        found = assistant_usage(decode(line))
-        if found is None:
+        obj = decode(line)
+        found = assistant_usage(obj)
+        if found is None or (loose and _loose_key(obj)
+                             and (found := assistant_usage(jsonl.decode(line))) is None):
             continue
         # _keep, inline (one call less per message)
         key, stamp, session, model, fresh, out, read, write, cwd, branch = found
@@ -88,9 +95,19 @@ def parse(data, state):
 
 
 def _take(best, line, prompt_chars):
-    found = assistant_usage(jsonl.decode(line))
+    obj = _decode(line)
+    found = assistant_usage(obj)
+    if found is not None and _LOOSE and _loose_key(obj):
+        found = assistant_usage(jsonl.decode(line))
     if found is not None:
         _keep(best, found, prompt_chars)
+
+
+def _loose_key(obj):
+    """True when a part of the key of `obj` (an assistant line assistant_usage took) is a
+    float: maybe an integer literal beyond 64 bits that orjson read as one."""
+    return (type(obj["message"].get("id") or obj.get("uuid")) is float
+            or type(obj.get("requestId")) is float)
 
 
 def _keep(best, found, prompt_chars):
@@ -127,7 +144,7 @@ def _last_prompt(data, low, high):
 
 
 def _prompt_chars(line):
-    obj = jsonl.decode(line)
+    obj = _decode(line)
     if not isinstance(obj, dict) or obj.get("type") != "user" or obj.get("isMeta"):
         return None
     content = (obj.get("message") or {}).get("content") if isinstance(obj.get("message"), dict) \

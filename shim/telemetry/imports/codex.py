@@ -6,29 +6,41 @@ model is the last `turn_context.model` before it, the project `session_meta.cwd`
 thread id and the cumulative input and output after the entry — is the same however often the
 file is read. Fresh input = input - cached - cache write (usage.codex_part). The previous
 total, model, thread and cwd are kept in `state` so an import can start mid-file.
+
+Lines are decoded by `jsonl.fast_decoder()`: orjson when it is installed, json's result but for
+an integer beyond 64 bits, which it reads as a float. A token count with a float is rare (a
+count beyond 64 bits, or written as 1.0): then the file is read again with json. A thread id,
+model or cwd that large is refused either way (validate.entry_ok).
 """
 
-from shim.telemetry.harvest import as_int
+from shim.telemetry.harvest import as_int, jsonl
 from shim.telemetry.harvest.codex import ROLLOUT_TAGS, rollout_events
 from shim.telemetry.imports.logfile import lines_with
 from shim.telemetry.imports.timestamps import epoch as parse_time
 from shim.telemetry.usage import codex_fresh
 
+_decode, _LOOSE = jsonl.fast_decoder()
 
-def parse(data, state, path=None):
+
+def parse(data, state, path=None, decode=None):
     """(entries, state); each entry a tuple in imports.ENTRY order. A token count's numbers
     are read as harvest.as_int reads them, and split as usage.codex_part splits them (fresh
-    input, output, cache read, cache write, reasoning), without a dict per count."""
+    input, output, cache read, cache write, reasoning), without a dict per count. `decode`:
+    how lines are decoded (default: jsonl.fast_decoder's)."""
     entries = []
     add = entries.append
     total = state.get("total")
     model, thread, cwd = state.get("model"), state.get("thread"), state.get("cwd")
-    for kind, obj, payload in rollout_events(lines_with(data, ROLLOUT_TAGS)):
+    loose = decode is None and _LOOSE
+    for kind, obj, payload in rollout_events(lines_with(data, ROLLOUT_TAGS), decode or _decode):
         if kind == "token_count":  # payload is the event's info
             get = payload["total_token_usage"].get
             fed, cached, written, out, reasoning = (
                 get("input_tokens"), get("cached_input_tokens"), get("cache_write_input_tokens"),
                 get("output_tokens"), get("reasoning_output_tokens"))
+            if loose and (type(fed) is float or type(cached) is float or type(written) is float
+                          or type(out) is float or type(reasoning) is float):
+                return parse(data, state, path, jsonl.decode)  # json's reading, exactly
             now = [fed if type(fed) is int else as_int(fed),
                    cached if type(cached) is int else as_int(cached),
                    written if type(written) is int else as_int(written),
