@@ -9,7 +9,9 @@
 # two builds of the same tree are byte-identical. `--compile-pyc` makes shiv compile the
 # bytecode once, at first extraction (into $SHIV_ROOT, default ~/.shiv), instead of on every run.
 # The C extensions of the dependencies (PyYAML's libyaml, psutil) are those of this machine's
-# Python; PyYAML falls back to pure Python elsewhere.
+# Python; PyYAML falls back to pure Python elsewhere. The `fast` extra (orjson, which
+# `llm-shim import` decodes transcripts with) is shipped too when the venv has it; on another
+# Python its import fails and the import decodes with json, to the same result.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -57,8 +59,21 @@ def runtime_requirements(dist):
             continue
         yield re.split(r"[\s;<>=!~\[(]", req, maxsplit=1)[0]
 
+def fast_requirements(dist):
+    """The `fast` extra (orjson): shipped when the build venv has it, like psutil's C code for
+    this machine's Python; elsewhere its import fails and the import decodes with json."""
+    for req in dist.requires or ():
+        if re.search(r"extra\s*==\s*['\"]fast['\"]", req):
+            name = re.split(r"[\s;<>=!~\[(]", req, maxsplit=1)[0]
+            try:
+                metadata.distribution(name)
+            except metadata.PackageNotFoundError:
+                continue
+            yield name
+
 seen = set()
-todo = list(runtime_requirements(metadata.distribution("llm-shim")))
+shim_dist = metadata.distribution("llm-shim")
+todo = list(runtime_requirements(shim_dist)) + list(fast_requirements(shim_dist))
 while todo:
     name = todo.pop()
     key = re.sub(r"[-_.]+", "-", name).lower()

@@ -115,3 +115,16 @@ def test_the_zipapp_ships_the_pinned_versions(zipapp_factory, repo, tmp_path):
         shipped = archive.read(names[0])
     with open(os.path.join(repo, "install", "versions.env"), "rb") as fh:
         assert fh.read() == shipped
+
+
+def test_the_zipapp_ships_orjson_when_the_build_venv_has_it(zipapp_factory, tmp_path):
+    """The import decodes transcripts with orjson (the `fast` extra): the zipapp, built from a
+    venv with the test extra, carries it; the other extras (team's psycopg) stay out."""
+    import zipfile
+
+    pytest.importorskip("orjson")
+    pyz = zipapp_factory(tmp_path / "llm-shim.pyz")
+    with zipfile.ZipFile(pyz) as archive:
+        tops = {n.split("/")[1] for n in archive.namelist() if n.startswith("site-packages/")}
+    assert "orjson" in tops, sorted(tops)
+    assert not any(name.startswith(("psycopg", "pytest", "zstandard")) for name in tops), tops
