@@ -54,7 +54,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(exitcodes.USAGE, f"llm-shim: usage: {message}; see `{self.prog} --help`\n")
 
 
-def build_parser():
+def build_parser(only=None):
+    """The parser of every command, or of the command module `only` alone (its subcommand's
+    parsing, help and errors are the same; argparse's parsers take ~40 ms to build in all)."""
     parser = Parser(
         prog="llm-shim",
         description="Route, budget and record every call to claude, codex and llm.",
@@ -64,7 +66,7 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"llm-shim {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else (only,):
         module = importlib.import_module(f"shim.cli.commands.{name}")
         module.add_parser(subparsers, common)
     parser.set_defaults(func=lambda args: print_help(parser))
@@ -75,7 +77,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     _discard_closed_streams()
     try:
-        parser = build_parser()
+        parser = _parser_for(argv)
         args, extra = parser.parse_known_args(argv)
         if extra:  # say which --help to read: the subcommand's, not the top level's
             _subparser_for(parser, argv).error(f"unrecognized arguments: {' '.join(extra)}")
@@ -106,6 +108,20 @@ def main(argv=None):
     if failed is not None:
         return _stdout_failed(failed, code)
     return code
+
+
+def _parser_for(argv):
+    """The parser for `argv`: of its command alone when argv starts with a command's name
+    (`llm-shim import`, `llm-shim report --json`), else of every command."""
+    word = argv[0] if argv else ""
+    module = word.replace("-", "_")
+    module = module if module in COMMAND_MODULES else module + "s"
+    if module in COMMAND_MODULES:
+        parser = build_parser(only=module)
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        if word in sub.choices:
+            return parser
+    return build_parser()
 
 
 def _discard_closed_streams():
