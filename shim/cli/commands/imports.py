@@ -52,16 +52,27 @@ def run_import(*, since=None, dry_run=False, reset=False, as_json=False, stream=
     stream = stream or sys.stdout
     since_epoch = _since(since) if since else None
     path = db_path or paths.database_file()
-    conn = open_store("import", path)
+    # A first import into a new store: the workers start on the files before the store is
+    # made (its migrations), the ingest and the lock.
+    early = None if dry_run else imports.start_early(path, environ)
+    try:
+        conn = open_store("import", path)
+    except BaseException:
+        if early is not None:
+            early.close()
+        raise
     try:
         ingest.ingest(conn, db_path=path)
         with imports.lock(blocking=True):
             if reset and not dry_run:
                 imports.forget_files(conn)
-            summary = imports.run(conn, environ=environ, since=since_epoch, dry_run=dry_run)
+            summary = imports.run(conn, environ=environ, since=since_epoch, dry_run=dry_run,
+                                  early=early)
     except sqlite3.Error as exc:
         raise store_error("import", exc, path) from None
     finally:
+        if early is not None:
+            early.close()
         conn.close()
     summary["dry_run"] = dry_run
     stream.write(json.dumps(summary, indent=2) + "\n" if as_json else _text(summary))

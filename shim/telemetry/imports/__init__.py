@@ -67,7 +67,7 @@ _SIGNED64 = struct.Struct(">q")
 
 
 def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=None,
-        max_bytes=None, found=None):
+        max_bytes=None, found=None, early=None):
     """Import every log file that changed since the last run. Returns a summary dict:
     files (seen), changed, read, entries, new (entries stored or grown), counted_by_shim,
     before_since, remaining (changed files left for later: past `deadline` or not readable in
@@ -76,16 +76,26 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
 
     `since` (epoch seconds) drops older entries; `dry_run` writes nothing but counts what a
     real run would store; `deadline` (time.monotonic()) and `max_bytes` (per file) bound a
-    slice."""
+    slice. `early`: what start_early started, used when the store still knows no file
+    (else its workers are stopped and the files read here)."""
     environ = os.environ if environ is None else environ
-    found = sources.scan(sources.roots(environ)) if found is None else found
     known = _known(conn)
+    if early is not None and (known or dry_run or deadline is not None or max_bytes
+                              or environ.get(CRASH_ENV)):
+        early.close()  # another import filled the store meanwhile: read what is left here
+    if early is not None and not early.closed:
+        found, cfg = early.found, early.cfg
+    else:
+        early = None
+    found = sources.scan(sources.roots(environ)) if found is None else found
     changed = [(t, p, i) for t, p, i in found if not _same(known.get(p), i)]
     summary = {"files": len(found), "changed": len(changed), "read": 0, "entries": 0,
                "new": 0, "counted_by_shim": 0, "before_since": 0, "remaining": 0,
                "tokens": {}, "cost_usd": 0.0, "unpriced": 0, "unreadable": [],
                "malformed": 0, "unreadable_reasons": {}}
     if not changed:
+        if early is not None:
+            early.close()
         return summary
     if cfg is None:
         from shim.telemetry import models
@@ -93,18 +103,74 @@ def run(conn, cfg=None, environ=None, *, since=None, dry_run=False, deadline=Non
         cfg = models.load_config()
     import gc
 
-    collecting = gc.isenabled()
+    collecting = gc.isenabled() or (early is not None and early.collecting)
     gc.disable()  # hundreds of thousands of tuples and no cycles: the collector only costs
     try:
-        _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes)
+        _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes,
+             early)
     finally:
+        if early is not None:
+            early.close()
         if collecting:
             gc.enable()
     return summary
 
 
-def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes):
-    table = prices.load_table(cfg)
+class _Early:
+    """A first import's worker pool, started before the store it writes to is made."""
+
+    def __init__(self, found, cfg, table, jobs, collecting):
+        self.found, self.cfg, self.table, self.jobs = found, cfg, table, jobs
+        self.collecting = collecting
+        self.closed = False
+        self.pool, self.results = _start_pool(jobs, table)
+
+    def parsed(self):
+        yield from _collect(self.pool, self.jobs, self.results)
+
+    def close(self):
+        """Stop the workers (those busy finish their file first); idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.collecting:
+            import gc
+
+            gc.enable()
+
+
+def start_early(db_path, environ=None):
+    """The worker pool of a first import, started (and fed every file) before the store
+    `db_path` is created: a store that does not exist yet knows no file, so every scanned file
+    is read, and the workers parse while this process makes the store (its migrations),
+    ingests and takes the lock. None when the store exists or the import is not parallel.
+    Hand the result to run(early=...), or close() it."""
+    environ = os.environ if environ is None else environ
+    if os.path.exists(db_path) or environ.get(CRASH_ENV) or _workers() < 2:
+        return None
+    found = sources.scan(sources.roots(environ))
+    if len(found) < PARALLEL_MIN_FILES:
+        return None
+    from shim.telemetry import models
+
+    import gc
+
+    cfg = models.load_config()
+    jobs = [(tool, path, ident, None, None) for tool, path, ident in found]
+    collecting = gc.isenabled()
+    gc.disable()  # see run(): the results arrive from now on
+    try:
+        return _Early(found, cfg, prices.load_table(cfg), jobs, collecting)
+    except BaseException:
+        if collecting:
+            gc.enable()
+        raise
+
+
+def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, max_bytes,
+         early=None):
+    table = prices.load_table(cfg) if early is None else early.table
     counted = _Counted(conn)
     writer = _Writer(conn, cfg, table, summary)
     crash_after = int(environ.get(CRASH_ENV) or 0)
@@ -126,7 +192,8 @@ def _run(conn, cfg, environ, changed, known, summary, since, dry_run, deadline, 
         conn.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         # A slice keeps every file it parsed; the files it did not start wait for the next.
-        files = (_parsed(jobs, parallel, table) if deadline is None
+        files = (early.parsed() if early is not None
+                 else _parsed(jobs, parallel, table) if deadline is None
                  else slices.parsed(jobs, deadline))
         started = 0
         for path, result in files:
@@ -175,21 +242,39 @@ def _parsed(jobs, parallel, table):
     """(path, _read's result or None when unreadable) per job, in order: read in
     worker processes (one per core, as the files are independent) when `parallel`, so the
     parsing of the next files overlaps the writing of the last ones."""
-    workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
-    if not parallel or workers < 2:
+    if not parallel or _workers() < 2:
         for job in jobs:
             yield job[1], read_job(job)
         return
+    pool, results = _start_pool(jobs, table)
+    yield from _collect(pool, jobs, results)
+
+
+def _workers():
+    return min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
+
+
+def _start_pool(jobs, table):
+    """(pool, its results in the order of `jobs`): the workers start, every job handed over."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
                                           else None)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                             initializer=_worker_init,
-                             initargs=(table, children.init_args())) as pool:
-        for job, result in zip(jobs, pool.map(children.read_job, jobs)):
+    pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=context,
+                               initializer=_worker_init,
+                               initargs=(table, children.init_args()))
+    try:
+        return pool, pool.map(children.read_job, jobs)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+
+
+def _collect(pool, jobs, results):
+    with pool:
+        for job, result in zip(jobs, results):
             yield job[1], result
 
 
