@@ -260,8 +260,11 @@ def _start_pool(jobs, table):
     from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" and "fork" in methods
-                                          else None)
+    forked = sys.platform == "linux" and "fork" in methods
+    context = multiprocessing.get_context("fork" if forked else None)
+    if forked:  # what every worker imports, imported once here (~25 ms): forks share it
+        children.preload("hashlib", "shim.telemetry.imports.claude",
+                         "shim.telemetry.imports.codex")
     pool = ProcessPoolExecutor(max_workers=_workers(), mp_context=context,
                                initializer=_worker_init,
                                initargs=(table, children.init_args()))

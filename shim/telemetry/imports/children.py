@@ -45,6 +45,18 @@ def read_job(job):
     return imports.read_job(job)
 
 
+def preload(*modules):
+    """Import `modules` and what init needs here, before the workers are forked: they share
+    them instead of each importing them again."""
+    import importlib
+
+    for name in modules + (("ctypes",) if sys.platform.startswith("linux") else ()):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
 def _die_with_parent():
     if not sys.platform.startswith("linux"):
         return
