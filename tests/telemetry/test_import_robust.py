@@ -556,3 +556,44 @@ def test_the_batch_check_refuses_exactly_what_entry_ok_refuses():
     assert refused == len(found) - len(expected)
     assert refused > 12 * len(HOSTILE) // 2  # the hostile values were in there
     assert validate.good_entries("gemini", [good]) == ([], 1)
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_a_first_import_starts_its_workers_before_the_store_is_made(env, tmp_path, first,
+                                                                     monkeypatch):
+    """start_early's workers read every file of a store that does not exist yet and the import
+    stores what they read; when another import filled the store before the lock was taken
+    (`first`), they are stopped and nothing is counted twice. Totals equal the written set."""
+    from shim import paths
+    from tests.support import gen_transcripts
+    from tests.telemetry.test_import import totals
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the worker pool needs 2 cores")
+    out = tmp_path / "gen"
+    written = gen_transcripts.generate(str(out), sessions=20, messages=2000, days=3,
+                                       codex_share=0.3, seed=5)
+    environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(out / "claude"),
+                   CODEX_HOME=str(out / "codex"))
+    path = paths.database_file()
+    assert not os.path.exists(path)
+    early = imports.start_early(path, environ)
+    assert early is not None and not early.closed
+    if first:
+        do_import(environ=environ)
+    else:  # the early workers' results are used: no other pool is started
+        monkeypatch.setattr(imports, "_parsed", None)
+    conn = store.connect()
+    try:
+        summary = imports.run(conn, environ=environ, early=early)
+    finally:
+        conn.close()
+    assert early.closed
+    assert summary["read"] == (0 if first else summary["files"])
+    assert (summary["new"] == 0) == first
+    assert totals() == written
+    conn = store.connect()
+    try:
+        assert imports.start_early(path, environ) is None  # the store exists now
+    finally:
+        conn.close()
