@@ -556,6 +556,14 @@ def test_the_batch_check_refuses_exactly_what_entry_ok_refuses():
     assert refused == len(found) - len(expected)
     assert refused > 12 * len(HOSTILE) // 2  # the hostile values were in there
     assert validate.good_entries("gemini", [good]) == ([], 1)
+    # imports._Parsed folds the same check into its pass: it keeps exactly those entries too
+    pricer = imports._Pricer({"rows": {}, "aliases": {}, "version": "t"})
+    parsed = imports._Parsed("claude", found, pricer)
+    clean = imports._Parsed("claude", expected, pricer)
+    assert parsed.malformed == refused and clean.malformed == 0
+    assert parsed.entries == clean.entries and parsed.prompts == clean.prompts
+    assert parsed.groups == clean.groups
+    assert imports._Parsed("gemini", [good], pricer).malformed == 1
 
 
 @pytest.mark.parametrize("first", [False, True])
