@@ -18,7 +18,7 @@ until one is a prompt. Every other line is never split out or decoded. Lines are
 message whose id or request id came back as a float is decoded again by json.
 """
 
-from shim.telemetry.harvest import jsonl
+from shim.telemetry.harvest import as_int, jsonl
 from shim.telemetry.harvest.claude import assistant_usage, is_candidate
 from shim.telemetry.imports.timestamps import epoch as parse_time
 
@@ -72,12 +72,42 @@ def parse(data, state):
                 prompt_chars = chars
         seen = search
         obj = decode(line)
-        found = assistant_usage(obj)
-        if found is None or (loose and _loose_key(obj)
-                             and (found := assistant_usage(jsonl.decode(line))) is None):
+        # assistant_usage(obj) and _loose_key(obj), inline (two calls less per message): the
+        # same tests in the same order, the same fields
+        if type(obj) is not dict:  # a decoded line: a dict is never of a subclass
             continue
+        get = obj.get
+        if get("type") != "assistant" or get("isApiErrorMessage"):
+            continue
+        message = get("message")
+        if type(message) is not dict:
+            continue
+        usage = message.get("usage")
+        model = message.get("model")
+        if type(usage) is not dict or model == "<synthetic>":
+            continue
+        ident, request = message.get("id") or get("uuid"), get("requestId")
+        if loose and (type(ident) is float or type(request) is float):
+            found = assistant_usage(jsonl.decode(line))
+            if found is None:
+                continue
+            key, stamp, session, model, fresh, out, read, write, cwd, branch = found
+        else:
+            tokens = usage.get
+            fresh, out = tokens("input_tokens"), tokens("output_tokens")
+            read, write = tokens("cache_read_input_tokens"), tokens("cache_creation_input_tokens")
+            if type(fresh) is not int:
+                fresh = as_int(fresh)
+            if type(out) is not int:
+                out = as_int(out)
+            if type(read) is not int:
+                read = as_int(read)
+            if type(write) is not int:
+                write = as_int(write)
+            key = "%s:%s" % (ident, request)
+            stamp, session, cwd, branch = (get("timestamp"), get("sessionId"), get("cwd"),
+                                           get("gitBranch") or None)
         # _keep, inline (one call less per message)
-        key, stamp, session, model, fresh, out, read, write, cwd, branch = found
         ts = parse_time(stamp)
         if ts is None:
             continue
