@@ -1,8 +1,8 @@
 """Claude Code transcripts -> import entries: one per assistant message.
 
-A line is read by the call-time harvest's own parser (harvest/claude.py `is_candidate`,
-`assistant_usage`): only top-level `assistant` lines with a `message.usage`, no `<synthetic>`
-model. Claude Code writes one line per content block of a streamed message, so lines are
+A line is read by the call-time harvest's own rules (harvest/claude.py `is_candidate`,
+`assistant_usage`; `parse` makes assistant_usage's tests inline, in the same order): only
+top-level `assistant` lines with a `message.usage`, no `<synthetic>` model. Claude Code writes one line per content block of a streamed message, so lines are
 keyed by (message.id, requestId) — the harvest's claim key — and the largest usage of a key
 wins (also across imports: the store keeps the larger). The project is the line's `cwd`, the
 branch its `gitBranch`. The length of the last user prompt before a message is kept as its

@@ -7,7 +7,8 @@ budget. An entry that fails here is skipped and counted (`summary["malformed"]`)
 of the same file are imported.
 
 `entry_ok` is the rule; `good_entries` applies it to a file's entries at a fraction of the
-cost: the text fields repeat (one session, model, project and branch for hundreds of entries),
+cost (imports._Parsed folds the same check into its own pass over the entries; a test holds
+both to entry_ok): the text fields repeat (one session, model, project and branch for hundreds of entries),
 so a combination once found valid is not checked again, and an entry in the usual shape
 (a float time, integer counts) is checked field by field inline. Anything else goes through
 `entry_ok` itself, so the batch refuses exactly what `entry_ok` refuses.
