@@ -417,7 +417,7 @@ class _Parsed:
         signed = _SIGNED64.unpack
         add_entry, add_prompt = self.entries.append, self.prompts.append
         for entry in found:
-            # validate.good_entries, folded in (one pass less): an entry in the usual shape
+            # validate.entry_ok, at a fraction of the cost: an entry in the usual shape
             # whose text fields equal those of an entry accepted before (its bucket is in
             # `names`; only a str equals a str, only None equals None) is checked here,
             # anything else by entry_ok itself, so exactly what entry_ok refuses is skipped.

@@ -6,12 +6,12 @@ whole import (a TypeError in a set, an OverflowError in SQLite) and with it repo
 budget. An entry that fails here is skipped and counted (`summary["malformed"]`); the others
 of the same file are imported.
 
-`entry_ok` is the rule; `good_entries` applies it to a file's entries at a fraction of the
-cost (imports._Parsed folds the same check into its own pass over the entries; a test holds
-both to entry_ok): the text fields repeat (one session, model, project and branch for hundreds of entries),
-so a combination once found valid is not checked again, and an entry in the usual shape
-(a float time, integer counts) is checked field by field inline. Anything else goes through
-`entry_ok` itself, so the batch refuses exactly what `entry_ok` refuses.
+`entry_ok` is the rule. `imports._Parsed` applies it to a file's entries at a fraction of the
+cost, in its own pass over them: the text fields repeat (one session, model, project and
+branch for hundreds of entries), so an entry whose text fields equal those of one accepted
+before, in the usual shape (a float time, integer counts), is checked field by field inline
+against the limits here; anything else goes through `entry_ok` itself, so exactly what
+`entry_ok` refuses is refused (a test holds the two to each other).
 """
 
 from shim.telemetry.record import TOKEN_KEYS
@@ -57,40 +57,6 @@ def entry_ok(tool, entry):
                                   or not (value.isascii() or _utf8(value))):
             return False
     return True
-
-
-def good_entries(tool, found):
-    """(the entries of `found` that `entry_ok` accepts, in order; how many it refused)."""
-    if tool not in TOOLS:
-        return [], len(found)
-    good, refused = [], 0
-    keep = good.append
-    texts = set()   # (session, model, cwd, branch) of the entries accepted so far
-    for entry in found:
-        if type(entry) is tuple and len(entry) == 12:
-            key, ts, session, model, cwd, branch, prompt, fresh, out, read, write, more = entry
-            try:
-                # Only a str equals a str and only None equals None (the parsers give JSON
-                # and SQLite values), so a member of `texts` is of a valid type and length.
-                seen = (session, model, cwd, branch) in texts
-            except TypeError:  # unhashable: a list or an object where a text belongs
-                seen = False
-            if seen and type(ts) is float and 0 <= ts <= MAX_TS \
-                    and type(key) is str and 0 < len(key) <= MAX_TEXT and key.isascii() \
-                    and type(fresh) is int and type(out) is int and type(read) is int \
-                    and type(write) is int and 0 <= fresh <= MAX_TOKENS \
-                    and 0 <= out <= MAX_TOKENS and 0 <= read <= MAX_TOKENS \
-                    and 0 <= write <= MAX_TOKENS \
-                    and (prompt is None or (type(prompt) is int and 0 <= prompt <= MAX_TOKENS)) \
-                    and (more is None or (type(more) is int and 0 <= more <= MAX_TOKENS)):
-                keep(entry)
-                continue
-        if entry_ok(tool, entry):
-            keep(entry)
-            texts.add(entry[2:6])
-        else:
-            refused += 1
-    return good, refused
 
 
 def _utf8(value):
