@@ -334,16 +334,10 @@ def test_a_killed_import_leaves_no_worker_holding_the_lock(env, tmp_path):
 
     import psutil
 
-    from tests.support import gen_transcripts
     from tests.telemetry.test_import import REPO, totals
 
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("the worker pool needs 2 cores")
-    out = tmp_path / "gen"
-    written = gen_transcripts.generate(str(out), sessions=40, messages=40000, days=5,
-                                       codex_share=0.3, seed=11)
-    environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(out / "claude"),
-                   CODEX_HOME=str(out / "codex"), PYTHONPATH=REPO)
+    written, environ = _parallel_set(tmp_path, sessions=40, messages=40000, days=5, seed=11)
+    environ["PYTHONPATH"] = REPO
     proc = _cli_import(environ)
     workers = []
     deadline = time.monotonic() + 60
@@ -570,16 +564,9 @@ def test_a_first_import_starts_its_workers_before_the_store_is_made(env, tmp_pat
     stores what they read; when another import filled the store before the lock was taken
     (`first`), they are stopped and nothing is counted twice. Totals equal the written set."""
     from shim import paths
-    from tests.support import gen_transcripts
     from tests.telemetry.test_import import totals
 
-    if (os.cpu_count() or 1) < 2:
-        pytest.skip("the worker pool needs 2 cores")
-    out = tmp_path / "gen"
-    written = gen_transcripts.generate(str(out), sessions=20, messages=2000, days=3,
-                                       codex_share=0.3, seed=5)
-    environ = dict(os.environ, CLAUDE_CONFIG_DIR=str(out / "claude"),
-                   CODEX_HOME=str(out / "codex"))
+    written, environ = _parallel_set(tmp_path, sessions=20, messages=2000, days=3, seed=5)
     path = paths.database_file()
     assert not os.path.exists(path)
     early = imports.start_early(path, environ)
@@ -602,3 +589,16 @@ def test_a_first_import_starts_its_workers_before_the_store_is_made(env, tmp_pat
         assert imports.start_early(path, environ) is None  # the store exists now
     finally:
         conn.close()
+
+
+def _parallel_set(tmp_path, **size):
+    """(what was written, an environment pointing at it) for a generated set of Claude and
+    Codex logs large enough for the worker pool; skips on a machine of one core."""
+    from tests.support import gen_transcripts
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("the worker pool needs 2 cores")
+    out = tmp_path / "gen"
+    written = gen_transcripts.generate(str(out), codex_share=0.3, **size)
+    return written, dict(os.environ, CLAUDE_CONFIG_DIR=str(out / "claude"),
+                         CODEX_HOME=str(out / "codex"))
