@@ -78,11 +78,8 @@ class ArchiveLoader(_external.SourceFileLoader):
         archived, self.archived = self.archived, None
         if archived is not None and fullname == self.name:
             finder, start, length = archived
-            try:
-                code = marshal.loads(os.pread(finder.fd, length, start))
-            except (OSError, TypeError, OverflowError, ValueError, EOFError, MemoryError):
-                code = None
-            if type(code) is CODE_TYPE:
+            code = finder.code(start, length)
+            if code is not None:
                 return code
             finder.misses.append(fullname)  # a damaged entry: rebuilt after the call
         return super().get_code(fullname)
@@ -161,7 +158,7 @@ class Finder:
         blob = self.blob(start, length)
         try:
             code = marshal.loads(blob) if blob is not None else None
-        except (ValueError, EOFError, TypeError):
+        except (ValueError, EOFError, TypeError, MemoryError):
             return None
         return code if type(code) is CODE_TYPE else None
 
@@ -315,24 +312,7 @@ def write(path, entries):
     data = (MAGIC + bytes([sys.flags.optimize]) + len(body).to_bytes(4, "little") + body
             + b"".join(blobs))
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.unlink(tmp)  # left by a crashed process that had our pid
-    except OSError:
-        pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    from shim import safefs  # after the call, off the path a call's imports take
+
+    return safefs.replace_file(path, data, 0o644)  # the one write-then-rename, as a .pyc is
+
