@@ -1,8 +1,8 @@
 """Claude Code transcripts -> import entries: one per assistant message.
 
 A line is read by the call-time harvest's own rules (harvest/claude.py `is_candidate`,
-`assistant_usage`; `parse` makes assistant_usage's tests inline, in the same order): only
-top-level `assistant` lines with a `message.usage`, no `<synthetic>` model. Claude Code writes one line per content block of a streamed message, so lines are
+`assistant_usage`): only top-level `assistant` lines with a `message.usage`, no `<synthetic>`
+model. Claude Code writes one line per content block of a streamed message, so lines are
 keyed by (message.id, requestId) — the harvest's claim key — and the largest usage of a key
 wins (also across imports: the store keeps the larger). The project is the line's `cwd`, the
 branch its `gitBranch`. The length of the last user prompt before a message is kept as its
@@ -18,7 +18,7 @@ until one is a prompt. Every other line is never split out or decoded. Lines are
 message whose id or request id came back as a float is decoded again by json.
 """
 
-from shim.telemetry.harvest import as_int, jsonl
+from shim.telemetry.harvest import jsonl
 from shim.telemetry.harvest.claude import assistant_usage, is_candidate
 from shim.telemetry.imports.timestamps import epoch as parse_time
 
@@ -47,8 +47,6 @@ def parse(data, state):
                     prompt_chars = chars
         return list(best.values()), {"prompt_chars": prompt_chars}
     find, rfind = data.find, data.rfind
-    decode, loose = _decode, _LOOSE
-    lookup = best.get
     size = len(data)
     seen = 0       # the lines before this offset are done
     search = 0
@@ -71,53 +69,7 @@ def parse(data, state):
             if chars is not None:
                 prompt_chars = chars
         seen = search
-        obj = decode(line)
-        # assistant_usage(obj) and _loose_key(obj), inline (two calls less per message): the
-        # same tests in the same order, the same fields
-        if type(obj) is not dict:  # a decoded line: a dict is never of a subclass
-            continue
-        get = obj.get
-        if get("type") != "assistant" or get("isApiErrorMessage"):
-            continue
-        message = get("message")
-        if type(message) is not dict:
-            continue
-        usage = message.get("usage")
-        model = message.get("model")
-        if type(usage) is not dict or model == "<synthetic>":
-            continue
-        ident, request = message.get("id") or get("uuid"), get("requestId")
-        if loose and (type(ident) is float or type(request) is float):
-            found = assistant_usage(jsonl.decode(line))
-            if found is None:
-                continue
-            key, stamp, session, model, fresh, out, read, write, cwd, branch = found
-        else:
-            tokens = usage.get
-            fresh, out = tokens("input_tokens"), tokens("output_tokens")
-            read, write = tokens("cache_read_input_tokens"), tokens("cache_creation_input_tokens")
-            if type(fresh) is not int:
-                fresh = as_int(fresh)
-            if type(out) is not int:
-                out = as_int(out)
-            if type(read) is not int:
-                read = as_int(read)
-            if type(write) is not int:
-                write = as_int(write)
-            key = "%s:%s" % (ident, request)
-            stamp, session, cwd, branch = (get("timestamp"), get("sessionId"), get("cwd"),
-                                           get("gitBranch") or None)
-        # _keep, inline (one call less per message)
-        ts = parse_time(stamp)
-        if ts is None:
-            continue
-        old = lookup(key)
-        if old is not None:
-            if (out, fresh + read + write) <= (old[8], old[7] + old[9] + old[10]):
-                continue  # not larger: the first snapshot of a streamed message stays
-            ts = min(ts, old[1])
-        best[key] = (key, ts, session, model, cwd, branch, prompt_chars, fresh, out, read,
-                     write, None)
+        _take(best, line, prompt_chars)
     chars = _last_prompt(data, seen, size)
     if chars is not None:
         prompt_chars = chars
@@ -125,12 +77,19 @@ def parse(data, state):
 
 
 def _take(best, line, prompt_chars):
+    found = _usage_of(line)
+    if found is not None:
+        _keep(best, found, prompt_chars)
+
+
+def _usage_of(line):
+    """assistant_usage of the line, decoded by the fast decoder; by json again when orjson
+    read a part of the key as a float (maybe an integer beyond 64 bits)."""
     obj = _decode(line)
     found = assistant_usage(obj)
     if found is not None and _LOOSE and _loose_key(obj):
         found = assistant_usage(jsonl.decode(line))
-    if found is not None:
-        _keep(best, found, prompt_chars)
+    return found
 
 
 def _loose_key(obj):
