@@ -114,14 +114,23 @@ def _parser_for(argv):
     """The parser for `argv`: of its command alone when argv starts with a command's name
     (`llm-shim import`, `llm-shim report --json`), else of every command."""
     word = argv[0] if argv else ""
-    module = word.replace("-", "_")
-    module = module if module in COMMAND_MODULES else module + "s"
+    module = _MODULE_OF.get(word, word.replace("-", "_"))
     if module in COMMAND_MODULES:
         parser = build_parser(only=module)
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if word in sub.choices:
+        if word in _subcommands(parser):
             return parser
     return build_parser()
+
+
+# A command whose module is not its name with `-` as `_` (`import` is a Python keyword; a
+# module may add more than one command).
+_MODULE_OF = {"import": "imports", "untrust": "trust", "stats": "report"}
+
+
+def _subcommands(parser):
+    """{name: parser} of the subcommands `parser` has ({} when it has none)."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    return {} if sub is None else sub.choices
 
 
 def _discard_closed_streams():
@@ -157,9 +166,8 @@ def _subparser_for(parser, argv):
     for word in argv:
         if word.startswith("-"):
             continue
-        sub = next((a for a in current._actions if isinstance(a, argparse._SubParsersAction)),
-                   None)
-        if sub is None or word not in sub.choices:
+        choices = _subcommands(current)
+        if word not in choices:
             break
-        current = sub.choices[word]
+        current = choices[word]
     return current
