@@ -281,9 +281,16 @@ def test_ctrl_c_ends_the_plain_view_with_status_0(shim_env):
     import signal
 
     config(shim_env)
+    # Ctrl-C reaches a terminal's foreground job with SIGINT at its default disposition. A
+    # SIGINT that pytest's own parent ignores (`pytest &` in a script: sh ignores SIGINT in
+    # such jobs) is inherited through fork and exec, and Python leaves an inherited SIG_IGN
+    # alone, as it should (a background `llm-shim watch &` must survive a Ctrl-C): the watch
+    # would never see the signal and this test would wait its 20 s. So it starts with the
+    # default.
     proc = subprocess.Popen(["llm-shim", "watch", "--interval", "0.3"], env=shim_env.env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 20
         first = b""
