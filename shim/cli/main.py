@@ -10,8 +10,7 @@ import os
 import sys
 
 from shim import __version__, errors, exitcodes
-# add_command: command modules of other branches may still import it from here.
-from shim.cli.common import add_command, print_help  # noqa: F401
+from shim.cli.common import print_help
 
 # Each entry is a module in shim.cli.commands exposing add_parser(subparsers, common).
 # Commands appear in --help in this order. Add a command here only once it works.

@@ -34,10 +34,8 @@ def add_parser(subparsers, common):
 
 
 def show(as_json=False, limit=20, stream=None):
-    from shim.cli.common import iso_utc
-    from shim.policy.budgets import usd
-
     from shim.alerts import deliver
+    from shim.cli.common import iso_utc
 
     stream = stream or sys.stdout
     conn = open_store("alerts")
